@@ -1,0 +1,160 @@
+// Package provider defines what a model endpoint is asked and what it answers:
+// the plain Request and Response values that flow through the pipeline, and the
+// Provider interface that the openai, anthropic, ollama and file packages implement.
+//
+// Retrying is not a provider's job: the runner owns the one retry layer, so
+// implementations make exactly one attempt per Do call and report failures as
+// *Error, saying whether a retry can help and what the server asked for in Retry-After.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind names a provider implementation.
+type Kind string
+
+// The provider kinds tunecheck ships.
+const (
+	KindOpenAI    Kind = "openai"
+	KindAnthropic Kind = "anthropic"
+	KindOllama    Kind = "ollama"
+	KindFile      Kind = "file"
+)
+
+// RequestType says what a request asks of the model.
+type RequestType string
+
+const (
+	// Generate asks for generated text (chat when Messages is set, completion otherwise).
+	Generate RequestType = "generate"
+	// Loglikelihood asks for log P(Continuation | Prompt), scored through echoed prompt logprobs.
+	Loglikelihood RequestType = "loglikelihood"
+	// LoglikelihoodRolling asks for the total log-likelihood of Prompt itself (perplexity).
+	LoglikelihoodRolling RequestType = "loglikelihood_rolling"
+)
+
+// Message is one chat turn.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Params are the generation parameters. Pointers distinguish "unset" (server default)
+// from an explicit zero; the zero Params sends nothing.
+type Params struct {
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+	Seed        *int64   `json:"seed,omitempty"`
+	N           int      `json:"n,omitempty"`
+	// Logprobs asks for the top-N logprobs of generated tokens (0: none).
+	Logprobs int `json:"logprobs,omitempty"`
+}
+
+// Request is one call to a model. Its canonical JSON (encoding/json of this struct,
+// which has a fixed field order) is what the response cache hashes, together with
+// the provider kind, endpoint and model; base and candidate models receive the
+// same Request value for the same item.
+type Request struct {
+	Type     RequestType `json:"type"`
+	ItemID   string      `json:"item_id"`
+	System   string      `json:"system,omitempty"`
+	Messages []Message   `json:"messages,omitempty"`
+	// Prompt is the completion prompt (Messages empty), or the context for Loglikelihood.
+	Prompt string `json:"prompt,omitempty"`
+	// Continuation is the text whose likelihood is scored (Loglikelihood only).
+	Continuation string `json:"continuation,omitempty"`
+	Params       Params `json:"params"`
+}
+
+// Usage counts tokens as the server reported them.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Response is a model's answer to one Request.
+type Response struct {
+	// Text is the first (or only) generated text.
+	Text string `json:"text,omitempty"`
+	// Texts holds all n choices when Params.N > 1 (Texts[0] == Text).
+	Texts        []string `json:"texts,omitempty"`
+	FinishReason string   `json:"finish_reason,omitempty"`
+	// LogLikelihood is the summed logprob of the continuation tokens (or of the whole
+	// prompt for LoglikelihoodRolling), in nats.
+	LogLikelihood float64 `json:"loglikelihood,omitempty"`
+	// IsGreedy reports whether every continuation token was the argmax token.
+	IsGreedy bool `json:"is_greedy,omitempty"`
+	// Tokens is the number of tokens scored (continuation or rolling prompt).
+	Tokens int   `json:"tokens,omitempty"`
+	Usage  Usage `json:"usage"`
+	// Model is the model name the server says answered.
+	Model string `json:"model,omitempty"`
+}
+
+// Provider executes requests against one model endpoint. Do makes one attempt.
+type Provider interface {
+	Do(ctx context.Context, req Request) (Response, error)
+}
+
+// Capabilities are what a probe found an endpoint can do.
+type Capabilities struct {
+	Chat         bool          `json:"chat"`
+	Completions  bool          `json:"completions"`
+	EchoLogprobs bool          `json:"echo_logprobs"`
+	Tokenize     bool          `json:"tokenize"`
+	Latency      time.Duration `json:"latency_ns"`
+	Notes        []string      `json:"notes,omitempty"`
+}
+
+// Prober is implemented by providers that can discover their capabilities.
+type Prober interface {
+	Probe(ctx context.Context) (Capabilities, error)
+}
+
+// Error is a failed attempt, classified for the runner's retry layer.
+type Error struct {
+	// Status is the HTTP status code, 0 for transport failures.
+	Status int
+	// Retryable is true for 429, 5xx, timeouts, connection resets and truncated bodies.
+	Retryable bool
+	// RetryAfter is the server's Retry-After, 0 when absent.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("HTTP %d: %v", e.Status, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err is worth another attempt.
+func IsRetryable(err error) bool {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Retryable
+	}
+	return false
+}
+
+// RetryAfter returns the server-requested delay carried by err, or 0.
+func RetryAfter(err error) time.Duration {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.RetryAfter
+	}
+	return 0
+}
+
+// ErrUnsupported is wrapped by a provider asked for a request type it cannot serve
+// (for example Loglikelihood on an endpoint without echo logprobs).
+var ErrUnsupported = errors.New("unsupported by this endpoint")
