@@ -1,0 +1,151 @@
+// Package plan owns the plan file (tunecheck.yaml): its schema, defaults,
+// validation with positioned errors, and the plan hash recorded in every run.
+package plan
+
+// Plan is a whole evaluation: which models, which tasks, what to compare, which gates.
+type Plan struct {
+	// Version of the plan schema; only 1 exists.
+	Version int `yaml:"version" json:"version"`
+	// Name labels the runs of this plan in history.
+	Name    string   `yaml:"name" json:"name"`
+	Models  []Model  `yaml:"models" json:"models"`
+	Tasks   []Task   `yaml:"tasks" json:"tasks"`
+	Compare Compare  `yaml:"compare" json:"compare"`
+	Gates   []string `yaml:"gates" json:"gates"`
+	// Store is where runs are kept: empty for SQLite at .tunecheck/tunecheck.db,
+	// a file path or sqlite:PATH, or a postgres:// URL.
+	Store string `yaml:"store" json:"store"`
+	// Output is the directory for report.md and results.json (default "tunecheck-out").
+	Output string `yaml:"output" json:"output"`
+	// Seed drives sampling, few-shot selection and the bootstrap (default 1234).
+	Seed uint64 `yaml:"seed" json:"seed"`
+	// Bootstrap resamples for confidence intervals (default 1000) and the level (default 0.95).
+	Bootstrap Bootstrap `yaml:"bootstrap" json:"bootstrap"`
+
+	// Path is the file the plan was read from ("" when parsed from bytes); not part of the YAML.
+	Path string `yaml:"-" json:"-"`
+	// Dir is the directory relative paths in the plan are resolved against.
+	Dir string `yaml:"-" json:"-"`
+	// Hash is the sha256 of the plan's canonical JSON (after defaults), hex.
+	Hash string `yaml:"-" json:"-"`
+}
+
+// Model is a named endpoint.
+type Model struct {
+	Name string `yaml:"name" json:"name"`
+	// Provider is the kind: openai, anthropic, ollama or file.
+	Provider string `yaml:"provider" json:"provider"`
+	// BaseURL of the endpoint, e.g. http://localhost:8000/v1 (provider default when empty).
+	BaseURL string `yaml:"base_url" json:"base_url,omitempty"`
+	// Model is the model id sent to the server.
+	Model string `yaml:"model" json:"model,omitempty"`
+	// APIKeyEnv names the environment variable holding the API key; keys never appear in the plan.
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	// Path is the outputs file (JSONL of id + output) for the file provider.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// Endpoint chooses chat or completions for generate requests on openai (default chat).
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	Params   Params `yaml:"params" json:"params"`
+	// Concurrency is the number of requests in flight to this model (default 8).
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
+	// RateLimit caps requests per second and tokens per minute (0: unlimited).
+	RateLimit RateLimit `yaml:"rate_limit" json:"rate_limit"`
+	// Timeout per request as a Go duration (default "120s").
+	Timeout string `yaml:"timeout" json:"timeout"`
+	// MaxRetries on 429, 5xx, timeouts and resets (default 5).
+	MaxRetries *int `yaml:"max_retries" json:"max_retries"`
+	// Prices in currency units per million tokens, for cost estimates.
+	Prices Prices `yaml:"prices" json:"prices"`
+}
+
+// Params are generation parameters; nil means the server's default.
+type Params struct {
+	Temperature *float64 `yaml:"temperature" json:"temperature,omitempty"`
+	TopP        *float64 `yaml:"top_p" json:"top_p,omitempty"`
+	MaxTokens   int      `yaml:"max_tokens" json:"max_tokens,omitempty"`
+	Stop        []string `yaml:"stop" json:"stop,omitempty"`
+	Seed        *int64   `yaml:"seed" json:"seed,omitempty"`
+	N           int      `yaml:"n" json:"n,omitempty"`
+}
+
+// RateLimit for one model.
+type RateLimit struct {
+	RequestsPerSecond float64 `yaml:"requests_per_second" json:"requests_per_second,omitempty"`
+	TokensPerMinute   int     `yaml:"tokens_per_minute" json:"tokens_per_minute,omitempty"`
+}
+
+// Prices per million tokens.
+type Prices struct {
+	InputPerMTok  float64 `yaml:"input_per_mtok" json:"input_per_mtok,omitempty"`
+	OutputPerMTok float64 `yaml:"output_per_mtok" json:"output_per_mtok,omitempty"`
+}
+
+// Task is a dataset, a prompt, a request type and scorers.
+type Task struct {
+	Name    string  `yaml:"name" json:"name"`
+	Dataset Dataset `yaml:"dataset" json:"dataset"`
+	// Type is generate (default), multiple_choice or perplexity.
+	Type   string `yaml:"type" json:"type"`
+	Prompt Prompt `yaml:"prompt" json:"prompt"`
+	// Reference is a Jinja template (or a bare field name) giving the reference answer(s);
+	// a field holding a list gives several references.
+	Reference string `yaml:"reference" json:"reference,omitempty"`
+	// Choices (multiple_choice) is a field name holding the list of choices, and
+	// Answer the field holding the index (or letter) of the correct one.
+	Choices string   `yaml:"choices" json:"choices,omitempty"`
+	Answer  string   `yaml:"answer" json:"answer,omitempty"`
+	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`
+	Scorers []Scorer `yaml:"scorers" json:"scorers"`
+	// Params override the models' generation params for this task.
+	Params *Params `yaml:"params" json:"params,omitempty"`
+}
+
+// Dataset says where a task's rows come from.
+type Dataset struct {
+	Path string `yaml:"path" json:"path"`
+	// Format: auto (default, from the extension), jsonl, json, csv, tsv, parquet.
+	Format string `yaml:"format" json:"format,omitempty"`
+	// IDField names the id column; empty derives a stable id from the row's content.
+	IDField string `yaml:"id_field" json:"id_field,omitempty"`
+	// Limit keeps the first N rows; Sample draws N rows at random with Seed.
+	Limit  int     `yaml:"limit" json:"limit,omitempty"`
+	Sample int     `yaml:"sample" json:"sample,omitempty"`
+	Seed   *uint64 `yaml:"seed" json:"seed,omitempty"`
+}
+
+// Prompt renders a row into a request.
+type Prompt struct {
+	// System is a Jinja template for the system message (chat only).
+	System string `yaml:"system" json:"system,omitempty"`
+	// Template is the Jinja template for the user message (chat) or the whole prompt (completion).
+	Template string `yaml:"template" json:"template"`
+	// Chat sends messages (default true); false sends a plain completion prompt.
+	Chat *bool `yaml:"chat" json:"chat,omitempty"`
+}
+
+// FewShot prepends K examples, drawn with Seed from Path (or from the task's own
+// dataset, excluding the item itself), rendered with the prompt template and Target.
+type FewShot struct {
+	K      int     `yaml:"k" json:"k,omitempty"`
+	Path   string  `yaml:"path" json:"path,omitempty"`
+	Target string  `yaml:"target" json:"target,omitempty"`
+	Seed   *uint64 `yaml:"seed" json:"seed,omitempty"`
+}
+
+// Scorer names a scorer and its options.
+type Scorer struct {
+	Name    string         `yaml:"name" json:"name"`
+	Options map[string]any `yaml:"options" json:"options,omitempty"`
+}
+
+// Compare names the baseline (base model) and the candidate (fine-tune).
+type Compare struct {
+	Baseline  string `yaml:"baseline" json:"baseline"`
+	Candidate string `yaml:"candidate" json:"candidate"`
+}
+
+// Bootstrap settings for confidence intervals.
+type Bootstrap struct {
+	Resamples  int     `yaml:"resamples" json:"resamples"`
+	Confidence float64 `yaml:"confidence" json:"confidence"`
+}
