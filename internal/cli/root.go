@@ -80,6 +80,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 	}
 	root.AddCommand(
 		newVersionCmd(env),
+		newDataCmd(env),
 	)
 	for _, add := range extraCommands {
 		root.AddCommand(add(env))
