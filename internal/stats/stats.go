@@ -77,11 +77,12 @@ func StdDev(xs []float64) float64 {
 // Describe summarises xs with a percentile-bootstrap interval for the mean.
 func Describe(xs []float64, cfg Config) Summary {
 	cfg = cfg.norm()
-	s := Summary{N: len(xs), Mean: Mean(xs), Std: StdDev(xs)}
 	if len(xs) == 0 {
-		s.CI = Interval{math.NaN(), math.NaN()}
-		return s
+		// Undefined: reported as n = 0 (renderers show a dash), never as NaN,
+		// which JSON cannot carry.
+		return Summary{}
 	}
+	s := Summary{N: len(xs), Mean: Mean(xs), Std: StdDev(xs)}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))
 	means := make([]float64, cfg.Resamples)
 	n := len(xs)
@@ -121,12 +122,11 @@ func ComparePaired(base, cand []float64, cfg Config) Paired {
 	}
 	cfg = cfg.norm()
 	n := len(base)
-	p := Paired{N: n, BaselineMean: Mean(base), CandidateMean: Mean(cand)}
 	if n == 0 {
-		nan := math.NaN()
-		p.Delta, p.CI, p.PValue, p.PAdjusted = nan, Interval{nan, nan}, nan, nan
-		return p
+		// No pairs: n = 0 says the comparison is undefined; p = 1 claims nothing.
+		return Paired{PValue: 1, PAdjusted: 1}
 	}
+	p := Paired{N: n, BaselineMean: Mean(base), CandidateMean: Mean(cand)}
 	d := make([]float64, n)
 	for i := range base {
 		d[i] = cand[i] - base[i]
