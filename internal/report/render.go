@@ -1,0 +1,344 @@
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tunecheck/tunecheck/internal/gate"
+	"github.com/tunecheck/tunecheck/internal/stats"
+)
+
+// Renderer writes a report in one format.
+type Renderer func(w io.Writer, r *Report) error
+
+// Renderers maps format names to renderers.
+var Renderers = map[string]Renderer{
+	"terminal": Terminal,
+	"md":       Markdown,
+	"json":     JSON,
+	"junit":    JUnit,
+	"html":     HTML,
+}
+
+// JSON writes results.json: indented, keys sorted, a trailing newline.
+func JSON(w io.Writer, r *Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func num(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "—"
+	}
+	a := math.Abs(x)
+	switch {
+	case a != 0 && a < 0.001:
+		return fmt.Sprintf("%.2e", x)
+	case a >= 1000:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.4f", x)
+	}
+}
+
+func signed(x float64) string {
+	s := num(x)
+	if x > 0 {
+		return "+" + s
+	}
+	return s
+}
+
+func summaryCell(s stats.Summary, ok bool) string {
+	if !ok || s.N == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%s [%s, %s]", num(s.Mean), num(s.CI.Low), num(s.CI.High))
+}
+
+func pvalue(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+// deltaCell marks a delta whose interval excludes zero.
+func deltaCell(p stats.Paired) string {
+	if p.N == 0 {
+		return "—"
+	}
+	mark := ""
+	switch {
+	case p.CI.Low > 0:
+		mark = " ▲"
+	case p.CI.High < 0:
+		mark = " ▼"
+	}
+	return fmt.Sprintf("%s [%s, %s]%s", signed(p.Delta), signed(p.CI.Low), signed(p.CI.High), mark)
+}
+
+func (t *Task) score(model, metric string) (stats.Summary, bool) {
+	for _, m := range t.PerModel {
+		if m.Model == model {
+			s, ok := m.Metrics[metric]
+			return s, ok
+		}
+	}
+	return stats.Summary{}, false
+}
+
+func (t *Task) models() []string {
+	out := make([]string, len(t.PerModel))
+	for i, m := range t.PerModel {
+		out[i] = m.Model
+	}
+	return out
+}
+
+// Terminal writes the summary printed after a run.
+func Terminal(w io.Writer, r *Report) error {
+	conf := int(math.Round(r.Bootstrap.Confidence * 100))
+	for _, t := range r.Tasks {
+		fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", t.Name, t.Type, t.Items, shortFP(t.Dataset.Fingerprint))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		models := t.models()
+		hdr := []string{"metric"}
+		hdr = append(hdr, models...)
+		if t.Comparison != nil {
+			hdr = append(hdr, fmt.Sprintf("delta [%d%% CI]", conf), "p (Holm)", "W/T/L", "n")
+		}
+		fmt.Fprintln(tw, strings.Join(hdr, "\t"))
+		for _, m := range t.Metrics {
+			row := []string{m}
+			for _, mod := range models {
+				s, ok := t.score(mod, m)
+				row = append(row, summaryCell(s, ok))
+			}
+			if c := t.Comparison; c != nil {
+				p := c.Metrics[m]
+				row = append(row, deltaCell(p), pvalue(p.PAdjusted), fmt.Sprintf("%d/%d/%d", p.Wins, p.Ties, p.Losses), fmt.Sprint(p.N))
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, m := range t.PerModel {
+			if m.Failed > 0 {
+				fmt.Fprintf(w, "  %s: %d of %d items failed", m.Model, m.Failed, m.Failed+m.Scored)
+				if len(m.Errors) > 0 {
+					fmt.Fprintf(w, " — %s (%d×)", m.Errors[0].Message, m.Errors[0].Count)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		if c := t.Comparison; c != nil && c.Excluded > 0 {
+			fmt.Fprintf(w, "  %d items left out of the comparison (failed on at least one side)\n", c.Excluded)
+		}
+	}
+	if len(r.Gates) > 0 {
+		fmt.Fprintln(w, "\ngates")
+		for _, g := range r.Gates {
+			fmt.Fprintf(w, "  %-12s %s — %s\n", strings.ToUpper(string(g.Status)), g.Expr, g.Reason)
+		}
+	}
+	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+	return nil
+}
+
+func shortFP(fp string) string {
+	if len(fp) > 19 {
+		return fp[:19]
+	}
+	return fp
+}
+
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", "<br>")
+	return s
+}
+
+// Markdown writes report.md.
+func Markdown(w io.Writer, r *Report) error {
+	conf := int(math.Round(r.Bootstrap.Confidence * 100))
+	name := r.Plan.Name
+	if name == "" {
+		name = "tunecheck run"
+	}
+	fmt.Fprintf(w, "# %s\n\n", name)
+	fmt.Fprintf(w, "**Verdict: %s**", strings.ToUpper(string(r.Verdict)))
+	if r.Compare != nil {
+		fmt.Fprintf(w, " — candidate `%s` against baseline `%s`", r.Compare.Candidate, r.Compare.Baseline)
+	}
+	fmt.Fprintf(w, "\n\nPlan `%s` · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile), p-values from a paired sign-flip test with Holm's correction across all metrics.\n",
+		shortFP(r.Plan.Hash), r.ToolVersion, r.Seed, r.Bootstrap.Resamples, conf)
+	if len(r.Gates) > 0 {
+		fmt.Fprintln(w, "\n## Gates\n\n| status | gate | why |\n|---|---|---|")
+		for _, g := range r.Gates {
+			fmt.Fprintf(w, "| %s | `%s` | %s |\n", strings.ToUpper(string(g.Status)), g.Expr, mdEscape(g.Reason))
+		}
+	}
+	fmt.Fprintln(w, "\n## Models\n\n| model | provider | requests | failed | prompt tokens | completion tokens | latency p50 / p95 (ms) | cost |\n|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, m := range r.Models {
+		cost := "—"
+		if m.Cost != nil {
+			cost = fmt.Sprintf("%.4f", *m.Cost)
+		}
+		id := m.Provider
+		if m.Model != "" {
+			id += " · " + m.Model
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %.0f / %.0f | %s |\n", m.Name, mdEscape(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, m.LatencyP50MS, m.LatencyP95MS, cost)
+	}
+	for _, t := range r.Tasks {
+		fmt.Fprintf(w, "\n## Task `%s`\n\n", t.Name)
+		sel := ""
+		if t.Dataset.Selection != "" {
+			sel = ", " + t.Dataset.Selection
+		}
+		fmt.Fprintf(w, "%s, %d items from `%s` (%d rows%s), fingerprint `%s`.\n\n", t.Type, t.Items, t.Dataset.Path, t.Dataset.Total, sel, t.Dataset.Fingerprint)
+		models := t.models()
+		fmt.Fprintf(w, "| metric |")
+		for _, m := range models {
+			fmt.Fprintf(w, " %s (n) |", m)
+		}
+		if t.Comparison != nil {
+			fmt.Fprintf(w, " delta [%d%% CI] | p (Holm) | wins / ties / losses |", conf)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprint(w, "|---|")
+		for range models {
+			fmt.Fprint(w, "---:|")
+		}
+		if t.Comparison != nil {
+			fmt.Fprint(w, "---:|---:|---:|")
+		}
+		fmt.Fprintln(w)
+		for _, m := range t.Metrics {
+			fmt.Fprintf(w, "| %s |", m)
+			for _, mod := range models {
+				s, ok := t.score(mod, m)
+				fmt.Fprintf(w, " %s (%d) |", summaryCell(s, ok), s.N)
+			}
+			if c := t.Comparison; c != nil {
+				p := c.Metrics[m]
+				fmt.Fprintf(w, " %s | %s | %d / %d / %d |", deltaCell(p), pvalue(p.PAdjusted), p.Wins, p.Ties, p.Losses)
+			}
+			fmt.Fprintln(w)
+		}
+		var fails []string
+		for _, m := range t.PerModel {
+			if m.Failed > 0 {
+				fails = append(fails, fmt.Sprintf("- `%s`: %d of %d items failed", m.Model, m.Failed, m.Failed+m.Scored))
+				for _, e := range m.Errors {
+					fails = append(fails, fmt.Sprintf("  - %d× %s (items: %s)", e.Count, mdEscape(e.Message), strings.Join(e.Items, ", ")))
+				}
+			}
+		}
+		if c := t.Comparison; c != nil && c.Excluded > 0 {
+			fails = append(fails, fmt.Sprintf("- %d items are left out of the comparison because they failed on at least one side.", c.Excluded))
+		}
+		if len(fails) > 0 {
+			fmt.Fprintf(w, "\n**Failures** (counted, not scored):\n\n%s\n", strings.Join(fails, "\n"))
+		}
+		if len(t.Worst) > 0 && r.Compare != nil {
+			fmt.Fprintf(w, "\n### Where the candidate lost most (`%s`)\n", t.Primary)
+			for _, e := range t.Worst {
+				fmt.Fprintf(w, "\n#### item `%s`: %s %s → %s\n\n", e.ID, e.Metric, num(e.BaselineScore), num(e.CandidateScore))
+				fmt.Fprintf(w, "**Prompt**\n\n%s\n\n", quote(e.Prompt))
+				if len(e.References) > 0 {
+					fmt.Fprintf(w, "**Reference**\n\n%s\n\n", quote(e.References[0]))
+				}
+				fmt.Fprintf(w, "| %s (baseline) | %s (candidate) |\n|---|---|\n| %s | %s |\n", r.Compare.Baseline, r.Compare.Candidate, mdEscape(clip(e.Baseline)), mdEscape(clip(e.Candidate)))
+			}
+		}
+	}
+	for _, s := range r.Sections {
+		fmt.Fprintf(w, "\n## %s\n\n%s\n", s.Title, strings.TrimRight(s.Markdown, "\n"))
+	}
+	return nil
+}
+
+func clip(s string) string {
+	const max = 1500
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + " …"
+	}
+	return s
+}
+
+func quote(s string) string {
+	lines := strings.Split(clip(s), "\n")
+	for i, l := range lines {
+		lines[i] = "> " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+}
+
+// JUnit writes each gate as a test case, so CI systems show gates as tests;
+// an inconclusive gate is a skipped test.
+func JUnit(w io.Writer, r *Report) error {
+	s := junitSuite{Name: "tunecheck gates"}
+	if r.Plan.Name != "" {
+		s.Name = "tunecheck " + r.Plan.Name
+	}
+	for _, g := range r.Gates {
+		c := junitCase{Name: g.Expr, ClassName: "tunecheck." + g.Task, SystemOut: g.Reason}
+		switch g.Status {
+		case gate.Fail:
+			c.Failure = &junitMessage{Message: g.Reason}
+			s.Failures++
+		case gate.Inconclusive:
+			c.Skipped = &junitMessage{Message: g.Reason}
+			s.Skipped++
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	s.Tests = len(s.Cases)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,112 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/gate"
+	"github.com/tunecheck/tunecheck/internal/stats"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func fixture() *Report {
+	paired := stats.Paired{N: 28, BaselineMean: 0.21, CandidateMean: 0.34, Delta: 0.13, CI: stats.Interval{Low: 0.05, High: 0.2}, PValue: 0.002, PAdjusted: 0.004, Wins: 18, Ties: 3, Losses: 7}
+	flat := stats.Paired{N: 28, BaselineMean: 0.5, CandidateMean: 0.48, Delta: -0.02, CI: stats.Interval{Low: -0.09, High: 0.05}, PValue: 0.6, PAdjusted: 0.6, Wins: 9, Ties: 8, Losses: 11}
+	r := &Report{
+		Schema: Schema, ToolVersion: "test", Plan: PlanInfo{Name: "quickstart", Hash: "0123456789abcdef0123456789abcdef"},
+		Seed: 1234, Bootstrap: BootstrapInfo{Resamples: 1000, Confidence: 0.95},
+		Compare: &CompareInfo{Baseline: "base", Candidate: "tuned"},
+		Models: []Model{
+			{Name: "base", Provider: "file", Requests: 30, Failed: 2, LatencyP50MS: 0, LatencyP95MS: 0},
+			{Name: "tuned", Provider: "openai", Model: "my-lora", Requests: 30, PromptTokens: 1200, CompletionTokens: 3400, LatencyP50MS: 812, LatencyP95MS: 2310},
+		},
+		Tasks: []Task{{
+			Name: "qa", Type: "generate", Items: 30, Metrics: []string{"token_f1", "exact_match"}, Primary: "token_f1",
+			Dataset: Dataset{Path: "qa.jsonl", Fingerprint: "sha256:abcdef0123456789abcdef", Rows: 30, Total: 80, Selection: "first 30"},
+			PerModel: []ModelScore{
+				{Model: "base", Scored: 28, Failed: 2, Metrics: map[string]stats.Summary{"token_f1": {N: 28, Mean: 0.21, CI: stats.Interval{Low: 0.15, High: 0.27}}, "exact_match": {N: 28, Mean: 0.5, CI: stats.Interval{Low: 0.32, High: 0.68}}},
+					Errors: []ErrorCount{{Message: "HTTP 500: upstream | overloaded", Count: 2, Items: []string{"7", "9"}}}},
+				{Model: "tuned", Scored: 30, Metrics: map[string]stats.Summary{"token_f1": {N: 30, Mean: 0.34, CI: stats.Interval{Low: 0.29, High: 0.4}}, "exact_match": {N: 30, Mean: 0.48, CI: stats.Interval{Low: 0.3, High: 0.66}}}},
+			},
+			Comparison: &Comparison{Baseline: "base", Candidate: "tuned", Pairs: 28, Excluded: 2, Metrics: map[string]stats.Paired{"token_f1": paired, "exact_match": flat}},
+			Worst:      []Example{{ID: "12", Prompt: "Solve x+1=2.\nShow work.", References: []string{"x = 1"}, Baseline: "x = 1", Candidate: "x is 3 | maybe", Metric: "token_f1", BaselineScore: 1, CandidateScore: 0}},
+		}},
+		Sections: []Section{{Title: "Training curves", Markdown: "verdict: healthy\n"}},
+	}
+	for _, e := range []string{"qa.token_f1.delta >= 0", "qa.exact_match.delta >= 0", "qa.exact_match.delta.ci_low >= -0.05"} {
+		g, err := gate.Parse(e)
+		if err != nil {
+			panic(err)
+		}
+		r.Gates = append(r.Gates, gate.Check(g, r.Lookup))
+	}
+	r.Verdict = gate.Verdict(r.Gates)
+	return r
+}
+
+func TestRenderersGolden(t *testing.T) {
+	r := fixture()
+	for name, render := range Renderers {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := render(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "report."+name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from %s; run go test ./internal/report -update and review the diff", name, golden)
+			}
+			var again bytes.Buffer
+			_ = render(&again, r)
+			if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+				t.Error("rendering twice gives different bytes")
+			}
+		})
+	}
+}
+
+func TestGatesFromReport(t *testing.T) {
+	r := fixture()
+	want := []gate.Status{gate.Pass, gate.Inconclusive, gate.Fail}
+	for i, g := range r.Gates {
+		if g.Status != want[i] {
+			t.Errorf("%s: %s (%s), want %s", g.Expr, g.Status, g.Reason, want[i])
+		}
+	}
+	if r.Verdict != gate.Fail {
+		t.Errorf("verdict %s", r.Verdict)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	_ = JSON(&again, r)
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Fatal("results.json does not round-trip")
+	}
+	if _, err := Decode([]byte(`{"schema":"other/v9"}`)); err == nil || !strings.Contains(err.Error(), "cannot read") {
+		t.Fatalf("want schema error, got %v", err)
+	}
+}
