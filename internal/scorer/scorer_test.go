@@ -1,0 +1,85 @@
+package scorer
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestScorers(t *testing.T) {
+	cases := []struct {
+		name string
+		opts Options
+		in   Input
+		want map[string]float64
+		err  string
+	}{
+		{name: "exact_match", in: Input{Prediction: " Paris ", References: []string{"Paris"}}, want: map[string]float64{"exact_match": 1}},
+		{name: "exact_match", in: Input{Prediction: "paris", References: []string{"Paris"}}, want: map[string]float64{"exact_match": 0}},
+		{name: "exact_match", opts: Options{"lowercase": true}, in: Input{Prediction: "paris", References: []string{"Paris"}}, want: map[string]float64{"exact_match": 1}},
+		{name: "exact_match", in: Input{Prediction: "x"}, err: "reference"},
+		{name: "contains", in: Input{Prediction: "It is Paris.", References: []string{"Paris"}}, want: map[string]float64{"contains": 1}},
+		{name: "regex", opts: Options{"pattern": `^\d+$`}, in: Input{Prediction: "42"}, want: map[string]float64{"regex": 1}},
+		{name: "token_f1", in: Input{Prediction: "the cat sat", References: []string{"a cat sat down"}}, want: map[string]float64{"token_f1": 0.8}},
+		{name: "squad", in: Input{Prediction: "The Cat", References: []string{"cat"}}, want: map[string]float64{"squad_em": 1, "squad_f1": 1}},
+		{name: "json_valid", opts: Options{"keys": []any{"a"}}, in: Input{Prediction: "```json\n{\"a\": 1}\n```"}, want: map[string]float64{"json_valid": 1}},
+		{name: "json_valid", opts: Options{"keys": []any{"b"}}, in: Input{Prediction: `{"a": 1}`}, want: map[string]float64{"json_valid": 0}},
+		{name: "length", in: Input{Prediction: "héllo  wörld\n"}, want: map[string]float64{"length_chars": 13, "length_words": 2}},
+	}
+	for _, c := range cases {
+		s, err := New(c.name, c.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := s.Score(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s(%+v): err %v, want %q", c.name, c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		for k, v := range c.want {
+			if math.Abs(got[k]-v) > 1e-12 {
+				t.Errorf("%s(%+v) = %v, want %v", c.name, c.in, got, c.want)
+			}
+		}
+	}
+}
+
+func TestBadOptions(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    Options
+		err  string
+	}{
+		{"exact_match", Options{"lowercse": true}, "unknown option lowercse"},
+		{"exact_match", Options{"lowercase": "yes"}, "must be true or false"},
+		{"regex", nil, "pattern is required"},
+		{"regex", Options{"pattern": "("}, "regex"},
+		{"bleu2", nil, "unknown scorer"},
+	} {
+		if _, err := New(c.name, c.o); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s %v: err %v, want %q", c.name, c.o, err, c.err)
+		}
+	}
+}
+
+func TestMultipleChoice(t *testing.T) {
+	// "a" is likelier in total, but "bbbb" is likelier per character.
+	got := MultipleChoice([]float64{-2, -4}, []string{"a", "bbbb"}, 1)
+	if !reflect.DeepEqual(got, map[string]float64{"acc": 0, "acc_norm": 1}) {
+		t.Fatal(got)
+	}
+}
+
+func TestPerplexity(t *testing.T) {
+	m := Perplexity(-10*math.Ln2, 5, 2)
+	if math.Abs(m["bits_per_byte"]-2) > 1e-12 || math.Abs(m["byte_perplexity"]-4) > 1e-12 || math.Abs(m["word_perplexity"]-32) > 1e-9 {
+		t.Fatal(m)
+	}
+}
