@@ -239,3 +239,52 @@ func Holm(ps []float64) []float64 {
 	}
 	return out
 }
+
+// Resample draws cfg.Resamples bootstrap index sets of size n and returns the
+// percentile interval of stat over them. stat receives the resampled indices;
+// use it for statistics that are not means (ratios of sums, corpus metrics).
+func Resample(n int, stat func(idx []int) float64, cfg Config) Interval {
+	cfg = cfg.norm()
+	if n == 0 {
+		return Interval{}
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 0x13198a2e03707344))
+	idx := make([]int, n)
+	vals := make([]float64, cfg.Resamples)
+	for b := range vals {
+		for i := range idx {
+			idx[i] = r.IntN(n)
+		}
+		vals[b] = stat(idx)
+	}
+	return percentileInterval(vals, cfg.Confidence)
+}
+
+// ResamplePaired is the paired bootstrap of a statistic that is not a mean:
+// diff receives resampled item indices and returns candidate minus baseline.
+// It returns the interval and a two-sided bootstrap p-value: twice the
+// smaller share of resampled differences on either side of zero.
+func ResamplePaired(n int, diff func(idx []int) float64, cfg Config) (Interval, float64) {
+	cfg = cfg.norm()
+	if n == 0 {
+		return Interval{}, 1
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 0xa4093822299f31d0))
+	idx := make([]int, n)
+	vals := make([]float64, cfg.Resamples)
+	le, ge := 0, 0
+	for b := range vals {
+		for i := range idx {
+			idx[i] = r.IntN(n)
+		}
+		vals[b] = diff(idx)
+		if vals[b] <= 0 {
+			le++
+		}
+		if vals[b] >= 0 {
+			ge++
+		}
+	}
+	p := 2 * float64(min(le, ge)+1) / float64(cfg.Resamples+1)
+	return percentileInterval(vals, cfg.Confidence), math.Min(1, p)
+}

@@ -100,3 +100,24 @@ func BenchmarkComparePaired10k(b *testing.B) {
 		ComparePaired(base, cand, Config{Seed: 1})
 	}
 }
+
+func TestResampleRatio(t *testing.T) {
+	num := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	den := []float64{2, 2, 2, 2, 2, 2, 2, 2}
+	ratio := func(idx []int) float64 {
+		var a, b float64
+		for _, i := range idx {
+			a += num[i]
+			b += den[i]
+		}
+		return a / b
+	}
+	ci := Resample(len(num), ratio, Config{Seed: 5})
+	if !(ci.Low < 2.25 && 2.25 < ci.High) {
+		t.Fatalf("interval %v misses the ratio of sums 2.25", ci)
+	}
+	d, p := ResamplePaired(len(num), func(idx []int) float64 { return ratio(idx) + 1 }, Config{Seed: 5})
+	if d.Low <= 0 || p > 0.01 {
+		t.Fatalf("shifted ratio: %v p=%v", d, p)
+	}
+}
