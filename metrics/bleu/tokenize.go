@@ -1,0 +1,218 @@
+package bleu
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Tokenizer names one of sacrebleu's BLEU tokenizers.
+type Tokenizer string
+
+// The tokenizers sacrebleu 2.6.0 ships without external dependencies.
+const (
+	// Tok13a is mteval-v13a.pl's tokenizer, sacrebleu's default.
+	Tok13a Tokenizer = "13a"
+	// TokIntl is mteval-v14.pl's international tokenizer: splits on Unicode
+	// punctuation and symbols.
+	TokIntl Tokenizer = "intl"
+	// TokChar splits every character.
+	TokChar Tokenizer = "char"
+	// TokNone leaves the text as it is (tokens are whitespace-separated).
+	TokNone Tokenizer = "none"
+)
+
+// ParseTokenizer checks a tokenizer name; the empty string means 13a.
+func ParseTokenizer(name string) (Tokenizer, error) {
+	switch Tokenizer(name) {
+	case "", Tok13a:
+		return Tok13a, nil
+	case TokIntl, TokChar, TokNone:
+		return Tokenizer(name), nil
+	}
+	return "", fmt.Errorf("unknown BLEU tokenizer %q: use 13a (default), intl, char or none", name)
+}
+
+// Tokenize applies the named tokenizer to one line exactly as sacrebleu's
+// tokenizer object does when called (no lower-casing, no stripping: BLEU
+// does those before calling it) and returns the tokens joined by single
+// spaces.
+func Tokenize(line string, tok Tokenizer) (string, error) {
+	t, err := ParseTokenizer(string(tok))
+	if err != nil {
+		return "", err
+	}
+	return tokenize(line, t), nil
+}
+
+func tokenize(line string, tok Tokenizer) string {
+	switch tok {
+	case TokIntl:
+		return tokenizeIntl(line)
+	case TokChar:
+		return tokenizeChar(line)
+	case TokNone:
+		return line
+	default:
+		return tokenize13a(line)
+	}
+}
+
+// tokenize13a is sacrebleu's Tokenizer13a followed by its TokenizerRegexp.
+func tokenize13a(line string) string {
+	line = strings.ReplaceAll(line, "<skipped>", "")
+	line = strings.ReplaceAll(line, "-\n", "")
+	line = strings.ReplaceAll(line, "\n", " ")
+	if strings.Contains(line, "&") {
+		line = strings.ReplaceAll(line, "&quot;", "\"")
+		line = strings.ReplaceAll(line, "&amp;", "&")
+		line = strings.ReplaceAll(line, "&lt;", "<")
+		line = strings.ReplaceAll(line, "&gt;", ">")
+	}
+	return pyJoinFields(westernPunct(" " + line + " "))
+}
+
+// isWesternPunct is the class [\{-\~\[-\` -\&\(-\+\:-\@\/] of mteval's
+// tokenizer: ASCII punctuation except the apostrophe, comma, hyphen, period
+// and digits.
+func isWesternPunct(c byte) bool {
+	return ('{' <= c && c <= '~') || ('[' <= c && c <= '`') || (' ' <= c && c <= '&') ||
+		('(' <= c && c <= '+') || (':' <= c && c <= '@') || c == '/'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// westernPunct runs the four substitutions shared by 13a and tercom's
+// normaliser, each a left-to-right non-overlapping pass like re.sub:
+//
+//	([\{-\~\[-\` -\&\(-\+\:-\@\/])  ->  " \1 "
+//	([^0-9])([\.,])                  ->  "\1 \2 "
+//	([\.,])([^0-9])                  ->  " \1 \2"
+//	([0-9])(-)                       ->  "\1 \2 "
+//
+// All four classes are ASCII and [^0-9] can be tested on the last (or
+// first) byte of a multi-byte character, so the passes run on bytes and give
+// the same result as on code points.
+func westernPunct(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) * 2)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isWesternPunct(c) {
+			b.WriteByte(' ')
+			b.WriteByte(c)
+			b.WriteByte(' ')
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return periodCommaDash(b.String())
+}
+
+// periodCommaDash is the second half of westernPunct: the period, comma and
+// digit-dash passes.
+func periodCommaDash(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isDigit(c) && i+1 < len(s) && (s[i+1] == '.' || s[i+1] == ',') {
+			b.WriteByte(c)
+			b.WriteByte(' ')
+			b.WriteByte(s[i+1])
+			b.WriteByte(' ')
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s = b.String()
+	b.Reset()
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c == '.' || c == ',') && i+1 < len(s) && !isDigit(s[i+1]) {
+			b.WriteByte(' ')
+			b.WriteByte(c)
+			b.WriteByte(' ')
+			// The second group is a whole code point in Python; copying one
+			// byte here and the rest in the next iterations is the same text.
+			b.WriteByte(s[i+1])
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s = b.String()
+	b.Reset()
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isDigit(c) && i+1 < len(s) && s[i+1] == '-' {
+			b.WriteByte(c)
+			b.WriteString(" - ")
+			i++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// tokenizeIntl is sacrebleu's TokenizerV14International:
+//
+//	(\P{N})(\p{P})  ->  "\1 \2 "
+//	(\p{P})(\P{N})  ->  " \1 \2"
+//	(\p{S})         ->  " \1 "
+//
+// with the regex module's Unicode general categories, which Go's unicode
+// tables (Unicode 15.0, as regex 2022.10.31) match.
+func tokenizeIntl(line string) string {
+	rs := []rune(line)
+	out := make([]rune, 0, len(rs)*2)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if !unicode.IsNumber(r) && i+1 < len(rs) && unicode.IsPunct(rs[i+1]) {
+			out = append(out, r, ' ', rs[i+1], ' ')
+			i++
+			continue
+		}
+		out = append(out, r)
+	}
+	rs, out = out, make([]rune, 0, len(out)+len(out)/2)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if unicode.IsPunct(r) && i+1 < len(rs) && !unicode.IsNumber(rs[i+1]) {
+			out = append(out, ' ', r, ' ', rs[i+1])
+			i++
+			continue
+		}
+		out = append(out, r)
+	}
+	var b strings.Builder
+	b.Grow(len(line) * 2)
+	for _, r := range out {
+		if unicode.IsSymbol(r) {
+			b.WriteByte(' ')
+			b.WriteRune(r)
+			b.WriteByte(' ')
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return pyJoinFields(b.String())
+}
+
+// tokenizeChar is sacrebleu's TokenizerChar: " ".join(line), one code point
+// per token (whitespace code points end up as separators once split).
+func tokenizeChar(line string) string {
+	var b strings.Builder
+	b.Grow(len(line) * 2)
+	for i, r := range line {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
