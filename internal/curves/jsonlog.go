@@ -1,0 +1,298 @@
+package curves
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Python's json module writes NaN, Infinity and -Infinity as bare tokens,
+// which encoding/json rejects. sanitizeJSON rewrites them in place as strings
+// of the same length, so byte offsets in later errors still point at the
+// user's file; jsonNumber maps the strings back.
+const (
+	nanToken    = `"N"`       // len("NaN")
+	posInfToken = `"+Inf~~"`  // len("Infinity")
+	negInfToken = `"-Inf~~~"` // len("-Infinity")
+)
+
+func sanitizeJSON(b []byte) {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case 'N':
+			if bytes.HasPrefix(b[i:], []byte("NaN")) {
+				copy(b[i:], nanToken)
+				i += len(nanToken) - 1
+			}
+		case 'I':
+			if bytes.HasPrefix(b[i:], []byte("Infinity")) {
+				copy(b[i:], posInfToken)
+				i += len(posInfToken) - 1
+			}
+		case '-':
+			if bytes.HasPrefix(b[i:], []byte("-Infinity")) {
+				copy(b[i:], negInfToken)
+				i += len(negInfToken) - 1
+			}
+		}
+	}
+}
+
+// jsonNumber converts a decoded JSON value to a float, accepting the
+// sanitised non-finite tokens; ok is false for anything that is not a number.
+func jsonNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		switch x {
+		case "N":
+			return math.NaN(), true
+		case "+Inf~~":
+			return math.Inf(1), true
+		case "-Inf~~~":
+			return math.Inf(-1), true
+		}
+	}
+	return 0, false
+}
+
+// lineOf returns the 1-based line of byte offset off in b.
+func lineOf(b []byte, off int64) int {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	return bytes.Count(b[:off], []byte{'\n'}) + 1
+}
+
+// hfSkipKeys are log_history fields that are not training curves.
+var hfSkipKeys = map[string]bool{"step": true, "total_flos": true}
+
+// readTrainerState reads a Hugging Face trainer_state.json. A truncated or
+// corrupt file still yields the log_history entries before the damage.
+func readTrainerState(path string) (*Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseTrainerState(path, data)
+}
+
+func parseTrainerState(path string, data []byte) (*Run, error) {
+	sanitizeJSON(data)
+	run := &Run{Path: path, Format: FormatHFTrainerState}
+	b := newSeriesBuilder()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	damage := func(err error) {
+		off := dec.InputOffset()
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = se.Offset
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("file ends early (truncated?)")
+			off = int64(len(data))
+		}
+		run.Damage = append(run.Damage, fmt.Sprintf("%s:%d (byte %d): %v; entries before it were read", path, lineOf(data, off), off, err))
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		if err == nil {
+			err = fmt.Errorf("expected a JSON object, found %v", tok)
+		}
+		return nil, fmt.Errorf("%s:%d: not a trainer_state.json: %v", path, lineOf(data, dec.InputOffset()), err)
+	}
+	sawHistory := false
+top:
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			damage(err)
+			break
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "log_history":
+			sawHistory = true
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+				if err == nil {
+					err = fmt.Errorf("log_history is %v, want a list", tok)
+				}
+				damage(err)
+				break top
+			}
+			for dec.More() {
+				var entry map[string]any
+				if err := dec.Decode(&entry); err != nil {
+					damage(err)
+					break top
+				}
+				addHFEntry(b, entry)
+			}
+			if _, err := dec.Token(); err != nil {
+				damage(err)
+				break top
+			}
+		case "max_steps":
+			var v float64
+			if err := dec.Decode(&v); err != nil {
+				damage(err)
+				break top
+			}
+			run.MaxSteps = int64(v)
+		case "best_model_checkpoint":
+			var v *string
+			if err := dec.Decode(&v); err != nil {
+				damage(err)
+				break top
+			}
+			if v != nil {
+				run.BestCheckpoint = *v
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				damage(err)
+				break top
+			}
+		}
+	}
+	if !sawHistory && len(run.Damage) == 0 {
+		return nil, fmt.Errorf("%s: no \"log_history\" key: this is not a Hugging Face trainer_state.json (use --format to pick another reader)", path)
+	}
+	run.Series = b.series
+	run.Restarts = b.restarts
+	return run, nil
+}
+
+func addHFEntry(b *seriesBuilder, entry map[string]any) {
+	// The closing summary entry (train_runtime, train_loss averaged over the
+	// whole run) is not a point on the curve.
+	if _, ok := entry["train_runtime"]; ok {
+		return
+	}
+	sv, ok := jsonNumber(entry["step"])
+	if !ok {
+		return
+	}
+	vals := make(map[string]float64, len(entry))
+	for k, v := range entry {
+		if hfSkipKeys[k] {
+			continue
+		}
+		if f, ok := jsonNumber(v); ok {
+			vals[k] = f
+		}
+	}
+	b.row(int64(math.Round(sv)), vals)
+}
+
+// stepKeys lists, per format, the fields that hold the optimiser step, in
+// order of preference.
+var stepKeys = map[string][]string{
+	FormatLlamaFactory: {"current_steps"},
+	FormatWandbJSONL:   {"train/global_step", "trainer/global_step", "global_step", "_step"},
+	FormatJSONL:        {"step", "global_step", "current_steps", "train/global_step", "trainer/global_step", "_step", "iteration", "iter", "epoch"},
+}
+
+// readJSONL reads one JSON object per line (LLaMA-Factory, W&B history,
+// generic). Lines that do not parse are skipped and listed as damage.
+func readJSONL(path, format string, m Mapping) (*Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	run := &Run{Path: path, Format: format}
+	b := newSeriesBuilder()
+	keys := stepKeys[format]
+	if m.Step != "" {
+		keys = []string{m.Step}
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
+	line, bad, noStep := 0, 0, 0
+	for sc.Scan() {
+		line++
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		buf := append([]byte(nil), raw...)
+		sanitizeJSON(buf)
+		var entry map[string]any
+		if err := json.Unmarshal(buf, &entry); err != nil {
+			bad++
+			if bad <= 5 {
+				run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: skipped a line that is not a JSON object: %v", path, line, err))
+			}
+			continue
+		}
+		step, ok := int64(0), false
+		for _, k := range keys {
+			if v, found := jsonNumber(entry[k]); found && finite(v) {
+				step, ok = int64(math.Round(v)), true
+				break
+			}
+		}
+		if len(keys) == 0 || (!ok && m.Step == "" && format == FormatJSONL) {
+			step, ok = int64(line), true
+		}
+		if !ok {
+			noStep++
+			continue
+		}
+		vals := make(map[string]float64, len(entry))
+		for k, v := range entry {
+			if f, ok := jsonNumber(v); ok {
+				vals[k] = f
+			}
+		}
+		if format == FormatLlamaFactory {
+			for _, k := range []string{"current_steps", "total_steps", "percentage"} {
+				delete(vals, k)
+			}
+			if t, ok := jsonNumber(entry["total_steps"]); ok && int64(t) > run.MaxSteps {
+				run.MaxSteps = int64(t)
+			}
+		}
+		b.row(step, vals)
+	}
+	if err := sc.Err(); err != nil {
+		run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: stopped reading: %v", path, line+1, err))
+	}
+	if bad > 5 {
+		run.Damage = append(run.Damage, fmt.Sprintf("%s: %d more unreadable lines skipped", path, bad-5))
+	}
+	if noStep > 0 {
+		run.Damage = append(run.Damage, fmt.Sprintf("%s: %d lines have no step field (%s) and were skipped", path, noStep, strings.Join(keys, ", ")))
+	}
+	run.Series = b.series
+	run.Restarts = b.restarts
+	return run, nil
+}
+
+// baseName is the run label for a path: the file name, or for a file inside a
+// checkpoint or run directory, that directory too.
+func baseName(path string) string {
+	return filepath.Base(filepath.Clean(path))
+}

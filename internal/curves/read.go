@@ -1,0 +1,327 @@
+package curves
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// The readers, by the name --format takes.
+const (
+	FormatHFTrainerState = "hf-trainer-state"
+	FormatHFCheckpoints  = "hf-checkpoints"
+	FormatLlamaFactory   = "llamafactory"
+	FormatTensorBoard    = "tensorboard"
+	FormatLightningCSV   = "lightning-csv"
+	FormatKerasCSV       = "keras-csv"
+	FormatOpenAICSV      = "openai-csv"
+	FormatWandbCSV       = "wandb-csv"
+	FormatWandbJSONL     = "wandb-jsonl"
+	FormatCSV            = "csv"
+	FormatJSONL          = "jsonl"
+)
+
+// Formats lists every reader name, for help text and validation.
+var Formats = []string{
+	FormatHFTrainerState, FormatHFCheckpoints, FormatLlamaFactory, FormatTensorBoard,
+	FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatWandbJSONL,
+	FormatCSV, FormatJSONL,
+}
+
+var checkpointDir = regexp.MustCompile(`^checkpoint-(\d+)$`)
+
+// Read reads one log file or directory as a run. format "" detects it.
+func Read(path, format string, m Mapping) (*Run, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading training log: %w", err)
+	}
+	if format == "" {
+		format, err = Detect(path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var run *Run
+	switch format {
+	case FormatHFTrainerState:
+		p := path
+		if st.IsDir() {
+			p = filepath.Join(path, "trainer_state.json")
+		}
+		run, err = readTrainerState(p)
+		if err == nil {
+			run.Checkpoints = siblingCheckpoints(p)
+		}
+	case FormatHFCheckpoints:
+		run, err = readCheckpoints(path)
+	case FormatTensorBoard:
+		run, err = readTensorBoard(path)
+	case FormatLlamaFactory, FormatWandbJSONL, FormatJSONL:
+		p := path
+		if st.IsDir() {
+			p = filepath.Join(path, "trainer_log.jsonl")
+		}
+		run, err = readJSONL(p, format, m)
+		if err == nil {
+			run.Checkpoints = childCheckpoints(filepath.Dir(p))
+		}
+	case FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatCSV:
+		p := path
+		if st.IsDir() {
+			p = filepath.Join(path, "metrics.csv")
+		}
+		run, err = readCSV(p, format, m)
+	default:
+		return nil, fmt.Errorf("unknown log format %q (known: %s)", format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	run.Name = runName(path)
+	run.Path = path
+	if run.Checkpoints == nil {
+		run.Checkpoints = map[int64]string{}
+	}
+	return run, nil
+}
+
+// runName labels a run: the file's directory when the file has a generic
+// name (trainer_state.json in output/checkpoint-500), else the file name.
+func runName(path string) string {
+	base := filepath.Base(filepath.Clean(path))
+	switch base {
+	case "trainer_state.json", "trainer_log.jsonl", "metrics.csv", "history.csv", "training_log.csv", "results.csv":
+		dir := filepath.Base(filepath.Dir(filepath.Clean(path)))
+		if checkpointDir.MatchString(dir) {
+			dir = filepath.Base(filepath.Dir(filepath.Dir(filepath.Clean(path))))
+		}
+		if dir != "." && dir != string(filepath.Separator) {
+			return dir + "/" + base
+		}
+	}
+	return base
+}
+
+// Detect names the reader for path from its name and first bytes.
+func Detect(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if st.IsDir() {
+		return detectDir(path)
+	}
+	name := strings.ToLower(filepath.Base(path))
+	if isEventFileName(name) {
+		return FormatTensorBoard, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := f.Read(head)
+	head = head[:n]
+	if looksLikeTFRecord(head) {
+		return FormatTensorBoard, nil
+	}
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{' && bytes.Contains(head, []byte(`"log_history"`)):
+		return FormatHFTrainerState, nil
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(first, &obj) != nil {
+			// One object spread over many lines, but not a trainer state.
+			return "", fmt.Errorf("%s: a JSON file without \"log_history\" is not a known log; use --format jsonl for one object per line, with --map for the field names", path)
+		}
+		switch {
+		case obj["current_steps"] != nil:
+			return FormatLlamaFactory, nil
+		case obj["_step"] != nil || obj["_runtime"] != nil || obj["_timestamp"] != nil:
+			return FormatWandbJSONL, nil
+		}
+		return FormatJSONL, nil
+	}
+	return detectCSV(path, head)
+}
+
+func detectCSV(path string, head []byte) (string, error) {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	line = bytes.TrimSpace(bytes.TrimPrefix(line, []byte("\ufeff")))
+	sep := ","
+	if strings.HasSuffix(strings.ToLower(path), ".tsv") {
+		sep = "\t"
+	}
+	if !bytes.Contains(line, []byte(sep)) {
+		return "", fmt.Errorf("%s: not a known training log (trainer_state.json, trainer_log.jsonl, TensorBoard events, CSV or JSONL); use --format (%s)", path, strings.Join(Formats, ", "))
+	}
+	cols := map[string]bool{}
+	wandb := false
+	for _, c := range strings.Split(string(line), sep) {
+		c = strings.Trim(strings.TrimSpace(c), `"`)
+		if strings.Contains(c, " - ") || strings.HasSuffix(c, "__MIN") {
+			wandb = true
+		}
+		cols[csvColumnName(c)] = true
+	}
+	switch {
+	case wandb || cols["_step"] || cols["_runtime"] || cols["train/global_step"]:
+		return FormatWandbCSV, nil
+	case cols["step"] && (cols["valid_loss"] || cols["train_accuracy"] || cols["full_valid_loss"]):
+		return FormatOpenAICSV, nil
+	case cols["epoch"] && cols["step"]:
+		return FormatLightningCSV, nil
+	case cols["epoch"] && cols["loss"] && !cols["step"]:
+		return FormatKerasCSV, nil
+	}
+	return FormatCSV, nil
+}
+
+func detectDir(path string) (string, error) {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return "", err
+	}
+	has := map[string]bool{}
+	ckpt := false
+	for _, e := range entries {
+		has[e.Name()] = true
+		if e.IsDir() && checkpointDir.MatchString(e.Name()) {
+			if _, err := os.Stat(filepath.Join(path, e.Name(), "trainer_state.json")); err == nil {
+				ckpt = true
+			}
+		}
+	}
+	switch {
+	case ckpt:
+		return FormatHFCheckpoints, nil
+	case has["trainer_state.json"]:
+		return FormatHFTrainerState, nil
+	case has["trainer_log.jsonl"]:
+		return FormatLlamaFactory, nil
+	case has["metrics.csv"]:
+		return FormatLightningCSV, nil
+	}
+	found := false
+	_ = filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isEventFileName(d.Name()) {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if found {
+		return FormatTensorBoard, nil
+	}
+	return "", fmt.Errorf("%s: no training log found in this directory (looked for checkpoint-*/trainer_state.json, trainer_state.json, trainer_log.jsonl, metrics.csv, events.out.tfevents.*)", path)
+}
+
+// childCheckpoints maps the step of every checkpoint-N directory in dir.
+func childCheckpoints(dir string) map[int64]string {
+	out := map[int64]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		if m := checkpointDir.FindStringSubmatch(e.Name()); m != nil && e.IsDir() {
+			step, _ := strconv.ParseInt(m[1], 10, 64)
+			out[step] = filepath.Join(dir, e.Name())
+		}
+	}
+	return out
+}
+
+// siblingCheckpoints finds the checkpoints beside a trainer_state.json: its
+// own output directory, or when it sits inside checkpoint-N, the parent's.
+func siblingCheckpoints(stateFile string) map[int64]string {
+	dir := filepath.Dir(stateFile)
+	if checkpointDir.MatchString(filepath.Base(dir)) {
+		dir = filepath.Dir(dir)
+	}
+	return childCheckpoints(dir)
+}
+
+// readCheckpoints reads a Trainer output directory of checkpoint-*/ as one
+// run. Each checkpoint's log_history is a prefix of the run's history, so the
+// latest checkpoint's values win; earlier checkpoints fill steps it lacks
+// (a history cut by a crash or an edited file).
+func readCheckpoints(dir string) (*Run, error) {
+	ckpts := childCheckpoints(dir)
+	steps := make([]int64, 0, len(ckpts))
+	for s := range ckpts {
+		if _, err := os.Stat(filepath.Join(ckpts[s], "trainer_state.json")); err == nil {
+			steps = append(steps, s)
+		}
+	}
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("%s: no checkpoint-*/trainer_state.json here", dir)
+	}
+	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
+	runs := make([]*Run, len(steps))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, s := range steps {
+		g.Go(func() error {
+			r, err := readTrainerState(filepath.Join(ckpts[s], "trainer_state.json"))
+			if err != nil {
+				return err
+			}
+			runs[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	latest := runs[len(runs)-1]
+	out := &Run{Path: dir, Format: FormatHFCheckpoints, Series: map[string][]Point{}, Checkpoints: ckpts,
+		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts}
+	for _, r := range runs {
+		out.Damage = append(out.Damage, r.Damage...)
+	}
+	for name, ps := range latest.Series {
+		out.Series[name] = ps
+	}
+	for i := len(runs) - 2; i >= 0; i-- {
+		for name, ps := range runs[i].Series {
+			out.Series[name] = mergePoints(out.Series[name], ps)
+		}
+	}
+	return out, nil
+}
+
+// mergePoints adds to have the points of more at steps have lacks.
+func mergePoints(have, more []Point) []Point {
+	if len(have) == 0 {
+		return append([]Point(nil), more...)
+	}
+	steps := make(map[int64]bool, len(have))
+	for _, p := range have {
+		steps[p.Step] = true
+	}
+	added := false
+	for _, p := range more {
+		if !steps[p.Step] {
+			have = append(have, p)
+			added = true
+		}
+	}
+	if added {
+		sort.Slice(have, func(i, j int) bool { return have[i].Step < have[j].Step })
+	}
+	return have
+}

@@ -1,0 +1,102 @@
+package curves
+
+import (
+	"math"
+	"sort"
+)
+
+// Smooth applies TensorBoard's debiased exponential moving average with
+// weight w in [0, 1): the running average starts at zero and is divided by
+// 1-w^k after k finite points, so early values are not dragged towards zero.
+// Non-finite points pass through unsmoothed and do not enter the average; a
+// constant series is returned as is, as TensorBoard does.
+func Smooth(ps []Point, w float64) []Point {
+	out := make([]Point, len(ps))
+	copy(out, ps)
+	if len(ps) == 0 || w <= 0 {
+		return out
+	}
+	constant := true
+	for _, p := range ps {
+		if p.Value != ps[0].Value {
+			constant = false
+			break
+		}
+	}
+	if constant {
+		return out
+	}
+	last, k := 0.0, 0
+	for i, p := range ps {
+		if !finite(p.Value) {
+			continue
+		}
+		last = last*w + (1-w)*p.Value
+		k++
+		debias := 1.0
+		if w != 1 {
+			debias = 1 - math.Pow(w, float64(k))
+		}
+		out[i].Value = last / debias
+	}
+	return out
+}
+
+// valueAt returns the series value at step, interpolating linearly between
+// the neighbouring points and holding the end values beyond them; ok is false
+// for an empty series.
+func valueAt(ps []Point, step int64) (float64, bool) {
+	if len(ps) == 0 {
+		return 0, false
+	}
+	i := sort.Search(len(ps), func(i int) bool { return ps[i].Step >= step })
+	switch {
+	case i == len(ps):
+		return ps[len(ps)-1].Value, true
+	case ps[i].Step == step || i == 0:
+		return ps[i].Value, true
+	}
+	a, b := ps[i-1], ps[i]
+	t := float64(step-a.Step) / float64(b.Step-a.Step)
+	return a.Value + t*(b.Value-a.Value), true
+}
+
+// median returns the median of xs (xs is reordered).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// mad is the median absolute deviation scaled to estimate a normal σ.
+func mad(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	c := append([]float64(nil), xs...)
+	m := median(c)
+	for i, x := range xs {
+		c[i] = math.Abs(x - m)
+	}
+	return 1.4826 * median(c)
+}
+
+// pointNoise estimates the point-to-point noise σ of a series that may trend
+// and curve: second differences cancel a locally linear trend, and for white
+// noise their variance is 6σ². Robust (MAD) so one jump does not set it.
+func pointNoise(vs []float64) float64 {
+	if len(vs) < 3 {
+		return 0
+	}
+	d2 := make([]float64, 0, len(vs)-2)
+	for i := 2; i < len(vs); i++ {
+		d2 = append(d2, vs[i]-2*vs[i-1]+vs[i-2])
+	}
+	return mad(d2) / math.Sqrt(6)
+}

@@ -1,0 +1,197 @@
+package curves
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// minEvals is the fewest evaluations from which a trend can be told apart
+// from noise: a minimum with at least two points after it, and one before.
+const minEvals = 4
+
+// verdict decides the run's verdict, in order of severity: a run that ends
+// in NaN or whose train loss climbs back has diverged whatever its eval loss
+// did; without eval loss nothing can be said about generalisation; then a
+// sustained eval-loss rise is overfitting (if train loss is not rising too,
+// which is instability), then a jittery eval curve is noisy.
+func verdict(a *Analysis, evals []Point) {
+	if a.divergedNonFinite() || a.divergedTrain() {
+		return
+	}
+	if len(a.Eval) == 0 {
+		a.Verdict = VerdictNoEvalLoss
+		a.Reason = "the log has no eval loss, so overfitting cannot be measured; log an eval set (Trainer: eval_strategy=\"steps\" with an eval_dataset; Keras: validation_data) and run again"
+		return
+	}
+	if len(evals) < minEvals {
+		a.Verdict = VerdictTooShort
+		a.Reason = fmt.Sprintf("only %d finite eval-loss points; at least %d are needed to tell a trend from noise (evaluate more often)", len(evals), minEvals)
+		return
+	}
+	if a.overfitting(evals) {
+		return
+	}
+	if a.noisy(evals) {
+		return
+	}
+	a.Verdict = VerdictHealthy
+	b := a.BestEval
+	last := evals[len(evals)-1]
+	a.Reason = fmt.Sprintf("eval loss fell from %.4g to its minimum %.4g at step %d (last %.4g at step %d) with no sustained rise", evals[0].Value, b.Value, b.Step, last.Value, last.Step)
+	if b.Step == last.Step || last.Value-b.Value <= a.EvalNoise {
+		a.Reason += "; it was still improving at the end, so more steps may help"
+	}
+}
+
+// divergedNonFinite: the run ends with a NaN/Inf loss.
+func (a *Analysis) divergedNonFinite() bool {
+	in := a.Instability
+	if in.NonFinite == 0 {
+		return false
+	}
+	endsBad := (len(a.Train) > 0 && !finite(a.Train[len(a.Train)-1].Value)) ||
+		(len(a.Eval) > 0 && !finite(a.Eval[len(a.Eval)-1].Value))
+	if !endsBad {
+		a.Notes = append(a.Notes, fmt.Sprintf("%d NaN/Inf loss values, the first at step %d; training recovered from them", in.NonFinite, in.FirstNonFinite))
+		return false
+	}
+	a.Verdict, a.Since = VerdictDiverged, in.FirstNonFinite
+	a.Reason = fmt.Sprintf("the loss became NaN/Inf at step %d and the run ends that way (%d non-finite values); lower the learning rate, enable gradient clipping, or check for fp16 overflow", in.FirstNonFinite, in.NonFinite)
+	return true
+}
+
+// trainNoise is the robust σ of raw train loss around its smoothed trend.
+func (a *Analysis) trainNoise() float64 {
+	resid := make([]float64, 0, len(a.Train))
+	for i, p := range a.Train {
+		if finite(p.Value) && finite(a.TrainSmoothed[i].Value) {
+			resid = append(resid, p.Value-a.TrainSmoothed[i].Value)
+		}
+	}
+	return mad(resid)
+}
+
+// divergedTrain: smoothed train loss climbs well back above its minimum by
+// the end (a quarter of the drop it had made, and beyond its jitter).
+func (a *Analysis) divergedTrain() bool {
+	ts := finitePoints(a.TrainSmoothed)
+	if len(ts) < 10 {
+		return false
+	}
+	low := bestPoint(ts, false)
+	first, last := ts[0].Value, ts[len(ts)-1].Value
+	margin := max(0.25*(first-low.Value), 0.05*math.Abs(low.Value), 2*a.trainNoise())
+	if last-low.Value <= margin {
+		return false
+	}
+	a.Verdict, a.Since = VerdictDiverged, low.Step
+	a.Reason = fmt.Sprintf("smoothed train loss fell to %.4g at step %d and then climbed to %.4g by step %d; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, low.Step, last, ts[len(ts)-1].Step)
+	if r := a.restartAfter(low.Step); r >= 0 {
+		a.Reason += fmt.Sprintf("; the log restarts at step %d", r)
+	}
+	return true
+}
+
+// restartAfter returns the first restart step after step, or -1.
+func (a *Analysis) restartAfter(step int64) int64 {
+	for _, r := range a.Restarts {
+		if r > step {
+			return r
+		}
+	}
+	return -1
+}
+
+// overfitting looks for the first sustained rise of eval loss: after its
+// minimum, at least two more evaluations whose median and last value sit
+// above the minimum by more than twice the eval noise (and 0.2% of it), with
+// two thirds of them above minimum + noise. It is overfitting only if the
+// smoothed train loss did not rise over the same stretch; if both rose, it
+// is instability and the run is called diverged.
+func (a *Analysis) overfitting(evals []Point) bool {
+	m := 0
+	for i, p := range evals {
+		if p.Value < evals[m].Value {
+			m = i
+		}
+	}
+	post := evals[m+1:]
+	if len(post) < 2 {
+		return false
+	}
+	low := evals[m].Value
+	noise := a.EvalNoise
+	margin := max(2*noise, 0.002*math.Abs(low))
+	vs := values(post)
+	med := median(slices.Clone(vs))
+	lastV := vs[len(vs)-1]
+	above := 0
+	for _, v := range vs {
+		if v > low+noise {
+			above++
+		}
+	}
+	if med-low <= margin || lastV-low <= margin || 3*above < 2*len(vs) {
+		return false
+	}
+	on := &Onset{Step: evals[m].Step, EvalAtOnset: low, EvalLast: lastV, Rise: med - low, EvalsAfter: len(post)}
+	a.Overfit = on
+	tAt, okAt := valueAt(finitePoints(a.TrainSmoothed), on.Step)
+	tLast, okLast := valueAt(finitePoints(a.TrainSmoothed), a.LastStep)
+	if okAt && okLast {
+		on.TrainAtOnset, on.TrainLast = tAt, tLast
+		if tLast-tAt > max(2*a.trainNoise(), 0.01*math.Abs(tAt)) {
+			a.Instability.BothRising = true
+			a.Verdict, a.Since = VerdictDiverged, on.Step
+			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.4g to %.4g and smoothed train loss rose too, from %.4g to %.4g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
+			if r := a.restartAfter(on.Step); r >= 0 {
+				a.Reason += fmt.Sprintf(" (the log restarts at step %d; check the resumed optimiser and scheduler state)", r)
+			}
+			return true
+		}
+	}
+	a.Verdict, a.Since = VerdictOverfitting, on.Step
+	a.Reason = fmt.Sprintf("eval loss reached its minimum %.4g at step %d, then stayed above it for %d evaluations (median +%.4g, last %.4g; eval noise ±%.2g)", low, on.Step, len(post), on.Rise, lastV, noise)
+	if okAt && okLast {
+		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.4g to %.4g", tAt, tLast)
+	} else {
+		a.Reason += " (no train loss to confirm it kept falling)"
+	}
+	a.Reason += fmt.Sprintf("; keep the checkpoint from step %d", on.Step)
+	return true
+}
+
+// noisy: the eval loss went up at a quarter or more of its evaluations, so
+// single evaluations (and early stopping with small patience) mislead.
+func (a *Analysis) noisy(evals []Point) bool {
+	if len(evals) < 6 {
+		return false
+	}
+	ups := 0
+	for i := 1; i < len(evals); i++ {
+		if evals[i].Value > evals[i-1].Value {
+			ups++
+		}
+	}
+	if 4*ups < len(evals)-1 {
+		return false
+	}
+	b := a.BestEval
+	a.Verdict = VerdictNoisy
+	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.4g is at step %d; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, b.Step)
+	last := evals[len(evals)-1]
+	if 5*(len(evals)-1-indexOfStep(evals, b.Step)) <= len(evals) && last.Step >= b.Step {
+		a.Reason += "; the minimum is near the end, so it was still improving"
+	}
+	return true
+}
+
+func indexOfStep(ps []Point, step int64) int {
+	for i, p := range ps {
+		if p.Step == step {
+			return i
+		}
+	}
+	return -1
+}
