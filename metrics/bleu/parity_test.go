@@ -373,3 +373,64 @@ func TestParityTokenizerProbes(t *testing.T) {
 		t.Errorf("found %d sacrebleu tokenizer probes, want 9", n)
 	}
 }
+
+func TestParityChrF(t *testing.T) {
+	cases := readParity(t, "chrf.jsonl")
+	checks := 0
+	for _, c := range cases {
+		t.Run(c.ID, func(t *testing.T) {
+			a := c.args(t)
+			defWord := 0
+			if c.Metric == "chrf++" {
+				defWord = 2
+			} else if c.Metric != "chrf" {
+				t.Fatalf("unexpected metric %q", c.Metric)
+			}
+			m, err := NewChrF(ChrFOptions{
+				CharOrder:    intArg(t, a, "char-order", 6),
+				WordOrder:    intArg(t, a, "word-order", defWord),
+				Beta:         intArg(t, a, "beta", 2),
+				Lowercase:    boolArg(t, a, "lowercase", false),
+				Whitespace:   boolArg(t, a, "whitespace", false),
+				EpsSmoothing: boolArg(t, a, "eps-smoothing", false),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hyps, refs := c.rows()
+			got, err := m.Corpus(hyps, refs)
+			if c.Expected.Error != nil {
+				if err == nil {
+					t.Fatalf("want an error like %s: %s", c.Expected.Error.Type, c.Expected.Error.Message)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck := checker{t, c.ID}
+			ck.has(c.Expected.Corpus, "score", "signature")
+			ck.num("corpus.score", got.Score, c.Expected.Corpus["score"])
+			ck.str("signature", m.Signature(NRefs(refs)), c.Expected.Corpus["signature"])
+			if len(c.Expected.PerExample) != len(hyps) {
+				t.Fatalf("per_example has %d rows, input %d", len(c.Expected.PerExample), len(hyps))
+			}
+			for i := range hyps {
+				s, err := m.Sentence(hyps[i], refs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ck.num(fmt.Sprintf("per_example[%d].score", i), s.Score, c.Expected.PerExample[i]["score"])
+			}
+			st, err := m.SegmentStats(hyps, refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := m.ScoreStats(SumStats(st)); s.Score != got.Score {
+				t.Errorf("ScoreStats(SumStats) = %v, Corpus = %v", s.Score, got.Score)
+			}
+			checks += 1 + len(hyps)
+		})
+	}
+	t.Logf("%d cases, %d corpus and per-example results checked", len(cases), checks)
+}
