@@ -1,0 +1,104 @@
+package rouge
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestScoreMultiTieKeepsFirstReference(t *testing.T) {
+	// Both references give F = 1/3 for rouge1, with precision and recall
+	// swapped; score_multi's np.argmax keeps the first.
+	got, err := Score("a b c d", []string{"a x", "a b x y z w v u"}, Options{Types: []string{"rouge1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Value{Precision: 0.25, Recall: 0.5, FMeasure: 1.0 / 3}
+	if got["rouge1"] != want {
+		t.Errorf("rouge1 = %+v, want %+v", got["rouge1"], want)
+	}
+	got, err = Score("a b c d", []string{"a b x y z w v u", "a x"}, Options{Types: []string{"rouge1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Value{Precision: 0.5, Recall: 0.25, FMeasure: 1.0 / 3}
+	if got["rouge1"] != want {
+		t.Errorf("swapped references: rouge1 = %+v, want %+v", got["rouge1"], want)
+	}
+}
+
+func TestScoreTypesPickedIndependently(t *testing.T) {
+	// rouge1 prefers the bag-of-words match, rougeL the ordered one.
+	got, err := Score("c b a", []string{"a b c", "c b x"}, Options{Types: []string{"rouge1", "rougeL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["rouge1"].FMeasure != 1 {
+		t.Errorf("rouge1 F = %v, want 1 (first reference)", got["rouge1"].FMeasure)
+	}
+	if f := got["rougeL"].FMeasure; f < 0.66 || f > 0.67 {
+		t.Errorf("rougeL F = %v, want 2/3 (second reference)", f)
+	}
+}
+
+func TestHigherOrderAndErrors(t *testing.T) {
+	got, err := Score("one two three four five six seven eight nine ten eleven",
+		[]string{"one two three four five six seven eight nine ten"}, Options{Types: []string{"rouge10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got["rouge10"]; v.Precision != 0.5 || v.Recall != 1 {
+		t.Errorf("rouge10 = %+v, want precision 0.5 recall 1", v)
+	}
+	for _, bad := range []string{"rouge0", "rouge", "rougeX", "rouge01", "bleu", "rougel"} {
+		if _, err := New(Options{Types: []string{bad}}); err == nil {
+			t.Errorf("type %q: want an error", bad)
+		}
+	}
+	if _, err := Score("x", nil, Options{}); !errors.Is(err, ErrNoReferences) {
+		t.Errorf("no references: err = %v, want ErrNoReferences", err)
+	}
+	if _, err := ScoreCorpus([]string{"a"}, nil, Options{}); err == nil {
+		t.Error("length mismatch: want an error")
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		stem bool
+		want []string
+	}{
+		{"The cats' running-shoes, 3.5kg!", false, []string{"the", "cats", "running", "shoes", "3", "5kg"}},
+		{"The cats' running-shoes, 3.5kg!", true, []string{"the", "cat", "run", "shoe", "3", "5kg"}},
+		{"naïve café", false, []string{"na", "ve", "caf"}},
+		{"İSTANBUL 5\u212aM", false, []string{"i", "stanbul", "5km"}},
+		{"中文", false, nil},
+	} {
+		got := Tokenize(tc.in, tc.stem)
+		if len(got) != len(tc.want) {
+			t.Errorf("Tokenize(%q, %v) = %q, want %q", tc.in, tc.stem, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("Tokenize(%q, %v) = %q, want %q", tc.in, tc.stem, got, tc.want)
+				break
+			}
+		}
+	}
+}
+
+func TestScorerReuseIsStateless(t *testing.T) {
+	s, err := New(Options{Stem: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, _ := s.Score("the quick brown fox\njumps", []string{"a quick fox\njumped over"})
+	_, _ = s.Score("something else entirely with other words", []string{"different words again"})
+	a2, _ := s.Score("the quick brown fox\njumps", []string{"a quick fox\njumped over"})
+	for k, v := range a1 {
+		if a2[k] != v {
+			t.Errorf("%s: first %+v, after reuse %+v", k, v, a2[k])
+		}
+	}
+}
