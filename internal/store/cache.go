@@ -1,0 +1,34 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// CacheGet returns the cached response stored under key.
+func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, bool, error) {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, s.rebind(`SELECT value FROM response_cache WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the response cache: %w", err)
+	}
+	return v, true, nil
+}
+
+// CachePut stores val under key, replacing what was there.
+func (s *Store) CachePut(ctx context.Context, key string, val []byte) error {
+	if val == nil {
+		val = []byte{}
+	}
+	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO response_cache (key, value, created_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`), key, val, s.now().UnixNano())
+	if err != nil {
+		return fmt.Errorf("writing the response cache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Result is one item answered (or not) by one model in one run.
+type Result struct {
+	RunID, Model, Task, ItemID string
+	// RequestHash is the sha256 of the request's canonical JSON: the same for the
+	// base and the tuned model on the same item.
+	RequestHash string
+	// Request and Response are JSON (provider.Request, provider.Response).
+	Request, Response []byte
+	// Error is the final error after all retries; empty on success. A failed item
+	// is stored, never dropped, and never scored.
+	Error            string
+	Attempts         int
+	LatencyMS        float64
+	Cached           bool
+	PromptTokens     int
+	CompletionTokens int
+	Scores           map[string]float64
+}
+
+// Key identifies a result within a run.
+type Key struct {
+	Model, Task, ItemID string
+}
+
+const resultColumns = `run_id, model, task, item_id, request_hash, request, response, error, attempts, latency_ms, cached, prompt_tokens, completion_tokens, scores`
+
+// upsertResult inserts a result; on a key already stored it replaces the row only
+// when the stored one is a failure, so a resumed run can turn failures into
+// successes while a success is never duplicated or overwritten.
+const upsertResult = `INSERT INTO results (` + resultColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, model, task, item_id) DO UPDATE SET
+	request_hash = excluded.request_hash, request = excluded.request, response = excluded.response,
+	error = excluded.error, attempts = excluded.attempts, latency_ms = excluded.latency_ms,
+	cached = excluded.cached, prompt_tokens = excluded.prompt_tokens,
+	completion_tokens = excluded.completion_tokens, scores = excluded.scores
+WHERE results.error <> ''`
+
+// PutResults writes results in one transaction (see Writer for streaming).
+func (s *Store) PutResults(ctx context.Context, rs []Result) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, s.rebind(upsertResult))
+	if err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range rs {
+		scores, err := encodeScores(r.Scores)
+		if err != nil {
+			return fmt.Errorf("writing result %s/%s/%s of run %s: %w", r.Model, r.Task, r.ItemID, r.RunID, err)
+		}
+		if _, err := stmt.ExecContext(ctx, r.RunID, r.Model, r.Task, r.ItemID, r.RequestHash, r.Request, r.Response,
+			r.Error, r.Attempts, r.LatencyMS, boolInt(r.Cached), r.PromptTokens, r.CompletionTokens, scores); err != nil {
+			return fmt.Errorf("writing result %s/%s/%s of run %s: %w", r.Model, r.Task, r.ItemID, r.RunID, wrapErr(err, r.RunID))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("writing results: %w", wrapErr(err, rs[0].RunID))
+	}
+	return nil
+}
+
+// UpdateScores sets the scores of already stored results, matched by
+// (Model, Task, ItemID) within runID; other fields of rs are ignored. Scores are
+// set here rather than at write time because scoring runs after all responses
+// are in (corpus-level metrics need the whole set). Every key must exist.
+func (s *Store) UpdateScores(ctx context.Context, runID string, rs []Result) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("updating scores of run %s: %w", runID, err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, s.rebind(`UPDATE results SET scores = ? WHERE run_id = ? AND model = ? AND task = ? AND item_id = ?`))
+	if err != nil {
+		return fmt.Errorf("updating scores of run %s: %w", runID, err)
+	}
+	defer stmt.Close()
+	for _, r := range rs {
+		scores, err := encodeScores(r.Scores)
+		if err != nil {
+			return fmt.Errorf("updating scores of %s/%s/%s in run %s: %w", r.Model, r.Task, r.ItemID, runID, err)
+		}
+		res, err := stmt.ExecContext(ctx, scores, runID, r.Model, r.Task, r.ItemID)
+		if err != nil {
+			return fmt.Errorf("updating scores of %s/%s/%s in run %s: %w", r.Model, r.Task, r.ItemID, runID, wrapErr(err, runID))
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("updating scores of %s/%s/%s in run %s: no such result: %w", r.Model, r.Task, r.ItemID, runID, ErrNotFound)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("updating scores of run %s: %w", runID, wrapErr(err, runID))
+	}
+	return nil
+}
+
+// Results returns every result of the run ordered by model, task and item id
+// (byte order on both backends).
+func (s *Store) Results(ctx context.Context, runID string) ([]Result, error) {
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+resultColumns+` FROM results WHERE run_id = ? ORDER BY model, task, item_id`), runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading results of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []Result
+	for rows.Next() {
+		var (
+			r      Result
+			cached int
+			scores string
+		)
+		if err := rows.Scan(&r.RunID, &r.Model, &r.Task, &r.ItemID, &r.RequestHash, &r.Request, &r.Response, &r.Error,
+			&r.Attempts, &r.LatencyMS, &cached, &r.PromptTokens, &r.CompletionTokens, &scores); err != nil {
+			return nil, fmt.Errorf("reading results of run %s: %w", runID, err)
+		}
+		r.Cached = cached != 0
+		if err := json.Unmarshal([]byte(scores), &r.Scores); err != nil {
+			return nil, fmt.Errorf("reading results of run %s: scores of %s/%s/%s: %w", runID, r.Model, r.Task, r.ItemID, err)
+		}
+		if len(r.Scores) == 0 {
+			r.Scores = nil
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading results of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
+// DoneKeys returns the keys of the run's successful results: what a resumed run
+// skips. Failed results are left out so that a resume retries them.
+func (s *Store) DoneKeys(ctx context.Context, runID string) (map[Key]bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM results WHERE run_id = ?`), runID).Scan(&n); err != nil {
+		return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT model, task, item_id FROM results WHERE run_id = ? AND error = ''`), runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	done := make(map[Key]bool, n)
+	for rows.Next() {
+		var k Key
+		if err := rows.Scan(&k.Model, &k.Task, &k.ItemID); err != nil {
+			return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
+		}
+		done[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
+	}
+	return done, nil
+}
+
+func encodeScores(m map[string]float64) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m) // fails on NaN/Inf: a scorer bug we want to see
+	if err != nil {
+		return "", fmt.Errorf("scores: %w", err)
+	}
+	return string(b), nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// WriterOptions tune a Writer. Zero values take the defaults.
+type WriterOptions struct {
+	// BatchSize is how many results one transaction holds (default 256).
+	BatchSize int
+	// FlushInterval bounds how long a result waits before it is committed (default 100ms).
+	FlushInterval time.Duration
+}
+
+// Writer streams results into the store in batched transactions, committing
+// every BatchSize results or FlushInterval, whichever comes first, so that a
+// killed run loses at most one batch. It is safe for concurrent use.
+type Writer struct {
+	s    *Store
+	opts WriterOptions
+	in   chan writeReq
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+	// sending guards in: Add and Flush hold it for reading while they send, Close
+	// for writing while it closes, so nothing is ever sent on a closed channel.
+	sending sync.RWMutex
+	closed  bool
+}
+
+type writeReq struct {
+	r     Result
+	flush chan error // non-nil: commit what is pending and report
+}
+
+// ErrWriterClosed is returned by Add after Close.
+var ErrWriterClosed = errors.New("result writer is closed")
+
+// NewWriter starts a batch writer. Close it to commit the last batch.
+func (s *Store) NewWriter(opts WriterOptions) *Writer {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 256
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 100 * time.Millisecond
+	}
+	w := &Writer{s: s, opts: opts, in: make(chan writeReq, 2*opts.BatchSize), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Add queues a result. It blocks while the queue is full and returns the first
+// error a commit has met, after which nothing more is written.
+func (w *Writer) Add(ctx context.Context, r Result) error {
+	if err := w.Err(); err != nil {
+		return err
+	}
+	w.sending.RLock()
+	defer w.sending.RUnlock()
+	if w.closed {
+		return ErrWriterClosed
+	}
+	select {
+	case w.in <- writeReq{r: r}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush commits everything added so far and returns the writer's error.
+func (w *Writer) Flush(ctx context.Context) error {
+	ch := make(chan error, 1)
+	w.sending.RLock()
+	if w.closed {
+		w.sending.RUnlock()
+		return w.Err()
+	}
+	select {
+	case w.in <- writeReq{flush: ch}:
+		w.sending.RUnlock()
+	case <-ctx.Done():
+		w.sending.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close commits the pending results, stops the writer and returns its error.
+// Add after Close returns ErrWriterClosed.
+func (w *Writer) Close() error {
+	w.sending.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.in)
+	}
+	w.sending.Unlock()
+	<-w.done
+	return w.Err()
+}
+
+// Err returns the first commit error, if any.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	batch := make([]Result, 0, w.opts.BatchSize)
+	timer := time.NewTimer(w.opts.FlushInterval)
+	timer.Stop()
+	defer timer.Stop()
+	commit := func() error {
+		if len(batch) == 0 {
+			return w.Err()
+		}
+		if err := w.Err(); err != nil {
+			batch = batch[:0]
+			return err
+		}
+		// The batch is committed even when the caller's context is cancelled:
+		// those results are finished work that a resume must not redo.
+		err := w.s.PutResults(context.Background(), batch)
+		batch = batch[:0]
+		if err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+		return w.Err()
+	}
+	for {
+		select {
+		case req, ok := <-w.in:
+			if !ok {
+				commit()
+				return
+			}
+			if req.flush != nil {
+				req.flush <- commit()
+				continue
+			}
+			batch = append(batch, req.r)
+			if len(batch) == 1 {
+				timer.Reset(w.opts.FlushInterval)
+			}
+			if len(batch) >= w.opts.BatchSize {
+				timer.Stop()
+				commit()
+			}
+		case <-timer.C:
+			commit()
+		}
+	}
+}
