@@ -434,3 +434,62 @@ func TestParityChrF(t *testing.T) {
 	}
 	t.Logf("%d cases, %d corpus and per-example results checked", len(cases), checks)
 }
+
+func TestParityTER(t *testing.T) {
+	cases := readParity(t, "ter.jsonl")
+	checks := 0
+	for _, c := range cases {
+		t.Run(c.ID, func(t *testing.T) {
+			if c.Metric != "ter" {
+				t.Fatalf("unexpected metric %q", c.Metric)
+			}
+			a := c.args(t)
+			m := NewTER(TEROptions{
+				Normalized:    boolArg(t, a, "normalized", false),
+				NoPunct:       boolArg(t, a, "no-punct", false),
+				AsianSupport:  boolArg(t, a, "asian-support", false),
+				CaseSensitive: boolArg(t, a, "case-sensitive", false),
+			})
+			hyps, refs := c.rows()
+			got, err := m.Corpus(hyps, refs)
+			if c.Expected.Error != nil {
+				if err == nil {
+					t.Fatalf("want an error like %s: %s", c.Expected.Error.Type, c.Expected.Error.Message)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck := checker{t, c.ID}
+			check := func(field string, s TERScore, want map[string]json.RawMessage) {
+				t.Helper()
+				ck.has(want, "score", "num_edits", "ref_length")
+				ck.num(field+".score", s.Score, want["score"])
+				ck.exact(field+".num_edits", float64(s.NumEdits), want["num_edits"])
+				ck.num(field+".ref_length", s.RefLength, want["ref_length"])
+			}
+			check("corpus", got, c.Expected.Corpus)
+			ck.str("signature", m.Signature(NRefs(refs)), c.Expected.Corpus["signature"])
+			if len(c.Expected.PerExample) != len(hyps) {
+				t.Fatalf("per_example has %d rows, input %d", len(c.Expected.PerExample), len(hyps))
+			}
+			for i := range hyps {
+				s, err := m.Sentence(hyps[i], refs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(fmt.Sprintf("per_example[%d]", i), s, c.Expected.PerExample[i])
+			}
+			st, err := m.SegmentStats(hyps, refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := m.ScoreStats(SumStats(st)); s != got {
+				t.Errorf("ScoreStats(SumStats) = %v, Corpus = %v", s, got)
+			}
+			checks += 1 + len(hyps)
+		})
+	}
+	t.Logf("%d cases, %d corpus and per-example results checked", len(cases), checks)
+}
