@@ -1,0 +1,67 @@
+package leakage
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	all := DefaultNormalize()
+	tests := []struct {
+		name string
+		n    Normalize
+		in   string
+		want string
+	}{
+		{"none", Normalize{}, "  Hello,  World! ", "  Hello,  World! "},
+		{"case", Normalize{Case: true}, "HeLLo ÉTÉ", "hello été"},
+		{"whitespace", Normalize{Whitespace: true}, " a \t b\n\nc ", "a b c"},
+		{"punct", Normalize{Punctuation: true, Whitespace: true}, "end.Start, (x)!", "end Start x"},
+		{"nfkc ligature and full-width", Normalize{NFKC: true}, "ﬁle ＡＢＣ", "file ABC"},
+		{"all", all, "  The ﬁle's   NAME: “Ａ”. ", "the file s name a"},
+		{"symbols", all, "$5 + 3 = 8", "5 3 8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.n.Apply(tc.in); got != tc.want {
+				t.Errorf("Apply(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseNormalize(t *testing.T) {
+	n, err := ParseNormalize("case, punct")
+	if err != nil || n != (Normalize{Case: true, Punctuation: true}) {
+		t.Fatalf("got %+v, %v", n, err)
+	}
+	if n, _ := ParseNormalize("all"); n != DefaultNormalize() {
+		t.Fatalf("all = %+v", n)
+	}
+	if _, err := ParseNormalize("case,stem"); err == nil || !strings.Contains(err.Error(), `"stem"`) {
+		t.Fatalf("want error naming stem, got %v", err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"Hello, World!", []string{"hello", "world"}},
+		{"Janet’s ducks lay 16 eggs", []string{"janet", "s", "ducks", "lay", "16", "eggs"}},
+		{"Ünïcode café-au-lait", []string{"ünïcode", "café", "au", "lait"}},
+		{"x^2+3x", []string{"x", "2", "3x"}},
+	}
+	for _, tc := range tests {
+		got := Tokens(tc.in, nil)
+		if len(got) == 0 && len(tc.want) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Tokens(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package leakage
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+func sortedKeys(m map[string]int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return shorten(s, n)
+}
+
+// WriteText writes the terminal report: the summary, then the pairs side by
+// side (at most maxPairs; 0 = all kept in the report).
+func WriteText(w io.Writer, r *Report, maxPairs int) error {
+	ew := &errWriter{w: w}
+	ew.printf("leakage: train %s (%d rows", r.Train.Name, r.Train.Rows)
+	if r.Train.Empty > 0 {
+		ew.printf(", %d empty", r.Train.Empty)
+	}
+	ew.printf(")")
+	if r.Test != nil {
+		ew.printf(", test %s (%d rows)", r.Test.Name, r.Test.Rows)
+	}
+	ew.printf("\nmethods: %s", strings.Join(r.Config.Methods, ", "))
+	if contains(r.Config.Methods, MethodMinHash) {
+		ew.printf(" · minhash %s %d-shingles, num_perm %d, seed %d, Jaccard ≥ %.2f (bands %d × rows %d)",
+			r.Config.Shingling.Unit, r.Config.Shingling.K, r.Config.NumPerm, r.Config.Seed, r.Config.Threshold, r.Config.LSH.Bands, r.Config.LSH.Rows)
+	}
+	if r.Config.Semantic != nil {
+		ew.printf(" · embed cosine ≥ %.2f (%s)", r.Config.Semantic.Cosine, r.Config.Semantic.Index)
+	}
+	ew.printf("\n\n")
+	if r.Test != nil {
+		s := r.Summary
+		ew.printf("test items leaked: %d of %d (%s)\n", s.LeakedAny, s.TestItems, pct(s.LeakedShare))
+		for _, k := range []string{KindExact, KindNear, KindSemantic} {
+			if n, ok := s.Leaked[k]; ok {
+				ew.printf("  %-9s %6d  %s\n", k, n, pct(float64(n)/float64(max(s.TestItems, 1))))
+			}
+		}
+	}
+	if len(r.Summary.Within) > 0 {
+		ew.printf("duplicate pairs within a split:\n")
+		for _, k := range sortedKeys(r.Summary.Within) {
+			ew.printf("  %-20s %d\n", k, r.Summary.Within[k])
+		}
+	}
+	if len(r.Benchmarks) > 0 {
+		n := 13
+		if r.Config.Ngram != nil {
+			n = r.Config.Ngram.N
+		}
+		ew.printf("\nbenchmark contamination (%d-gram overlap; Llama 2 classes by contaminated-token share):\n", n)
+		ew.printf("  %-11s %6s %7s %13s %7s %9s %6s\n", "benchmark", "items", "checked", "contaminated", "clean", "not clean", "dirty")
+		for _, b := range r.Benchmarks {
+			ew.printf("  %-11s %6d %7d %6d %6s %7d %9d %6d\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
+		}
+		for _, b := range r.Benchmarks {
+			if ids := b.DirtyIDs(); len(ids) > 0 {
+				ew.printf("  %s not clean: %s\n", b.Benchmark, strings.Join(ids, " "))
+			}
+		}
+	}
+	if len(r.Pairs) > 0 {
+		ew.printf("\npairs:\n")
+		for i, p := range r.Pairs {
+			if maxPairs > 0 && i >= maxPairs {
+				ew.printf("… %d more pairs (use --json for all kept pairs)\n", len(r.Pairs)-i)
+				break
+			}
+			ew.printf("%-8s %-12s %.3f\n  %s:%d [%s] %s\n  %s:%d [%s] %s\n", p.Kind, p.Scope, p.Similarity,
+				p.A.Split, p.A.Line, p.A.ID, oneLine(p.A.Text, 100), p.B.Split, p.B.Line, p.B.ID, oneLine(p.B.Text, 100))
+		}
+	}
+	for _, k := range sortedKeys(r.Truncated) {
+		ew.printf("(%d more %s pairs counted but not listed)\n", r.Truncated[k], k)
+	}
+	return ew.err
+}
+
+// WriteMarkdown writes the leakage section of a run report: the summary
+// table, benchmark contamination with the ids of items that are not clean,
+// and the pairs side by side.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	ew.printf("## Data leakage\n\n")
+	ew.printf("Training set `%s` (%d rows)", r.Train.Name, r.Train.Rows)
+	if r.Test != nil {
+		ew.printf(", test set `%s` (%d rows)", r.Test.Name, r.Test.Rows)
+	}
+	ew.printf(". Methods: %s.", strings.Join(r.Config.Methods, ", "))
+	if contains(r.Config.Methods, MethodMinHash) {
+		ew.printf(" MinHash over %s %d-shingles, %d permutations (seed %d), Jaccard ≥ %.2f, LSH %d bands × %d rows.",
+			r.Config.Shingling.Unit, r.Config.Shingling.K, r.Config.NumPerm, r.Config.Seed, r.Config.Threshold, r.Config.LSH.Bands, r.Config.LSH.Rows)
+	}
+	ew.printf("\n\n")
+	if r.Test != nil {
+		s := r.Summary
+		ew.printf("| kind | test items leaked | share |\n|---|---:|---:|\n")
+		for _, k := range []string{KindExact, KindNear, KindSemantic} {
+			if n, ok := s.Leaked[k]; ok {
+				ew.printf("| %s | %d | %s |\n", k, n, pct(float64(n)/float64(max(s.TestItems, 1))))
+			}
+		}
+		ew.printf("| **any** | **%d of %d** | **%s** |\n\n", s.LeakedAny, s.TestItems, pct(s.LeakedShare))
+	}
+	if len(r.Summary.Within) > 0 {
+		ew.printf("| duplicates within a split | pairs |\n|---|---:|\n")
+		for _, k := range sortedKeys(r.Summary.Within) {
+			ew.printf("| %s | %d |\n", k, r.Summary.Within[k])
+		}
+		ew.printf("\n")
+	}
+	if len(r.Benchmarks) > 0 {
+		ew.printf("### Benchmark contamination\n\n| benchmark | items | checked | contaminated | share | clean | not clean | dirty |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, b := range r.Benchmarks {
+			ew.printf("| %s | %d | %d | %d | %s | %d | %d | %d |\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
+		}
+		ew.printf("\n")
+		for _, b := range r.Benchmarks {
+			if ids := b.DirtyIDs(); len(ids) > 0 {
+				ew.printf("- %s, not clean: `%s`\n", b.Benchmark, strings.Join(ids, "`, `"))
+			}
+		}
+		ew.printf("\n")
+	}
+	if len(r.Pairs) > 0 {
+		ew.printf("### Pairs\n\n| kind | scope | similarity | A | B |\n|---|---|---:|---|---|\n")
+		for _, p := range r.Pairs {
+			ew.printf("| %s | %s | %.3f | %s:%d `%s` %s | %s:%d `%s` %s |\n", p.Kind, p.Scope, p.Similarity,
+				p.A.Split, p.A.Line, mdEscape(p.A.ID), mdEscape(oneLine(p.A.Text, 120)), p.B.Split, p.B.Line, mdEscape(p.B.ID), mdEscape(oneLine(p.B.Text, 120)))
+		}
+		ew.printf("\n")
+	}
+	for _, k := range sortedKeys(r.Truncated) {
+		ew.printf("%d more %s pairs were counted but not listed.\n", r.Truncated[k], k)
+	}
+	return ew.err
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
