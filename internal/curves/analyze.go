@@ -202,8 +202,9 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		a.BestEval = &b
 		vs := values(evals)
 		a.EvalNoise = pointNoise(vs)
+		ts := finitePoints(a.TrainSmoothed)
 		for _, p := range evals {
-			if t, ok := valueAt(a.TrainSmoothed, p.Step); ok {
+			if t, ok := valueAt(ts, p.Step); ok {
 				a.Gap = append(a.Gap, GapPoint{Step: p.Step, Eval: p.Value, Train: t, Gap: p.Value - t})
 			}
 		}

@@ -1,6 +1,9 @@
 package curves
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // HFEarlyStopping are the arguments of transformers' EarlyStoppingCallback
 // and the TrainingArguments it reads.
@@ -28,7 +31,7 @@ type Replay struct {
 	StopStep int64 `json:"stop_step,omitempty"`
 	// BestStep is the evaluation the rule holds as best when training ends.
 	BestStep  int64   `json:"best_step"`
-	BestValue float64 `json:"best_value"`
+	BestValue Float `json:"best_value"`
 	// KeptStep is the checkpoint whose weights the user ends up with.
 	KeptStep int64 `json:"kept_step"`
 	// KeptCheckpoint is KeptStep's checkpoint directory, when one exists.
@@ -65,7 +68,7 @@ func ReplayHF(evals []Point, a HFEarlyStopping, lastStep int64) Replay {
 		}
 		if !haveBest || better(p.Value, best) {
 			haveBest, best = true, p.Value
-			r.BestStep, r.BestValue = p.Step, p.Value
+			r.BestStep, r.BestValue = p.Step, Float(p.Value)
 		}
 		if counter >= a.Patience {
 			r.Stopped, r.StopStep = true, p.Step
@@ -100,7 +103,7 @@ func ReplayKeras(evals []Point, a KerasEarlyStopping, lastStep int64) Replay {
 		wait++
 		if !haveBest || improves(p.Value, best) {
 			haveBest, best = true, p.Value
-			r.BestStep, r.BestValue = p.Step, p.Value
+			r.BestStep, r.BestValue = p.Step, Float(p.Value)
 			wait = 0
 			continue
 		}
@@ -127,4 +130,16 @@ func (r *Replay) finish(lastStep int64) {
 	}
 	r.SavedSteps = max(lastStep-r.StopStep, 0)
 	r.SavedFraction = float64(r.SavedSteps) / float64(lastStep)
+}
+
+// Float is a float64 that encodes NaN and ±Inf as JSON null: a replay on a
+// log with a NaN evaluation can hold one as its best, as the Trainer does.
+type Float float64
+
+// MarshalJSON implements json.Marshaler.
+func (f Float) MarshalJSON() ([]byte, error) {
+	if !finite(float64(f)) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, float64(f), 'g', -1, 64), nil
 }

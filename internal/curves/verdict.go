@@ -38,7 +38,7 @@ func verdict(a *Analysis, evals []Point) {
 	a.Verdict = VerdictHealthy
 	b := a.BestEval
 	last := evals[len(evals)-1]
-	a.Reason = fmt.Sprintf("eval loss fell from %.4g to its minimum %.4g at step %d (last %.4g at step %d) with no sustained rise", evals[0].Value, b.Value, b.Step, last.Value, last.Step)
+	a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at step %d (last %.5g at step %d) with no sustained rise", evals[0].Value, b.Value, b.Step, last.Value, last.Step)
 	if b.Step == last.Step || last.Value-b.Value <= a.EvalNoise {
 		a.Reason += "; it was still improving at the end, so more steps may help"
 	}
@@ -86,7 +86,7 @@ func (a *Analysis) divergedTrain() bool {
 		return false
 	}
 	a.Verdict, a.Since = VerdictDiverged, low.Step
-	a.Reason = fmt.Sprintf("smoothed train loss fell to %.4g at step %d and then climbed to %.4g by step %d; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, low.Step, last, ts[len(ts)-1].Step)
+	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at step %d and then climbed to %.5g by step %d; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, low.Step, last, ts[len(ts)-1].Step)
 	if r := a.restartAfter(low.Step); r >= 0 {
 		a.Reason += fmt.Sprintf("; the log restarts at step %d", r)
 	}
@@ -144,7 +144,7 @@ func (a *Analysis) overfitting(evals []Point) bool {
 		if tLast-tAt > max(2*a.trainNoise(), 0.01*math.Abs(tAt)) {
 			a.Instability.BothRising = true
 			a.Verdict, a.Since = VerdictDiverged, on.Step
-			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.4g to %.4g and smoothed train loss rose too, from %.4g to %.4g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
+			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.5g to %.5g and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
 			if r := a.restartAfter(on.Step); r >= 0 {
 				a.Reason += fmt.Sprintf(" (the log restarts at step %d; check the resumed optimiser and scheduler state)", r)
 			}
@@ -152,9 +152,9 @@ func (a *Analysis) overfitting(evals []Point) bool {
 		}
 	}
 	a.Verdict, a.Since = VerdictOverfitting, on.Step
-	a.Reason = fmt.Sprintf("eval loss reached its minimum %.4g at step %d, then stayed above it for %d evaluations (median +%.4g, last %.4g; eval noise ±%.2g)", low, on.Step, len(post), on.Rise, lastV, noise)
+	a.Reason = fmt.Sprintf("eval loss reached its minimum %.5g at step %d, then stayed above it for %d evaluations (median +%.5g, last %.5g; eval noise ±%.2g)", low, on.Step, len(post), on.Rise, lastV, noise)
 	if okAt && okLast {
-		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.4g to %.4g", tAt, tLast)
+		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.5g to %.5g", tAt, tLast)
 	} else {
 		a.Reason += " (no train loss to confirm it kept falling)"
 	}
@@ -179,7 +179,7 @@ func (a *Analysis) noisy(evals []Point) bool {
 	}
 	b := a.BestEval
 	a.Verdict = VerdictNoisy
-	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.4g is at step %d; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, b.Step)
+	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.5g is at step %d; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, b.Step)
 	last := evals[len(evals)-1]
 	if 5*(len(evals)-1-indexOfStep(evals, b.Step)) <= len(evals) && last.Step >= b.Step {
 		a.Reason += "; the minimum is near the end, so it was still improving"

@@ -1,0 +1,256 @@
+package curves
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// num formats a loss or metric value with five significant digits, enough
+// to tell evaluations apart without printing float noise.
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 5, 64) }
+
+func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// Headline is the verdict in a few words, e.g. "overfitting since step 4500".
+func (a *Analysis) Headline() string {
+	switch {
+	case a.Since != 0 && (a.Verdict == VerdictOverfitting || a.Verdict == VerdictDiverged):
+		return fmt.Sprintf("%s since step %d", a.Verdict, a.Since)
+	}
+	return a.Verdict
+}
+
+// WriteText writes the terminal summary of every run.
+func WriteText(w io.Writer, as []Analysis) error {
+	ew := &errWriter{w: w}
+	if len(as) > 1 {
+		width := len("run")
+		for _, a := range as {
+			width = max(width, len(a.Name))
+		}
+		ew.printf("%-*s  %-32s  %s\n", width, "run", "verdict", "best eval loss")
+		for _, a := range as {
+			best := "-"
+			if a.BestEval != nil {
+				best = fmt.Sprintf("%s at step %d", num(a.BestEval.Value), a.BestEval.Step)
+			}
+			ew.printf("%-*s  %-32s  %s\n", width, a.Name, a.Headline(), best)
+		}
+		ew.printf("\n")
+	}
+	for i, a := range as {
+		if i > 0 {
+			ew.printf("\n")
+		}
+		writeRunText(ew, &a)
+	}
+	return ew.err
+}
+
+func writeRunText(ew *errWriter, a *Analysis) {
+	ew.printf("%s  (%s, steps %d-%d, %d train / %d eval points)\n", a.Name, a.Format, a.FirstStep, a.LastStep, len(a.Train), len(a.Eval))
+	row := func(label, format string, args ...any) {
+		ew.printf("  %-12s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	row("verdict", "%s", a.Headline())
+	row("why", "%s", a.Reason)
+	if b := a.BestEval; b != nil {
+		ck := ""
+		if b.Checkpoint != "" {
+			ck = " -> " + b.Checkpoint
+		}
+		row("best eval", "%s at step %d%s", num(b.Value), b.Step, ck)
+	}
+	if len(a.Gap) > 1 {
+		g0, gl := a.Gap[0], a.Gap[len(a.Gap)-1]
+		mid := ""
+		if b := a.BestEval; b != nil && b.Step != g0.Step && b.Step != gl.Step {
+			for _, g := range a.Gap {
+				if g.Step == b.Step {
+					mid = fmt.Sprintf(", %s at the minimum (step %d)", num(g.Gap), g.Step)
+				}
+			}
+		}
+		row("gap", "eval - smoothed train: %s at step %d%s, %s at step %d", num(g0.Gap), g0.Step, mid, num(gl.Gap), gl.Step)
+	}
+	for i, m := range a.Metrics {
+		label := ""
+		if i == 0 {
+			label = "metrics"
+		}
+		dir := "lower is better"
+		if m.GreaterIsBetter {
+			dir = "higher is better"
+		}
+		row(label, "%s best %s at step %d, last %s (%s)", m.Name, num(m.Value), m.Step, num(m.Last), dir)
+	}
+	if es := a.EarlyStopping; es != nil {
+		row("early stop", "%s", replayLine("Hugging Face", fmt.Sprintf("patience %d, threshold %s", es.Patience, num(es.Threshold)), es.HF))
+		row("", "%s", replayLine("Keras", fmt.Sprintf("patience %d, min_delta %s", es.Patience, num(es.Threshold)), es.Keras))
+		if es.Metric != a.EvalKey {
+			row("", "replayed on %s (greater is better: %t)", es.Metric, es.GreaterIsBetter)
+		}
+	}
+	if in := a.Instability; len(in.Spikes) > 0 {
+		row("instability", "%d train-loss spikes, at steps %s", len(in.Spikes), stepList(in.Spikes))
+	}
+	if len(a.Restarts) > 0 {
+		row("restarts", "the log goes back to step %s (a resumed run; later values kept)", stepList(a.Restarts))
+	}
+	for i, d := range a.Damage {
+		label := ""
+		if i == 0 {
+			label = "damage"
+		}
+		row(label, "%s", d)
+	}
+	for i, n := range a.Notes {
+		label := ""
+		if i == 0 {
+			label = "note"
+		}
+		row(label, "%s", n)
+	}
+}
+
+func replayLine(rule, args string, r Replay) string {
+	if !r.Stopped {
+		return fmt.Sprintf("%s (%s): would not stop; best step %d", rule, args, r.BestStep)
+	}
+	kept := fmt.Sprintf("step %d", r.KeptStep)
+	if r.KeptCheckpoint != "" {
+		kept = r.KeptCheckpoint
+	}
+	return fmt.Sprintf("%s (%s): stops at step %d, keeps %s, saves %d steps (%s)", rule, args, r.StopStep, kept, r.SavedSteps, pct(r.SavedFraction))
+}
+
+// stepList prints up to eight steps, then how many more.
+func stepList(steps []int64) string {
+	parts := make([]string, 0, 9)
+	for i, s := range steps {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(steps)-8))
+			break
+		}
+		parts = append(parts, strconv.FormatInt(s, 10))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteJSON writes every analysis, points included, as one JSON document.
+func WriteJSON(w io.Writer, as []Analysis) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Runs []jsonAnalysis `json:"runs"`
+	}{Runs: toJSON(as)})
+}
+
+// jsonAnalysis replaces non-finite floats, which JSON cannot carry, by null.
+type jsonAnalysis struct {
+	Analysis
+	Train         []jsonPoint `json:"train"`
+	TrainSmoothed []jsonPoint `json:"train_smoothed"`
+	Eval          []jsonPoint `json:"eval"`
+}
+
+type jsonPoint struct {
+	Step  int64    `json:"step"`
+	Value *float64 `json:"value"`
+}
+
+func toJSON(as []Analysis) []jsonAnalysis {
+	out := make([]jsonAnalysis, len(as))
+	conv := func(ps []Point) []jsonPoint {
+		js := make([]jsonPoint, len(ps))
+		for i, p := range ps {
+			js[i].Step = p.Step
+			if finite(p.Value) {
+				v := p.Value
+				js[i].Value = &v
+			}
+		}
+		return js
+	}
+	for i, a := range as {
+		out[i] = jsonAnalysis{Analysis: a, Train: conv(a.Train), TrainSmoothed: conv(a.TrainSmoothed), Eval: conv(a.Eval)}
+	}
+	return out
+}
+
+// WriteMarkdown writes the "Training curves" section of a run report: a
+// table of verdicts, then each run's details. plotPath, when not empty, is
+// linked as an image relative to the report.
+func WriteMarkdown(w io.Writer, as []Analysis, plotPath string) error {
+	ew := &errWriter{w: w}
+	ew.printf("## Training curves\n\n")
+	if plotPath != "" {
+		ew.printf("![Train and eval loss](%s)\n\n", plotPath)
+	}
+	ew.printf("| run | verdict | best eval loss | early stop (HF) |\n|---|---|---|---|\n")
+	for _, a := range as {
+		best, stop := "-", "-"
+		if a.BestEval != nil {
+			best = fmt.Sprintf("%s at step %d", num(a.BestEval.Value), a.BestEval.Step)
+		}
+		if es := a.EarlyStopping; es != nil {
+			if es.HF.Stopped {
+				stop = fmt.Sprintf("step %d, keeps %d, saves %s (patience %d)", es.HF.StopStep, es.HF.KeptStep, pct(es.HF.SavedFraction), es.Patience)
+			} else {
+				stop = fmt.Sprintf("would not stop (patience %d)", es.Patience)
+			}
+		}
+		ew.printf("| %s | **%s** | %s | %s |\n", mdEscape(a.Name), a.Headline(), best, stop)
+	}
+	for _, a := range as {
+		ew.printf("\n### %s\n\n", mdEscape(a.Name))
+		ew.printf("%s: %s.\n", capitalize(a.Headline()), mdEscape(a.Reason))
+		if b := a.BestEval; b != nil && b.Checkpoint != "" {
+			ew.printf("\nBest checkpoint: `%s`.\n", b.Checkpoint)
+		}
+		var extra []string
+		for _, m := range a.Metrics {
+			extra = append(extra, fmt.Sprintf("- %s: best %s at step %d, last %s", mdEscape(m.Name), num(m.Value), m.Step, num(m.Last)))
+		}
+		if in := a.Instability; len(in.Spikes) > 0 {
+			extra = append(extra, fmt.Sprintf("- train-loss spikes at steps %s", stepList(in.Spikes)))
+		}
+		for _, d := range a.Damage {
+			extra = append(extra, "- damage: "+mdEscape(d))
+		}
+		for _, n := range a.Notes {
+			extra = append(extra, "- note: "+mdEscape(n))
+		}
+		if len(extra) > 0 {
+			ew.printf("\n%s\n", strings.Join(extra, "\n"))
+		}
+	}
+	return ew.err
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`).Replace(s)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// errWriter keeps the first write error so report code reads straight.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
