@@ -258,7 +258,9 @@ func (f Funcs) Get(ctx context.Context, key string) ([]byte, bool, error) {
 }
 
 // Put implements Cache.
-func (f Funcs) Put(ctx context.Context, key string, val []byte) error { return f.PutFunc(ctx, key, val) }
+func (f Funcs) Put(ctx context.Context, key string, val []byte) error {
+	return f.PutFunc(ctx, key, val)
+}
 
 // Key is the cache key of one input: sha256 over the provider kind, the
 // endpoint, the model and the input, each length-prefixed so that no two
