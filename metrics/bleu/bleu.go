@@ -268,51 +268,60 @@ func checkRows(hyps []string, refs [][]string) error {
 }
 
 // preprocess is BLEU._preprocess_segment: optional lower-casing, rstrip,
-// tokenization.
-func (b *BLEU) preprocess(s string) string {
+// tokenization. The result's whitespace is not collapsed; callers split it.
+func (b *BLEU) preprocess(ts *tokScratch, s string) string {
 	if b.lowercase {
 		s = PyLower(s)
 	}
-	return tokenize(pyRStrip(s), b.tok)
+	s = pyRStrip(s)
+	switch b.tok {
+	case Tok13a:
+		return ts.tok13a(s)
+	case TokNone:
+		return s
+	}
+	return tokenize(s, b.tok)
 }
 
 type bleuScratch struct {
-	words          *wordIDs
-	tab            *idTable
-	toks, refToks  []string
-	w              []uint32
-	prev           []int32
-	hypIDs, refIDs []int32
-	hypOrd         []uint8
-	hypCnt, refCnt []int32
-	refMax         []int32
+	ts       tokScratch
+	words    *wordIDs
+	tab      ngramTable
+	toks     []string // hypothesis tokens, then each reference's
+	bounds   []int    // toks[bounds[k]:bounds[k+1]]: hypothesis (k=0), references
+	w        []uint32
+	prev     []int32
+	hypSlots []int32
+	hypOrd   []uint8
+	refSlots []int32
+	refLens  []int
 }
 
-func newBLEUScratch() *bleuScratch {
-	return &bleuScratch{words: newWordIDs(), tab: newIDTable()}
-}
+func newBLEUScratch() *bleuScratch { return &bleuScratch{words: newWordIDs()} }
 
-// ngramIDs appends the ids of every n-gram of toks, order 1 first, and
-// their orders to ord when ord is not nil.
-func (s *bleuScratch) ngramIDs(dst []int32, ord []uint8, toks []string, maxN int, wantOrd bool) ([]int32, []uint8) {
+// ngramSlots appends the table slots of every n-gram of toks, order 1
+// first, and (if wantOrd) their orders.
+func (s *bleuScratch) ngramSlots(dst []int32, ord []uint8, toks []string, maxN int, wantOrd bool) ([]int32, []uint8) {
 	s.w = s.w[:0]
 	for _, t := range toks {
 		s.w = append(s.w, s.words.id(t))
 	}
 	s.prev = s.prev[:0]
 	for _, x := range s.w {
-		id := s.tab.id(pairKey(0, x))
-		s.prev = append(s.prev, id)
-		dst = append(dst, id)
-		if wantOrd {
+		sl := s.tab.slot(pairKey(0, x))
+		s.prev = append(s.prev, sl+1)
+		dst = append(dst, sl)
+	}
+	if wantOrd {
+		for range s.w {
 			ord = append(ord, 1)
 		}
 	}
 	for n := 2; n <= maxN; n++ {
 		for i := 0; i+n-1 < len(s.w); i++ {
-			id := s.tab.id(pairKey(s.prev[i], s.w[i+n-1]))
-			s.prev[i] = id
-			dst = append(dst, id)
+			sl := s.tab.slot(pairKey(s.prev[i], s.w[i+n-1]))
+			s.prev[i] = sl + 1
+			dst = append(dst, sl)
 			if wantOrd {
 				ord = append(ord, uint8(n))
 			}
@@ -321,73 +330,54 @@ func (s *bleuScratch) ngramIDs(dst []int32, ord []uint8, toks []string, maxN int
 	return dst, ord
 }
 
-func growZero(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	s = s[:n]
-	clear(s)
-	return s
-}
-
 // segmentStats fills st with [hyp_len, closest ref_len, correct..., total...]
 // as BLEU._compute_segment_statistics does, with the reference n-gram counts
-// merged by maximum over references.
+// merged by maximum over references. Slot counters: a = hypothesis count,
+// b = count in the current reference, c = maximum over references.
 func (b *BLEU) segmentStats(s *bleuScratch, hyp string, refs []string, st []float64) {
 	clear(st)
 	N := b.maxOrder
 	s.words.reset()
-	s.tab.reset()
-
-	s.toks = appendPyFields(s.toks[:0], b.preprocess(hyp))
-	hypLen := len(s.toks)
-	s.hypIDs, s.hypOrd = s.ngramIDs(s.hypIDs[:0], s.hypOrd[:0], s.toks, N, true)
-
-	// Reference ids go to one flat slice; refStarts marks each reference.
-	s.refIDs = s.refIDs[:0]
-	refLens := make([]int, len(refs))
-	starts := make([]int, len(refs)+1)
-	for r, ref := range refs {
-		s.refToks = appendPyFields(s.refToks[:0], b.preprocess(ref))
-		refLens[r] = len(s.refToks)
-		starts[r] = len(s.refIDs)
-		s.refIDs, _ = s.ngramIDs(s.refIDs, nil, s.refToks, N, false)
+	s.toks = appendPyFields(s.toks[:0], b.preprocess(&s.ts, hyp))
+	s.bounds = append(s.bounds[:0], 0, len(s.toks))
+	for _, ref := range refs {
+		s.toks = appendPyFields(s.toks, b.preprocess(&s.ts, ref))
+		s.bounds = append(s.bounds, len(s.toks))
 	}
-	starts[len(refs)] = len(s.refIDs)
-
-	size := int(s.tab.next) + 1
-	s.hypCnt = growZero(s.hypCnt, size)
-	s.refCnt = growZero(s.refCnt, size)
-	s.refMax = growZero(s.refMax, size)
+	s.tab.reset(len(s.toks) * N)
+	hypToks := s.toks[:s.bounds[1]]
+	s.hypSlots, s.hypOrd = s.ngramSlots(s.hypSlots[:0], s.hypOrd[:0], hypToks, N, true)
+	for _, sl := range s.hypSlots {
+		s.tab.slots[sl].a++
+	}
+	s.refLens = s.refLens[:0]
 	for r := range refs {
-		ids := s.refIDs[starts[r]:starts[r+1]]
-		for _, id := range ids {
-			s.refCnt[id]++
+		toks := s.toks[s.bounds[r+1]:s.bounds[r+2]]
+		s.refLens = append(s.refLens, len(toks))
+		s.refSlots, _ = s.ngramSlots(s.refSlots[:0], nil, toks, N, false)
+		for _, sl := range s.refSlots {
+			s.tab.slots[sl].b++
 		}
-		for _, id := range ids {
-			if c := s.refCnt[id]; c > 0 {
-				if c > s.refMax[id] {
-					s.refMax[id] = c
-				}
-				s.refCnt[id] = 0
+		for _, sl := range s.refSlots {
+			x := &s.tab.slots[sl]
+			if x.b > x.c {
+				x.c = x.b
 			}
+			x.b = 0
 		}
-	}
-	for _, id := range s.hypIDs {
-		s.hypCnt[id]++
 	}
 	correct := st[2 : 2+N]
 	total := st[2+N : 2+2*N]
-	for k, id := range s.hypIDs {
+	for k, sl := range s.hypSlots {
 		n := int(s.hypOrd[k]) - 1
 		total[n]++
-		if c := s.hypCnt[id]; c > 0 {
-			correct[n] += float64(min(c, s.refMax[id]))
-			s.hypCnt[id] = 0
+		if x := &s.tab.slots[sl]; x.a > 0 {
+			correct[n] += float64(min(x.a, x.c))
+			x.a = 0
 		}
 	}
-	st[0] = float64(hypLen)
-	st[1] = float64(closestRefLen(hypLen, refLens))
+	st[0] = float64(len(hypToks))
+	st[1] = float64(closestRefLen(len(hypToks), s.refLens))
 }
 
 // closestRefLen is BLEU._get_closest_ref_len: the reference length nearest

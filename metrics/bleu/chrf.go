@@ -215,13 +215,10 @@ func isChrFPunct(b byte) bool {
 
 // appendChrFWords is CHRF._remove_punctuation: a word of two or more
 // characters loses a trailing punctuation mark, or else a leading one, as a
-// separate word.
-func appendChrFWords(dst []string, sent string) []string {
-	start := len(dst)
-	dst = appendPyFields(dst, sent)
-	words := append([]string(nil), dst[start:]...)
-	dst = dst[:start]
-	for _, w := range words {
+// separate word. tmp is scratch space.
+func appendChrFWords(dst []string, tmp *[]string, sent string) []string {
+	*tmp = appendPyFields((*tmp)[:0], sent)
+	for _, w := range *tmp {
 		if len(w) == 1 || !multiRune(w) {
 			dst = append(dst, w)
 			continue
@@ -248,141 +245,126 @@ func multiRune(w string) bool {
 }
 
 type chrfScratch struct {
-	words  *wordIDs
-	tab    *idTable
-	runes  []rune
-	units  []uint32
-	prev   []int32
-	toks   []string
-	hypIDs [][]int32 // per order
-	refIDs [][]int32
-	hypCnt []int32
-	refCnt []int32
-	stats  []float64
+	words    *wordIDs
+	tab      ngramTable
+	units    []uint32 // per side: characters, then words
+	bounds   []int    // units[bounds[2k]:bounds[2k+1]] characters of side k, then its words up to bounds[2k+2]
+	toks     []string
+	tmp      []string
+	prev     []int32
+	hypSlots []int32
+	hypOB    []int // hypSlots of order o: hypSlots[hypOB[o]:hypOB[o+1]]
+	refSlots []int32
+	refOB    []int
+	stats    []float64
 }
 
-func newChrFScratch() *chrfScratch {
-	return &chrfScratch{words: newWordIDs(), tab: newIDTable()}
-}
+func newChrFScratch() *chrfScratch { return &chrfScratch{words: newWordIDs()} }
 
-// charUnits fills s.units with the code points chrF counts: whitespace
-// removed unless kept.
-func (c *ChrF) charUnits(s *chrfScratch, line string) {
-	s.units = s.units[:0]
+// wordBase lifts word ids above every code point, so that order-1 word and
+// character keys differ.
+const wordBase = 0x110000
+
+// addSide appends the units of one side: its characters (whitespace
+// dropped unless kept) and, for chrF++, its words.
+func (c *ChrF) addSide(s *chrfScratch, line string) {
+	if c.lowercase {
+		line = PyLower(line)
+	}
 	for _, r := range line {
 		if !c.whitespace && isPySpace(r) {
 			continue
 		}
 		s.units = append(s.units, uint32(r))
 	}
-}
-
-// ngramIDs fills ids[o] (o = 0..orders-1) with the ids of the n-grams of
-// units, of order o+1. Character and word n-grams share the table; word ids
-// are offset by base so they never collide with code points.
-func (s *chrfScratch) ngramIDs(ids [][]int32, units []uint32, orders int, base uint32) [][]int32 {
-	for len(ids) < orders {
-		ids = append(ids, nil)
-	}
-	s.prev = s.prev[:0]
-	o := ids[0][:0]
-	for _, u := range units {
-		id := s.tab.id(pairKey(0, u+base))
-		s.prev = append(s.prev, id)
-		o = append(o, id)
-	}
-	ids[0] = o
-	for n := 2; n <= orders; n++ {
-		o := ids[n-1][:0]
-		for i := 0; i+n-1 < len(units); i++ {
-			id := s.tab.id(pairKey(s.prev[i], units[i+n-1]+base))
-			s.prev[i] = id
-			o = append(o, id)
+	s.bounds = append(s.bounds, len(s.units))
+	if c.wordOrder > 0 {
+		s.toks = appendChrFWords(s.toks[:0], &s.tmp, line)
+		for _, w := range s.toks {
+			s.units = append(s.units, s.words.id(w)+wordBase)
 		}
-		ids[n-1] = o
 	}
-	return ids[:orders]
+	s.bounds = append(s.bounds, len(s.units))
 }
 
-// wordBase lifts word ids above every code point, so that order-1 word and
-// character keys differ.
-const wordBase = 0x110000
-
-// segmentStats is CHRF._compute_segment_statistics.
-func (c *ChrF) segmentStats(s *chrfScratch, hyp string, refs []string, st []float64) {
-	if c.lowercase {
-		hyp = PyLower(hyp)
+// appendSlots appends the slots of the n-grams of units of orders 1..orders,
+// and the order boundaries to ob.
+func (s *chrfScratch) appendSlots(dst []int32, ob []int, units []uint32, orders int) ([]int32, []int) {
+	s.prev = s.prev[:0]
+	for _, u := range units {
+		sl := s.tab.slot(pairKey(0, u))
+		s.prev = append(s.prev, sl+1)
+		dst = append(dst, sl)
 	}
+	ob = append(ob, len(dst))
+	for n := 2; n <= orders; n++ {
+		for i := 0; i+n-1 < len(units); i++ {
+			sl := s.tab.slot(pairKey(s.prev[i], units[i+n-1]))
+			s.prev[i] = sl + 1
+			dst = append(dst, sl)
+		}
+		ob = append(ob, len(dst))
+	}
+	return dst, ob
+}
+
+// sideSlots computes the slots of side k: character orders, then word
+// orders, with ob holding order boundaries (len = order+1).
+func (c *ChrF) sideSlots(s *chrfScratch, dst []int32, ob []int, k int) ([]int32, []int) {
+	dst, ob = dst[:0], append(ob[:0], 0)
+	dst, ob = s.appendSlots(dst, ob, s.units[s.bounds[2*k]:s.bounds[2*k+1]], c.charOrder)
+	if c.wordOrder > 0 {
+		dst, ob = s.appendSlots(dst, ob, s.units[s.bounds[2*k+1]:s.bounds[2*k+2]], c.wordOrder)
+	}
+	return dst, ob
+}
+
+// segmentStats is CHRF._compute_segment_statistics: statistics against each
+// reference, keeping those of the best sentence F-score (first on ties).
+// Slot counters: a = hypothesis count, b = count in the current reference.
+func (c *ChrF) segmentStats(s *chrfScratch, hyp string, refs []string, st []float64) {
 	s.words.reset()
-	s.tab.reset()
-	c.idsOf(s, &s.hypIDs, hyp)
-	best := -1.0
+	s.units = s.units[:0]
+	s.bounds = append(s.bounds[:0], 0)
+	c.addSide(s, hyp)
+	for _, ref := range refs {
+		c.addSide(s, ref)
+	}
+	s.tab.reset(len(s.units) * max(c.charOrder, c.wordOrder))
+	s.hypSlots, s.hypOB = c.sideSlots(s, s.hypSlots, s.hypOB, 0)
+	for _, sl := range s.hypSlots {
+		s.tab.slots[sl].a++
+	}
 	if cap(s.stats) < len(st) {
 		s.stats = make([]float64, len(st))
 	}
 	cur := s.stats[:len(st)]
-	for _, ref := range refs {
-		if c.lowercase {
-			ref = PyLower(ref)
-		}
-		c.idsOf(s, &s.refIDs, ref)
-		size := int(s.tab.next) + 1
-		s.hypCnt = growZero(s.hypCnt, size)
-		s.refCnt = growZero(s.refCnt, size)
+	best := -1.0
+	for r := range refs {
+		s.refSlots, s.refOB = c.sideSlots(s, s.refSlots, s.refOB, r+1)
 		for o := range c.order() {
-			h, r := s.hypIDs[o], s.refIDs[o]
-			for _, id := range h {
-				s.hypCnt[id]++
+			rs := s.refSlots[s.refOB[o]:s.refOB[o+1]]
+			for _, sl := range rs {
+				s.tab.slots[sl].b++
 			}
-			for _, id := range r {
-				s.refCnt[id]++
-			}
-			match := 0
-			for _, id := range r {
-				if rc := s.refCnt[id]; rc > 0 {
-					match += int(min(rc, s.hypCnt[id]))
-					s.refCnt[id] = 0
+			match := int32(0)
+			for _, sl := range rs {
+				if x := &s.tab.slots[sl]; x.b > 0 {
+					match += min(x.a, x.b)
+					x.b = 0
 				}
 			}
-			for _, id := range h {
-				s.hypCnt[id] = 0
-			}
-			nHyp := len(h)
-			if len(r) == 0 {
+			nHyp := s.hypOB[o+1] - s.hypOB[o]
+			if len(rs) == 0 {
 				// sacrebleu does not count hypothesis n-grams of an order
 				// the reference lacks.
 				nHyp = 0
 			}
-			cur[3*o], cur[3*o+1], cur[3*o+2] = float64(nHyp), float64(len(r)), float64(match)
+			cur[3*o], cur[3*o+1], cur[3*o+2] = float64(nHyp), float64(len(rs)), float64(match)
 		}
 		if f := c.fScore(cur); f > best {
 			best = f
 			copy(st, cur)
 		}
 	}
-}
-
-// idsOf computes the character (and word) n-gram ids of one side into
-// *dst, one slice per order.
-func (c *ChrF) idsOf(s *chrfScratch, dst *[][]int32, line string) {
-	c.charUnits(s, line)
-	ids := s.ngramIDs(*dst, s.units, c.charOrder, 0)
-	if c.wordOrder > 0 {
-		s.toks = appendChrFWords(s.toks[:0], line)
-		s.units = s.units[:0]
-		for _, w := range s.toks {
-			s.units = append(s.units, s.words.id(w)+wordBase)
-		}
-		// Word n-gram ids are appended after the character orders.
-		tmp := make([][]int32, 0, c.wordOrder)
-		if len(ids) > c.charOrder {
-			tmp = append(tmp, ids[c.charOrder:]...)
-		}
-		for len(tmp) < c.wordOrder {
-			tmp = append(tmp, nil)
-		}
-		tmp = s.ngramIDs(tmp, s.units, c.wordOrder, 0)
-		ids = append(ids[:c.charOrder], tmp...)
-	}
-	*dst = ids
 }

@@ -1,92 +1,63 @@
 package bleu
 
-// idTable gives dense ids to uint64 keys: an open-addressing hash table
-// whose slots are invalidated by bumping a generation number, so that
-// resetting it between segments costs nothing. N-grams of any order are
-// interned as (id of the (n-1)-gram prefix, id of the last unit), which keeps
-// keys exact (no hash collisions change a count) and fixed-size.
-type idTable struct {
-	keys  []uint64
-	vals  []int32
-	gens  []uint32
+// ngramTable counts n-grams of one segment: an open-addressing hash table
+// whose slots hold the key and the counters together (one cache line per
+// probe) and are invalidated by bumping a generation number, so resetting it
+// between segments costs nothing. An n-gram of any order is keyed exactly as
+// (slot of its (n-1)-gram prefix, id of its last unit), so no hash collision
+// can change a count. The table is sized before a segment is inserted and
+// never grows during one, which keeps slot numbers stable as prefix ids.
+type ngramTable struct {
+	slots []ngramSlot
 	gen   uint32
 	shift uint
-	used  int
-	next  int32
 }
 
-func newIDTable() *idTable {
-	t := &idTable{}
-	t.alloc(10)
-	return t
+type ngramSlot struct {
+	key     uint64
+	gen     uint32
+	a, b, c int32 // per-metric counters (hypothesis, reference, best reference)
 }
 
-func (t *idTable) alloc(bits uint) {
-	n := 1 << bits
-	t.keys = make([]uint64, n)
-	t.vals = make([]int32, n)
-	t.gens = make([]uint32, n)
-	t.gen = 1
-	t.shift = 64 - bits
-	t.used = 0
-}
-
-// reset forgets every key; ids start again at 1.
-func (t *idTable) reset() {
+// reset empties the table and makes room for n distinct keys.
+func (t *ngramTable) reset(n int) {
+	need := 2 * (n + 1)
+	if len(t.slots) < need || len(t.slots) == 0 {
+		bits := uint(10)
+		for 1<<bits < need {
+			bits++
+		}
+		t.slots = make([]ngramSlot, 1<<bits)
+		t.shift = 64 - bits
+		t.gen = 0
+	}
 	t.gen++
 	if t.gen == 0 {
-		clear(t.gens)
+		clear(t.slots)
 		t.gen = 1
 	}
-	t.used = 0
-	t.next = 0
 }
 
-// id returns the id of key, giving it the next id if it is new.
-func (t *idTable) id(key uint64) int32 {
-	if 2*(t.used+1) > len(t.keys) {
-		t.grow()
-	}
+// slot returns the slot number (> 0 as an id: slot+1) of key, claiming a
+// zeroed slot if the key is new.
+func (t *ngramTable) slot(key uint64) int32 {
 	h := (key * 0x9e3779b97f4a7c15) >> t.shift
-	mask := uint64(len(t.keys) - 1)
+	mask := uint64(len(t.slots) - 1)
 	for {
-		if t.gens[h] != t.gen {
-			t.gens[h] = t.gen
-			t.keys[h] = key
-			t.next++
-			t.vals[h] = t.next
-			t.used++
-			return t.next
+		s := &t.slots[h]
+		if s.gen != t.gen {
+			*s = ngramSlot{key: key, gen: t.gen}
+			return int32(h)
 		}
-		if t.keys[h] == key {
-			return t.vals[h]
+		if s.key == key {
+			return int32(h)
 		}
 		h = (h + 1) & mask
 	}
 }
 
-func (t *idTable) grow() {
-	oldKeys, oldVals, oldGens, oldGen := t.keys, t.vals, t.gens, t.gen
-	next := t.next
-	t.alloc(64 - t.shift + 1)
-	mask := uint64(len(t.keys) - 1)
-	for i, g := range oldGens {
-		if g != oldGen {
-			continue
-		}
-		h := (oldKeys[i] * 0x9e3779b97f4a7c15) >> t.shift
-		for t.gens[h] == t.gen {
-			h = (h + 1) & mask
-		}
-		t.gens[h] = t.gen
-		t.keys[h] = oldKeys[i]
-		t.vals[h] = oldVals[i]
-		t.used++
-	}
-	t.next = next
-}
-
-// pairKey packs a prefix id and a unit id into one key.
+// pairKey packs a prefix id and a unit id into one key. Prefix 0 marks an
+// order-1 n-gram; slot ids are stored +1 so they never collide with it.
 func pairKey(prefix int32, unit uint32) uint64 {
 	return uint64(uint32(prefix))<<32 | uint64(unit)
 }

@@ -32,11 +32,16 @@ func appendPyFields(dst []string, s string) []string {
 	start := -1
 	for i := 0; i < len(s); {
 		c := s[i]
-		var r rune
-		size := 1
-		if c < utf8.RuneSelf {
-			r = rune(c)
-		} else {
+		if c > ' ' && c < utf8.RuneSelf {
+			// Printable ASCII: never whitespace.
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
 		}
 		if isPySpace(r) {

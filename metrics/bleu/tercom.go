@@ -58,24 +58,14 @@ func normalizeGeneralAndWestern(sent string) string {
 	sent = strings.ReplaceAll(sent, "&gt;", ">")
 	sent = " " + sent + " "
 	// Tercom handles possessives between the punctuation pass and the
-	// period/comma passes, so the shared passes are run in two halves.
-	var b strings.Builder
-	b.Grow(len(sent) * 2)
-	for i := 0; i < len(sent); i++ {
-		c := sent[i]
-		if isWesternPunct(c) {
-			b.WriteByte(' ')
-			b.WriteByte(c)
-			b.WriteByte(' ')
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	sent = strings.ReplaceAll(b.String(), "'s ", " 's ")
+	// period/comma passes.
+	b := appendWesternPunct(make([]byte, 0, 2*len(sent)), sent)
+	sent = strings.ReplaceAll(string(b), "'s ", " 's ")
 	if strings.HasSuffix(sent, "'s") {
 		sent = sent[:len(sent)-2] + " 's"
 	}
-	return periodCommaDash(sent)
+	out, _ := periodCommaDash([]byte(sent), nil)
+	return string(out)
 }
 
 // isAsianPunct is TercomTokenizer.ASIAN_PUNCT.

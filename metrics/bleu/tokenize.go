@@ -1,6 +1,7 @@
 package bleu
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -60,16 +61,36 @@ func tokenize(line string, tok Tokenizer) string {
 
 // tokenize13a is sacrebleu's Tokenizer13a followed by its TokenizerRegexp.
 func tokenize13a(line string) string {
-	line = strings.ReplaceAll(line, "<skipped>", "")
-	line = strings.ReplaceAll(line, "-\n", "")
-	line = strings.ReplaceAll(line, "\n", " ")
-	if strings.Contains(line, "&") {
+	var ts tokScratch
+	return pyJoinFields(ts.tok13a(line))
+}
+
+// tokScratch holds the buffers of the byte-level tokenizer passes, reused
+// across segments.
+type tokScratch struct{ a, b []byte }
+
+// tok13a returns the 13a-tokenized line with its tokens separated by
+// whitespace runs (not yet collapsed: callers split it).
+func (ts *tokScratch) tok13a(line string) string {
+	if strings.Contains(line, "<skipped>") {
+		line = strings.ReplaceAll(line, "<skipped>", "")
+	}
+	if strings.IndexByte(line, '\n') >= 0 {
+		line = strings.ReplaceAll(line, "-\n", "")
+		line = strings.ReplaceAll(line, "\n", " ")
+	}
+	if strings.IndexByte(line, '&') >= 0 {
 		line = strings.ReplaceAll(line, "&quot;", "\"")
 		line = strings.ReplaceAll(line, "&amp;", "&")
 		line = strings.ReplaceAll(line, "&lt;", "<")
 		line = strings.ReplaceAll(line, "&gt;", ">")
 	}
-	return pyJoinFields(westernPunct(" " + line + " "))
+	a := append(ts.a[:0], ' ')
+	a = appendWesternPunct(a, line)
+	a = append(a, ' ')
+	out, spare := periodCommaDash(a, ts.b)
+	ts.a, ts.b = out, spare
+	return string(out)
 }
 
 // isWesternPunct is the class [\{-\~\[-\` -\&\(-\+\:-\@\/] of mteval's
@@ -82,81 +103,73 @@ func isWesternPunct(c byte) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// westernPunct runs the four substitutions shared by 13a and tercom's
-// normaliser, each a left-to-right non-overlapping pass like re.sub:
-//
-//	([\{-\~\[-\` -\&\(-\+\:-\@\/])  ->  " \1 "
-//	([^0-9])([\.,])                  ->  "\1 \2 "
-//	([\.,])([^0-9])                  ->  " \1 \2"
-//	([0-9])(-)                       ->  "\1 \2 "
-//
-// All four classes are ASCII and [^0-9] can be tested on the last (or
-// first) byte of a multi-byte character, so the passes run on bytes and give
-// the same result as on code points.
-func westernPunct(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) * 2)
+// appendWesternPunct is the first substitution shared by 13a and tercom's
+// normaliser, ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> " \1 ".
+func appendWesternPunct(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isWesternPunct(c) {
-			b.WriteByte(' ')
-			b.WriteByte(c)
-			b.WriteByte(' ')
+			dst = append(dst, ' ', c, ' ')
 		} else {
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	return periodCommaDash(b.String())
+	return dst
 }
 
-// periodCommaDash is the second half of westernPunct: the period, comma and
-// digit-dash passes.
-func periodCommaDash(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/4)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !isDigit(c) && i+1 < len(s) && (s[i+1] == '.' || s[i+1] == ',') {
-			b.WriteByte(c)
-			b.WriteByte(' ')
-			b.WriteByte(s[i+1])
-			b.WriteByte(' ')
-			i++
-			continue
+// periodCommaDash runs the other three substitutions, each a left-to-right
+// non-overlapping pass like re.sub:
+//
+//	([^0-9])([\.,])  ->  "\1 \2 "
+//	([\.,])([^0-9])  ->  " \1 \2"
+//	([0-9])(-)       ->  "\1 \2 "
+//
+// The classes are ASCII and [^0-9] can be tested on the last (or first) byte
+// of a multi-byte character, so the passes run on bytes and give the same
+// text as on code points. It ping-pongs between s and spare and returns the
+// result and the other buffer.
+func periodCommaDash(s, spare []byte) (out, other []byte) {
+	if bytes.IndexByte(s, '.') >= 0 || bytes.IndexByte(s, ',') >= 0 {
+		d := spare[:0]
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !isDigit(c) && i+1 < len(s) && (s[i+1] == '.' || s[i+1] == ',') {
+				d = append(d, c, ' ', s[i+1], ' ')
+				i++
+				continue
+			}
+			d = append(d, c)
 		}
-		b.WriteByte(c)
-	}
-	s = b.String()
-	b.Reset()
-	b.Grow(len(s) + len(s)/4)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c == '.' || c == ',') && i+1 < len(s) && !isDigit(s[i+1]) {
-			b.WriteByte(' ')
-			b.WriteByte(c)
-			b.WriteByte(' ')
-			// The second group is a whole code point in Python; copying one
-			// byte here and the rest in the next iterations is the same text.
-			b.WriteByte(s[i+1])
-			i++
-			continue
+		s, spare = d, s
+		d = spare[:0]
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if (c == '.' || c == ',') && i+1 < len(s) && !isDigit(s[i+1]) {
+				// The second group is a whole code point in Python; copying
+				// one byte here and the rest in the next iterations is the
+				// same text.
+				d = append(d, ' ', c, ' ', s[i+1])
+				i++
+				continue
+			}
+			d = append(d, c)
 		}
-		b.WriteByte(c)
+		s, spare = d, s
 	}
-	s = b.String()
-	b.Reset()
-	b.Grow(len(s) + len(s)/4)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isDigit(c) && i+1 < len(s) && s[i+1] == '-' {
-			b.WriteByte(c)
-			b.WriteString(" - ")
-			i++
-			continue
+	if bytes.IndexByte(s, '-') >= 0 {
+		d := spare[:0]
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if isDigit(c) && i+1 < len(s) && s[i+1] == '-' {
+				d = append(d, c, ' ', '-', ' ')
+				i++
+				continue
+			}
+			d = append(d, c)
 		}
-		b.WriteByte(c)
+		s, spare = d, s
 	}
-	return b.String()
+	return s, spare
 }
 
 // tokenizeIntl is sacrebleu's TokenizerV14International:

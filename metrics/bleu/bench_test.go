@@ -1,0 +1,231 @@
+package bleu
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
+// written by bench_data.py. TUNECHECK_BENCH_DATA names the output folder of
+// bench_data.py (or the pairs10k.jsonl file itself).
+func loadPairs(b *testing.B) ([]string, [][]string, []byte) {
+	b.Helper()
+	p := os.Getenv("TUNECHECK_BENCH_DATA")
+	if p == "" {
+		b.Skip("TUNECHECK_BENCH_DATA is not set: run python3 shared/data/parity/bench_data.py DIR and set it to DIR")
+	}
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		p = filepath.Join(p, "pairs10k.jsonl")
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hyps, refs, err := parsePairs(raw)
+	if err != nil {
+		b.Fatalf("%s: %v", p, err)
+	}
+	if len(hyps) != 10000 {
+		b.Fatalf("%s: %d rows, want 10000 (regenerate it with bench_data.py)", p, len(hyps))
+	}
+	return hyps, refs, raw
+}
+
+func parsePairs(raw []byte) ([]string, [][]string, error) {
+	var hyps []string
+	var refs [][]string
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for sc.Scan() {
+		var r struct {
+			Prediction string   `json:"prediction"`
+			References []string `json:"references"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, nil, err
+		}
+		hyps = append(hyps, r.Prediction)
+		refs = append(refs, r.References)
+	}
+	return hyps, refs, sc.Err()
+}
+
+// The reference results of BASELINE.md ("Reference values on this
+// workload"); a benchmark checks them before it times anything.
+const (
+	refBLEU   = 44.026376712826796
+	refChrF   = 75.4938043615186
+	refChrFPP = 73.25341405929798
+	refTER    = 28.57831189846175
+)
+
+// cpuLoop wraps b.Loop and, when the loop ends, reports the CPU time per
+// iteration as "cpu-ns/op" (see cpuTime).
+type cpuLoop struct {
+	b     *testing.B
+	start time.Duration
+}
+
+func startCPU(b *testing.B) *cpuLoop { return &cpuLoop{b: b, start: cpuTime()} }
+
+func (c *cpuLoop) loop() bool {
+	if c.b.Loop() {
+		return true
+	}
+	if c.b.N > 0 {
+		c.b.ReportMetric(float64(cpuTime()-c.start)/float64(c.b.N), "cpu-ns/op")
+	}
+	return false
+}
+
+func wantClose(b *testing.B, what string, got, want float64) {
+	b.Helper()
+	if !closeTo(got, want) {
+		b.Fatalf("%s = %v on the workload, reference %v: not timing a wrong result", what, got, want)
+	}
+}
+
+// BenchmarkCorpusBLEU is BASELINE.md's "corpus BLEU (13a, exp)" row
+// (reference compute 1.76 s).
+func BenchmarkCorpusBLEU(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	m, err := NewBLEU(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.Corpus(hyps, refs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wantClose(b, "corpus BLEU", s.Score, refBLEU)
+	for cpu := startCPU(b); cpu.loop(); {
+		if _, err := m.Corpus(hyps, refs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCorpusAndSentenceBLEU is the "corpus BLEU + 10k sentence BLEU"
+// row (reference compute 3.09 s).
+func BenchmarkCorpusAndSentenceBLEU(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	corpus, err := NewBLEU(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sent, err := NewBLEU(Options{EffectiveOrder: EffectiveOrderOn})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for cpu := startCPU(b); cpu.loop(); {
+		s, err := corpus.Corpus(hyps, refs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wantClose(b, "corpus BLEU", s.Score, refBLEU)
+		st, err := sent.SegmentStats(hyps, refs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, x := range st {
+			sent.SentenceScoreStats(x)
+		}
+	}
+}
+
+// BenchmarkSentenceBLEUCalls times 10k independent SentenceBLEU calls, the
+// way a per-item scorer (Self-BLEU, per-item reports) uses the package.
+func BenchmarkSentenceBLEUCalls(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	for cpu := startCPU(b); cpu.loop(); {
+		for i := range hyps {
+			if _, err := SentenceBLEU(hyps[i], refs[i], Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func benchChrF(b *testing.B, opts ChrFOptions, want float64) {
+	hyps, refs, _ := loadPairs(b)
+	m, err := NewChrF(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.Corpus(hyps, refs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wantClose(b, s.Name, s.Score, want)
+	for cpu := startCPU(b); cpu.loop(); {
+		if _, err := m.Corpus(hyps, refs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCorpusChrF is the "corpus chrF" row (reference compute 6.81 s).
+func BenchmarkCorpusChrF(b *testing.B) { benchChrF(b, ChrFOptions{}, refChrF) }
+
+// BenchmarkCorpusChrFPlusPlus is the "corpus chrF++" row (reference
+// compute 7.40 s).
+func BenchmarkCorpusChrFPlusPlus(b *testing.B) { benchChrF(b, ChrFOptions{WordOrder: 2}, refChrFPP) }
+
+// BenchmarkCorpusTER is the "corpus TER" row (reference compute 8.94 s).
+func BenchmarkCorpusTER(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	m := NewTER(TEROptions{})
+	s, err := m.Corpus(hyps, refs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wantClose(b, "TER", s.Score, refTER)
+	if s.NumEdits != 71174 || s.RefLength != 249049 {
+		b.Fatalf("TER edits %d ref length %v, reference 71174 and 249049", s.NumEdits, s.RefLength)
+	}
+	for cpu := startCPU(b); cpu.loop(); {
+		if _, err := m.Corpus(hyps, refs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBootstrapBLEU times sacrebleu --confidence's part after the
+// statistics are extracted: 1000 resampled corpora of 10k segments.
+func BenchmarkBootstrapBLEU(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	m, err := NewBLEU(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := m.SegmentStats(hyps, refs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	score := func(s []float64) float64 { return m.ScoreStats(s).Score }
+	for cpu := startCPU(b); cpu.loop(); {
+		if _, err := Bootstrap(st, score, BootstrapOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseAndCorpusBLEU adds reading the JSONL to corpus BLEU, the
+// in-process part of the "wall" column.
+func BenchmarkParseAndCorpusBLEU(b *testing.B) {
+	_, _, raw := loadPairs(b)
+	for cpu := startCPU(b); cpu.loop(); {
+		hyps, refs, err := parsePairs(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := CorpusBLEU(hyps, refs, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
