@@ -95,6 +95,15 @@ type Response struct {
 	Usage  Usage `json:"usage"`
 	// Model is the model name the server says answered.
 	Model string `json:"model,omitempty"`
+	// Logprobs are the first choice's generated tokens with their logprobs, when
+	// Params.Logprobs > 0 and the server returned them.
+	Logprobs []TokenLogprob `json:"logprobs,omitempty"`
+}
+
+// TokenLogprob is one generated token and its log-probability (nats).
+type TokenLogprob struct {
+	Token   string  `json:"token"`
+	Logprob float64 `json:"logprob"`
 }
 
 // Provider executes requests against one model endpoint. Do makes one attempt.

@@ -1,0 +1,397 @@
+package openai
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+
+	sdk "github.com/openai/openai-go/v3"
+
+	"github.com/tunecheck/tunecheck/internal/provider"
+)
+
+// echoHelp is the advice attached to every "no prompt logprobs" error.
+const echoHelp = "this endpoint does not return prompt logprobs with echo; multiple-choice scores would be chance-level; " +
+	"use vLLM or llama.cpp server (/v1/completions with echo=true and logprobs), or score this task with generate"
+
+// ChatParams converts a request into a chat completion body. System comes
+// first, then Messages; a request without Messages sends Prompt as one user turn.
+func ChatParams(model string, req provider.Request) sdk.ChatCompletionNewParams {
+	msgs := make([]sdk.ChatCompletionMessageParamUnion, 0, len(req.Messages)+1)
+	if req.System != "" {
+		msgs = append(msgs, sdk.SystemMessage(req.System))
+	}
+	for _, m := range req.Messages {
+		switch m.Role {
+		case "system":
+			msgs = append(msgs, sdk.SystemMessage(m.Content))
+		case "developer":
+			msgs = append(msgs, sdk.DeveloperMessage(m.Content))
+		case "assistant":
+			msgs = append(msgs, sdk.AssistantMessage(m.Content))
+		default:
+			// "user" and anything a dataset calls its human turn ("human", "prompt").
+			msgs = append(msgs, sdk.UserMessage(m.Content))
+		}
+	}
+	if len(req.Messages) == 0 {
+		msgs = append(msgs, sdk.UserMessage(req.Prompt))
+	}
+	p := sdk.ChatCompletionNewParams{Model: sdk.ChatModel(model), Messages: msgs}
+	g := req.Params
+	if g.Temperature != nil {
+		p.Temperature = sdk.Float(*g.Temperature)
+	}
+	if g.TopP != nil {
+		p.TopP = sdk.Float(*g.TopP)
+	}
+	if g.MaxTokens > 0 {
+		// max_tokens rather than max_completion_tokens: every compatible server knows it.
+		p.MaxTokens = sdk.Int(int64(g.MaxTokens))
+	}
+	if len(g.Stop) > 0 {
+		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: g.Stop}
+	}
+	if g.Seed != nil {
+		p.Seed = sdk.Int(*g.Seed)
+	}
+	if g.N > 1 {
+		p.N = sdk.Int(int64(g.N))
+	}
+	if g.Logprobs > 0 {
+		p.Logprobs = sdk.Bool(true)
+		p.TopLogprobs = sdk.Int(int64(g.Logprobs))
+	}
+	return p
+}
+
+// CompletionParams converts a generate request into a /completions body.
+func CompletionParams(model string, req provider.Request) sdk.CompletionNewParams {
+	p := sdk.CompletionNewParams{
+		Model:  sdk.CompletionNewParamsModel(model),
+		Prompt: sdk.CompletionNewParamsPromptUnion{OfString: sdk.String(req.Prompt)},
+	}
+	g := req.Params
+	if g.Temperature != nil {
+		p.Temperature = sdk.Float(*g.Temperature)
+	}
+	if g.TopP != nil {
+		p.TopP = sdk.Float(*g.TopP)
+	}
+	if g.MaxTokens > 0 {
+		p.MaxTokens = sdk.Int(int64(g.MaxTokens))
+	}
+	if len(g.Stop) > 0 {
+		p.Stop = sdk.CompletionNewParamsStopUnion{OfStringArray: g.Stop}
+	}
+	if g.Seed != nil {
+		p.Seed = sdk.Int(*g.Seed)
+	}
+	if g.N > 1 {
+		p.N = sdk.Int(int64(g.N))
+	}
+	if g.Logprobs > 0 {
+		p.Logprobs = sdk.Int(int64(g.Logprobs))
+	}
+	return p
+}
+
+// EchoParams builds the scoring body the way lm-evaluation-harness's
+// local-completions does: prompt = context + continuation, echo=true,
+// logprobs=1 (the top-1 alternative decides greediness), max_tokens=1
+// (servers reject 0 more often than they accept it) and temperature 0.
+func EchoParams(model string, req provider.Request) (sdk.CompletionNewParams, error) {
+	prompt := req.Prompt
+	switch req.Type {
+	case provider.Loglikelihood:
+		if req.Prompt == "" {
+			// The first prompt token never has a logprob, so an empty context
+			// would leave the first continuation token unscored.
+			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood: item %s has an empty context; the first token of a prompt has no logprob, so the context must not be empty", req.ItemID)
+		}
+		if req.Continuation == "" {
+			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood: item %s has an empty continuation", req.ItemID)
+		}
+		prompt += req.Continuation
+	case provider.LoglikelihoodRolling:
+		if req.Prompt == "" {
+			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood_rolling: item %s has an empty prompt", req.ItemID)
+		}
+	}
+	p := sdk.CompletionNewParams{
+		Model:       sdk.CompletionNewParamsModel(model),
+		Prompt:      sdk.CompletionNewParamsPromptUnion{OfString: sdk.String(prompt)},
+		Echo:        sdk.Bool(true),
+		Logprobs:    sdk.Int(1),
+		MaxTokens:   sdk.Int(1),
+		Temperature: sdk.Float(0),
+	}
+	if req.Params.Seed != nil {
+		p.Seed = sdk.Int(*req.Params.Seed)
+	}
+	return p, nil
+}
+
+// The answers are decoded into these lean wire types with encoding/json
+// rather than the SDK's reflective decoder: it is the largest per-request cost
+// at thousands of requests a second, and the echo logprobs need their nulls.
+
+type wireUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+type wireChat struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Index   int `json:"index"`
+		Message struct {
+			Content *string `json:"content"`
+			Refusal *string `json:"refusal"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+		Logprobs     *struct {
+			Content []struct {
+				Token   string  `json:"token"`
+				Logprob float64 `json:"logprob"`
+			} `json:"content"`
+		} `json:"logprobs"`
+	} `json:"choices"`
+	Usage *wireUsage `json:"usage"`
+}
+
+type wireCompletion struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Index        int           `json:"index"`
+		Text         string        `json:"text"`
+		FinishReason string        `json:"finish_reason"`
+		Logprobs     *EchoLogprobs `json:"logprobs"`
+	} `json:"choices"`
+	Usage *wireUsage `json:"usage"`
+}
+
+func (u *wireUsage) usage() provider.Usage {
+	if u == nil {
+		return provider.Usage{}
+	}
+	return provider.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+}
+
+// ChatResponse converts a chat completion body.
+func ChatResponse(body []byte) (provider.Response, *provider.Error) {
+	var c wireChat
+	if err := json.Unmarshal(body, &c); err != nil {
+		return provider.Response{}, provider.Malformed("chat completion body (%d bytes): %v", len(body), err)
+	}
+	if len(c.Choices) == 0 {
+		return provider.Response{}, provider.Malformed("no choices in the chat completion")
+	}
+	text := func(i int) string {
+		m := c.Choices[i].Message
+		if m.Content != nil {
+			return *m.Content
+		}
+		if m.Refusal != nil {
+			return *m.Refusal
+		}
+		return ""
+	}
+	r := provider.Response{
+		Text:         text(0),
+		FinishReason: c.Choices[0].FinishReason,
+		Model:        c.Model,
+		Usage:        c.Usage.usage(),
+	}
+	if len(c.Choices) > 1 {
+		r.Texts = make([]string, len(c.Choices))
+		for i, ch := range c.Choices {
+			r.Texts[ch.Index%len(c.Choices)] = text(i)
+		}
+		r.Text = r.Texts[0]
+	}
+	if lp := c.Choices[0].Logprobs; lp != nil && len(lp.Content) > 0 {
+		r.Logprobs = make([]provider.TokenLogprob, len(lp.Content))
+		for i, t := range lp.Content {
+			r.Logprobs[i] = provider.TokenLogprob{Token: t.Token, Logprob: t.Logprob}
+		}
+	}
+	return r, nil
+}
+
+// CompletionResponse converts a text completion body (generate).
+func CompletionResponse(body []byte) (provider.Response, *provider.Error) {
+	var c wireCompletion
+	if err := json.Unmarshal(body, &c); err != nil {
+		return provider.Response{}, provider.Malformed("completion body (%d bytes): %v", len(body), err)
+	}
+	if len(c.Choices) == 0 {
+		return provider.Response{}, provider.Malformed("no choices in the completion")
+	}
+	r := provider.Response{
+		Text:         c.Choices[0].Text,
+		FinishReason: c.Choices[0].FinishReason,
+		Model:        c.Model,
+		Usage:        c.Usage.usage(),
+	}
+	if len(c.Choices) > 1 {
+		r.Texts = make([]string, len(c.Choices))
+		for _, ch := range c.Choices {
+			r.Texts[ch.Index%len(c.Choices)] = ch.Text
+		}
+		r.Text = r.Texts[0]
+	}
+	if lp := c.Choices[0].Logprobs; lp != nil && len(lp.Tokens) > 0 && len(lp.Tokens) == len(lp.TokenLogprobs) {
+		r.Logprobs = make([]provider.TokenLogprob, 0, len(lp.Tokens))
+		for i, v := range lp.TokenLogprobs {
+			if v != nil {
+				r.Logprobs = append(r.Logprobs, provider.TokenLogprob{Token: lp.Tokens[i], Logprob: *v})
+			}
+		}
+	}
+	return r, nil
+}
+
+// EchoLogprobs is the legacy completions logprobs object, read with nulls
+// kept: the first prompt token's logprob (and top_logprobs) is null.
+type EchoLogprobs struct {
+	TextOffset    []int                `json:"text_offset"`
+	TokenLogprobs []*float64           `json:"token_logprobs"`
+	Tokens        []string             `json:"tokens"`
+	TopLogprobs   []map[string]float64 `json:"top_logprobs"`
+}
+
+// EchoResponse scores an echoed completion body for a loglikelihood request.
+func EchoResponse(body []byte, req provider.Request) (provider.Response, *provider.Error) {
+	var c wireCompletion
+	if err := json.Unmarshal(body, &c); err != nil {
+		return provider.Response{}, provider.Malformed("completion body (%d bytes): %v", len(body), err)
+	}
+	if len(c.Choices) == 0 {
+		return provider.Response{}, provider.Malformed("no choices in the completion")
+	}
+	ch := c.Choices[0]
+	if ch.Logprobs == nil {
+		return provider.Response{}, provider.Unsupported("the answer has no logprobs (logprobs=1 was ignored); %s", echoHelp)
+	}
+	gen := 1 // we asked for max_tokens=1
+	if c.Usage != nil {
+		gen = c.Usage.CompletionTokens
+	}
+	prompt, cont := req.Prompt, req.Continuation
+	if req.Type == provider.LoglikelihoodRolling {
+		cont = prompt
+	} else {
+		prompt += cont
+	}
+	s, perr := ScoreEcho(*ch.Logprobs, prompt, cont, gen, req.Type == provider.LoglikelihoodRolling)
+	if perr != nil {
+		return provider.Response{}, perr
+	}
+	if c.Usage != nil && c.Usage.PromptTokens > 0 && s.PromptTokens < c.Usage.PromptTokens {
+		return provider.Response{}, provider.Unsupported("logprobs cover %d of the %d prompt tokens; %s", s.PromptTokens, c.Usage.PromptTokens, echoHelp)
+	}
+	return provider.Response{
+		LogLikelihood: s.LogLikelihood,
+		IsGreedy:      s.IsGreedy,
+		Tokens:        s.Tokens,
+		FinishReason:  ch.FinishReason,
+		Model:         c.Model,
+		Usage:         c.Usage.usage(),
+	}, nil
+}
+
+// EchoScore is what ScoreEcho found.
+type EchoScore struct {
+	LogLikelihood float64
+	IsGreedy      bool
+	// Tokens is the number of tokens summed.
+	Tokens int
+	// PromptTokens is the number of echoed prompt tokens.
+	PromptTokens int
+}
+
+// ScoreEcho sums the logprobs of the echoed prompt tokens that cover the last
+// len(continuation) characters of prompt. gen is the number of generated tokens
+// at the end of lp (excluded). With rolling, every prompt token is summed except
+// the first, which has no context and so no logprob.
+//
+// Positions come from text_offset, measured back from the end of the prompt
+// (the offset of the first generated token, or the end of the last prompt
+// token): a BOS token or a server that counts from another origin then does not
+// shift the boundary. Offsets are characters (vLLM, OpenAI); a server counting
+// bytes is recognised by the prompt's byte length. A token straddling the
+// context/continuation boundary counts as continuation, so no continuation
+// character goes unscored.
+func ScoreEcho(lp EchoLogprobs, prompt, continuation string, gen int, rolling bool) (EchoScore, *provider.Error) {
+	n := len(lp.TokenLogprobs)
+	if n == 0 {
+		return EchoScore{}, provider.Unsupported("the answer has no token logprobs; %s", echoHelp)
+	}
+	if len(lp.TextOffset) != n || (lp.Tokens != nil && len(lp.Tokens) != n) {
+		return EchoScore{}, provider.Malformed("logprobs arrays differ in length (tokens %d, token_logprobs %d, text_offset %d)", len(lp.Tokens), n, len(lp.TextOffset))
+	}
+	if gen < 0 || gen > n {
+		gen = 0
+	}
+	np := n - gen
+	if np <= 0 {
+		return EchoScore{}, provider.Unsupported("the logprobs cover only the %d generated token(s), not the prompt (echo=true was ignored); %s", gen, echoHelp)
+	}
+	runes := utf8.RuneCountInString(prompt)
+	if lp.TextOffset[0] >= runes && runes > 0 {
+		return EchoScore{}, provider.Unsupported("text_offset starts at %d, past the %d-character prompt (echo=true was ignored); %s", lp.TextOffset[0], runes, echoHelp)
+	}
+	var end int
+	if gen > 0 {
+		end = lp.TextOffset[np]
+	} else {
+		last := ""
+		if lp.Tokens != nil {
+			last = lp.Tokens[np-1]
+		}
+		end = lp.TextOffset[np-1] + utf8.RuneCountInString(last)
+	}
+	contLen := utf8.RuneCountInString(continuation)
+	if span := end - lp.TextOffset[0]; span == len(prompt) && span != runes {
+		contLen = len(continuation)
+	}
+	start := end - contLen
+	s := EchoScore{IsGreedy: true, PromptTokens: np}
+	for i := 0; i < np; i++ {
+		tokEnd := end
+		if i+1 < np {
+			tokEnd = lp.TextOffset[i+1]
+		}
+		if !rolling && tokEnd <= start {
+			continue // context token
+		}
+		v := lp.TokenLogprobs[i]
+		if v == nil {
+			if i == 0 && rolling {
+				continue // the first token has no context
+			}
+			return EchoScore{}, provider.Unsupported("prompt token %d has a null logprob (prompt logprobs were not returned); %s", i, echoHelp)
+		}
+		s.LogLikelihood += *v
+		s.Tokens++
+		if s.IsGreedy {
+			var top map[string]float64
+			if i < len(lp.TopLogprobs) {
+				top = lp.TopLogprobs[i]
+			}
+			if len(top) == 0 {
+				s.IsGreedy = false
+			}
+			for _, alt := range top {
+				if alt > *v {
+					s.IsGreedy = false
+					break
+				}
+			}
+		}
+	}
+	if s.Tokens == 0 {
+		return EchoScore{}, provider.Malformed("no echoed token covers the continuation %q (text_offset ends at %d)", continuation, end)
+	}
+	return s, nil
+}
