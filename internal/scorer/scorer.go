@@ -24,6 +24,9 @@ type Input struct {
 	Prediction string
 	References []string
 	Fields     map[string]any
+	// LogLikelihood is the model's rolling log-likelihood of Prediction
+	// (perplexity tasks only).
+	LogLikelihood float64
 }
 
 // Scorer scores one item.
@@ -48,6 +51,9 @@ var Registry = map[string]Factory{
 	"squad":       newSquad,
 	"json_valid":  newJSONValid,
 	"length":      newLength,
+	"bleu":        newBLEU,
+	"chrf":        newChrF,
+	"rouge":       newRouge,
 }
 
 // Names lists the registered scorers, sorted.

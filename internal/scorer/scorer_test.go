@@ -2,6 +2,8 @@ package scorer
 
 import (
 	"math"
+
+	"github.com/tunecheck/tunecheck/metrics/bleu"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,5 +83,68 @@ func TestPerplexity(t *testing.T) {
 	m := Perplexity(-10*math.Ln2, 5, 2)
 	if math.Abs(m["bits_per_byte"]-2) > 1e-12 || math.Abs(m["byte_perplexity"]-4) > 1e-12 || math.Abs(m["word_perplexity"]-32) > 1e-9 {
 		t.Fatal(m)
+	}
+}
+
+// The corpus scorers must give exactly what the parity-tested metrics/bleu
+// corpus functions give on the whole set: summing per-item statistics is the
+// same computation sacrebleu does.
+func TestCorpusScorersMatchCorpusFunctions(t *testing.T) {
+	hyps := []string{"the cat sat on the mat", "a quick brown fox", "Zürich est grand!"}
+	refs := [][]string{{"the cat sat on a mat"}, {"the quick brown fox jumps"}, {"Zurich est très grand !"}}
+	wantBLEU, err := bleu.CorpusBLEU(hyps, refs, bleu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantChrF, err := bleu.CorpusChrF(hyps, refs, bleu.ChrFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, metric string
+		want         float64
+	}{{"bleu", "bleu", wantBLEU.Score}, {"chrf", "chrf", wantChrF.Score}} {
+		s, err := New(c.name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, ok := s.(CorpusScorer)
+		if !ok {
+			t.Fatalf("%s is not a corpus scorer", c.name)
+		}
+		var sum []float64
+		for i := range hyps {
+			st, err := cs.Stats(Input{Prediction: hyps[i], References: refs[i]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum == nil {
+				sum = make([]float64, len(st))
+			}
+			for j := range st {
+				sum[j] += st[j]
+			}
+		}
+		if got := cs.Aggregate(sum)[c.metric]; got != c.want {
+			t.Errorf("%s corpus = %.15g, want %.15g", c.name, got, c.want)
+		}
+		if _, err := cs.Stats(Input{Prediction: "x"}); err == nil {
+			t.Errorf("%s without references must be an error", c.name)
+		}
+	}
+}
+
+func TestRougeScorer(t *testing.T) {
+	s, err := New("rouge", Options{"types": []any{"rouge1", "rougeL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Score(Input{Prediction: "the cat sat", References: []string{"the cat sat down"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// P=1, R=3/4 → F=6/7 for both
+	if math.Abs(got["rouge1"]-6.0/7) > 1e-12 || math.Abs(got["rougeL"]-6.0/7) > 1e-12 {
+		t.Fatal(got)
 	}
 }
