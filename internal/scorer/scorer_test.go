@@ -2,11 +2,11 @@ package scorer
 
 import (
 	"math"
-
-	"github.com/tunecheck/tunecheck/metrics/bleu"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tunecheck/tunecheck/metrics/bleu"
 )
 
 func TestScorers(t *testing.T) {
