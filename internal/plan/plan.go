@@ -28,6 +28,10 @@ type Plan struct {
 	Dir string `yaml:"-" json:"-"`
 	// Hash is the sha256 of the plan's canonical JSON (after defaults), hex.
 	Hash string `yaml:"-" json:"-"`
+
+	// pos maps key paths to where the file wrote them; file is the name Parse got.
+	pos  map[string]pos
+	file string
 }
 
 // Model is a named endpoint.

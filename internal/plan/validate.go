@@ -1,0 +1,299 @@
+package plan
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nikolalohinski/gonja/v2"
+)
+
+// validator checks the meaning of a decoded plan. Paths that already failed
+// to decode are skipped, so that one mistake yields one error.
+type validator struct {
+	p         *Plan
+	bad       map[string]bool
+	suggested map[string]bool
+	errs      Errors
+}
+
+func (v *validator) skip(path string) bool {
+	for k := path; k != ""; k = parentPath(k) {
+		if v.bad[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// errorf reports a problem with the value at path.
+func (v *validator) errorf(path, fix, format string, args ...any) {
+	if v.skip(path) {
+		return
+	}
+	v.errs = append(v.errs, v.p.Errorf(path, fix, format, args...))
+}
+
+// missing reports a required key absent under parent. When parent itself
+// was not written (no `dataset:` at all), the error names the outermost
+// absent key instead, unless a misspelt key already stands for it.
+func (v *validator) missing(parent, key, fix string) {
+	path := join(parent, key)
+	for parent != "" && !v.p.has(parent) && !strings.HasSuffix(parent, "]") {
+		path, key, parent = parent, lastKey(parent), parentPath(parent)
+	}
+	if v.skip(path) || v.suggested[path] {
+		return
+	}
+	e := v.p.Errorf(parent, fix, "missing required key `%s`", key)
+	e.Path = path
+	v.errs = append(v.errs, e)
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+var (
+	taskNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+func (v *validator) validate() {
+	p := v.p
+	if p.Version != 1 {
+		v.errorf("version", "use `version: 1` (the only plan schema)", "unsupported version %d", p.Version)
+	}
+	if len(p.Models) == 0 {
+		v.missing("", "models", "list at least one model: `models: [{name: base, provider: openai, model: ...}]`")
+	}
+	if len(p.Tasks) == 0 {
+		v.missing("", "tasks", "list at least one task with a dataset and a prompt template")
+	}
+	names := map[string]string{}
+	for i := range p.Models {
+		v.model(i, names)
+	}
+	tasks := map[string]string{}
+	for i := range p.Tasks {
+		v.task(i, tasks)
+	}
+	v.compare(names)
+	for i, g := range p.Gates {
+		if strings.TrimSpace(g) == "" {
+			v.errorf(fmt.Sprintf("gates[%d]", i), "write an expression such as `qa.token_f1.delta.ci_low >= 0`, or remove the entry", "empty gate")
+		}
+	}
+	if p.Bootstrap.Resamples < 1 {
+		v.errorf("bootstrap.resamples", "use at least 1000 resamples for stable 95% intervals", "must be positive, got %d", p.Bootstrap.Resamples)
+	}
+	if c := p.Bootstrap.Confidence; c <= 0 || c >= 1 {
+		v.errorf("bootstrap.confidence", "write the level as a fraction, e.g. `confidence: 0.95`", "must be between 0 and 1 (exclusive), got %g", c)
+	}
+}
+
+func (v *validator) model(i int, names map[string]string) {
+	m := &v.p.Models[i]
+	at := fmt.Sprintf("models[%d]", i)
+	if m.Name == "" {
+		v.missing(at, "name", "name the model, e.g. `name: base`; compare and reports refer to it")
+	} else if prev, dup := names[m.Name]; dup {
+		v.errorf(at+".name", "give every model a distinct name", "duplicate model name %q (also %s)", m.Name, prev)
+	} else {
+		names[m.Name] = at
+	}
+	switch {
+	case m.Provider == "":
+		v.missing(at, "provider", "set `provider:` to one of "+strings.Join(ProviderKinds, ", "))
+	case !slices.Contains(ProviderKinds, m.Provider):
+		v.errorf(at+".provider", didYouMean(m.Provider, ProviderKinds)+" (openai covers any OpenAI-compatible server: vLLM, llama.cpp, TGI, SGLang, Ollama /v1)", "unknown provider kind %q", m.Provider)
+	case m.Provider == ProviderFile:
+		if m.Path == "" {
+			v.missing(at, "path", "the file provider reads outputs from a JSONL file of {id, output}; set `path:`")
+		}
+	default:
+		if m.Model == "" {
+			v.missing(at, "model", "set `model:` to the model id the server expects, e.g. `model: meta-llama/Llama-3.1-8B-Instruct`")
+		}
+	}
+	if m.BaseURL != "" {
+		u, err := url.Parse(m.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errorf(at+".base_url", "write a full URL, e.g. `base_url: http://localhost:8000/v1`", "not an http(s) URL: %q", m.BaseURL)
+		} else if u.User != nil {
+			v.errorf(at+".base_url", "remove the credentials from the URL and name an environment variable with api_key_env", "the URL holds credentials")
+		}
+	}
+	if m.APIKeyEnv != "" && !envNameRE.MatchString(m.APIKeyEnv) {
+		fix := "name the environment variable, e.g. `api_key_env: OPENAI_API_KEY`"
+		if looksLikeKey(m.APIKeyEnv) {
+			fix = "this looks like a key itself: revoke it, put it in an environment variable and name that variable here"
+		}
+		v.errorf(at+".api_key_env", fix, "%q is not an environment variable name", m.APIKeyEnv)
+	}
+	if m.Endpoint != "" && m.Endpoint != "chat" && m.Endpoint != "completions" {
+		v.errorf(at+".endpoint", didYouMean(m.Endpoint, []string{"chat", "completions"}), "unknown endpoint %q", m.Endpoint)
+	}
+	v.params(at+".params", &m.Params)
+	if m.Concurrency < 1 {
+		v.errorf(at+".concurrency", "use 1 or more requests in flight (default 8)", "must be at least 1, got %d", m.Concurrency)
+	}
+	v.nonNegative(at+".rate_limit.requests_per_second", m.RateLimit.RequestsPerSecond)
+	v.nonNegative(at+".rate_limit.tokens_per_minute", float64(m.RateLimit.TokensPerMinute))
+	if d, err := time.ParseDuration(m.Timeout); err != nil {
+		v.errorf(at+".timeout", "write a Go duration such as `90s`, `2m` or `1m30s`", "bad duration %q", m.Timeout)
+	} else if d <= 0 {
+		v.errorf(at+".timeout", "use a positive duration such as `120s`", "must be positive, got %s", m.Timeout)
+	}
+	if m.MaxRetries != nil && *m.MaxRetries < 0 {
+		v.errorf(at+".max_retries", "use 0 to disable retries", "must not be negative, got %d", *m.MaxRetries)
+	}
+	v.nonNegative(at+".prices.input_per_mtok", m.Prices.InputPerMTok)
+	v.nonNegative(at+".prices.output_per_mtok", m.Prices.OutputPerMTok)
+}
+
+func looksLikeKey(s string) bool {
+	return strings.HasPrefix(s, "sk-") || strings.HasPrefix(s, "hf_") || (len(s) >= 32 && !strings.ContainsAny(s, " _"))
+}
+
+func (v *validator) nonNegative(path string, x float64) {
+	if x < 0 {
+		v.errorf(path, "use 0 for none, or a positive number", "must not be negative, got %g", x)
+	}
+}
+
+func (v *validator) params(at string, pr *Params) {
+	if pr.Temperature != nil && (*pr.Temperature < 0 || *pr.Temperature > 2) {
+		v.errorf(at+".temperature", "use a value from 0 (greedy) to 2", "out of range: %g", *pr.Temperature)
+	}
+	if pr.TopP != nil && (*pr.TopP <= 0 || *pr.TopP > 1) {
+		v.errorf(at+".top_p", "use a value in (0, 1]; 1 disables nucleus sampling", "out of range: %g", *pr.TopP)
+	}
+	if pr.MaxTokens < 0 {
+		v.errorf(at+".max_tokens", "use a positive token budget, or leave it out for the server default", "must not be negative, got %d", pr.MaxTokens)
+	}
+	if pr.N < 0 {
+		v.errorf(at+".n", "use 1 or more samples per item (pass@k needs n >= k)", "must not be negative, got %d", pr.N)
+	}
+	for i, s := range pr.Stop {
+		if s == "" {
+			v.errorf(fmt.Sprintf("%s.stop[%d]", at, i), "remove the empty stop sequence", "empty stop sequence")
+		}
+	}
+}
+
+func (v *validator) task(i int, names map[string]string) {
+	t := &v.p.Tasks[i]
+	at := fmt.Sprintf("tasks[%d]", i)
+	switch {
+	case t.Name == "":
+		v.missing(at, "name", "name the task, e.g. `name: qa`; gates refer to it as `qa.<metric>`")
+	case !taskNameRE.MatchString(t.Name):
+		v.errorf(at+".name", "use letters, digits, _ and - (starting with a letter), so gates can write `"+strings.NewReplacer(".", "_", " ", "_").Replace(t.Name)+".<metric>`", "task name %q cannot be used in gate expressions", t.Name)
+	default:
+		if prev, dup := names[t.Name]; dup {
+			v.errorf(at+".name", "give every task a distinct name", "duplicate task name %q (also %s)", t.Name, prev)
+		} else {
+			names[t.Name] = at
+		}
+	}
+	ds := &t.Dataset
+	if ds.Path == "" {
+		v.missing(at+".dataset", "path", "set `dataset: {path: data/eval.jsonl}` (JSONL, JSON, CSV, TSV or Parquet)")
+	}
+	formats := []string{"auto", "jsonl", "json", "csv", "tsv", "parquet"}
+	if ds.Format != "" && !slices.Contains(formats, ds.Format) {
+		v.errorf(at+".dataset.format", didYouMean(ds.Format, formats), "unknown dataset format %q", ds.Format)
+	}
+	if ds.Limit < 0 {
+		v.errorf(at+".dataset.limit", "use a positive number of rows, or leave it out for all", "must not be negative, got %d", ds.Limit)
+	}
+	if ds.Sample < 0 {
+		v.errorf(at+".dataset.sample", "use a positive number of rows, or leave it out for all", "must not be negative, got %d", ds.Sample)
+	}
+	if !slices.Contains(TaskTypes, t.Type) {
+		v.errorf(at+".type", didYouMean(t.Type, TaskTypes), "unknown task type %q", t.Type)
+	}
+	if t.Prompt.Template == "" {
+		what := map[string]string{
+			TaskGenerate:       "the user message (or whole prompt) rendered from each row",
+			TaskMultipleChoice: "the context each choice is scored after",
+			TaskPerplexity:     "the text whose likelihood is measured",
+		}[t.Type]
+		if what == "" {
+			what = "the prompt rendered from each row"
+		}
+		v.missing(at+".prompt", "template", fmt.Sprintf("write a Jinja template for %s, e.g. `prompt: {template: \"{{ question }}\"}`", what))
+	}
+	v.template(at+".prompt.template", t.Prompt.Template)
+	v.template(at+".prompt.system", t.Prompt.System)
+	v.template(at+".reference", t.Reference)
+	v.template(at+".few_shot.target", t.FewShot.Target)
+	if t.Type == TaskMultipleChoice {
+		if t.Choices == "" {
+			v.missing(at, "choices", "name the field holding the list of choices, e.g. `choices: choices`")
+		}
+		if t.Answer == "" {
+			v.missing(at, "answer", "name the field holding the correct choice (index or letter), e.g. `answer: label`")
+		}
+	}
+	if t.FewShot.K < 0 {
+		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
+	}
+	for j, s := range t.Scorers {
+		if s.Name == "" {
+			v.missing(fmt.Sprintf("%s.scorers[%d]", at, j), "name", "name the scorer, e.g. `- name: exact_match`")
+		}
+	}
+	if t.Params != nil {
+		v.params(at+".params", t.Params)
+	}
+}
+
+// template checks that a Jinja template parses; rendering errors (unknown
+// fields, filters) can only show with a row and are reported at run time.
+func (v *validator) template(path, src string) {
+	if src == "" || (!strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#")) {
+		return
+	}
+	if _, err := gonja.FromString(src); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': ")
+		v.errorf(path, "fix the Jinja syntax: `{{ field }}` for values, `{% if %}…{% endif %}` for logic", "template does not parse: %s", msg)
+	}
+}
+
+func (v *validator) compare(names map[string]string) {
+	c := v.p.Compare
+	check := func(key, name string) {
+		if name == "" {
+			return
+		}
+		if _, ok := names[name]; !ok {
+			known := make([]string, 0, len(names))
+			for _, m := range v.p.Models {
+				if m.Name != "" && !slices.Contains(known, m.Name) {
+					known = append(known, m.Name)
+				}
+			}
+			v.errorf("compare."+key, didYouMean(name, known), "names no model %q", name)
+		}
+	}
+	check("baseline", c.Baseline)
+	check("candidate", c.Candidate)
+	if c.Baseline != "" && c.Baseline == c.Candidate {
+		v.errorf("compare.candidate", "compare the fine-tune with its base: name two different models", "baseline and candidate are the same model %q", c.Baseline)
+	}
+	if (c.Baseline == "") != (c.Candidate == "") && v.p.has("compare") {
+		key := "baseline"
+		if c.Candidate == "" {
+			key = "candidate"
+		}
+		v.missing("compare", key, "name both the baseline (base model) and the candidate (fine-tune)")
+	}
+}
