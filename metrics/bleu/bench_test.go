@@ -138,13 +138,29 @@ func BenchmarkCorpusAndSentenceBLEU(b *testing.B) {
 	}
 }
 
-// BenchmarkSentenceBLEUCalls times 10k independent SentenceBLEU calls, the
-// way a per-item scorer (Self-BLEU, per-item reports) uses the package.
+// BenchmarkSentenceBLEUCalls times 10k independent SentenceBLEU calls (a
+// new metric each time), the simplest way a per-item scorer can use the
+// package; BenchmarkSentenceBLEUReuse keeps one *BLEU.
 func BenchmarkSentenceBLEUCalls(b *testing.B) {
 	hyps, refs, _ := loadPairs(b)
 	for cpu := startCPU(b); cpu.loop(); {
 		for i := range hyps {
 			if _, err := SentenceBLEU(hyps[i], refs[i], Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkSentenceBLEUReuse(b *testing.B) {
+	hyps, refs, _ := loadPairs(b)
+	m, err := NewBLEU(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for cpu := startCPU(b); cpu.loop(); {
+		for i := range hyps {
+			if _, err := m.Sentence(hyps[i], refs[i]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 )
 
 // Smoothing names a BLEU smoothing method (Chen and Cherry, WMT 2014).
@@ -101,6 +102,10 @@ type BLEU struct {
 	smoothValue float64
 	maxOrder    int
 	effective   EffectiveOrder
+	// scratch recycles counting buffers between calls, so that scoring
+	// many single sentences (Self-BLEU, per-item scores) does not allocate
+	// them each time.
+	scratch sync.Pool
 }
 
 // NewBLEU validates opts and returns the metric.
@@ -126,6 +131,7 @@ func NewBLEU(opts Options) (*BLEU, error) {
 		return nil, fmt.Errorf("unknown BLEU effective-order setting %d", opts.EffectiveOrder)
 	}
 	b := &BLEU{tok: tok, lowercase: opts.Lowercase, smooth: sm, maxOrder: order, effective: opts.EffectiveOrder}
+	b.scratch.New = func() any { return newBLEUScratch() }
 	if def, ok := smoothDefault(sm); ok {
 		b.smoothValue = def
 		if opts.SmoothValue != nil {
@@ -181,7 +187,8 @@ func (b *BLEU) SegmentStats(hyps []string, refs [][]string) ([][]float64, error)
 	if err := checkRows(hyps, refs); err != nil {
 		return nil, err
 	}
-	sc := newBLEUScratch()
+	sc := b.scratch.Get().(*bleuScratch)
+	defer b.scratch.Put(sc)
 	out := make([][]float64, len(hyps))
 	flat := make([]float64, len(hyps)*b.StatsLen())
 	for i := range hyps {
@@ -198,7 +205,8 @@ func (b *BLEU) Corpus(hyps []string, refs [][]string) (BLEUScore, error) {
 	if err := checkRows(hyps, refs); err != nil {
 		return BLEUScore{}, err
 	}
-	sc := newBLEUScratch()
+	sc := b.scratch.Get().(*bleuScratch)
+	defer b.scratch.Put(sc)
 	sum := make([]float64, b.StatsLen())
 	st := make([]float64, b.StatsLen())
 	for i := range hyps {
@@ -217,7 +225,9 @@ func (b *BLEU) Sentence(hyp string, refs []string) (BLEUScore, error) {
 		return BLEUScore{}, fmt.Errorf("sentence BLEU needs at least one reference")
 	}
 	st := make([]float64, b.StatsLen())
-	b.segmentStats(newBLEUScratch(), hyp, refs, st)
+	sc := b.scratch.Get().(*bleuScratch)
+	b.segmentStats(sc, hyp, refs, st)
+	b.scratch.Put(sc)
 	return b.score(st, b.effective.resolve(true)), nil
 }
 

@@ -1,5 +1,7 @@
 package bleu
 
+import "hash/maphash"
+
 // ngramTable counts n-grams of one segment: an open-addressing hash table
 // whose slots hold the key and the counters together (one cache line per
 // probe) and are invalidated by bumping a generation number, so resetting it
@@ -23,7 +25,7 @@ type ngramSlot struct {
 func (t *ngramTable) reset(n int) {
 	need := 2 * (n + 1)
 	if len(t.slots) < need || len(t.slots) == 0 {
-		bits := uint(10)
+		bits := uint(6)
 		for 1<<bits < need {
 			bits++
 		}
@@ -62,28 +64,86 @@ func pairKey(prefix int32, unit uint32) uint64 {
 	return uint64(uint32(prefix))<<32 | uint64(unit)
 }
 
-// wordIDs interns strings (tokens) to ids > 0 for one segment.
+// wordIDs interns strings (tokens) to ids > 0 for one segment: an
+// open-addressing table keyed by the string's hash and checked against the
+// string itself, reset by bumping a generation number (cheaper than
+// clearing a Go map for every segment).
 type wordIDs struct {
-	m    map[string]uint32
-	next uint32
+	slots []wordSlot
+	gen   uint32
+	shift uint
+	used  int
+	next  uint32
+	seed  maphash.Seed
 }
 
-func newWordIDs() *wordIDs { return &wordIDs{m: make(map[string]uint32, 256)} }
+type wordSlot struct {
+	h   uint64
+	s   string
+	gen uint32
+	id  uint32
+}
+
+func newWordIDs() *wordIDs {
+	w := &wordIDs{seed: maphash.MakeSeed()}
+	w.alloc(6)
+	return w
+}
+
+func (w *wordIDs) alloc(bits uint) {
+	w.slots = make([]wordSlot, 1<<bits)
+	w.shift = 64 - bits
+	w.gen = 1
+	w.used = 0
+}
 
 func (w *wordIDs) reset() {
-	if len(w.m) > 4096 {
-		w.m = make(map[string]uint32, 256)
-	} else {
-		clear(w.m)
+	w.gen++
+	if w.gen == 0 {
+		clear(w.slots)
+		w.gen = 1
 	}
+	w.used = 0
 	w.next = 0
 }
 
 func (w *wordIDs) id(s string) uint32 {
-	if v, ok := w.m[s]; ok {
-		return v
+	if 2*(w.used+1) > len(w.slots) {
+		w.grow()
 	}
-	w.next++
-	w.m[s] = w.next
-	return w.next
+	h := maphash.String(w.seed, s)
+	mask := uint64(len(w.slots) - 1)
+	i := (h * 0x9e3779b97f4a7c15) >> w.shift
+	for {
+		sl := &w.slots[i]
+		if sl.gen != w.gen {
+			w.next++
+			*sl = wordSlot{h: h, s: s, gen: w.gen, id: w.next}
+			w.used++
+			return w.next
+		}
+		if sl.h == h && sl.s == s {
+			return sl.id
+		}
+		i = (i + 1) & mask
+	}
+}
+
+func (w *wordIDs) grow() {
+	old, oldGen, next := w.slots, w.gen, w.next
+	w.alloc(64 - w.shift + 1)
+	mask := uint64(len(w.slots) - 1)
+	for _, sl := range old {
+		if sl.gen != oldGen {
+			continue
+		}
+		i := (sl.h * 0x9e3779b97f4a7c15) >> w.shift
+		for w.slots[i].gen == w.gen {
+			i = (i + 1) & mask
+		}
+		sl.gen = w.gen
+		w.slots[i] = sl
+		w.used++
+	}
+	w.next = next
 }

@@ -95,26 +95,39 @@ func (ts *tokScratch) tok13a(line string) string {
 
 // isWesternPunct is the class [\{-\~\[-\` -\&\(-\+\:-\@\/] of mteval's
 // tokenizer: ASCII punctuation except the apostrophe, comma, hyphen, period
-// and digits.
+// and digits. The class is a 128-bit mask: bit c set for each member c.
 func isWesternPunct(c byte) bool {
-	return ('{' <= c && c <= '~') || ('[' <= c && c <= '`') || (' ' <= c && c <= '&') ||
-		('(' <= c && c <= '+') || (':' <= c && c <= '@') || c == '/'
+	const (
+		lo = 1<<' ' | 1<<'!' | 1<<'"' | 1<<'#' | 1<<'$' | 1<<'%' | 1<<'&' |
+			1<<'(' | 1<<')' | 1<<'*' | 1<<'+' | 1<<'/' |
+			1<<':' | 1<<';' | 1<<'<' | 1<<'=' | 1<<'>' | 1<<'?'
+		hi = 1<<('@'-64) | 1<<('['-64) | 1<<('\\'-64) | 1<<(']'-64) | 1<<('^'-64) |
+			1<<('_'-64) | 1<<('`'-64) | 1<<('{'-64) | 1<<('|'-64) | 1<<('}'-64) | 1<<('~'-64)
+	)
+	if c < 64 {
+		return uint64(lo)>>c&1 != 0
+	}
+	if c < 128 {
+		return uint64(hi)>>(c-64)&1 != 0
+	}
+	return false
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // appendWesternPunct is the first substitution shared by 13a and tercom's
-// normaliser, ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> " \1 ".
+// normaliser, ([\{-\~\[-\` -\&\(-\+\:-\@\/]) -> " \1 ". Runs without
+// punctuation are copied in one piece.
 func appendWesternPunct(dst []byte, s string) []byte {
+	last := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isWesternPunct(c) {
+		if c := s[i]; isWesternPunct(c) {
+			dst = append(dst, s[last:i]...)
 			dst = append(dst, ' ', c, ' ')
-		} else {
-			dst = append(dst, c)
+			last = i + 1
 		}
 	}
-	return dst
+	return append(dst, s[last:]...)
 }
 
 // periodCommaDash runs the other three substitutions, each a left-to-right
@@ -126,47 +139,51 @@ func appendWesternPunct(dst []byte, s string) []byte {
 //
 // The classes are ASCII and [^0-9] can be tested on the last (or first) byte
 // of a multi-byte character, so the passes run on bytes and give the same
-// text as on code points. It ping-pongs between s and spare and returns the
-// result and the other buffer.
+// text as on code points. A match consumes both characters, so a character
+// can take part in at most one match per pass: `free` is the first index not
+// consumed yet. It ping-pongs between s and spare and returns the result and
+// the other buffer.
 func periodCommaDash(s, spare []byte) (out, other []byte) {
 	if bytes.IndexByte(s, '.') >= 0 || bytes.IndexByte(s, ',') >= 0 {
 		d := spare[:0]
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if !isDigit(c) && i+1 < len(s) && (s[i+1] == '.' || s[i+1] == ',') {
-				d = append(d, c, ' ', s[i+1], ' ')
-				i++
-				continue
+		last, free := 0, 0
+		for k := 1; k < len(s); k++ {
+			if c := s[k]; (c == '.' || c == ',') && k-1 >= free && !isDigit(s[k-1]) {
+				d = append(d, s[last:k]...)
+				d = append(d, ' ', c, ' ')
+				last, free = k+1, k+1
 			}
-			d = append(d, c)
 		}
+		d = append(d, s[last:]...)
 		s, spare = d, s
 		d = spare[:0]
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if (c == '.' || c == ',') && i+1 < len(s) && !isDigit(s[i+1]) {
+		last, free = 0, 0
+		for i := 0; i+1 < len(s); i++ {
+			if c := s[i]; (c == '.' || c == ',') && i >= free && !isDigit(s[i+1]) {
 				// The second group is a whole code point in Python; copying
-				// one byte here and the rest in the next iterations is the
+				// its first byte here and the rest with the next run is the
 				// same text.
+				d = append(d, s[last:i]...)
 				d = append(d, ' ', c, ' ', s[i+1])
-				i++
-				continue
+				last, free = i+2, i+2
 			}
-			d = append(d, c)
 		}
+		d = append(d, s[last:]...)
 		s, spare = d, s
 	}
 	if bytes.IndexByte(s, '-') >= 0 {
 		d := spare[:0]
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if isDigit(c) && i+1 < len(s) && s[i+1] == '-' {
-				d = append(d, c, ' ', '-', ' ')
-				i++
-				continue
+		last := 0
+		for k := 1; k < len(s); k++ {
+			// A dash never is the first group, so no match can consume the
+			// digit a later match needs.
+			if s[k] == '-' && isDigit(s[k-1]) {
+				d = append(d, s[last:k]...)
+				d = append(d, ' ', '-', ' ')
+				last = k + 1
 			}
-			d = append(d, c)
 		}
+		d = append(d, s[last:]...)
 		s, spare = d, s
 	}
 	return s, spare
