@@ -208,10 +208,9 @@ func TestTokenizeProbes(t *testing.T) {
 				t.Errorf("%s[%d] Tokenize(%q, %v) = %q, want %q", c.ID, i, r.Text, stem, got, want.Tokens)
 			}
 			// The scorer's own tokenizer (ids, stem cache) must agree too.
-			clear(s.vocab)
-			ids := s.tokenize(r.Text).ids
-			names := make([]string, len(s.vocab))
-			for tok, id := range s.vocab {
+			ids := s.tokenize(r.Text, &tokens{}).ids
+			names := make([]string, len(s.forms))
+			for tok, id := range s.forms {
 				names[id] = tok
 			}
 			var viaIDs []string

@@ -83,9 +83,9 @@ func parseTypes(types []string) ([]kind, error) {
 	return out, nil
 }
 
-// maxStemCache bounds the memory of a Scorer's stem cache; past it, new
-// words are stemmed without being remembered.
-const maxStemCache = 1 << 20
+// maxVocab bounds the memory of a Scorer's token tables; when a row starts
+// with more distinct tokens remembered than this, the tables are emptied.
+const maxVocab = 1 << 20
 
 // Scorer scores rows with fixed options. It keeps caches and buffers between
 // calls, so it is not safe for concurrent use: give each goroutine its own.
@@ -93,13 +93,20 @@ type Scorer struct {
 	kinds []kind
 	stem  bool
 
-	stems map[string]string // stem cache: NLTK stems every token, we remember them
-	vocab map[string]int32  // token -> id, cleared per row
-	buf   []byte            // the token being read
-	lcs   []int32           // LCS table
-	marks []bool            // union-LCS membership
-	cntR  []int32           // token counts for rougeLsum's double-counting guard
-	cntC  []int32
+	// Every distinct token read gets a raw id; canon maps it to the id of its
+	// final form (stemmed or not), so that each token costs one map lookup
+	// and each word is stemmed once (NLTK stems every occurrence).
+	raw   map[string]int32
+	canon []int32
+	forms map[string]int32 // final form -> id
+
+	toks  [2]tokens // reused token buffers: prediction, reference
+	buf   []byte    // the token being read
+	lcs   []int32   // LCS table
+	marks []bool    // union-LCS membership
+	cntR  []int32   // per-id counts, all zero between uses
+	cntC  []int32   //
+	pairs [2][]uint64
 	grams [2][]int // n-gram start positions being sorted
 }
 
@@ -112,8 +119,8 @@ func New(opts Options) (*Scorer, error) {
 	return &Scorer{
 		kinds: kinds,
 		stem:  opts.Stem,
-		stems: map[string]string{},
-		vocab: map[string]int32{},
+		raw:   map[string]int32{},
+		forms: map[string]int32{},
 	}, nil
 }
 
@@ -148,11 +155,15 @@ func (s *Scorer) Score(prediction string, references []string) (map[string]Value
 	if len(references) == 0 {
 		return nil, ErrNoReferences
 	}
-	clear(s.vocab)
-	pred := s.tokenize(prediction)
+	if len(s.raw) > maxVocab || len(s.forms) > maxVocab {
+		clear(s.raw)
+		clear(s.forms)
+		s.canon = s.canon[:0]
+	}
+	pred := s.tokenize(prediction, &s.toks[0])
 	best := make([]Value, len(s.kinds))
 	for r, ref := range references {
-		target := s.tokenize(ref)
+		target := s.tokenize(ref, &s.toks[1])
 		for k, kd := range s.kinds {
 			var sc Value
 			switch {
@@ -233,34 +244,27 @@ func scan(text string, add func(byte), sep func(newline bool)) {
 	}
 }
 
-// tokenize turns text into token ids of the current row's vocabulary.
-func (s *Scorer) tokenize(text string) tokens {
-	var t tokens
+// tokenize turns text into token ids, reusing into's storage.
+func (s *Scorer) tokenize(text string, into *tokens) tokens {
+	t := tokens{ids: into.ids[:0], lines: into.lines[:0]}
+	defer func() { *into = t }()
 	buf := s.buf[:0]
 	flush := func() {
 		if len(buf) == 0 {
 			return
 		}
-		tok := buf
-		if s.stem && len(buf) > 3 {
-			if st, ok := s.stems[string(buf)]; ok {
-				t.ids = append(t.ids, s.id(st))
-				buf = buf[:0]
-				return
+		id, ok := s.raw[string(buf)]
+		if !ok {
+			tok := string(buf)
+			form := tok
+			if s.stem && len(tok) > 3 {
+				form = stemASCII(tok)
 			}
-			st := stemASCII(string(buf))
-			if len(s.stems) < maxStemCache {
-				s.stems[string(buf)] = st
-			}
-			t.ids = append(t.ids, s.id(st))
-			buf = buf[:0]
-			return
+			id = int32(len(s.canon))
+			s.raw[tok] = id
+			s.canon = append(s.canon, s.formID(form))
 		}
-		if id, ok := s.vocab[string(tok)]; ok {
-			t.ids = append(t.ids, id)
-		} else {
-			t.ids = append(t.ids, s.id(string(tok)))
-		}
+		t.ids = append(t.ids, s.canon[id])
 		buf = buf[:0]
 	}
 	scan(text, func(c byte) { buf = append(buf, c) }, func(newline bool) {
@@ -275,12 +279,16 @@ func (s *Scorer) tokenize(text string) tokens {
 	return t
 }
 
-func (s *Scorer) id(tok string) int32 {
-	if id, ok := s.vocab[tok]; ok {
+func (s *Scorer) formID(form string) int32 {
+	if id, ok := s.forms[form]; ok {
 		return id
 	}
-	id := int32(len(s.vocab))
-	s.vocab[tok] = id
+	id := int32(len(s.forms))
+	s.forms[form] = id
+	if int(id) >= len(s.cntR) {
+		s.cntR = append(s.cntR, make([]int32, int(id)+1-len(s.cntR))...)
+		s.cntC = append(s.cntC, make([]int32, int(id)+1-len(s.cntC))...)
+	}
 	return id
 }
 
@@ -306,25 +314,67 @@ func (s *Scorer) ngramScore(target, pred []int32, n int) Value {
 	return Value{Precision: precision, Recall: recall, FMeasure: fmeasure(precision, recall)}
 }
 
-// ngramOverlap sorts the n-gram start positions of both sides and merges
-// them, which counts the multiset intersection without hashing n-grams.
+// ngramOverlap counts the multiset intersection of the n-grams of a and b:
+// by counting ids for unigrams, by sorting packed pairs for bigrams, and by
+// sorting start positions and merging for longer n-grams.
 func (s *Scorer) ngramOverlap(a, b []int32, n int) int {
-	sa := s.sortedGrams(0, a, n)
-	sb := s.sortedGrams(1, b, n)
 	overlap := 0
-	for i, j := 0, 0; i < len(sa) && j < len(sb); {
-		switch c := slices.Compare(a[sa[i]:sa[i]+n], b[sb[j]:sb[j]+n]); {
-		case c == 0:
-			overlap++
-			i++
-			j++
-		case c < 0:
-			i++
-		default:
-			j++
+	switch n {
+	case 1:
+		for _, id := range a {
+			s.cntR[id]++
+		}
+		for _, id := range b {
+			if s.cntR[id] > 0 {
+				s.cntR[id]--
+				overlap++
+			}
+		}
+		for _, id := range a {
+			s.cntR[id] = 0
+		}
+	case 2:
+		pa := s.packPairs(0, a)
+		pb := s.packPairs(1, b)
+		for i, j := 0, 0; i < len(pa) && j < len(pb); {
+			switch {
+			case pa[i] == pb[j]:
+				overlap++
+				i++
+				j++
+			case pa[i] < pb[j]:
+				i++
+			default:
+				j++
+			}
+		}
+	default:
+		sa := s.sortedGrams(0, a, n)
+		sb := s.sortedGrams(1, b, n)
+		for i, j := 0, 0; i < len(sa) && j < len(sb); {
+			switch c := slices.Compare(a[sa[i]:sa[i]+n], b[sb[j]:sb[j]+n]); {
+			case c == 0:
+				overlap++
+				i++
+				j++
+			case c < 0:
+				i++
+			default:
+				j++
+			}
 		}
 	}
 	return overlap
+}
+
+func (s *Scorer) packPairs(slot int, toks []int32) []uint64 {
+	p := s.pairs[slot][:0]
+	for i := 0; i+1 < len(toks); i++ {
+		p = append(p, uint64(uint32(toks[i]))<<32|uint64(uint32(toks[i+1])))
+	}
+	slices.Sort(p)
+	s.pairs[slot] = p
+	return p
 }
 
 func (s *Scorer) sortedGrams(slot int, toks []int32, n int) []int {
@@ -332,11 +382,7 @@ func (s *Scorer) sortedGrams(slot int, toks []int32, n int) []int {
 	for i := 0; i+n <= len(toks); i++ {
 		g = append(g, i)
 	}
-	if n == 1 {
-		slices.SortFunc(g, func(x, y int) int { return int(toks[x]) - int(toks[y]) })
-	} else {
-		slices.SortFunc(g, func(x, y int) int { return slices.Compare(toks[x:x+n], toks[y:y+n]) })
-	}
+	slices.SortFunc(g, func(x, y int) int { return slices.Compare(toks[x:x+n], toks[y:y+n]) })
 	s.grams[slot] = g
 	return g
 }
@@ -386,9 +432,15 @@ func (s *Scorer) summaryLCS(target, pred tokens) Value {
 	if m == 0 || n == 0 {
 		return Value{}
 	}
-	v := len(s.vocab)
-	s.cntR = resize(s.cntR, v)
-	s.cntC = resize(s.cntC, v)
+	defer func() {
+		// Leave the count tables all zero for the next use.
+		for _, id := range target.ids {
+			s.cntR[id] = 0
+		}
+		for _, id := range pred.ids {
+			s.cntC[id] = 0
+		}
+	}()
 	for _, id := range target.ids {
 		s.cntR[id]++
 	}
@@ -449,13 +501,4 @@ func (s *Scorer) markLCS(ref, can []int32) {
 			i--
 		}
 	}
-}
-
-func resize(c []int32, n int) []int32 {
-	if cap(c) < n {
-		return make([]int32, n)
-	}
-	c = c[:n]
-	clear(c)
-	return c
 }

@@ -186,3 +186,35 @@ func stripCodeFence(s string) string {
 	}
 	return t
 }
+
+// removeArticles replaces every match of the Python pattern \b(a|an|the)\b by
+// a space: a maximal run of word characters (Unicode letters, numbers and
+// "_", as Python's \w) that spells an article. RE2's \b is ASCII-only and
+// would wrongly remove the "a" of "ça".
+func removeArticles(s string) string {
+	var b strings.Builder
+	last, runStart := 0, -1
+	flush := func(end int) {
+		if runStart >= 0 && isArticle([]byte(s[runStart:end])) {
+			b.WriteString(s[last:runStart])
+			b.WriteByte(' ')
+			last = end
+		}
+		runStart = -1
+	}
+	for i, r := range s {
+		if isPyWord(r) {
+			if runStart < 0 {
+				runStart = i
+			}
+			continue
+		}
+		flush(i)
+	}
+	flush(len(s))
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}

@@ -2,7 +2,9 @@ package text
 
 import (
 	"errors"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrNoReferences is returned by the max-over-references metrics when a row
@@ -15,125 +17,333 @@ var ErrNoReferences = errors.New("no references: every row needs at least one re
 // punctuation, replace the words a, an, the (Unicode word boundaries, as
 // Python's re) by a space, then collapse whitespace to single spaces.
 func SquadNormalize(s string) string {
-	s = PyLower(s)
+	var t squadTokens
+	t.normalize(s)
 	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if !isPyPunct(r) {
-			b.WriteRune(r)
+	b.Grow(len(t.buf) + len(t.ends))
+	for i := range t.ends {
+		if i > 0 {
+			b.WriteByte(' ')
 		}
+		b.Write(t.token(i))
 	}
-	s = removeArticles(b.String())
-	return strings.Join(PySplit(s), " ")
-}
-
-// removeArticles replaces every match of the Python pattern
-// \b(a|an|the)\b by a space. \b is Unicode-aware in Python, so "ça" keeps
-// its "a" while RE2's ASCII \b would remove it.
-func removeArticles(s string) string {
-	var b strings.Builder
-	prevWord := false // whether the rune before offset i is a word character
-	last := 0         // start of the text not yet copied to b
-	for i := 0; i < len(s); {
-		if !prevWord {
-			if n := articleAt(s, i); n > 0 {
-				b.WriteString(s[last:i])
-				b.WriteByte(' ')
-				i += n
-				last = i
-				prevWord = true // the article's last letter
-				continue
-			}
-		}
-		r, size := decodeRune(s, i)
-		prevWord = isPyWord(r)
-		i += size
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
 	return b.String()
 }
 
-// articleAt returns the byte length of the article a, an or the starting at
-// offset i and followed by a word boundary, or 0. The three alternatives
-// exclude one another, so the pattern's order does not matter.
-func articleAt(s string, i int) int {
-	for _, a := range [...]string{"a", "an", "the"} {
-		if strings.HasPrefix(s[i:], a) && endsWord(s, i+len(a)) {
-			return len(a)
-		}
-	}
-	return 0
+// squadTokens holds the tokens of one normalised answer: token i is
+// buf[ends[i-1]:ends[i]]. The buffers are reused from answer to answer.
+type squadTokens struct {
+	buf    []byte
+	ends   []int
+	hashes []uint64 // FNV-1a of each token, to compare tokens quickly
 }
 
-// endsWord reports whether a \b holds at byte offset i after a word character.
-func endsWord(s string, i int) bool {
-	if i >= len(s) {
-		return true
+func (t *squadTokens) token(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = t.ends[i-1]
 	}
-	r, _ := decodeRune(s, i)
-	return !isPyWord(r)
+	return t.buf[start:t.ends[i]]
+}
+
+// normalize replaces t's tokens by those of normalize_answer(s).split(), in
+// one pass. Removing an article is the same as ending the token there: the
+// pattern \b(a|an|the)\b matches exactly a maximal run of word characters
+// that spells an article, and it is replaced by a space.
+func (t *squadTokens) normalize(s string) {
+	t.buf, t.ends, t.hashes = t.buf[:0], t.ends[:0], t.hashes[:0]
+	if isASCII(s) {
+		t.normalizeASCII(s)
+		return
+	}
+	tokStart, runStart := 0, -1
+	endRun := func() {
+		if runStart < 0 {
+			return
+		}
+		if isArticle(t.buf[runStart:]) {
+			t.buf = t.buf[:runStart]
+			t.end(tokStart)
+			tokStart = len(t.buf)
+		}
+		runStart = -1
+	}
+	endToken := func() {
+		endRun()
+		t.end(tokStart)
+		tokStart = len(t.buf)
+	}
+	for _, r := range PyLower(s) {
+		switch {
+		case IsPySpace(r):
+			endToken()
+		case isPyPunct(r):
+		case isPyWord(r):
+			if runStart < 0 {
+				runStart = len(t.buf)
+			}
+			t.buf = utf8.AppendRune(t.buf, r)
+		default:
+			endRun()
+			t.buf = utf8.AppendRune(t.buf, r)
+		}
+	}
+	endToken()
+}
+
+// normalizeASCII is normalize for ASCII text, where lower-casing is
+// per byte and every character is one byte; it is the hot path.
+func (t *squadTokens) normalizeASCII(s string) {
+	buf := t.buf
+	for i := 0; i < len(s); {
+		if asciiClass[s[i]] == classSpace {
+			i++
+			continue
+		}
+		tokStart, runStart := len(buf), -1
+		for ; i < len(s); i++ {
+			c := s[i]
+			switch asciiClass[c] {
+			case classWord:
+				if runStart < 0 {
+					runStart = len(buf)
+				}
+				buf = append(buf, asciiLower[c])
+				continue
+			case classPunct:
+				continue
+			case classOther:
+				if runStart >= 0 {
+					if isArticle(buf[runStart:]) {
+						buf = buf[:runStart]
+						t.buf = buf
+						t.end(tokStart)
+						tokStart = len(buf)
+					}
+					runStart = -1
+				}
+				buf = append(buf, c)
+				continue
+			}
+			break // a space ends the token
+		}
+		if runStart >= 0 && isArticle(buf[runStart:]) {
+			buf = buf[:runStart]
+		}
+		t.buf = buf
+		t.end(tokStart)
+	}
+	t.buf = buf
+}
+
+// end closes the token that started at buf[start], if it is not empty.
+func (t *squadTokens) end(start int) {
+	if len(t.buf) == start {
+		return
+	}
+	h := uint64(14695981039346656037)
+	for _, c := range t.buf[start:] {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	t.ends = append(t.ends, len(t.buf))
+	t.hashes = append(t.hashes, h)
+}
+
+func isArticle(w []byte) bool {
+	switch len(w) {
+	case 1:
+		return w[0] == 'a'
+	case 2:
+		return w[0] == 'a' && w[1] == 'n'
+	case 3:
+		return w[0] == 't' && w[1] == 'h' && w[2] == 'e'
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	classOther = iota // control characters: kept, but not part of a word
+	classSpace        // Python whitespace
+	classPunct        // string.punctuation
+	classWord         // [A-Za-z0-9]; "_" is punctuation and removed first
+)
+
+// asciiLower maps ASCII upper-case letters to lower case.
+var asciiLower = func() (l [utf8.RuneSelf]byte) {
+	for b := range l {
+		l[b] = byte(b)
+		if 'A' <= b && b <= 'Z' {
+			l[b] += 'a' - 'A'
+		}
+	}
+	return l
+}()
+
+// asciiClass classifies each ASCII byte for normalize's fast path.
+var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+	for b := range c {
+		switch r := rune(b); {
+		case IsPySpace(r):
+			c[b] = classSpace
+		case isPyPunct(r):
+			c[b] = classPunct
+		case isPyWord(r):
+			c[b] = classWord
+		}
+	}
+	return c
+}()
+
+// squadScorer scores rows with reused buffers.
+type squadScorer struct {
+	pred, ref squadTokens
+	table     []slot
+	counts    map[string]int
+}
+
+// common is sum((Counter(pred) & Counter(ref)).values()): the size of the
+// multiset intersection. The reference's tokens go into a small
+// open-addressing table keyed by token hash; every hash match is confirmed
+// by content, and a collision between different tokens sends the row to the
+// exact count-map path.
+func (s *squadScorer) common(pred, ref *squadTokens) int {
+	size := 16
+	for size < 2*len(ref.ends) {
+		size *= 2
+	}
+	if cap(s.table) < size {
+		s.table = make([]slot, size)
+	}
+	table := s.table[:size]
+	clear(table)
+	mask := uint64(size - 1)
+	for j, h := range ref.hashes {
+		for k := h & mask; ; k = (k + 1) & mask {
+			sl := &table[k]
+			if sl.count == 0 {
+				*sl = slot{hash: h, idx: int32(j), count: 1}
+				break
+			}
+			if sl.hash == h {
+				if string(ref.token(int(sl.idx))) != string(ref.token(j)) {
+					return s.commonExact(pred, ref)
+				}
+				sl.count++
+				break
+			}
+		}
+	}
+	same := 0
+	for i, h := range pred.hashes {
+		for k := h & mask; ; k = (k + 1) & mask {
+			sl := &table[k]
+			if sl.count == 0 {
+				break
+			}
+			if sl.hash == h {
+				if string(ref.token(int(sl.idx))) != string(pred.token(i)) {
+					return s.commonExact(pred, ref)
+				}
+				if sl.count > 0 {
+					same++
+					sl.count--
+					if sl.count == 0 {
+						// Keep the slot occupied so that probes past it
+						// still work: -1 marks it used up.
+						sl.count = -1
+					}
+				}
+				break
+			}
+		}
+	}
+	return same
+}
+
+// slot is one entry of common's hash table: count > 0 tokens of this hash
+// left to match, -1 when all are used, 0 for an empty slot.
+type slot struct {
+	hash  uint64
+	idx   int32
+	count int32
+}
+
+func (s *squadScorer) commonExact(pred, ref *squadTokens) int {
+	if s.counts == nil {
+		s.counts = make(map[string]int)
+	}
+	clear(s.counts)
+	for j := range ref.ends {
+		s.counts[string(ref.token(j))]++
+	}
+	same := 0
+	for i := range pred.ends {
+		if c := s.counts[string(pred.token(i))]; c > 0 {
+			s.counts[string(pred.token(i))] = c - 1
+			same++
+		}
+	}
+	return same
+}
+
+// f1 is f1_score of the SQuAD script, with its operation order so that the
+// last bits agree.
+func (s *squadScorer) f1(pred, ref *squadTokens) float64 {
+	same := s.common(pred, ref)
+	if same == 0 {
+		return 0
+	}
+	precision := float64(same) / float64(len(pred.ends))
+	recall := float64(same) / float64(len(ref.ends))
+	return (2 * precision * recall) / (precision + recall)
+}
+
+// score returns the row's exact match (0 or 1) and F1, each the maximum over
+// the references.
+func (s *squadScorer) score(prediction string, references []string) (em, f float64, err error) {
+	if len(references) == 0 {
+		return 0, 0, ErrNoReferences
+	}
+	s.pred.normalize(prediction)
+	for i, r := range references {
+		s.ref.normalize(r)
+		// Equal token sequences are equal normalised strings.
+		if string(s.pred.buf) == string(s.ref.buf) && slices.Equal(s.pred.ends, s.ref.ends) {
+			em = 1
+		}
+		if v := s.f1(&s.pred, &s.ref); i == 0 || v > f {
+			f = v
+		}
+	}
+	return em, f, nil
 }
 
 // SquadExactMatch is 1 when the normalised prediction equals the normalised
 // form of any reference, else 0 (SQuAD v1.1 exact_match_score, max over
 // ground truths).
 func SquadExactMatch(prediction string, references []string) (float64, error) {
-	if len(references) == 0 {
-		return 0, ErrNoReferences
-	}
-	p := SquadNormalize(prediction)
-	for _, ref := range references {
-		if SquadNormalize(ref) == p {
-			return 1, nil
-		}
-	}
-	return 0, nil
+	var s squadScorer
+	em, _, err := s.score(prediction, references)
+	return em, err
 }
 
 // SquadF1 is the SQuAD v1.1 token F1 between the normalised prediction and
 // each reference (bag-of-tokens overlap), maximised over the references. Its
 // scale is 0..1; 0 when nothing overlaps, including when either side is empty.
 func SquadF1(prediction string, references []string) (float64, error) {
-	if len(references) == 0 {
-		return 0, ErrNoReferences
-	}
-	p := strings.Fields(SquadNormalize(prediction))
-	best := 0.0
-	for i, ref := range references {
-		f := tokenF1(p, strings.Fields(SquadNormalize(ref)))
-		if i == 0 || f > best {
-			best = f
-		}
-	}
-	return best, nil
-}
-
-// tokenF1 computes f1_score of the SQuAD script on already split tokens, with
-// its operation order, so that the last bits agree.
-func tokenF1(pred, ref []string) float64 {
-	if len(pred) == 0 || len(ref) == 0 {
-		return 0
-	}
-	counts := make(map[string]int, len(ref))
-	for _, t := range ref {
-		counts[t]++
-	}
-	same := 0
-	for _, t := range pred {
-		if counts[t] > 0 {
-			counts[t]--
-			same++
-		}
-	}
-	if same == 0 {
-		return 0
-	}
-	precision := float64(same) / float64(len(pred))
-	recall := float64(same) / float64(len(ref))
-	return (2 * precision * recall) / (precision + recall)
+	var s squadScorer
+	_, f, err := s.score(prediction, references)
+	return f, err
 }
 
 // SquadResult is the corpus value of the SQuAD metric, in percent as the
@@ -158,21 +368,21 @@ func Squad(predictions []string, references [][]string) (SquadResult, error) {
 		return SquadResult{}, &LengthError{Predictions: len(predictions), References: len(references)}
 	}
 	res := SquadResult{PerExample: make([]SquadRow, len(predictions))}
-	var em, f1 float64
+	var s squadScorer
+	var emSum, f1Sum float64
 	for i, p := range predictions {
-		e, err := SquadExactMatch(p, references[i])
+		e, f, err := s.score(p, references[i])
 		if err != nil {
 			return SquadResult{}, &RowError{Row: i, Err: err}
 		}
-		f, _ := SquadF1(p, references[i])
 		res.PerExample[i] = SquadRow{ExactMatch: e, F1: f}
-		em += e
-		f1 += f
+		emSum += e
+		f1Sum += f
 	}
 	if n := float64(len(predictions)); n > 0 {
 		// 100.0 * total / n, in this order, as the reference computes it.
-		res.ExactMatch = 100 * em / n
-		res.F1 = 100 * f1 / n
+		res.ExactMatch = 100 * emSum / n
+		res.F1 = 100 * f1Sum / n
 	}
 	return res, nil
 }

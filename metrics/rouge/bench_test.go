@@ -1,0 +1,137 @@
+package rouge
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
+// written by bench_data.py. TUNECHECK_BENCH_DATA names the output folder of
+// bench_data.py (or the pairs10k.jsonl file itself).
+func loadPairs(b *testing.B) ([]string, [][]string, []byte) {
+	b.Helper()
+	p := os.Getenv("TUNECHECK_BENCH_DATA")
+	if p == "" {
+		b.Skip("TUNECHECK_BENCH_DATA is not set: run python3 shared/data/parity/bench_data.py DIR and set it to DIR")
+	}
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		p = filepath.Join(p, "pairs10k.jsonl")
+	}
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	preds, refs, err := parsePairs(raw)
+	if err != nil {
+		b.Fatalf("%s: %v", p, err)
+	}
+	if len(preds) != 10000 {
+		b.Fatalf("%s: %d rows, want 10000 (regenerate it with bench_data.py)", p, len(preds))
+	}
+	return preds, refs, raw
+}
+
+func parsePairs(raw []byte) ([]string, [][]string, error) {
+	var preds []string
+	var refs [][]string
+	sc := bufio.NewScanner(bytesReader(raw))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for sc.Scan() {
+		var r struct {
+			Prediction string   `json:"prediction"`
+			References []string `json:"references"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, nil, err
+		}
+		preds = append(preds, r.Prediction)
+		refs = append(refs, r.References)
+	}
+	return preds, refs, sc.Err()
+}
+
+// baseline holds the reference results of BASELINE.md ("Reference values on
+// this workload"), mean F-measure per type.
+var baseline = map[bool]map[string]float64{
+	true:  {"rouge1": 0.8228795499252168, "rouge2": 0.5121219387812993, "rougeL": 0.7747376218781237, "rougeLsum": 0.7747376218781237},
+	false: {"rouge1": 0.8228331316644529, "rouge2": 0.5120827890834606, "rougeL": 0.7747226719063012, "rougeLsum": 0.7747226719063012},
+}
+
+func checkBaseline(b *testing.B, c Corpus, stem bool) {
+	b.Helper()
+	for typ, want := range baseline[stem] {
+		if got := c.Mean[typ].FMeasure; !closeEnough(got, want) {
+			b.Fatalf("stem=%v %s = %v, want %v (BASELINE.md): not timing a wrong result", stem, typ, got, want)
+		}
+	}
+}
+
+func benchRouge(b *testing.B, stem bool) {
+	preds, refs, _ := loadPairs(b)
+	c, err := ScoreCorpus(preds, refs, Options{Stem: stem})
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkBaseline(b, c, stem)
+	loopCPU(b, func() {
+		// A fresh scorer each time: its stem cache starts empty, as a run does.
+		if _, err := ScoreCorpus(preds, refs, Options{Stem: stem}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkRougeStem is the "rouge --stem true --corpus-only" row of
+// BASELINE.md: compute only (reference: 10.19 s).
+func BenchmarkRougeStem(b *testing.B) { benchRouge(b, true) }
+
+// BenchmarkRougeNoStem is the "rouge --corpus-only" row (reference: 2.59 s).
+func BenchmarkRougeNoStem(b *testing.B) { benchRouge(b, false) }
+
+// BenchmarkRougeStemWithParse adds parsing the JSONL to the compute time,
+// the in-process part of the wall time.
+func BenchmarkRougeStemWithParse(b *testing.B) {
+	_, _, raw := loadPairs(b)
+	loopCPU(b, func() {
+		preds, refs, err := parsePairs(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ScoreCorpus(preds, refs, Options{Stem: true}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// cpuTime is the process's user+system CPU time. The benchmarks report it
+// per operation beside ns/op because the shared development machine is often
+// loaded by other work, which stretches wall time but not CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loopCPU runs f under b.Loop and reports CPU seconds per operation.
+func loopCPU(b *testing.B, f func()) {
+	b.Helper()
+	n := 0
+	start := cpuTime()
+	for b.Loop() {
+		f()
+		n++
+	}
+	if n > 0 {
+		b.ReportMetric((cpuTime()-start).Seconds()/float64(n), "cpu-s/op")
+	}
+}

@@ -1,0 +1,90 @@
+package text
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func tokensOf(words ...string) *squadTokens {
+	var t squadTokens
+	t.normalize(strings.Join(words, " "))
+	return &t
+}
+
+// TestCommonMatchesExact compares the hash-table intersection with the
+// count-map one on random token lists with many repeats.
+func TestCommonMatchesExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vocab := []string{"x", "y", "z", "w", "long", "tokens", "x1", "y2", "ü", "ß"}
+	var s squadScorer
+	for n := 0; n < 2000; n++ {
+		var p, r []string
+		for range rng.IntN(40) {
+			p = append(p, vocab[rng.IntN(len(vocab))])
+		}
+		for range rng.IntN(40) {
+			r = append(r, vocab[rng.IntN(len(vocab))])
+		}
+		pt, rt := tokensOf(p...), tokensOf(r...)
+		if got, want := s.common(pt, rt), s.commonExact(pt, rt); got != want {
+			t.Fatalf("common(%q, %q) = %d, want %d", p, r, got, want)
+		}
+	}
+}
+
+// TestCommonHashCollision forces every token to the same hash: the
+// content check must catch it and fall back to the exact count.
+func TestCommonHashCollision(t *testing.T) {
+	var s squadScorer
+	for _, tc := range []struct {
+		pred, ref []string
+		want      int
+	}{
+		{[]string{"x", "y"}, []string{"y", "z"}, 1},
+		{[]string{"x", "x", "y"}, []string{"x", "y", "y"}, 2},
+		{[]string{"q"}, []string{"r"}, 0},
+	} {
+		pt, rt := tokensOf(tc.pred...), tokensOf(tc.ref...)
+		for i := range pt.hashes {
+			pt.hashes[i] = 42
+		}
+		for i := range rt.hashes {
+			rt.hashes[i] = 42
+		}
+		if got := s.common(pt, rt); got != tc.want {
+			t.Errorf("common(%q, %q) with colliding hashes = %d, want %d", tc.pred, tc.ref, got, tc.want)
+		}
+	}
+}
+
+func TestSquadRows(t *testing.T) {
+	for _, tc := range []struct {
+		pred   string
+		refs   []string
+		em, f1 float64
+	}{
+		{"The Eiffel Tower", []string{"eiffel tower"}, 1, 1},
+		{"Eiffel", []string{"the eiffel tower", "Eiffel!"}, 1, 1},
+		{"in 1889", []string{"1889"}, 0, 2.0 / 3},
+		{"", []string{""}, 1, 0},
+		{"a an the", []string{""}, 1, 0},
+		{"ça va", []string{"ç va"}, 0, 0.5},
+		{"x_y", []string{"xy"}, 1, 1},
+	} {
+		em, err := SquadExactMatch(tc.pred, tc.refs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := SquadF1(tc.pred, tc.refs)
+		if em != tc.em || !closeEnough(f, tc.f1) {
+			t.Errorf("%q vs %q: em %v f1 %v, want %v %v", tc.pred, tc.refs, em, f, tc.em, tc.f1)
+		}
+	}
+	if _, err := Squad([]string{"a"}, [][]string{{}}); err == nil {
+		t.Error("row without references: want an error")
+	}
+	if _, err := Squad([]string{"a"}, nil); err == nil {
+		t.Error("length mismatch: want an error")
+	}
+}
