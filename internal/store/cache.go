@@ -22,13 +22,20 @@ func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, bool, error) 
 
 // CachePut stores val under key, replacing what was there.
 func (s *Store) CachePut(ctx context.Context, key string, val []byte) error {
-	if val == nil {
-		val = []byte{}
-	}
-	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO response_cache (key, value, created_at) VALUES (?, ?, ?)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`), key, val, s.now().UnixNano())
+	_, err := s.db.ExecContext(ctx, s.rebind(cachePut), key, nonNil(val), s.now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("writing the response cache: %w", err)
 	}
 	return nil
+}
+
+const cachePut = `INSERT INTO response_cache (key, value, created_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at`
+
+// nonNil keeps an empty value from becoming NULL, which the column refuses.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

@@ -46,9 +46,21 @@ ON CONFLICT (run_id, model, task, item_id) DO UPDATE SET
 	completion_tokens = excluded.completion_tokens, scores = excluded.scores
 WHERE results.error <> ''`
 
+// CacheEntry is a response cache row written together with results.
+type CacheEntry struct {
+	Key   string
+	Value []byte
+}
+
 // PutResults writes results in one transaction (see Writer for streaming).
 func (s *Store) PutResults(ctx context.Context, rs []Result) error {
-	if len(rs) == 0 {
+	return s.PutBatch(ctx, rs, nil)
+}
+
+// PutBatch writes results and cache entries in one transaction, so that a
+// response is cached exactly when its result is stored.
+func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) error {
+	if len(rs) == 0 && len(cache) == 0 {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -71,8 +83,25 @@ func (s *Store) PutResults(ctx context.Context, rs []Result) error {
 			return fmt.Errorf("writing result %s/%s/%s of run %s: %w", r.Model, r.Task, r.ItemID, r.RunID, wrapErr(err, r.RunID))
 		}
 	}
+	if len(cache) > 0 {
+		cstmt, err := tx.PrepareContext(ctx, s.rebind(cachePut))
+		if err != nil {
+			return fmt.Errorf("writing the response cache: %w", err)
+		}
+		defer cstmt.Close()
+		now := s.now().UnixNano()
+		for _, c := range cache {
+			if _, err := cstmt.ExecContext(ctx, c.Key, nonNil(c.Value), now); err != nil {
+				return fmt.Errorf("writing the response cache: %w", err)
+			}
+		}
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("writing results: %w", wrapErr(err, rs[0].RunID))
+		id := ""
+		if len(rs) > 0 {
+			id = rs[0].RunID
+		}
+		return fmt.Errorf("writing results: %w", wrapErr(err, id))
 	}
 	return nil
 }
@@ -215,6 +244,7 @@ type Writer struct {
 
 type writeReq struct {
 	r     Result
+	cache *CacheEntry
 	flush chan error // non-nil: commit what is pending and report
 }
 
@@ -237,6 +267,16 @@ func (s *Store) NewWriter(opts WriterOptions) *Writer {
 // Add queues a result. It blocks while the queue is full and returns the first
 // error a commit has met, after which nothing more is written.
 func (w *Writer) Add(ctx context.Context, r Result) error {
+	return w.add(ctx, writeReq{r: r})
+}
+
+// AddWithCache queues a result and the cache entry of its response, committed
+// in the same transaction.
+func (w *Writer) AddWithCache(ctx context.Context, r Result, c CacheEntry) error {
+	return w.add(ctx, writeReq{r: r, cache: &c})
+}
+
+func (w *Writer) add(ctx context.Context, req writeReq) error {
 	if err := w.Err(); err != nil {
 		return err
 	}
@@ -246,7 +286,7 @@ func (w *Writer) Add(ctx context.Context, r Result) error {
 		return ErrWriterClosed
 	}
 	select {
-	case w.in <- writeReq{r: r}:
+	case w.in <- req:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -299,6 +339,7 @@ func (w *Writer) Err() error {
 func (w *Writer) loop() {
 	defer close(w.done)
 	batch := make([]Result, 0, w.opts.BatchSize)
+	var cache []CacheEntry
 	timer := time.NewTimer(w.opts.FlushInterval)
 	timer.Stop()
 	defer timer.Stop()
@@ -307,13 +348,13 @@ func (w *Writer) loop() {
 			return w.Err()
 		}
 		if err := w.Err(); err != nil {
-			batch = batch[:0]
+			batch, cache = batch[:0], cache[:0]
 			return err
 		}
 		// The batch is committed even when the caller's context is cancelled:
 		// those results are finished work that a resume must not redo.
-		err := w.s.PutResults(context.Background(), batch)
-		batch = batch[:0]
+		err := w.s.PutBatch(context.Background(), batch, cache)
+		batch, cache = batch[:0], cache[:0]
 		if err != nil {
 			w.mu.Lock()
 			if w.err == nil {
@@ -335,6 +376,9 @@ func (w *Writer) loop() {
 				continue
 			}
 			batch = append(batch, req.r)
+			if req.cache != nil {
+				cache = append(cache, *req.cache)
+			}
 			if len(batch) == 1 {
 				timer.Reset(w.opts.FlushInterval)
 			}
