@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
@@ -180,7 +181,7 @@ func Analyze(paths []string, opts Options) ([]Analysis, error) {
 // AnalyzeRun analyses one run already read.
 func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps,
-		Restarts: run.Restarts, Damage: run.Damage}
+		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
 	a.TrainKey, a.EvalKey = pickLossKeys(run, opts.Map)
 	if a.TrainKey == "" && a.EvalKey == "" {
 		msg := fmt.Errorf("%s: %w (series found: %s)", run.Path, ErrNoLoss, strings.Join(run.names(), ", "))

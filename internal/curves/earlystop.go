@@ -30,7 +30,7 @@ type Replay struct {
 	Stopped  bool  `json:"stopped"`
 	StopStep int64 `json:"stop_step,omitempty"`
 	// BestStep is the evaluation the rule holds as best when training ends.
-	BestStep  int64   `json:"best_step"`
+	BestStep  int64 `json:"best_step"`
 	BestValue Float `json:"best_value"`
 	// KeptStep is the checkpoint whose weights the user ends up with.
 	KeptStep int64 `json:"kept_step"`

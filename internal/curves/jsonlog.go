@@ -230,13 +230,21 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
-	line, bad, noStep := 0, 0, 0
+	line, bad, noStep, dups := 0, 0, 0, 0
+	// LLaMA-Factory re-logs lines when a job is resumed; a byte-identical
+	// repeat of an earlier line is a duplicate, not a step going back.
+	seen := make(map[string]struct{})
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
+		if _, ok := seen[string(raw)]; ok {
+			dups++
+			continue
+		}
+		seen[string(raw)] = struct{}{}
 		buf := append([]byte(nil), raw...)
 		sanitizeJSON(buf)
 		var entry map[string]any
@@ -282,6 +290,9 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	if bad > 5 {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s: %d more unreadable lines skipped", path, bad-5))
+	}
+	if dups > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("%d duplicated lines ignored", dups))
 	}
 	if noStep > 0 {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s: %d lines have no step field (%s) and were skipped", path, noStep, strings.Join(keys, ", ")))

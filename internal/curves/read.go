@@ -78,7 +78,9 @@ func Read(path, format string, m Mapping) (*Run, error) {
 	case FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatCSV:
 		p := path
 		if st.IsDir() {
-			p = filepath.Join(path, "metrics.csv")
+			if p, err = findMetricsCSV(path); err != nil {
+				return nil, err
+			}
 		}
 		run, err = readCSV(p, format, m)
 	default:
@@ -212,7 +214,8 @@ func detectDir(path string) (string, error) {
 		return FormatHFTrainerState, nil
 	case has["trainer_log.jsonl"]:
 		return FormatLlamaFactory, nil
-	case has["metrics.csv"]:
+	}
+	if _, err := findMetricsCSV(path); err == nil {
 		return FormatLightningCSV, nil
 	}
 	found := false
@@ -324,4 +327,37 @@ func mergePoints(have, more []Point) []Point {
 		sort.Slice(have, func(i, j int) bool { return have[i].Step < have[j].Step })
 	}
 	return have
+}
+
+// findMetricsCSV finds a Lightning CSVLogger file in dir: dir/metrics.csv, or
+// in the logger's layout (lightning_logs/version_N/metrics.csv) the one of
+// the highest version, the most recent run.
+func findMetricsCSV(dir string) (string, error) {
+	if p := filepath.Join(dir, "metrics.csv"); fileExists(p) {
+		return p, nil
+	}
+	var found []string
+	for _, pattern := range []string{"*/metrics.csv", "*/*/metrics.csv"} {
+		ms, _ := filepath.Glob(filepath.Join(dir, pattern))
+		found = append(found, ms...)
+	}
+	if len(found) == 0 {
+		return "", fmt.Errorf("%s: no metrics.csv in this directory or its version_*/ subdirectories", dir)
+	}
+	sort.Slice(found, func(i, j int) bool { return versionOf(found[i]) < versionOf(found[j]) })
+	return found[len(found)-1], nil
+}
+
+// versionOf is N of a .../version_N/metrics.csv path, or -1.
+func versionOf(p string) int {
+	d := filepath.Base(filepath.Dir(p))
+	if n, err := strconv.Atoi(strings.TrimPrefix(d, "version_")); err == nil && strings.HasPrefix(d, "version_") {
+		return n
+	}
+	return -1
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }

@@ -33,6 +33,8 @@ type Run struct {
 	Restarts []int64 `json:"restarts,omitempty"`
 	// Damage lists what could not be read (file, offset or line, reason).
 	Damage []string `json:"damage,omitempty"`
+	// Notes are harmless oddities of the file worth telling the user.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // names returns the series names in sorted order (deterministic output).

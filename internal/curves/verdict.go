@@ -87,20 +87,16 @@ func (a *Analysis) divergedTrain() bool {
 	}
 	a.Verdict, a.Since = VerdictDiverged, low.Step
 	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at step %d and then climbed to %.5g by step %d; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, low.Step, last, ts[len(ts)-1].Step)
-	if r := a.restartAfter(low.Step); r >= 0 {
-		a.Reason += fmt.Sprintf("; the log restarts at step %d", r)
-	}
+	a.Reason += a.restartNote()
 	return true
 }
 
-// restartAfter returns the first restart step after step, or -1.
-func (a *Analysis) restartAfter(step int64) int64 {
-	for _, r := range a.Restarts {
-		if r > step {
-			return r
-		}
+// restartNote points at resumes, the usual cause of losses climbing back.
+func (a *Analysis) restartNote() string {
+	if len(a.Restarts) == 0 {
+		return ""
 	}
-	return -1
+	return fmt.Sprintf("; the log was resumed at step %s: check that the optimiser, scheduler and data order were restored", stepList(a.Restarts))
 }
 
 // overfitting looks for the first sustained rise of eval loss: after its
@@ -135,7 +131,15 @@ func (a *Analysis) overfitting(evals []Point) bool {
 	if med-low <= margin || lastV-low <= margin || 3*above < 2*len(vs) {
 		return false
 	}
-	on := &Onset{Step: evals[m].Step, EvalAtOnset: low, EvalLast: lastV, Rise: med - low, EvalsAfter: len(post)}
+	// The rise starts after the last evaluation still within noise of the
+	// minimum: on a plateau the minimum itself falls anywhere by chance.
+	start := m
+	for j := m + 1; j < len(evals); j++ {
+		if evals[j].Value <= low+noise {
+			start = j
+		}
+	}
+	on := &Onset{Step: evals[start].Step, EvalAtOnset: low, EvalLast: lastV, Rise: med - low, EvalsAfter: len(evals) - 1 - start}
 	a.Overfit = on
 	tAt, okAt := valueAt(finitePoints(a.TrainSmoothed), on.Step)
 	tLast, okLast := valueAt(finitePoints(a.TrainSmoothed), a.LastStep)
@@ -145,20 +149,21 @@ func (a *Analysis) overfitting(evals []Point) bool {
 			a.Instability.BothRising = true
 			a.Verdict, a.Since = VerdictDiverged, on.Step
 			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.5g to %.5g and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
-			if r := a.restartAfter(on.Step); r >= 0 {
-				a.Reason += fmt.Sprintf(" (the log restarts at step %d; check the resumed optimiser and scheduler state)", r)
-			}
+			a.Reason += a.restartNote()
 			return true
 		}
 	}
 	a.Verdict, a.Since = VerdictOverfitting, on.Step
-	a.Reason = fmt.Sprintf("eval loss reached its minimum %.5g at step %d, then stayed above it for %d evaluations (median +%.5g, last %.5g; eval noise ±%.2g)", low, on.Step, len(post), on.Rise, lastV, noise)
+	a.Reason = fmt.Sprintf("eval loss reached its minimum %.5g at step %d, then stayed above it for %d evaluations (median +%.5g, last %.5g; eval noise ±%.2g)", low, evals[m].Step, len(post), on.Rise, lastV, noise)
 	if okAt && okLast {
 		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.5g to %.5g", tAt, tLast)
 	} else {
 		a.Reason += " (no train loss to confirm it kept falling)"
 	}
-	a.Reason += fmt.Sprintf("; keep the checkpoint from step %d", on.Step)
+	if on.Step != evals[m].Step {
+		a.Reason += fmt.Sprintf("; it stayed within noise of the minimum until step %d", on.Step)
+	}
+	a.Reason += fmt.Sprintf("; keep the checkpoint from step %d", evals[m].Step)
 	return true
 }
 

@@ -1,0 +1,226 @@
+package curves
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// synth builds a run from functions of the step: train loss every 10 steps,
+// eval loss every evalEvery steps, up to last.
+func synth(last, evalEvery int64, train, eval func(s float64) float64) *Run {
+	b := newSeriesBuilder()
+	for s := int64(10); s <= last; s += 10 {
+		vals := map[string]float64{"loss": train(float64(s))}
+		b.row(s, vals)
+		if eval != nil && s%evalEvery == 0 {
+			b.row(s, map[string]float64{"eval_loss": eval(float64(s))})
+		}
+	}
+	return &Run{Name: "synth", Series: b.series, Checkpoints: map[int64]string{}, Restarts: b.restarts}
+}
+
+func TestVerdictShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := func(sd float64) float64 { return rng.NormFloat64() * sd }
+	falling := func(s float64) float64 { return 2*math.Exp(-s/800) + 0.5 + noise(0.02) }
+	tests := []struct {
+		name    string
+		run     *Run
+		verdict string
+		since   int64
+		tol     int64 // how far Since may be from since (smoothing lag, plateau noise)
+	}{
+		{"healthy, flattening", synth(3000, 200, falling, func(s float64) float64 { return 2*math.Exp(-s/900) + 0.7 + noise(0.002) }), VerdictHealthy, 0, 0},
+		{"overfitting from step 1200", synth(3000, 200, falling, func(s float64) float64 {
+			return 0.9 + 1e-7*(s-1200)*(s-1200) + noise(0.001)
+		}), VerdictOverfitting, 1200, 0},
+		{"overfitting, train flat", synth(3000, 200, func(s float64) float64 { return 0.6 + noise(0.01) }, func(s float64) float64 {
+			return 0.9 + math.Max(0, s-1800)*2e-4 + noise(0.001)
+		}), VerdictOverfitting, 1800, 200},
+		{"diverged: train climbs back", synth(3000, 200, func(s float64) float64 {
+			if s < 1500 {
+				return 2 - s/1000 + noise(0.01)
+			}
+			return 0.5 + (s-1500)/1000 + noise(0.01)
+		}, func(s float64) float64 { return 1.0 + noise(0.001) }), VerdictDiverged, 1500, 50},
+		{"diverged: NaN at the end", synth(1000, 100, func(s float64) float64 {
+			if s >= 800 {
+				return math.NaN()
+			}
+			return 2 - s/1000
+		}, func(s float64) float64 { return 2 - s/900 }), VerdictDiverged, 800, 0},
+		{"NaN mid-run, recovered", synth(1000, 100, func(s float64) float64 {
+			if s == 300 {
+				return math.Inf(1)
+			}
+			return 2 - s/1000
+		}, func(s float64) float64 { return 2 - s/900 }), VerdictHealthy, 0, 0},
+		{"no eval", synth(1000, 100, falling, nil), VerdictNoEvalLoss, 0, 0},
+		{"too short", synth(300, 100, falling, func(s float64) float64 { return 1 - s/1000 }), VerdictTooShort, 0, 0},
+		{"noisy", synth(3000, 100, falling, func(s float64) float64 { return 1.5 - s/6000 + noise(0.05) }), VerdictNoisy, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := AnalyzeRun(tt.run, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Verdict != tt.verdict || a.Since < tt.since-tt.tol || a.Since > tt.since+tt.tol {
+				t.Errorf("verdict %q since %d (%s), want %q since %d±%d", a.Verdict, a.Since, a.Reason, tt.verdict, tt.since, tt.tol)
+			}
+		})
+	}
+}
+
+// TestBothRisingAfterRestart: a run resumed with a broken optimiser state;
+// eval and train loss both rise. That is instability, not overfitting.
+func TestBothRisingAfterRestart(t *testing.T) {
+	b := newSeriesBuilder()
+	for s := int64(10); s <= 1000; s += 10 {
+		b.row(s, map[string]float64{"loss": 2 - float64(s)/1000})
+		if s%100 == 0 {
+			b.row(s, map[string]float64{"eval_loss": 1.9 - float64(s)/1100})
+		}
+	}
+	for s := int64(810); s <= 1600; s += 10 {
+		b.row(s, map[string]float64{"loss": 1.2 + float64(s-800)/5000})
+		if s%100 == 0 {
+			b.row(s, map[string]float64{"eval_loss": 1.2 + float64(s-800)/3000})
+		}
+	}
+	run := &Run{Name: "resumed", Series: b.series, Restarts: b.restarts, Checkpoints: map[int64]string{}}
+	a, err := AnalyzeRun(run, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != VerdictDiverged || !a.Instability.BothRising || a.Since != 800 {
+		t.Errorf("verdict %q since %d both-rising %t (%s); want diverged since 800, both rising", a.Verdict, a.Since, a.Instability.BothRising, a.Reason)
+	}
+	if len(a.Restarts) != 1 || a.Restarts[0] != 810 {
+		t.Errorf("restarts %v, want [810]", a.Restarts)
+	}
+}
+
+// TestDetectorGeneralises draws many random runs of known shape, with noise
+// levels and lengths the three real logs do not have, and bounds how often
+// the verdict is wrong.
+func TestDetectorGeneralises(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const trials = 300
+	falseOverfit, missed := 0, 0
+	for i := 0; i < trials; i++ {
+		evals := int64(8 + rng.IntN(40))
+		every := int64(50 + 10*rng.IntN(20))
+		last := evals * every
+		sd := 0.001 + 0.01*rng.Float64()
+		scale := 0.5 + 3*rng.Float64()
+		floor := 0.2 + rng.Float64()
+		tau := float64(last) / (1 + 4*rng.Float64())
+		train := func(s float64) float64 { return scale*math.Exp(-s/tau) + floor - 0.1 + rng.NormFloat64()*0.03 }
+		healthy := synth(last, every, train, func(s float64) float64 {
+			return scale*math.Exp(-s/tau) + floor + rng.NormFloat64()*sd
+		})
+		a, err := AnalyzeRun(healthy, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict == VerdictOverfitting || a.Verdict == VerdictDiverged {
+			falseOverfit++
+		}
+		onset := float64(last) * (0.3 + 0.4*rng.Float64())
+		slope := (10 + 20*rng.Float64()) * sd / float64(last)
+		over := synth(last, every, train, func(s float64) float64 {
+			return scale*math.Exp(-onset/tau) + floor + math.Max(0, s-onset)*slope + rng.NormFloat64()*sd
+		})
+		a, err = AnalyzeRun(over, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict != VerdictOverfitting {
+			missed++
+		}
+	}
+	if falseOverfit > trials/50 {
+		t.Errorf("%d of %d healthy runs called overfitting or diverged (allowed %d)", falseOverfit, trials, trials/50)
+	}
+	if missed > trials/10 {
+		t.Errorf("%d of %d overfitting runs missed (allowed %d)", missed, trials, trials/10)
+	}
+	t.Logf("healthy runs misjudged: %d/%d; overfitting runs missed: %d/%d", falseOverfit, trials, missed, trials)
+}
+
+func TestReplayHFSemantics(t *testing.T) {
+	pts := func(vs ...float64) []Point {
+		ps := make([]Point, len(vs))
+		for i, v := range vs {
+			ps[i] = Point{Step: int64(100 * (i + 1)), Value: v}
+		}
+		return ps
+	}
+	tests := []struct {
+		name             string
+		evals            []Point
+		args             HFEarlyStopping
+		stopped          bool
+		stop, best, save int64
+	}{
+		{"patience counts evaluations", pts(1, 0.9, 0.95, 0.96, 0.97, 0.5), HFEarlyStopping{Patience: 3}, true, 500, 200, 100},
+		{"equal is no improvement", pts(1, 1, 1), HFEarlyStopping{Patience: 2}, true, 300, 100, 300},
+		{"small gain resets nothing but moves best", pts(1, 0.995, 0.99, 0.985), HFEarlyStopping{Patience: 3, Threshold: 0.01}, true, 400, 400, 200},
+		{"greater is better", pts(0.5, 0.6, 0.55, 0.7), HFEarlyStopping{Patience: 2, GreaterIsBetter: true}, false, 0, 400, 0},
+		{"NaN never improves", pts(1, math.NaN(), math.NaN()), HFEarlyStopping{Patience: 2}, true, 300, 100, 300},
+	}
+	for _, tt := range tests {
+		r := ReplayHF(tt.evals, tt.args, 600)
+		if r.Stopped != tt.stopped || r.StopStep != tt.stop || r.BestStep != tt.best || r.SavedSteps != tt.save {
+			t.Errorf("%s: got stopped %t stop %d best %d saved %d, want %t %d %d %d", tt.name, r.Stopped, r.StopStep, r.BestStep, r.SavedSteps, tt.stopped, tt.stop, tt.best, tt.save)
+		}
+	}
+}
+
+func TestReplayKerasSemantics(t *testing.T) {
+	pts := func(vs ...float64) []Point {
+		ps := make([]Point, len(vs))
+		for i, v := range vs {
+			ps[i] = Point{Step: int64(i), Value: v}
+		}
+		return ps
+	}
+	tests := []struct {
+		name             string
+		evals            []Point
+		args             KerasEarlyStopping
+		stopped          bool
+		stop, best, kept int64
+	}{
+		{"min_delta gates the best", pts(1, 0.995, 0.993, 0.992), KerasEarlyStopping{Patience: 3, MinDelta: 0.01}, true, 3, 0, 3},
+		{"restore_best_weights keeps the best", pts(1, 0.995, 0.993, 0.992), KerasEarlyStopping{Patience: 3, MinDelta: 0.01, RestoreBestWeights: true}, true, 3, 0, 0},
+		{"start_from_epoch ignores warm-up", pts(0.5, 2, 1.9, 1.95, 1.96, 1.97), KerasEarlyStopping{Patience: 2, StartFromEpoch: 1}, true, 4, 2, 4},
+		{"patience 0 stops at the first non-improvement", pts(1, 1.1), KerasEarlyStopping{Patience: 0}, true, 1, 0, 1},
+		{"mode max", pts(0.1, 0.2, 0.3), KerasEarlyStopping{Patience: 1, GreaterIsBetter: true}, false, 0, 2, 2},
+	}
+	for _, tt := range tests {
+		r := ReplayKeras(tt.evals, tt.args, 2)
+		if r.Stopped != tt.stopped || r.StopStep != tt.stop || r.BestStep != tt.best || r.KeptStep != tt.kept {
+			t.Errorf("%s: got stopped %t stop %d best %d kept %d, want %t %d %d %d", tt.name, r.Stopped, r.StopStep, r.BestStep, r.KeptStep, tt.stopped, tt.stop, tt.best, tt.kept)
+		}
+	}
+}
+
+func TestSmoothMatchesTensorBoard(t *testing.T) {
+	// TensorBoard's algorithm by hand for w=0.6 on 1, 2, NaN, 4:
+	// last=0.4 -> 0.4/0.4=1; last=0.4*0.6+0.8=1.04 -> 1.04/0.64=1.625;
+	// NaN passes through; last=1.04*0.6+1.6=2.224 -> 2.224/0.784.
+	in := []Point{{1, 1}, {2, 2}, {3, math.NaN()}, {4, 4}}
+	got := Smooth(in, 0.6)
+	want := []float64{1, 1.625, math.NaN(), 2.224 / 0.784}
+	for i := range want {
+		if math.IsNaN(want[i]) != math.IsNaN(got[i].Value) || (!math.IsNaN(want[i]) && math.Abs(got[i].Value-want[i]) > 1e-12) {
+			t.Errorf("point %d: %v, want %v", i, got[i].Value, want[i])
+		}
+	}
+	if c := Smooth([]Point{{1, 3}, {2, 3}}, 0.9); c[0].Value != 3 || c[1].Value != 3 {
+		t.Errorf("constant series changed: %v", c)
+	}
+}
