@@ -166,19 +166,41 @@ func Compare(a, b Label) int {
 // cannot order strings against numbers, so a mix is an error; booleans mix
 // with numbers as 0 and 1, and the class keeps the kind it was first seen as.
 func Classes(sets ...[]Label) ([]Label, error) {
-	seen := map[Label]struct{}{}
+	// Classification inputs have few classes and long runs of rows, so a
+	// linear scan of the classes found so far beats hashing every row; the
+	// map takes over once there are many classes.
+	const linear = 16
+	var seen map[Label]struct{}
 	var out []Label
 	hasStr, hasNum := false, false
 	for _, set := range sets {
+	rows:
 		for _, l := range set {
 			k := key(l)
-			if _, ok := seen[k]; ok {
-				continue
+			if seen == nil {
+				for _, c := range out {
+					if c == k || Equal(c, l) {
+						continue rows
+					}
+				}
+				if len(out) == linear {
+					seen = make(map[Label]struct{}, 2*linear)
+					for _, c := range out {
+						seen[key(c)] = struct{}{}
+					}
+				}
+			}
+			if seen != nil {
+				if _, ok := seen[k]; ok {
+					continue
+				}
 			}
 			if l.Kind == KindNumber && math.IsNaN(l.Num) {
 				return nil, fmt.Errorf("label is NaN")
 			}
-			seen[k] = struct{}{}
+			if seen != nil {
+				seen[k] = struct{}{}
+			}
 			out = append(out, l)
 			if l.Kind == KindString {
 				hasStr = true

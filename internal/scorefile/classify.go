@@ -1,0 +1,316 @@
+package scorefile
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/tunecheck/tunecheck/metrics/classification"
+	"github.com/tunecheck/tunecheck/metrics/regression"
+)
+
+func nan() float64 { return math.NaN() }
+
+// labelPairs returns (y_true, y_pred): label rows as given, text rows as
+// string labels (first reference against the prediction), so generated
+// answers can be scored as classes.
+func (c *context) labelPairs() ([]classification.Label, []classification.Label) {
+	if c.in.Kind == KindLabels {
+		return c.yTrue, c.yPred
+	}
+	t := make([]classification.Label, len(c.hyps))
+	p := make([]classification.Label, len(c.hyps))
+	for i := range c.hyps {
+		t[i] = classification.Str(c.refs[i][0])
+		p[i] = classification.Str(c.hyps[i])
+	}
+	return t, p
+}
+
+// average resolves "auto": binary when there are at most two classes and
+// the positive class is known (set, or 1 among numbers/booleans), macro
+// otherwise.
+func (c *context) average(yTrue, yPred []classification.Label) (classification.Average, error) {
+	a := c.o.Average
+	if a != "" && a != "auto" {
+		return classification.ParseAverage(a)
+	}
+	classes, err := classification.Classes(yTrue, yPred)
+	if err != nil {
+		return "", err
+	}
+	if len(classes) <= 2 {
+		pos := classification.Int(1)
+		if c.posLabel != nil {
+			pos = *c.posLabel
+		}
+		for _, cl := range classes {
+			if classification.Equal(cl, pos) {
+				return classification.AverageBinary, nil
+			}
+		}
+	}
+	return classification.AverageMacro, nil
+}
+
+func (c *context) labelMetric(name string) (metricRun, error) {
+	yTrue, yPred := c.labelPairs()
+	zd, err := classification.ParseZeroDivision(c.o.ZeroDivision)
+	if err != nil {
+		return metricRun{}, err
+	}
+	avg, err := c.average(yTrue, yPred)
+	if err != nil {
+		return metricRun{}, err
+	}
+	prfOpts := classification.PRFOptions{Average: avg, PosLabel: c.posLabel, Labels: c.labels, ZeroDivision: zd, Beta: c.o.Beta}
+	// eval computes the value and its warnings on a subset of rows.
+	var eval func(t, p []classification.Label) (float64, []Detail, []string, error)
+	switch name {
+	case "accuracy":
+		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
+			v, err := classification.Accuracy(t, p)
+			return v, nil, nil, err
+		}
+	case "balanced_accuracy":
+		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
+			r, err := classification.BalancedAccuracy(t, p, c.o.Adjusted)
+			return r.Value, []Detail{{"adjusted", c.o.Adjusted}}, r.Warnings, err
+		}
+	case "mcc":
+		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
+			v, err := classification.MCC(t, p)
+			return v, nil, nil, err
+		}
+	case "cohen_kappa":
+		w := classification.KappaWeights(c.o.KappaWeights)
+		if w == "none" {
+			w = classification.KappaUnweighted
+		}
+		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
+			r, err := classification.CohenKappa(t, p, w)
+			return r.Value, []Detail{{"weights", string(w)}}, r.Warnings, err
+		}
+	case "precision", "recall", "f1":
+		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
+			r, err := classification.PrecisionRecallF(t, p, prfOpts)
+			if err != nil {
+				return 0, nil, nil, err
+			}
+			v, per := r.Precision, r.ClassPrecision
+			switch name {
+			case "recall":
+				v, per = r.Recall, r.ClassRecall
+			case "f1":
+				v, per = r.F, r.ClassF
+			}
+			details := []Detail{{"average", string(avg)}}
+			if avg == classification.AverageBinary {
+				pos := classification.Int(1)
+				if c.posLabel != nil {
+					pos = *c.posLabel
+				}
+				details = append(details, Detail{"pos_label", pos})
+			}
+			if per != nil {
+				details = append(details, Detail{"labels", r.Labels}, Detail{"per_class", per}, Detail{"support", r.Support})
+			}
+			return v, details, r.Warnings, nil
+		}
+	case "confusion_matrix":
+		return metricRun{compute: func() (Result, error) {
+			m, classes, err := classification.ConfusionMatrix(yTrue, yPred, c.labels)
+			if err != nil {
+				return Result{}, err
+			}
+			correct, total := 0, 0
+			for i := range m {
+				for j, v := range m[i] {
+					total += v
+					if i == j {
+						correct += v
+					}
+				}
+			}
+			v := nan()
+			if total > 0 {
+				v = float64(correct) / float64(total)
+			}
+			return Result{Value: v, Details: []Detail{{"labels", classes}, {"matrix", m}, {"value_is", "trace / total (accuracy over the listed labels)"}}}, nil
+		}}, nil
+	}
+	return metricRun{
+		compute: func() (Result, error) {
+			v, d, w, err := eval(yTrue, yPred)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Value: v, Details: d, Warnings: w}, nil
+		},
+		resample: func(idx []int) float64 {
+			v, _, _, err := eval(sub(yTrue, idx), sub(yPred, idx))
+			if err != nil {
+				return nan()
+			}
+			return v
+		},
+	}, nil
+}
+
+// column returns the scores, or the one-value probabilities, of every row.
+func (c *context) column() []float64 { return c.scores }
+
+func (c *context) probMetric(name string) (metricRun, error) {
+	list := c.in.Kind == KindProbs && c.probList
+	if c.in.Kind == KindScores && (name == "log_loss" || name == "brier" || name == "ece") {
+		for i, s := range c.scores {
+			if s < 0 || s > 1 {
+				return metricRun{}, fmt.Errorf("%s: field \"score\": %v is outside [0, 1]; %s needs probabilities: give them as \"prob\"", c.in.Pos(i), s, name)
+			}
+		}
+	}
+	var eval func(idx []int) (float64, []Detail, []string, error)
+	switch name {
+	case "roc_auc":
+		eval = func(idx []int) (float64, []Detail, []string, error) {
+			if list {
+				v, err := classification.ROCAUCMulticlass(sub(c.yTrue, idx), sub(c.prob, idx), classification.MulticlassOptions{MultiClass: c.o.MultiClass, Average: c.o.AUCAverage})
+				return v, nil, nil, err
+			}
+			v, err := classification.ROCAUC(sub(c.yTrue, idx), sub(c.column(), idx), c.o.MaxFPR)
+			return v, nil, nil, err
+		}
+	case "average_precision":
+		eval = func(idx []int) (float64, []Detail, []string, error) {
+			if list {
+				v, err := classification.AveragePrecisionMulticlass(sub(c.yTrue, idx), sub(c.prob, idx), c.o.AUCAverage)
+				return v, nil, nil, err
+			}
+			r, err := classification.AveragePrecision(sub(c.yTrue, idx), sub(c.column(), idx), c.posLabel)
+			return r.Value, nil, r.Warnings, err
+		}
+	case "log_loss":
+		eval = func(idx []int) (float64, []Detail, []string, error) {
+			p := c.prob
+			if !list {
+				p = make([][]float64, len(c.scores))
+				for i, s := range c.scores {
+					p[i] = []float64{s}
+				}
+			}
+			v, err := classification.LogLoss(sub(c.yTrue, idx), sub(p, idx), c.labels)
+			return v, nil, nil, err
+		}
+	case "brier", "ece":
+		if list {
+			return metricRun{}, fmt.Errorf("%s needs one probability per row (of the positive class), but the rows hold lists", name)
+		}
+		bins := c.o.Bins
+		if bins == 0 {
+			bins = 10
+		}
+		strategy := classification.Strategy(c.o.BinStrategy)
+		eval = func(idx []int) (float64, []Detail, []string, error) {
+			if name == "brier" {
+				v, err := classification.Brier(sub(c.yTrue, idx), sub(c.column(), idx), c.posLabel)
+				return v, nil, nil, err
+			}
+			t, p := sub(c.yTrue, idx), sub(c.column(), idx)
+			v, err := classification.ECE(t, p, c.posLabel, bins, strategy)
+			if err != nil || idx != nil {
+				return v, nil, nil, err
+			}
+			curve, err := classification.CalibrationCurve(t, p, c.posLabel, bins, strategy)
+			return v, []Detail{{"bins", bins}, {"strategy", string(strategyName(strategy))}, {"calibration_curve", curve}}, nil, err
+		}
+	}
+	return metricRun{
+		compute: func() (Result, error) {
+			v, d, w, err := eval(nil)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Value: v, Details: d, Warnings: w}, nil
+		},
+		resample: func(idx []int) float64 {
+			v, _, _, err := eval(idx)
+			if err != nil {
+				return nan()
+			}
+			return v
+		},
+	}, nil
+}
+
+func strategyName(s classification.Strategy) classification.Strategy {
+	if s == "" {
+		return classification.Uniform
+	}
+	return s
+}
+
+// numbers returns (y_true, y_pred) as floats for regression metrics.
+func (c *context) numbers() ([]float64, []float64, error) {
+	in := c.in
+	t := make([]float64, in.Len())
+	for i, l := range in.Labels {
+		if l.Kind == classification.KindString {
+			return nil, nil, fmt.Errorf("%s: field \"label\": %q is not a number: regression metrics need numeric labels", in.Pos(i), l.Str)
+		}
+		t[i] = l.Num
+	}
+	if in.Kind == KindScores {
+		return t, in.Scores, nil
+	}
+	p := make([]float64, in.Len())
+	for i, l := range in.Preds {
+		if l.Kind == classification.KindString {
+			return nil, nil, fmt.Errorf("%s: field \"pred\": %q is not a number: regression metrics need numeric predictions", in.Pos(i), l.Str)
+		}
+		p[i] = l.Num
+	}
+	return t, p, nil
+}
+
+func (c *context) regression(name string) (metricRun, error) {
+	yt, yp, err := c.numbers()
+	if err != nil {
+		return metricRun{}, err
+	}
+	eval := func(idx []int) (regression.Result, error) {
+		t, p := sub(yt, idx), sub(yp, idx)
+		plain := func(v float64, err error) (regression.Result, error) { return regression.Result{Value: v}, err }
+		switch name {
+		case "mae":
+			return plain(regression.MAE(t, p))
+		case "mse":
+			return plain(regression.MSE(t, p))
+		case "rmse":
+			return plain(regression.RMSE(t, p))
+		case "mape":
+			return plain(regression.MAPE(t, p))
+		case "r2":
+			return regression.R2(t, p)
+		case "pearson":
+			return regression.Pearson(t, p)
+		case "spearman":
+			return regression.Spearman(t, p)
+		}
+		return regression.KendallTauB(t, p)
+	}
+	return metricRun{
+		compute: func() (Result, error) {
+			r, err := eval(nil)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Value: r.Value, Warnings: r.Warnings}, nil
+		},
+		resample: func(idx []int) float64 {
+			r, err := eval(idx)
+			if err != nil {
+				return nan()
+			}
+			return r.Value
+		},
+	}, nil
+}
