@@ -24,9 +24,9 @@ var update = flag.Bool("update", false, "rewrite golden files and generated fixt
 type scalarForm int
 
 const (
-	simpleValue   scalarForm = iota // Summary.Value.simple_value
-	tensorFloat32                   // TensorProto{dtype: DT_FLOAT, float_val: [v]}
-	tensorDouble64                  // TensorProto{dtype: DT_DOUBLE, tensor_content: 8 bytes}
+	simpleValue    scalarForm = iota // Summary.Value.simple_value
+	tensorFloat32                    // TensorProto{dtype: DT_FLOAT, float_val: [v]}
+	tensorDouble64                   // TensorProto{dtype: DT_DOUBLE, tensor_content: 8 bytes}
 )
 
 type scalar struct {
