@@ -211,7 +211,7 @@ func assignIDs(name string, rows []Row, canon [][]byte, idField string) error {
 	for i := range rows {
 		v, ok := rows[i].Fields[idField]
 		if !ok {
-			return &Error{File: name, Line: rows[i].Line, Field: idField, Msg: "the id field is missing", Hint: fmt.Sprintf("give every row an %q value, or remove id_field to derive ids from content", idField)}
+			return &Error{File: name, Line: rows[i].Line, Field: idField, Msg: "the id field is missing", Hint: fmt.Sprintf("give every row a value for %q, or remove id_field to derive ids from content", idField)}
 		}
 		id, err := idString(v)
 		if err != nil {

@@ -295,7 +295,7 @@ func TestErrors(t *testing.T) {
 		{"str.jsonl", "\"text\"\n", Options{}, "str.jsonl:1:1: the row is a string, not an object (each row must be a JSON object of field names to values)"},
 		{"utf8.jsonl", "{\"a\":1}\n{\"a\":\"h\xffi\"}\n", Options{}, "utf8.jsonl:2:8: invalid UTF-8 (re-encode the file as UTF-8)"},
 		{"dupkey.jsonl", "{\"a\":1,\"a\":2}\n", Options{}, "dupkey.jsonl:1:8: field \"a\": duplicate key in the same row (keep one value per key)"},
-		{"noid.jsonl", "{\"id\":1}\n{\"q\":2}\n", Options{IDField: "id"}, "noid.jsonl:2: field \"id\": the id field is missing (give every row an \"id\" value, or remove id_field to derive ids from content)"},
+		{"noid.jsonl", "{\"id\":1}\n{\"q\":2}\n", Options{IDField: "id"}, "noid.jsonl:2: field \"id\": the id field is missing (give every row a value for \"id\", or remove id_field to derive ids from content)"},
 		{"dupid.jsonl", "{\"id\":1}\n\n{\"id\":1}\n", Options{IDField: "id"}, "dupid.jsonl:3: field \"id\": duplicate id \"1\" (also on line 1) (ids must be unique; fix the data or remove id_field to derive ids from content)"},
 		{"nullid.jsonl", "{\"id\":null}\n", Options{IDField: "id"}, "nullid.jsonl:1: field \"id\": the id is null (ids must be non-empty strings or numbers)"},
 		{"obj.json", "{\"a\":1}", Options{}, "obj.json:1:1: the file is an object, not an array of rows (a .json dataset is one array of objects; for one object per line name the file .jsonl)"},

@@ -207,3 +207,13 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestStarter(t *testing.T) {
+	p, err := Parse("tunecheck.yaml", Starter())
+	if err != nil {
+		t.Fatalf("the starter plan does not validate:\n%v", err)
+	}
+	if p.Compare.Baseline != "base" || len(p.Gates) != 1 || p.Tasks[0].Dataset.Path != "data/eval.jsonl" {
+		t.Errorf("starter plan %+v", p)
+	}
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/shareddata"
+)
+
+var updateFingerprint = flag.Bool("update-fingerprint", false, "rewrite internal/cli/testdata/datafingerprint golden files")
+
+func runFingerprintCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	return out.String(), errb.String(), code
+}
+
+func TestDataFingerprint(t *testing.T) {
+	shared := shareddata.Dir(t)
+	dir := t.TempDir()
+	writeFile := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	v1 := writeFile("v1.jsonl", `{"id":"a","q":"2+2","a":"4"}
+{"id":"b","q":"3+3","a":"6"}
+{"id":"c","q":"capital of France","a":"Paris"}
+`)
+	v2 := writeFile("v2.jsonl", `{"id":"a","q":"2+2","a":"4"}
+{"id":"c","q":"capital of France","a":"Paris, France"}
+{"id":"d","q":"5*5","a":"25"}
+`)
+	bad := writeFile("bad.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\",}\n")
+	tests := []struct {
+		golden string
+		args   []string
+		code   int
+	}{
+		{"shared.txt", []string{"data", "fingerprint",
+			filepath.Join(shared, "benchmarks", "gsm8k", "test_first300.jsonl"),
+			filepath.Join(shared, "benchmarks", "truthfulqa", "v1", "TruthfulQA.csv"),
+			filepath.Join(shared, "benchmarks", "truthfulqa", "v1", "mc_task.json")}, 0},
+		{"shared.json", []string{"data", "fingerprint", "--json", "--id-field", "question_id", filepath.Join(shared, "mtbench", "question.jsonl")}, 0},
+		{"diff.txt", []string{"data", "fingerprint", "--diff", "--id-field", "id", v1, v2}, 0},
+		{"diff-derived.txt", []string{"data", "fingerprint", "--diff", v1, v2}, 0},
+		{"diff.json", []string{"data", "fingerprint", "--diff", "--json", "--id-field", "id", v1, v2}, 0},
+		{"same.txt", []string{"data", "fingerprint", "--diff", v1, v1}, 0},
+		{"bad.txt", []string{"data", "fingerprint", v1, bad}, 2},
+		{"diff-args.txt", []string{"data", "fingerprint", "--diff", v1}, 2},
+		{"missing-id.txt", []string{"data", "fingerprint", "--id-field", "nope", v1}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			stdout, stderr, code := runFingerprintCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			// Paths differ per machine; the golden files hold them relative.
+			got := strings.NewReplacer(shared+string(filepath.Separator), "SHARED/", dir+string(filepath.Separator), "TMP/").Replace("stdout:\n" + stdout + "stderr:\n" + stderr)
+			path := filepath.Join("testdata", "datafingerprint", tt.golden)
+			if *updateFingerprint {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/cli -run DataFingerprint -update-fingerprint)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (refresh with -update-fingerprint if intended)\ngot:\n%s\nwant:\n%s", path, got, want)
+			}
+		})
+	}
+}
