@@ -83,12 +83,13 @@ func (c *context) labelMetric(name string) (metricRun, error) {
 		}
 	case "cohen_kappa":
 		w := classification.KappaWeights(c.o.KappaWeights)
-		if w == "none" {
-			w = classification.KappaUnweighted
+		shown := c.o.KappaWeights
+		if w == "none" || w == "" {
+			w, shown = classification.KappaUnweighted, "none"
 		}
 		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {
 			r, err := classification.CohenKappa(t, p, w)
-			return r.Value, []Detail{{"weights", string(w)}}, r.Warnings, err
+			return r.Value, []Detail{{"weights", shown}}, r.Warnings, err
 		}
 	case "precision", "recall", "f1":
 		eval = func(t, p []classification.Label) (float64, []Detail, []string, error) {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/tunecheck/tunecheck/metrics/classification"
 )
 
 // Formats lists the report formats Render accepts.
@@ -116,10 +118,28 @@ func escapeMD(row []string) []string {
 // warnings.
 func notes(r Result) []string {
 	var out []string
+	var labels []string
 	for _, d := range r.Details {
 		switch d.Key {
 		case "signature", "average", "pos_label", "weights", "strategy":
 			out = append(out, fmt.Sprintf("%s=%v", d.Key, d.Value))
+		case "labels":
+			labels = labelStrings(d.Value)
+			if r.Metric == "confusion_matrix" {
+				out = append(out, "rows=true, columns=predicted: "+strings.Join(labels, " "))
+			}
+		case "matrix":
+			out = append(out, fmt.Sprint(d.Value))
+		case "per_class":
+			per := d.Value.([]float64)
+			cells := make([]string, len(per))
+			for i, v := range per {
+				cells[i] = num(v)
+				if i < len(labels) {
+					cells[i] = labels[i] + "=" + cells[i]
+				}
+			}
+			out = append(out, "per class: "+strings.Join(cells, " "))
 		}
 	}
 	for _, w := range r.Warnings {
@@ -246,4 +266,16 @@ func WritePerItem(w io.Writer, rep Report) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func labelStrings(v any) []string {
+	ls, ok := v.([]classification.Label)
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.String()
+	}
+	return out
 }
