@@ -1,0 +1,190 @@
+package text
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/tunecheck/tunecheck/metrics/bleu"
+)
+
+// Distinct is distinct-n (Li et al., 2016, "A Diversity-Promoting Objective
+// Function for Neural Conversation Models"): the number of distinct n-grams
+// over all texts divided by the total number of n-grams. Tokens are Python
+// str.split() tokens; n-grams do not cross text boundaries.
+type Distinct struct {
+	N         int
+	Unique    int     // distinct n-grams over all texts
+	Total     int     // n-grams over all texts
+	Ratio     float64 // Unique / Total; 0 when there are no n-grams
+	PerText   []float64
+	Lowercase bool
+}
+
+// DistinctN computes distinct-n over texts. PerText holds each text's own
+// ratio (0 for a text shorter than n tokens). With lowercase, tokens are
+// lower-cased (Python str.lower) first.
+func DistinctN(texts []string, n int, lowercase bool) (Distinct, error) {
+	if n < 1 {
+		return Distinct{}, fmt.Errorf("distinct-n: n = %d, want n >= 1 (distinct-1, distinct-2, ...)", n)
+	}
+	d := Distinct{N: n, PerText: make([]float64, len(texts)), Lowercase: lowercase}
+	all := map[string]struct{}{}
+	own := map[string]struct{}{}
+	var key []byte
+	for i, t := range texts {
+		if lowercase {
+			t = PyLower(t)
+		}
+		toks := PySplit(t)
+		clear(own)
+		count := 0
+		for j := 0; j+n <= len(toks); j++ {
+			// Length-prefixed tokens: no separator byte could be ambiguous,
+			// since a token may contain any non-space character.
+			key = key[:0]
+			for _, tok := range toks[j : j+n] {
+				key = binary.AppendUvarint(key, uint64(len(tok)))
+				key = append(key, tok...)
+			}
+			if _, ok := all[string(key)]; !ok {
+				all[string(key)] = struct{}{}
+			}
+			if _, ok := own[string(key)]; !ok {
+				own[string(key)] = struct{}{}
+			}
+			count++
+		}
+		d.Total += count
+		if count > 0 {
+			d.PerText[i] = float64(len(own)) / float64(count)
+		}
+	}
+	d.Unique = len(all)
+	if d.Total > 0 {
+		d.Ratio = float64(d.Unique) / float64(d.Total)
+	}
+	return d, nil
+}
+
+// ErrTooFewTexts is returned by SelfBLEU for fewer than two texts.
+var ErrTooFewTexts = errors.New("Self-BLEU needs at least two texts: each is scored against the others")
+
+// SelfBLEU is the Self-BLEU diversity score (Zhu et al., 2018, "Texygen"):
+// each text is scored by sentence BLEU against all the other texts as
+// references, and the scores are averaged. Lower means more diverse. BLEU
+// here is sacrebleu's sentence BLEU as package metrics/bleu computes it
+// (opts; the zero value is 13a tokenisation with exp smoothing), on the 0-100
+// scale; Texygen itself used NLTK's BLEU with its own tokenisation, so
+// absolute values differ from papers that used it.
+type SelfBLEU struct {
+	Mean    float64   // mean over texts, 0-100
+	PerText []float64 // each text's sentence BLEU against the others
+}
+
+// ComputeSelfBLEU computes Self-BLEU over texts.
+func ComputeSelfBLEU(texts []string, opts bleu.Options) (SelfBLEU, error) {
+	if len(texts) < 2 {
+		return SelfBLEU{}, ErrTooFewTexts
+	}
+	b, err := bleu.NewBLEU(opts)
+	if err != nil {
+		return SelfBLEU{}, err
+	}
+	out := SelfBLEU{PerText: make([]float64, len(texts))}
+	refs := make([]string, 0, len(texts)-1)
+	sum := 0.0
+	for i, t := range texts {
+		refs = append(append(refs[:0], texts[:i]...), texts[i+1:]...)
+		s, err := b.Sentence(t, refs)
+		if err != nil {
+			return SelfBLEU{}, fmt.Errorf("text %d: %w", i, err)
+		}
+		out.PerText[i] = s.Score
+		sum += s.Score
+	}
+	out.Mean = sum / float64(len(texts))
+	return out, nil
+}
+
+// Summary describes a distribution of lengths.
+type Summary struct {
+	Count  int
+	Mean   float64
+	Median float64
+	P95    float64 // 95th percentile, linear interpolation (numpy's default)
+	Min    float64
+	Max    float64
+}
+
+// Summarize returns the summary of values. With no values, Count is 0 and
+// every statistic is NaN.
+func Summarize(values []float64) Summary {
+	if len(values) == 0 {
+		nan := math.NaN()
+		return Summary{Mean: nan, Median: nan, P95: nan, Min: nan, Max: nan}
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return Summary{
+		Count:  len(v),
+		Mean:   sum / float64(len(v)),
+		Median: Quantile(v, 0.5),
+		P95:    Quantile(v, 0.95),
+		Min:    v[0],
+		Max:    v[len(v)-1],
+	}
+}
+
+// Quantile is numpy.quantile(sorted, q) with the default "linear" method:
+// the value at position q*(n-1), interpolated between its neighbours.
+// sorted must be in ascending order and non-empty.
+func Quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(sorted)-1)
+	frac := pos - float64(lo)
+	a, b := sorted[lo], sorted[hi]
+	// numpy's _lerp interpolates from the nearer end, which decides the
+	// last bit.
+	if frac >= 0.5 {
+		return b - (b-a)*(1-frac)
+	}
+	return a + (b-a)*frac
+}
+
+// Lengths summarises the lengths of texts in characters (Unicode code
+// points, as Python's len), in words (Python str.split tokens) and, when
+// countTokens is not nil, in model tokens as it counts them.
+type Lengths struct {
+	Chars  Summary
+	Words  Summary
+	Tokens *Summary // nil when no token counter was given
+}
+
+// LengthStats computes Lengths over texts.
+func LengthStats(texts []string, countTokens func(string) int) Lengths {
+	chars := make([]float64, len(texts))
+	words := make([]float64, len(texts))
+	var toks []float64
+	for i, t := range texts {
+		chars[i] = float64(utf8.RuneCountInString(t))
+		words[i] = float64(len(PySplit(t)))
+		if countTokens != nil {
+			toks = append(toks, float64(countTokens(t)))
+		}
+	}
+	l := Lengths{Chars: Summarize(chars), Words: Summarize(words)}
+	if countTokens != nil {
+		s := Summarize(toks)
+		l.Tokens = &s
+	}
+	return l
+}
