@@ -31,7 +31,7 @@ func NRefs(refs [][]string) string {
 func signature(nrefs string, bo *BootstrapOptions, kv ...string) string {
 	parts := []string{"nrefs:" + nrefs}
 	if bo != nil {
-		parts = append(parts, "bs:"+strconv.Itoa(bo.resamples()), "seed:"+strconv.FormatUint(bo.Seed, 10))
+		parts = append(parts, "bs:"+strconv.Itoa(bo.resamples()), "seed:"+strconv.FormatUint(bo.seed(), 10))
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		parts = append(parts, kv[i]+":"+kv[i+1])
