@@ -174,17 +174,22 @@ func (c *context) probMetric(name string) (metricRun, error) {
 	case "roc_auc":
 		eval = func(idx []int) (float64, []Detail, []string, error) {
 			if list {
-				v, err := classification.ROCAUCMulticlass(sub(c.yTrue, idx), sub(c.prob, idx), classification.MulticlassOptions{MultiClass: c.o.MultiClass, Average: c.o.AUCAverage})
-				return v, nil, nil, err
+				mo := classification.MulticlassOptions{MultiClass: c.o.MultiClass, Average: c.o.AUCAverage}
+				v, err := classification.ROCAUCMulticlass(sub(c.yTrue, idx), sub(c.prob, idx), mo)
+				return v, []Detail{{"multi_class", or(mo.MultiClass, "ovr")}, {"average", or(mo.Average, "macro")}}, nil, err
 			}
 			v, err := classification.ROCAUC(sub(c.yTrue, idx), sub(c.column(), idx), c.o.MaxFPR)
-			return v, nil, nil, err
+			var d []Detail
+			if c.o.MaxFPR != 0 && c.o.MaxFPR != 1 {
+				d = []Detail{{"max_fpr", c.o.MaxFPR}}
+			}
+			return v, d, nil, err
 		}
 	case "average_precision":
 		eval = func(idx []int) (float64, []Detail, []string, error) {
 			if list {
 				v, err := classification.AveragePrecisionMulticlass(sub(c.yTrue, idx), sub(c.prob, idx), c.o.AUCAverage)
-				return v, nil, nil, err
+				return v, []Detail{{"average", or(c.o.AUCAverage, "macro")}}, nil, err
 			}
 			r, err := classification.AveragePrecision(sub(c.yTrue, idx), sub(c.column(), idx), c.posLabel)
 			return r.Value, nil, r.Warnings, err
@@ -314,4 +319,11 @@ func (c *context) regression(name string) (metricRun, error) {
 			return r.Value
 		},
 	}, nil
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

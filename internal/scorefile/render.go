@@ -121,8 +121,12 @@ func notes(r Result) []string {
 	var labels []string
 	for _, d := range r.Details {
 		switch d.Key {
-		case "signature", "average", "pos_label", "weights", "strategy":
+		case "signature", "average", "pos_label", "weights", "bins", "strategy", "max_fpr", "multi_class":
 			out = append(out, fmt.Sprintf("%s=%v", d.Key, d.Value))
+		case "adjusted":
+			if d.Value == true {
+				out = append(out, "adjusted")
+			}
 		case "labels":
 			labels = labelStrings(d.Value)
 			if r.Metric == "confusion_matrix" {
