@@ -3,7 +3,7 @@ package cli
 import "github.com/spf13/cobra"
 
 // dataSubcommands lists the constructors of `tunecheck data …` subcommands.
-var dataSubcommands = []func(Env) *cobra.Command{newDataFingerprintCmd}
+var dataSubcommands = []func(Env) *cobra.Command{newDataSplitCmd, newDataFingerprintCmd}
 
 func newDataCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
