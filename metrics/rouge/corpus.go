@@ -21,8 +21,10 @@ func (s *Scorer) Corpus(predictions []string, references [][]string) (Corpus, er
 		return Corpus{}, fmt.Errorf("%d predictions but %d reference rows: give one reference row per prediction", len(predictions), len(references))
 	}
 	c := Corpus{Types: s.Types(), PerExample: make([]map[string]Value, len(predictions))}
+	st := s.get()
+	defer s.put(st)
 	for i, p := range predictions {
-		row, err := s.Score(p, references[i])
+		row, err := st.score(p, references[i])
 		if err != nil {
 			return Corpus{}, fmt.Errorf("row %d: %w", i, err)
 		}

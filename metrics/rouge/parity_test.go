@@ -186,10 +186,11 @@ func TestTokenizeProbes(t *testing.T) {
 		if len(exp.PerExample) != len(c.Input) {
 			t.Fatalf("%s: %d expectations for %d inputs", c.ID, len(exp.PerExample), len(c.Input))
 		}
-		s, err := New(Options{Stem: stem})
+		sc, err := New(Options{Stem: stem})
 		if err != nil {
 			t.Fatal(err)
 		}
+		s := sc.get()
 		for i, in := range c.Input {
 			var r struct{ Text string }
 			if err := json.Unmarshal(in, &r); err != nil {

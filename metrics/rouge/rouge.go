@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -87,9 +88,17 @@ func parseTypes(types []string) ([]kind, error) {
 // with more distinct tokens remembered than this, the tables are emptied.
 const maxVocab = 1 << 20
 
-// Scorer scores rows with fixed options. It keeps caches and buffers between
-// calls, so it is not safe for concurrent use: give each goroutine its own.
+// Scorer scores rows with fixed options. It is safe for concurrent use:
+// each call borrows a scratch state (token tables, stem cache, buffers) from
+// a pool.
 type Scorer struct {
+	kinds []kind
+	stem  bool
+	pool  sync.Pool
+}
+
+// state is the scratch of one scoring goroutine.
+type state struct {
 	kinds []kind
 	stem  bool
 
@@ -116,13 +125,15 @@ func New(opts Options) (*Scorer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Scorer{
-		kinds: kinds,
-		stem:  opts.Stem,
-		raw:   map[string]int32{},
-		forms: map[string]int32{},
-	}, nil
+	s := &Scorer{kinds: kinds, stem: opts.Stem}
+	s.pool.New = func() any {
+		return &state{kinds: kinds, stem: opts.Stem, raw: map[string]int32{}, forms: map[string]int32{}}
+	}
+	return s, nil
 }
+
+func (s *Scorer) get() *state  { return s.pool.Get().(*state) }
+func (s *Scorer) put(t *state) { s.pool.Put(t) }
 
 // Types returns the ROUGE types the scorer computes, in order.
 func (s *Scorer) Types() []string {
@@ -152,6 +163,12 @@ type tokens struct {
 // Score scores prediction against its references: with one reference as
 // rouge_score's score(reference, prediction), with several as score_multi.
 func (s *Scorer) Score(prediction string, references []string) (map[string]Value, error) {
+	st := s.get()
+	defer s.put(st)
+	return st.score(prediction, references)
+}
+
+func (s *state) score(prediction string, references []string) (map[string]Value, error) {
 	if len(references) == 0 {
 		return nil, ErrNoReferences
 	}
@@ -245,7 +262,7 @@ func scan(text string, add func(byte), sep func(newline bool)) {
 }
 
 // tokenize turns text into token ids, reusing into's storage.
-func (s *Scorer) tokenize(text string, into *tokens) tokens {
+func (s *state) tokenize(text string, into *tokens) tokens {
 	t := tokens{ids: into.ids[:0], lines: into.lines[:0]}
 	defer func() { *into = t }()
 	buf := s.buf[:0]
@@ -279,7 +296,7 @@ func (s *Scorer) tokenize(text string, into *tokens) tokens {
 	return t
 }
 
-func (s *Scorer) formID(form string) int32 {
+func (s *state) formID(form string) int32 {
 	if id, ok := s.forms[form]; ok {
 		return id
 	}
@@ -302,7 +319,7 @@ func fmeasure(precision, recall float64) float64 {
 
 // ngramScore is _score_ngrams over the n-grams of target and pred: the
 // overlap counts each n-gram at most as often as it occurs on both sides.
-func (s *Scorer) ngramScore(target, pred []int32, n int) Value {
+func (s *state) ngramScore(target, pred []int32, n int) Value {
 	nt := max(len(target)-n+1, 0)
 	np := max(len(pred)-n+1, 0)
 	overlap := 0
@@ -317,7 +334,7 @@ func (s *Scorer) ngramScore(target, pred []int32, n int) Value {
 // ngramOverlap counts the multiset intersection of the n-grams of a and b:
 // by counting ids for unigrams, by sorting packed pairs for bigrams, and by
 // sorting start positions and merging for longer n-grams.
-func (s *Scorer) ngramOverlap(a, b []int32, n int) int {
+func (s *state) ngramOverlap(a, b []int32, n int) int {
 	overlap := 0
 	switch n {
 	case 1:
@@ -367,7 +384,7 @@ func (s *Scorer) ngramOverlap(a, b []int32, n int) int {
 	return overlap
 }
 
-func (s *Scorer) packPairs(slot int, toks []int32) []uint64 {
+func (s *state) packPairs(slot int, toks []int32) []uint64 {
 	p := s.pairs[slot][:0]
 	for i := 0; i+1 < len(toks); i++ {
 		p = append(p, uint64(uint32(toks[i]))<<32|uint64(uint32(toks[i+1])))
@@ -377,7 +394,7 @@ func (s *Scorer) packPairs(slot int, toks []int32) []uint64 {
 	return p
 }
 
-func (s *Scorer) sortedGrams(slot int, toks []int32, n int) []int {
+func (s *state) sortedGrams(slot int, toks []int32, n int) []int {
 	g := s.grams[slot][:0]
 	for i := 0; i+n <= len(toks); i++ {
 		g = append(g, i)
@@ -389,7 +406,7 @@ func (s *Scorer) sortedGrams(slot int, toks []int32, n int) []int {
 
 // table fills the LCS length table of a and b, (len(a)+1) × (len(b)+1), row
 // major, as rouge_score's _lcs_table.
-func (s *Scorer) table(a, b []int32) []int32 {
+func (s *state) table(a, b []int32) []int32 {
 	cols := len(b) + 1
 	size := (len(a) + 1) * cols
 	if cap(s.lcs) < size {
@@ -413,7 +430,7 @@ func (s *Scorer) table(a, b []int32) []int32 {
 }
 
 // lcsScore is _score_lcs: ROUGE-L over the whole texts.
-func (s *Scorer) lcsScore(target, pred []int32) Value {
+func (s *state) lcsScore(target, pred []int32) Value {
 	if len(target) == 0 || len(pred) == 0 {
 		return Value{}
 	}
@@ -427,7 +444,7 @@ func (s *Scorer) lcsScore(target, pred []int32) Value {
 // summaryLCS is _summary_level_lcs: for each reference line, the union of
 // the LCS positions against every prediction line, each token counted at most
 // as often as it occurs on both sides.
-func (s *Scorer) summaryLCS(target, pred tokens) Value {
+func (s *state) summaryLCS(target, pred tokens) Value {
 	m, n := len(target.ids), len(pred.ids)
 	if m == 0 || n == 0 {
 		return Value{}
@@ -482,7 +499,7 @@ func (s *Scorer) summaryLCS(target, pred tokens) Value {
 // markLCS marks the positions of ref on one LCS with can, chosen by
 // rouge_score's _backtrack_norec tie rule (step left in can only when that
 // keeps a strictly longer LCS than stepping up in ref).
-func (s *Scorer) markLCS(ref, can []int32) {
+func (s *state) markLCS(ref, can []int32) {
 	if len(can) == 0 {
 		return
 	}

@@ -2,6 +2,7 @@ package rouge
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -99,6 +100,46 @@ func TestScorerReuseIsStateless(t *testing.T) {
 	for k, v := range a1 {
 		if a2[k] != v {
 			t.Errorf("%s: first %+v, after reuse %+v", k, v, a2[k])
+		}
+	}
+}
+
+// TestScorerConcurrent shares one Scorer between goroutines (run with -race).
+func TestScorerConcurrent(t *testing.T) {
+	s, err := New(Options{Stem: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds := []string{"the cats were running\nfast", "a quick brown fox", "nothing in common", "running cats"}
+	refs := []string{"cats run fast", "the quick brown foxes jumped", "entirely different words", "the cat is running"}
+	want := make([]map[string]Value, len(preds))
+	for i := range preds {
+		want[i], _ = Score(preds[i], []string{refs[i]}, Options{Stem: true})
+	}
+	done := make(chan error)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for n := 0; n < 200; n++ {
+				i := (g + n) % len(preds)
+				got, err := s.Score(preds[i], []string{refs[i]})
+				if err == nil {
+					for k, v := range want[i] {
+						if got[k] != v {
+							err = fmt.Errorf("row %d %s: %+v, want %+v", i, k, got[k], v)
+						}
+					}
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -328,22 +329,34 @@ func (s *squadScorer) score(prediction string, references []string) (em, f float
 	return em, f, nil
 }
 
+// scorers recycles squadScorer buffers between the one-row functions, which
+// the per-item scorers call from many goroutines.
+var scorers = sync.Pool{New: func() any { return new(squadScorer) }}
+
+// SquadScore returns both SQuAD values of one row, normalising each answer
+// once: exact match (0 or 1) and token F1 (0..1), each the maximum over the
+// references.
+func SquadScore(prediction string, references []string) (SquadRow, error) {
+	s := scorers.Get().(*squadScorer)
+	defer scorers.Put(s)
+	em, f, err := s.score(prediction, references)
+	return SquadRow{ExactMatch: em, F1: f}, err
+}
+
 // SquadExactMatch is 1 when the normalised prediction equals the normalised
 // form of any reference, else 0 (SQuAD v1.1 exact_match_score, max over
 // ground truths).
 func SquadExactMatch(prediction string, references []string) (float64, error) {
-	var s squadScorer
-	em, _, err := s.score(prediction, references)
-	return em, err
+	r, err := SquadScore(prediction, references)
+	return r.ExactMatch, err
 }
 
 // SquadF1 is the SQuAD v1.1 token F1 between the normalised prediction and
 // each reference (bag-of-tokens overlap), maximised over the references. Its
 // scale is 0..1; 0 when nothing overlaps, including when either side is empty.
 func SquadF1(prediction string, references []string) (float64, error) {
-	var s squadScorer
-	_, f, err := s.score(prediction, references)
-	return f, err
+	r, err := SquadScore(prediction, references)
+	return r.F1, err
 }
 
 // SquadResult is the corpus value of the SQuAD metric, in percent as the
