@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Smoothing names a BLEU smoothing method (Chen and Cherry, WMT 2014).
@@ -278,28 +279,29 @@ func checkRows(hyps []string, refs [][]string) error {
 }
 
 // preprocess is BLEU._preprocess_segment: optional lower-casing, rstrip,
-// tokenization. The result's whitespace is not collapsed; callers split it.
-func (b *BLEU) preprocess(ts *tokScratch, s string) string {
+// tokenization. The result's whitespace is not collapsed (callers split it)
+// and it is valid until the next call with the same scratch.
+func (b *BLEU) preprocess(ts *tokScratch, s string) []byte {
 	if b.lowercase {
 		s = PyLower(s)
 	}
 	s = pyRStrip(s)
-	switch b.tok {
-	case Tok13a:
-		return ts.tok13a(s)
-	case TokNone:
-		return s
+	if b.tok == Tok13a {
+		return ts.tok13aBytes(s)
 	}
-	return tokenize(s, b.tok)
+	if b.tok != TokNone {
+		s = tokenize(s, b.tok)
+	}
+	ts.a = append(ts.a[:0], s...)
+	return ts.a
 }
 
 type bleuScratch struct {
 	ts       tokScratch
 	words    *wordIDs
 	tab      ngramTable
-	toks     []string // hypothesis tokens, then each reference's
-	bounds   []int    // toks[bounds[k]:bounds[k+1]]: hypothesis (k=0), references
-	w        []uint32
+	w        []uint32 // token ids: hypothesis, then each reference
+	bounds   []int    // w[bounds[k]:bounds[k+1]]: hypothesis (k=0), references
 	prev     []int32
 	hypSlots []int32
 	hypOrd   []uint8
@@ -309,27 +311,56 @@ type bleuScratch struct {
 
 func newBLEUScratch() *bleuScratch { return &bleuScratch{words: newWordIDs()} }
 
-// ngramSlots appends the table slots of every n-gram of toks, order 1
-// first, and (if wantOrd) their orders.
-func (s *bleuScratch) ngramSlots(dst []int32, ord []uint8, toks []string, maxN int, wantOrd bool) ([]int32, []uint8) {
-	s.w = s.w[:0]
-	for _, t := range toks {
-		s.w = append(s.w, s.words.id(t))
+// appendTokenIDs splits b on Python whitespace (str.split) and appends the
+// ids of its tokens.
+func appendTokenIDs(dst []uint32, words *wordIDs, b []byte) []uint32 {
+	start := -1
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c > ' ' && c < utf8.RuneSelf {
+			if start < 0 {
+				start = i
+			}
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(b[i:])
+		}
+		if isPySpace(r) {
+			if start >= 0 {
+				dst = append(dst, words.idBytes(b[start:i]))
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += size
 	}
+	if start >= 0 {
+		dst = append(dst, words.idBytes(b[start:]))
+	}
+	return dst
+}
+
+// ngramSlots appends the table slots of every n-gram of the token ids w,
+// order 1 first, and (if wantOrd) their orders.
+func (s *bleuScratch) ngramSlots(dst []int32, ord []uint8, w []uint32, maxN int, wantOrd bool) ([]int32, []uint8) {
 	s.prev = s.prev[:0]
-	for _, x := range s.w {
+	for _, x := range w {
 		sl := s.tab.slot(pairKey(0, x))
 		s.prev = append(s.prev, sl+1)
 		dst = append(dst, sl)
 	}
 	if wantOrd {
-		for range s.w {
+		for range w {
 			ord = append(ord, 1)
 		}
 	}
 	for n := 2; n <= maxN; n++ {
-		for i := 0; i+n-1 < len(s.w); i++ {
-			sl := s.tab.slot(pairKey(s.prev[i], s.w[i+n-1]))
+		for i := 0; i+n-1 < len(w); i++ {
+			sl := s.tab.slot(pairKey(s.prev[i], w[i+n-1]))
 			s.prev[i] = sl + 1
 			dst = append(dst, sl)
 			if wantOrd {
@@ -348,21 +379,21 @@ func (b *BLEU) segmentStats(s *bleuScratch, hyp string, refs []string, st []floa
 	clear(st)
 	N := b.maxOrder
 	s.words.reset()
-	s.toks = appendPyFields(s.toks[:0], b.preprocess(&s.ts, hyp))
-	s.bounds = append(s.bounds[:0], 0, len(s.toks))
+	s.w = appendTokenIDs(s.w[:0], s.words, b.preprocess(&s.ts, hyp))
+	s.bounds = append(s.bounds[:0], 0, len(s.w))
 	for _, ref := range refs {
-		s.toks = appendPyFields(s.toks, b.preprocess(&s.ts, ref))
-		s.bounds = append(s.bounds, len(s.toks))
+		s.w = appendTokenIDs(s.w, s.words, b.preprocess(&s.ts, ref))
+		s.bounds = append(s.bounds, len(s.w))
 	}
-	s.tab.reset(len(s.toks) * N)
-	hypToks := s.toks[:s.bounds[1]]
-	s.hypSlots, s.hypOrd = s.ngramSlots(s.hypSlots[:0], s.hypOrd[:0], hypToks, N, true)
+	s.tab.reset(len(s.w) * N)
+	hyp1 := s.w[:s.bounds[1]]
+	s.hypSlots, s.hypOrd = s.ngramSlots(s.hypSlots[:0], s.hypOrd[:0], hyp1, N, true)
 	for _, sl := range s.hypSlots {
 		s.tab.slots[sl].a++
 	}
 	s.refLens = s.refLens[:0]
 	for r := range refs {
-		toks := s.toks[s.bounds[r+1]:s.bounds[r+2]]
+		toks := s.w[s.bounds[r+1]:s.bounds[r+2]]
 		s.refLens = append(s.refLens, len(toks))
 		s.refSlots, _ = s.ngramSlots(s.refSlots[:0], nil, toks, N, false)
 		for _, sl := range s.refSlots {
@@ -386,8 +417,8 @@ func (b *BLEU) segmentStats(s *bleuScratch, hyp string, refs []string, st []floa
 			x.a = 0
 		}
 	}
-	st[0] = float64(len(hypToks))
-	st[1] = float64(closestRefLen(len(hypToks), s.refLens))
+	st[0] = float64(len(hyp1))
+	st[1] = float64(closestRefLen(len(hyp1), s.refLens))
 }
 
 // closestRefLen is BLEU._get_closest_ref_len: the reference length nearest

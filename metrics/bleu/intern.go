@@ -1,6 +1,9 @@
 package bleu
 
-import "hash/maphash"
+import (
+	"bytes"
+	"hash/maphash"
+)
 
 // ngramTable counts n-grams of one segment: an open-addressing hash table
 // whose slots hold the key and the counters together (one cache line per
@@ -64,12 +67,14 @@ func pairKey(prefix int32, unit uint32) uint64 {
 	return uint64(uint32(prefix))<<32 | uint64(unit)
 }
 
-// wordIDs interns strings (tokens) to ids > 0 for one segment: an
-// open-addressing table keyed by the string's hash and checked against the
-// string itself, reset by bumping a generation number (cheaper than
-// clearing a Go map for every segment).
+// wordIDs interns tokens to ids > 0 for one segment: an open-addressing
+// table keyed by the token's hash and checked against the token itself,
+// whose bytes are copied into an arena on first sight. Resetting bumps a
+// generation number (cheaper than clearing a Go map for every segment) and
+// empties the arena.
 type wordIDs struct {
 	slots []wordSlot
+	arena []byte
 	gen   uint32
 	shift uint
 	used  int
@@ -78,10 +83,10 @@ type wordIDs struct {
 }
 
 type wordSlot struct {
-	h   uint64
-	s   string
-	gen uint32
-	id  uint32
+	h      uint64
+	off, n uint32 // the token is arena[off : off+n]
+	gen    uint32
+	id     uint32
 }
 
 func newWordIDs() *wordIDs {
@@ -105,8 +110,10 @@ func (w *wordIDs) reset() {
 	}
 	w.used = 0
 	w.next = 0
+	w.arena = w.arena[:0]
 }
 
+// id returns the id of the token s.
 func (w *wordIDs) id(s string) uint32 {
 	if 2*(w.used+1) > len(w.slots) {
 		w.grow()
@@ -117,16 +124,52 @@ func (w *wordIDs) id(s string) uint32 {
 	for {
 		sl := &w.slots[i]
 		if sl.gen != w.gen {
-			w.next++
-			*sl = wordSlot{h: h, s: s, gen: w.gen, id: w.next}
-			w.used++
-			return w.next
+			return w.insert(sl, h, s)
 		}
-		if sl.h == h && sl.s == s {
+		if sl.h == h && string(w.arena[sl.off:sl.off+sl.n]) == s {
 			return sl.id
 		}
 		i = (i + 1) & mask
 	}
+}
+
+// idBytes is id for a token held in a byte buffer.
+func (w *wordIDs) idBytes(b []byte) uint32 {
+	if 2*(w.used+1) > len(w.slots) {
+		w.grow()
+	}
+	h := maphash.Bytes(w.seed, b)
+	mask := uint64(len(w.slots) - 1)
+	i := (h * 0x9e3779b97f4a7c15) >> w.shift
+	for {
+		sl := &w.slots[i]
+		if sl.gen != w.gen {
+			return w.insertBytes(sl, h, b)
+		}
+		if sl.h == h && bytes.Equal(w.arena[sl.off:sl.off+sl.n], b) {
+			return sl.id
+		}
+		i = (i + 1) & mask
+	}
+}
+
+func (w *wordIDs) insert(sl *wordSlot, h uint64, tok string) uint32 {
+	off := len(w.arena)
+	w.arena = append(w.arena, tok...)
+	return w.claim(sl, h, off, len(tok))
+}
+
+func (w *wordIDs) insertBytes(sl *wordSlot, h uint64, tok []byte) uint32 {
+	off := len(w.arena)
+	w.arena = append(w.arena, tok...)
+	return w.claim(sl, h, off, len(tok))
+}
+
+func (w *wordIDs) claim(sl *wordSlot, h uint64, off, n int) uint32 {
+	w.next++
+	*sl = wordSlot{h: h, off: uint32(off), n: uint32(n), gen: w.gen, id: w.next}
+	w.used++
+	return w.next
 }
 
 func (w *wordIDs) grow() {

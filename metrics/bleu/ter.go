@@ -133,7 +133,7 @@ func newTERScratch() *terScratch { return &terScratch{words: newWordIDs()} }
 
 func (t *TER) segmentStats(s *terScratch, hyp string, refs []string, st []float64) {
 	s.words.reset()
-	s.toks = appendPyFields(s.toks[:0], TokenizeTercom(pyRStrip(hyp), t.o))
+	s.toks = appendPyFields(s.toks[:0], tercom(pyRStrip(hyp), t.o))
 	s.hyp = s.hyp[:0]
 	for _, w := range s.toks {
 		s.hyp = append(s.hyp, s.words.id(w))
@@ -141,7 +141,7 @@ func (t *TER) segmentStats(s *terScratch, hyp string, refs []string, st []float6
 	refLengths := 0
 	best := math.MaxInt
 	for _, ref := range refs {
-		s.toks = appendPyFields(s.toks[:0], TokenizeTercom(pyRStrip(ref), t.o))
+		s.toks = appendPyFields(s.toks[:0], tercom(pyRStrip(ref), t.o))
 		s.ref = s.ref[:0]
 		for _, w := range s.toks {
 			s.ref = append(s.ref, s.words.id(w))

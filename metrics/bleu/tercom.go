@@ -22,6 +22,12 @@ type TEROptions struct {
 // TokenizeTercom is sacrebleu's TercomTokenizer: it returns the tokens of
 // sent joined by single spaces.
 func TokenizeTercom(sent string, o TEROptions) string {
+	return pyJoinFields(tercom(sent, o))
+}
+
+// tercom is TokenizeTercom without the final whitespace collapse (callers
+// that split the result do not need it).
+func tercom(sent string, o TEROptions) string {
 	if sent == "" {
 		return ""
 	}
@@ -46,7 +52,7 @@ func TokenizeTercom(sent string, o TEROptions) string {
 			return r
 		}, sent)
 	}
-	return pyJoinFields(sent)
+	return sent
 }
 
 func normalizeGeneralAndWestern(sent string) string {

@@ -72,6 +72,12 @@ type tokScratch struct{ a, b []byte }
 // tok13a returns the 13a-tokenized line with its tokens separated by
 // whitespace runs (not yet collapsed: callers split it).
 func (ts *tokScratch) tok13a(line string) string {
+	return string(ts.tok13aBytes(line))
+}
+
+// tok13aBytes is tok13a into the scratch buffers: the result is valid
+// until the next call.
+func (ts *tokScratch) tok13aBytes(line string) []byte {
 	if strings.Contains(line, "<skipped>") {
 		line = strings.ReplaceAll(line, "<skipped>", "")
 	}
@@ -90,7 +96,7 @@ func (ts *tokScratch) tok13a(line string) string {
 	a = append(a, ' ')
 	out, spare := periodCommaDash(a, ts.b)
 	ts.a, ts.b = out, spare
-	return string(out)
+	return out
 }
 
 // isWesternPunct is the class [\{-\~\[-\` -\&\(-\+\:-\@\/] of mteval's
