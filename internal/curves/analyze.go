@@ -93,6 +93,9 @@ type Analysis struct {
 	Restarts []int64  `json:"restarts,omitempty"`
 	Damage   []string `json:"damage,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+
+	// trainSigma is the robust σ of raw train loss around its smoothed trend.
+	trainSigma float64
 }
 
 // Best is the best evaluation of a series.
@@ -195,7 +198,8 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a.TrainSmoothed = Smooth(a.Train, opts.Smooth)
 	a.FirstStep, a.LastStep = stepBounds(a.Train, a.Eval)
 
-	a.Instability = instability(a.Train, a.Eval, a.TrainSmoothed)
+	a.trainSigma = trainNoise(a.Train, a.TrainSmoothed)
+	a.Instability = instability(a.Train, a.Eval, a.TrainSmoothed, a.trainSigma)
 	evals := finitePoints(a.Eval)
 	if len(evals) > 0 {
 		b := bestPoint(evals, false)
@@ -319,7 +323,7 @@ func bestPoint(ps []Point, greater bool) Best {
 // instability counts non-finite losses and train-loss spikes. A spike is a
 // point far above the smoothed trend before it: more than six robust σ of
 // the train loss's own jitter and more than a quarter of the trend's level.
-func instability(train, eval, smoothed []Point) Instability {
+func instability(train, eval, smoothed []Point, sigma float64) Instability {
 	var in Instability
 	for _, ps := range [][]Point{train, eval} {
 		for _, p := range ps {
@@ -334,13 +338,6 @@ func instability(train, eval, smoothed []Point) Instability {
 	if len(train) < 10 {
 		return in
 	}
-	resid := make([]float64, 0, len(train))
-	for i, p := range train {
-		if finite(p.Value) && finite(smoothed[i].Value) {
-			resid = append(resid, p.Value-smoothed[i].Value)
-		}
-	}
-	sigma := mad(resid)
 	prev := math.NaN()
 	for i, p := range train {
 		if finite(prev) && finite(p.Value) && p.Value-prev > max(6*sigma, 0.25*math.Abs(prev)) {
@@ -441,4 +438,15 @@ func replays(run *Run, a *Analysis, opts Options) *EarlyStopping {
 	es.HF.KeptCheckpoint = run.Checkpoints[es.HF.KeptStep]
 	es.Keras.KeptCheckpoint = run.Checkpoints[es.Keras.KeptStep]
 	return es
+}
+
+// trainNoise is the robust σ of raw train loss around its smoothed trend.
+func trainNoise(train, smoothed []Point) float64 {
+	resid := make([]float64, 0, len(train))
+	for i, p := range train {
+		if finite(p.Value) && finite(smoothed[i].Value) {
+			resid = append(resid, p.Value-smoothed[i].Value)
+		}
+	}
+	return mad(resid)
 }

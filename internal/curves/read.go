@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,14 +261,17 @@ func siblingCheckpoints(stateFile string) map[int64]string {
 }
 
 // readCheckpoints reads a Trainer output directory of checkpoint-*/ as one
-// run. Each checkpoint's log_history is a prefix of the run's history, so the
-// latest checkpoint's values win; earlier checkpoints fill steps it lacks
-// (a history cut by a crash or an edited file).
+// run. The Trainer saves the whole log_history into every checkpoint, so the
+// latest checkpoint's history is the run's history (after a resume too: the
+// resumed trainer rewrites what follows the checkpoint it resumed from).
+// Earlier checkpoints are read only when the latest cannot stand alone: it
+// is damaged, or its history starts after the first checkpoint (edited or
+// cut); then they fill the steps it lacks, later checkpoints first.
 func readCheckpoints(dir string) (*Run, error) {
 	ckpts := childCheckpoints(dir)
 	steps := make([]int64, 0, len(ckpts))
 	for s := range ckpts {
-		if _, err := os.Stat(filepath.Join(ckpts[s], "trainer_state.json")); err == nil {
+		if fileExists(filepath.Join(ckpts[s], "trainer_state.json")) {
 			steps = append(steps, s)
 		}
 	}
@@ -274,33 +279,35 @@ func readCheckpoints(dir string) (*Run, error) {
 		return nil, fmt.Errorf("%s: no checkpoint-*/trainer_state.json here", dir)
 	}
 	sort.Slice(steps, func(i, j int) bool { return steps[i] < steps[j] })
-	runs := make([]*Run, len(steps))
+	latest, err := readTrainerState(filepath.Join(ckpts[steps[len(steps)-1]], "trainer_state.json"))
+	if err != nil {
+		return nil, err
+	}
+	out := &Run{Path: dir, Format: FormatHFCheckpoints, Series: latest.Series, Checkpoints: ckpts,
+		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts, Damage: latest.Damage}
+	first, _ := stepBounds(slices.Collect(maps.Values(latest.Series))...)
+	if len(latest.Damage) == 0 && len(latest.Series) > 0 && first <= steps[0] {
+		return out, nil
+	}
+	earlier := make([]*Run, len(steps)-1)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, s := range steps {
+	for i, s := range steps[:len(steps)-1] {
 		g.Go(func() error {
 			r, err := readTrainerState(filepath.Join(ckpts[s], "trainer_state.json"))
 			if err != nil {
 				return err
 			}
-			runs[i] = r
+			earlier[i] = r
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	latest := runs[len(runs)-1]
-	out := &Run{Path: dir, Format: FormatHFCheckpoints, Series: map[string][]Point{}, Checkpoints: ckpts,
-		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts}
-	for _, r := range runs {
-		out.Damage = append(out.Damage, r.Damage...)
-	}
-	for name, ps := range latest.Series {
-		out.Series[name] = ps
-	}
-	for i := len(runs) - 2; i >= 0; i-- {
-		for name, ps := range runs[i].Series {
+	for i := len(earlier) - 1; i >= 0; i-- {
+		out.Damage = append(out.Damage, earlier[i].Damage...)
+		for name, ps := range earlier[i].Series {
 			out.Series[name] = mergePoints(out.Series[name], ps)
 		}
 	}

@@ -219,3 +219,39 @@ func TestDetect(t *testing.T) {
 		t.Errorf("renamed event file detected as %q", got)
 	}
 }
+
+// TestCheckpointsDamagedLatest: when the newest checkpoint's state is cut
+// short, the earlier checkpoints fill in the history and the damage is named.
+func TestCheckpointsDamagedLatest(t *testing.T) {
+	src := filepath.Join("testdata", "logs", "hf_checkpoints")
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name(), "trainer_state.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "checkpoint-800" {
+			data = data[:len(data)/3]
+		}
+		os.MkdirAll(filepath.Join(dir, e.Name()), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, e.Name(), "trainer_state.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as, err := Analyze([]string{dir}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := as[0]
+	if len(a.Damage) != 1 || !strings.Contains(a.Damage[0], filepath.Join(dir, "checkpoint-800", "trainer_state.json")) {
+		t.Errorf("damage %q, want one note naming checkpoint-800's state", a.Damage)
+	}
+	// Steps up to 700 come from checkpoint-700; 710..800 only the cut file had.
+	if len(a.Train) < 70 || len(a.Eval) < 7 || a.Verdict != VerdictOverfitting || a.Since != 300 {
+		t.Errorf("train %d eval %d verdict %q since %d; want >=70, >=7, overfitting since 300", len(a.Train), len(a.Eval), a.Verdict, a.Since)
+	}
+}

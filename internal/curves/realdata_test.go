@@ -110,3 +110,8 @@ func TestRealLogsEarlyStopping(t *testing.T) {
 }
 
 func near(a, b, tol float64) bool { return a-b <= tol && b-a <= tol }
+
+func sharedPath(tb testing.TB, name string) string {
+	tb.Helper()
+	return shareddata.Path(tb, "curves", name)
+}

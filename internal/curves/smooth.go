@@ -26,18 +26,16 @@ func Smooth(ps []Point, w float64) []Point {
 	if constant {
 		return out
 	}
-	last, k := 0.0, 0
+	// wk is w^k after k finite points, kept as a running product rather
+	// than a pow per point.
+	last, wk := 0.0, 1.0
 	for i, p := range ps {
 		if !finite(p.Value) {
 			continue
 		}
 		last = last*w + (1-w)*p.Value
-		k++
-		debias := 1.0
-		if w != 1 {
-			debias = 1 - math.Pow(w, float64(k))
-		}
-		out[i].Value = last / debias
+		wk *= w
+		out[i].Value = last / (1 - wk)
 	}
 	return out
 }
@@ -74,10 +72,23 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
+// madSample bounds the points a MAD is computed from: a noise scale from
+// 65,536 evenly spaced residuals is as good as from a million, and sorting
+// a million floats would dominate the analysis of a long run.
+const madSample = 1 << 16
+
 // mad is the median absolute deviation scaled to estimate a normal σ.
 func mad(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
+	}
+	if len(xs) > madSample {
+		k := (len(xs) + madSample - 1) / madSample
+		sub := make([]float64, 0, madSample)
+		for i := 0; i < len(xs); i += k {
+			sub = append(sub, xs[i])
+		}
+		xs = sub
 	}
 	c := append([]float64(nil), xs...)
 	m := median(c)

@@ -61,17 +61,6 @@ func (a *Analysis) divergedNonFinite() bool {
 	return true
 }
 
-// trainNoise is the robust σ of raw train loss around its smoothed trend.
-func (a *Analysis) trainNoise() float64 {
-	resid := make([]float64, 0, len(a.Train))
-	for i, p := range a.Train {
-		if finite(p.Value) && finite(a.TrainSmoothed[i].Value) {
-			resid = append(resid, p.Value-a.TrainSmoothed[i].Value)
-		}
-	}
-	return mad(resid)
-}
-
 // divergedTrain: smoothed train loss climbs well back above its minimum by
 // the end (a quarter of the drop it had made, and beyond its jitter).
 func (a *Analysis) divergedTrain() bool {
@@ -81,7 +70,7 @@ func (a *Analysis) divergedTrain() bool {
 	}
 	low := bestPoint(ts, false)
 	first, last := ts[0].Value, ts[len(ts)-1].Value
-	margin := max(0.25*(first-low.Value), 0.05*math.Abs(low.Value), 2*a.trainNoise())
+	margin := max(0.25*(first-low.Value), 0.05*math.Abs(low.Value), 2*a.trainSigma)
 	if last-low.Value <= margin {
 		return false
 	}
@@ -145,7 +134,7 @@ func (a *Analysis) overfitting(evals []Point) bool {
 	tLast, okLast := valueAt(finitePoints(a.TrainSmoothed), a.LastStep)
 	if okAt && okLast {
 		on.TrainAtOnset, on.TrainLast = tAt, tLast
-		if tLast-tAt > max(2*a.trainNoise(), 0.01*math.Abs(tAt)) {
+		if tLast-tAt > max(2*a.trainSigma, 0.01*math.Abs(tAt)) {
 			a.Instability.BothRising = true
 			a.Verdict, a.Since = VerdictDiverged, on.Step
 			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.5g to %.5g and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
