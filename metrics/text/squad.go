@@ -92,60 +92,81 @@ func (t *squadTokens) normalize(s string) {
 	endToken()
 }
 
-// normalizeASCII is normalize for ASCII text, where lower-casing is
-// per byte and every character is one byte; it is the hot path.
+// normalizeASCII is normalize for ASCII text, where lower-casing is per
+// byte and every character is one byte; it is the hot path, so it writes
+// by index and hashes each token as it goes.
 func (t *squadTokens) normalizeASCII(s string) {
-	buf := t.buf
+	// The output is never longer than the input.
+	buf := slices.Grow(t.buf[:0], len(s))[:len(s)]
+	n := 0
 	for i := 0; i < len(s); {
 		if asciiClass[s[i]] == classSpace {
 			i++
 			continue
 		}
-		tokStart, runStart := len(buf), -1
+		tokStart, runStart := n, -1
+		h, hRun := uint64(fnvOffset), uint64(fnvOffset)
 		for ; i < len(s); i++ {
 			c := s[i]
 			switch asciiClass[c] {
 			case classWord:
 				if runStart < 0 {
-					runStart = len(buf)
+					runStart, hRun = n, h
 				}
-				buf = append(buf, asciiLower[c])
+				c = asciiLower[c]
+				buf[n] = c
+				n++
+				h = (h ^ uint64(c)) * fnvPrime
 				continue
 			case classPunct:
 				continue
 			case classOther:
 				if runStart >= 0 {
-					if isArticle(buf[runStart:]) {
-						buf = buf[:runStart]
-						t.buf = buf
-						t.end(tokStart)
-						tokStart = len(buf)
+					if isArticle(buf[runStart:n]) {
+						// The article becomes a space: the text before it
+						// is a token, whose hash is the state at the run.
+						n = runStart
+						t.emit(tokStart, n, hRun)
+						tokStart, h = n, fnvOffset
 					}
 					runStart = -1
 				}
-				buf = append(buf, c)
+				buf[n] = c
+				n++
+				h = (h ^ uint64(c)) * fnvPrime
 				continue
 			}
 			break // a space ends the token
 		}
-		if runStart >= 0 && isArticle(buf[runStart:]) {
-			buf = buf[:runStart]
+		if runStart >= 0 && isArticle(buf[runStart:n]) {
+			n, h = runStart, hRun
 		}
-		t.buf = buf
-		t.end(tokStart)
+		t.emit(tokStart, n, h)
 	}
-	t.buf = buf
+	t.buf = buf[:n]
 }
+
+// emit records the token buf[start:end] with hash h, if it is not empty.
+func (t *squadTokens) emit(start, end int, h uint64) {
+	if end > start {
+		t.ends = append(t.ends, end)
+		t.hashes = append(t.hashes, h)
+	}
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 // end closes the token that started at buf[start], if it is not empty.
 func (t *squadTokens) end(start int) {
 	if len(t.buf) == start {
 		return
 	}
-	h := uint64(14695981039346656037)
+	h := uint64(fnvOffset)
 	for _, c := range t.buf[start:] {
-		h ^= uint64(c)
-		h *= 1099511628211
+		h = (h ^ uint64(c)) * fnvPrime
 	}
 	t.ends = append(t.ends, len(t.buf))
 	t.hashes = append(t.hashes, h)
