@@ -1,6 +1,12 @@
 package text
 
-import "testing"
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+)
 
 func TestPyLower(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -123,5 +129,50 @@ func TestJSONValidity(t *testing.T) {
 		if c.Valid == (c.Err != nil) {
 			t.Errorf("JSONValidity(%q): Valid %v but Err %v", tc.in, c.Valid, c.Err)
 		}
+	}
+}
+
+// TestPyLowerEveryCodePoint compares PyLower on each code point alone with
+// Python 3.11's str.lower (testdata/pylower.tsv lists the ones that change).
+func TestPyLowerEveryCodePoint(t *testing.T) {
+	want := map[rune]string{}
+	data, err := os.ReadFile("testdata/pylower.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		from, to, ok := strings.Cut(line, "\t")
+		c, err1 := strconv.ParseUint(from, 16, 32)
+		if !ok || err1 != nil {
+			t.Fatalf("testdata/pylower.tsv:%d: bad line %q", i+1, line)
+		}
+		var out []rune
+		for _, h := range strings.Fields(to) {
+			r, err := strconv.ParseUint(h, 16, 32)
+			if err != nil {
+				t.Fatalf("testdata/pylower.tsv:%d: %v", i+1, err)
+			}
+			out = append(out, rune(r))
+		}
+		want[rune(c)] = string(out)
+	}
+	bad := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		w, ok := want[r]
+		if !ok {
+			w = string(r)
+		}
+		if got := PyLower(string(r)); got != w {
+			bad++
+			if bad <= 10 {
+				t.Errorf("PyLower(%U) = %q, want %q", r, got, w)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d code points differ", bad)
 	}
 }

@@ -6,8 +6,9 @@ python3-numpy 1.24.2):
     /usr/bin/python3 metrics/text/testdata/gen_fixtures.py
 
 It writes levenshtein.jsonl (Levenshtein.distance on str, and on token
-lists through a private code point per distinct token) and quantiles.jsonl
-(numpy mean, median and quantile 0.95 with the default linear method).
+lists through a private code point per distinct token), quantiles.jsonl
+(numpy mean, median and quantile 0.95 with the default linear method) and
+pylower.tsv (str.lower of every code point that changes; Python 3.11.2).
 """
 import json
 import os
@@ -57,5 +58,19 @@ def main():
                                     "p95": float(np.quantile(v, 0.95))}) + "\n")
 
 
+
+def pylower():
+    """pylower.tsv: every code point whose str.lower() is not itself, as
+    hex code point TAB hex code points of the result (Python 3.11, Unicode 14)."""
+    with open(os.path.join(HERE, "pylower.tsv"), "w", encoding="ascii") as f:
+        for c in range(0x110000):
+            if 0xD800 <= c <= 0xDFFF:
+                continue
+            low = chr(c).lower()
+            if low != chr(c):
+                f.write("%X\t%s\n" % (c, " ".join("%X" % ord(x) for x in low)))
+
+
 if __name__ == "__main__":
     main()
+    pylower()
