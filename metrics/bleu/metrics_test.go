@@ -226,3 +226,24 @@ func TestTEREdges(t *testing.T) {
 		}
 	}
 }
+
+// TestTERLongSegment checks that a long segment keeps only the beam of the
+// edit-distance matrix and still finds the block shift.
+func TestTERLongSegment(t *testing.T) {
+	const n = 1500
+	ref := make([]uint32, n)
+	for i := range ref {
+		ref[i] = uint32(i + 1)
+	}
+	// Move words 700..704 to just before word 730.
+	hyp := performShift(nil, ref, 700, 5, 730)
+	var e beamED
+	edits, refLen := e.translationEditRate(hyp, ref)
+	if edits != 1 || refLen != n {
+		t.Errorf("edits %d ref length %d, want 1 and %d", edits, refLen, n)
+	}
+	// Two beams of 25 per row, plus the full first and last rows.
+	if cells, bound := len(e.bandCost), 2*terBeamWidth*n+2*(n+1); cells > bound {
+		t.Errorf("kept %d cells for a %dx%d matrix, want at most %d (the beam)", cells, n+1, n+1, bound)
+	}
+}

@@ -176,28 +176,59 @@ const (
 
 // beamED is lib_ter's BeamEditDistance for one reference: Levenshtein
 // distance restricted to a beam around the length-scaled diagonal, with
-// Tercom's tie preferences recorded for the trace. Instead of lib_ter's trie
-// of cached rows it keeps the full matrix of the hypothesis a shift search
-// starts from; a shifted candidate shares its first min(start, target) words
-// and so those rows, and the rest is computed with two rolling rows (the
-// candidate needs only its cost). Both give identical distances: rows depend
-// only on the prefix and the (unchanged) hypothesis length.
+// Tercom's tie preferences recorded for the trace. Only the beam of each row
+// is stored (cells outside it are infinite by definition), so memory is
+// O(hypothesis × beam + reference), not the full matrix. Instead of
+// lib_ter's trie of cached rows it keeps the rows of the hypothesis a shift
+// search starts from; a shifted candidate shares its first min(start,
+// target) words and so those rows, and the rest is computed with two rolling
+// rows (the candidate needs only its cost). Both give identical distances:
+// rows depend only on the prefix and the (unchanged) hypothesis length.
 type beamED struct {
-	ref     []uint32
-	nh, nr  int
-	ratio   float64
-	beam    int
-	cost    []int32 // (nh+1) x (nr+1), the base hypothesis
-	op      []byte
-	row0    []int32 // rolling rows for candidates
-	row1    []int32
-	shifted []uint32
-	input   []uint32
-	next    []uint32
-	align   []int
-	hypErr  []int32 // prefix sums: hypErr[k] = errors among hyp words < k
-	refErr  []int32
-	trace   []byte
+	ref    []uint32
+	nh, nr int
+	ratio  float64
+	beam   int
+	// The base hypothesis's beam: row i holds columns [lo[i], hi[i]) at
+	// bandCost/bandOp[off[i]:].
+	bandCost []int32
+	bandOp   []byte
+	lo, hi   []int32
+	off      []int32
+	r0, r1   rollRow // rolling full-width rows
+	shifted  []uint32
+	input    []uint32
+	next     []uint32
+	align    []int
+	hypErr   []int32 // prefix sums: hypErr[k] = errors among hyp words < k
+	refErr   []int32
+	trace    []byte
+}
+
+// rollRow is a full-width matrix row that is infinite outside [lo, hi), so
+// that clearing it costs only the width of the last beam written.
+type rollRow struct {
+	v      []int32
+	lo, hi int
+}
+
+func (r *rollRow) init(w int) {
+	if cap(r.v) < w {
+		r.v = make([]int32, w)
+	}
+	r.v = r.v[:w]
+	for j := range r.v {
+		r.v[j] = terInf
+	}
+	r.lo, r.hi = 0, 0
+}
+
+// reset makes every cell infinite again and notes the next beam.
+func (r *rollRow) reset(lo, hi int) {
+	for j := r.lo; j < r.hi; j++ {
+		r.v[j] = terInf
+	}
+	r.lo, r.hi = lo, hi
 }
 
 // setup prepares the beam for hypotheses of nh words against ref.
@@ -213,22 +244,8 @@ func (e *beamED) setup(ref []uint32, nh int) {
 	if float64(terBeamWidth) < e.ratio/2 {
 		e.beam = int(math.Ceil(e.ratio/2 + terBeamWidth))
 	}
-	n := (nh + 1) * (e.nr + 1)
-	if cap(e.cost) < n {
-		e.cost = make([]int32, n)
-		e.op = make([]byte, n)
-	}
-	e.cost, e.op = e.cost[:n], e.op[:n]
-	if cap(e.row0) < e.nr+1 {
-		e.row0 = make([]int32, e.nr+1)
-		e.row1 = make([]int32, e.nr+1)
-	}
-	e.row0, e.row1 = e.row0[:e.nr+1], e.row1[:e.nr+1]
-	// Row 0: insert every reference word.
-	for j := 0; j <= e.nr; j++ {
-		e.cost[j] = int32(j)
-		e.op[j] = opIns
-	}
+	e.r0.init(e.nr + 1)
+	e.r1.init(e.nr + 1)
 }
 
 // span is the beam of row i: columns [lo, hi).
@@ -242,95 +259,123 @@ func (e *beamED) span(i int) (lo, hi int) {
 	return lo, hi
 }
 
-// full computes the whole matrix of words and returns its distance.
+// loadRow0 puts row 0 (insert every reference word) into r.
+func (e *beamED) loadRow0(r *rollRow) {
+	r.reset(0, e.nr+1)
+	for j := range r.v {
+		r.v[j] = int32(j)
+	}
+}
+
+// full computes the beam of every row of words, keeping costs and
+// operations, and returns the distance.
 func (e *beamED) full(words []uint32) int32 {
 	w := e.nr + 1
-	for i := 1; i <= e.nh; i++ {
-		prev := e.cost[(i-1)*w : i*w]
-		cur := e.cost[i*w : (i+1)*w]
-		ops := e.op[i*w : (i+1)*w]
-		for j := range cur {
-			cur[j] = terInf
-			ops[j] = opUndef
-		}
-		lo, hi := e.span(i)
-		hw := words[i-1]
-		for j := lo; j < hi; j++ {
-			if j == 0 {
-				cur[0] = prev[0] + 1
-				ops[0] = opDel
-				continue
-			}
-			// Tercom prefers match/substitution, then deletion, then
-			// insertion (deletion and insertion swapped because the trace
-			// is flipped later); the first strictly smaller cost wins.
-			c, o := prev[j-1]+1, byte(opSub)
-			if hw == e.ref[j-1] {
-				c, o = prev[j-1], opNop
-			}
-			if d := prev[j] + 1; d < c {
-				c, o = d, opDel
-			}
-			if in := cur[j-1] + 1; in < c {
-				c, o = in, opIns
-			}
-			if c < terInf {
-				cur[j], ops[j] = c, o
-			}
-		}
+	e.bandCost, e.bandOp = e.bandCost[:0], e.bandOp[:0]
+	e.lo, e.hi, e.off = e.lo[:0], e.hi[:0], e.off[:0]
+	prev, cur := &e.r0, &e.r1
+	e.loadRow0(prev)
+	e.lo, e.hi, e.off = append(e.lo, 0), append(e.hi, int32(w)), append(e.off, 0)
+	e.bandCost = append(e.bandCost, prev.v...)
+	for range w {
+		e.bandOp = append(e.bandOp, opIns)
 	}
-	return e.cost[e.nh*w+e.nr]
+	for i := 1; i <= e.nh; i++ {
+		lo, hi := e.span(i)
+		cur.reset(lo, hi)
+		e.lo, e.hi, e.off = append(e.lo, int32(lo)), append(e.hi, int32(hi)), append(e.off, int32(len(e.bandCost)))
+		hw := words[i-1]
+		p, c := prev.v, cur.v
+		for j := lo; j < hi; j++ {
+			var cost int32
+			var op byte
+			if j == 0 {
+				cost, op = p[0]+1, opDel
+			} else {
+				// Tercom prefers match/substitution, then deletion, then
+				// insertion (deletion and insertion swapped because the
+				// trace is flipped later); the first strictly smaller cost
+				// wins.
+				cost, op = p[j-1]+1, opSub
+				if hw == e.ref[j-1] {
+					cost, op = p[j-1], opNop
+				}
+				if d := p[j] + 1; d < cost {
+					cost, op = d, opDel
+				}
+				if in := c[j-1] + 1; in < cost {
+					cost, op = in, opIns
+				}
+			}
+			if cost < terInf {
+				c[j] = cost
+			} else {
+				op = opUndef
+			}
+			e.bandCost = append(e.bandCost, c[j])
+			e.bandOp = append(e.bandOp, op)
+		}
+		prev, cur = cur, prev
+	}
+	return prev.v[e.nr]
+}
+
+// opAt is the operation recorded at row i, column j of the base matrix.
+func (e *beamED) opAt(i, j int) byte {
+	lo, hi := int(e.lo[i]), int(e.hi[i])
+	if j < lo || j >= hi {
+		return opUndef
+	}
+	return e.bandOp[int(e.off[i])+j-lo]
 }
 
 // fromPrefix returns the distance of words, which share their first p words
-// with the hypothesis the matrix was computed for.
+// with the hypothesis the beam was computed for.
 func (e *beamED) fromPrefix(words []uint32, p int) int32 {
-	w := e.nr + 1
+	prev, cur := &e.r0, &e.r1
+	lo, hi := int(e.lo[p]), int(e.hi[p])
+	prev.reset(lo, hi)
+	copy(prev.v[lo:hi], e.bandCost[e.off[p]:int(e.off[p])+hi-lo])
 	if p >= e.nh {
-		return e.cost[e.nh*w+e.nr]
+		return prev.v[e.nr]
 	}
-	prev := e.row0
-	copy(prev, e.cost[p*w:(p+1)*w])
-	cur := e.row1
 	for i := p + 1; i <= e.nh; i++ {
-		for j := range cur {
-			cur[j] = terInf
-		}
 		lo, hi := e.span(i)
+		cur.reset(lo, hi)
 		hw := words[i-1]
+		pv, c := prev.v, cur.v
 		for j := lo; j < hi; j++ {
 			if j == 0 {
-				cur[0] = prev[0] + 1
+				c[0] = pv[0] + 1
 				continue
 			}
-			c := prev[j-1] + 1
+			cost := pv[j-1] + 1
 			if hw == e.ref[j-1] {
-				c = prev[j-1]
+				cost = pv[j-1]
 			}
-			if d := prev[j] + 1; d < c {
-				c = d
+			if d := pv[j] + 1; d < cost {
+				cost = d
 			}
-			if in := cur[j-1] + 1; in < c {
-				c = in
+			if in := c[j-1] + 1; in < cost {
+				cost = in
 			}
-			if c < terInf {
-				cur[j] = c
+			if cost < terInf {
+				c[j] = cost
 			}
 		}
 		prev, cur = cur, prev
 	}
-	return prev[e.nr]
+	return prev.v[e.nr]
 }
 
 // alignment walks the trace of the base matrix back from the corner and
 // fills align (reference position -> hypothesis position) and the error
 // prefix sums, as lib_ter's _flip_trace + trace_to_alignment do.
 func (e *beamED) alignment() {
-	w := e.nr + 1
 	e.trace = e.trace[:0]
 	i, j := e.nh, e.nr
 	for i > 0 || j > 0 {
-		o := e.op[i*w+j]
+		o := e.opAt(i, j)
 		e.trace = append(e.trace, o)
 		switch o {
 		case opSub, opNop:
