@@ -1,0 +1,88 @@
+package registry
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/provider"
+	"github.com/tunecheck/tunecheck/internal/provider/anthropic"
+	"github.com/tunecheck/tunecheck/internal/provider/file"
+	"github.com/tunecheck/tunecheck/internal/provider/ollama"
+	"github.com/tunecheck/tunecheck/internal/provider/openai"
+)
+
+func TestNew(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	os.WriteFile(out, []byte(`{"id":"1","output":"x"}`+"\n"), 0o644)
+	cases := []struct {
+		cfg  provider.Config
+		want any
+	}{
+		{provider.Config{Kind: provider.KindOpenAI, BaseURL: "http://localhost:8000/v1", Model: "m"}, &openai.Provider{}},
+		{provider.Config{Kind: provider.KindAnthropic, Model: "claude-sonnet-4-5", APIKey: "k"}, &anthropic.Provider{}},
+		{provider.Config{Kind: provider.KindOllama, Model: "llama3.2"}, &ollama.Provider{}},
+		{provider.Config{Kind: provider.KindFile, Path: out}, &file.Provider{}},
+	}
+	for _, tc := range cases {
+		p, err := New(tc.cfg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.cfg.Kind, err)
+		}
+		if _, ok := p.(provider.Prober); !ok {
+			t.Errorf("%s does not implement Prober", tc.cfg.Kind)
+		}
+		if got, want := fmt.Sprintf("%T", p), fmt.Sprintf("%T", tc.want); got != want {
+			t.Errorf("%s built %s, want %s", tc.cfg.Kind, got, want)
+		}
+	}
+	if _, err := New(provider.Config{Kind: "bedrock"}, nil); err == nil || !strings.Contains(err.Error(), "anthropic, file, ollama, openai") {
+		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+func TestFromPlan(t *testing.T) {
+	env := map[string]string{"OPENAI_API_KEY": "sk-1"}
+	getenv := func(k string) string { return env[k] }
+	cases := []struct {
+		name    string
+		m       plan.Model
+		want    provider.Config
+		wantErr string
+	}{
+		{"vllm without key", plan.Model{Name: "base", Provider: "openai", BaseURL: "http://localhost:8000/v1", Model: "llama", Timeout: "30s"},
+			provider.Config{Kind: "openai", BaseURL: "http://localhost:8000/v1", Model: "llama", Timeout: 30 * time.Second}, ""},
+		{"hosted with key", plan.Model{Name: "gpt", Provider: "OpenAI", Model: "gpt-4.1", APIKeyEnv: "OPENAI_API_KEY", Endpoint: "chat"},
+			provider.Config{Kind: "openai", Model: "gpt-4.1", APIKey: "sk-1", Endpoint: "chat", Timeout: DefaultTimeout}, ""},
+		{"file relative to plan", plan.Model{Name: "ft", Provider: "file", Path: "out/ft.jsonl"},
+			provider.Config{Kind: "file", Path: filepath.Join("/plans", "out/ft.jsonl"), Timeout: DefaultTimeout}, ""},
+		{"empty key var", plan.Model{Name: "c", Provider: "anthropic", Model: "claude", APIKeyEnv: "ANTHROPIC_API_KEY"}, provider.Config{}, "ANTHROPIC_API_KEY (api_key_env) is empty"},
+		{"hosted without key", plan.Model{Name: "c", Provider: "anthropic", Model: "claude"}, provider.Config{}, "needs an API key"},
+		{"bad timeout", plan.Model{Name: "b", Provider: "ollama", Model: "x", Timeout: "soon"}, provider.Config{}, `timeout "soon"`},
+		{"bad kind", plan.Model{Name: "b", Provider: "bedrock"}, provider.Config{}, `unknown provider "bedrock"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := FromPlan(tc.m, getenv, "/plans")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "model "+tc.m.Name) {
+					t.Errorf("err = %v, want %q naming the model", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %#v\nwant %#v", got, tc.want)
+			}
+			if got.APIKey != "" && strings.Contains(got.String(), got.APIKey) {
+				t.Error("String leaks the key")
+			}
+		})
+	}
+}
