@@ -185,20 +185,30 @@ func Run(ctx context.Context, endpoints map[string]Endpoint, runID string, jobs 
 		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
+	// Encode and look up every model's jobs before the first request goes out,
+	// so that a store failure here leaves nothing half started.
+	queues := map[string]chan prepared{}
 	for name, js := range pending {
+		ep := endpoints[name]
+		useCache := !opts.NoCache && ep.CacheNamespace != ""
+		q, err := prepare(ctx, opts.Store, ep, useCache, js)
+		if err != nil {
+			w.Close()
+			prog.finish()
+			return Summary{}, err
+		}
+		queues[name] = q
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for name, queue := range queues {
 		ep := endpoints[name]
 		if ep.Concurrency == 0 {
 			ep.Concurrency = 8
 		}
 		lim := newLimits(ep)
-		queue := make(chan Job, len(js))
-		for _, j := range js {
-			queue <- j
-		}
-		close(queue)
 		st := stats[name]
-		for range min(ep.Concurrency, len(js)) {
+		for range min(ep.Concurrency, len(pending[name])) {
 			g.Go(func() error {
 				for j := range queue {
 					if gctx.Err() != nil {
@@ -229,6 +239,46 @@ func Run(ctx context.Context, endpoints map[string]Endpoint, runID string, jobs 
 		return sum, ctx.Err()
 	}
 	return sum, runErr
+}
+
+// prepared is a job with its canonical request encoded once.
+type prepared struct {
+	Job
+	canonical []byte
+	cacheKey  string // empty: the cache is off for this job
+	inCache   bool   // the cache held the key when the run started
+}
+
+// prepare encodes the jobs and finds which are in the cache with a few batched
+// queries, so that the common case of a miss costs no query of its own.
+func prepare(ctx context.Context, s *store.Store, ep Endpoint, useCache bool, js []Job) (chan prepared, error) {
+	queue := make(chan prepared, len(js))
+	ps := make([]prepared, len(js))
+	keys := make([]string, 0, len(js))
+	for i, j := range js {
+		canonical, err := json.Marshal(j.Request)
+		if err != nil {
+			return nil, fmt.Errorf("runner: encoding request %s/%s/%s: %w", j.Model, j.Task, j.Request.ItemID, err)
+		}
+		ps[i] = prepared{Job: j, canonical: canonical}
+		if useCache {
+			ps[i].cacheKey = CacheKey(ep.CacheNamespace, canonical)
+			keys = append(keys, ps[i].cacheKey)
+		}
+	}
+	var have map[string]bool
+	if len(keys) > 0 {
+		var err error
+		if have, err = s.CacheHas(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range ps {
+		p.inCache = have[p.cacheKey]
+		queue <- p
+	}
+	close(queue)
+	return queue, nil
 }
 
 func withDefaults(o Options) Options {
@@ -310,20 +360,13 @@ func (r *run) jitter(n int) time.Duration {
 // do runs one job to its stored result. It returns an error only for failures
 // that must stop the run (the store refused a write); provider failures become
 // results, and cancellation leaves the job unstored.
-func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, j Job) error {
-	canonical, err := json.Marshal(j.Request)
-	if err != nil {
-		return fmt.Errorf("runner: encoding request %s/%s/%s: %w", j.Model, j.Task, j.Request.ItemID, err)
-	}
+func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, j prepared) error {
 	res := store.Result{
 		RunID: r.runID, Model: j.Model, Task: j.Task, ItemID: j.Request.ItemID,
-		RequestHash: RequestHash(canonical), Request: canonical,
+		RequestHash: RequestHash(j.canonical), Request: j.canonical,
 	}
-	useCache := !r.opts.NoCache && ep.CacheNamespace != ""
-	var cacheKey string
-	if useCache {
-		cacheKey = CacheKey(ep.CacheNamespace, canonical)
-		val, ok, err := r.opts.Store.CacheGet(ctx, cacheKey)
+	if j.inCache {
+		val, ok, err := r.opts.Store.CacheGet(ctx, j.cacheKey)
 		if err != nil && ctx.Err() != nil {
 			return nil
 		}
@@ -365,12 +408,12 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 		}
 		res.Response = val
 		res.PromptTokens, res.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
-		if useCache {
+		if j.cacheKey != "" {
 			cacheVal = val
 		}
 	}
 	if cacheVal != nil {
-		err = r.writer.AddWithCache(context.WithoutCancel(ctx), res, store.CacheEntry{Key: cacheKey, Value: cacheVal})
+		err = r.writer.AddWithCache(context.WithoutCancel(ctx), res, store.CacheEntry{Key: j.cacheKey, Value: cacheVal})
 	} else {
 		err = r.writer.Add(context.WithoutCancel(ctx), res)
 	}

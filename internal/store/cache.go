@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // CacheGet returns the cached response stored under key.
@@ -18,6 +19,38 @@ func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, bool, error) 
 		return nil, false, fmt.Errorf("reading the response cache: %w", err)
 	}
 	return v, true, nil
+}
+
+// CacheHas reports which of keys the cache holds, with one query per 500 keys.
+func (s *Store) CacheHas(ctx context.Context, keys []string) (map[string]bool, error) {
+	const chunk = 500
+	have := map[string]bool{}
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		q := `SELECT key FROM response_cache WHERE key IN (?` + strings.Repeat(`, ?`, len(part)-1) + `)`
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		rows, err := s.db.QueryContext(ctx, s.rebind(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading the response cache: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading the response cache: %w", err)
+			}
+			have[k] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading the response cache: %w", err)
+		}
+	}
+	return have, nil
 }
 
 // CachePut stores val under key, replacing what was there.

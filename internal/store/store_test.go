@@ -535,3 +535,89 @@ func TestSQLiteTwoWriters(t *testing.T) {
 		t.Fatalf("%d results; want 100", n)
 	}
 }
+
+// One batch may carry a key twice (a failure and its retry); it is stored once,
+// as row-by-row upserts would store it. Batches span several statements.
+func TestPutBatchDuplicatesAndChunks(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := b.open(t)
+			if err := s.CreateRun(ctx, Run{ID: "r", Name: "n", PlanHash: "h"}); err != nil {
+				t.Fatal(err)
+			}
+			ok1, ok2 := res("r", "m", "t", "dup", ""), res("r", "m", "t", "dup", "")
+			ok1.LatencyMS, ok2.LatencyMS = 1, 2
+			batch := []Result{res("r", "m", "t", "dup", "HTTP 500: a"), ok1, res("r", "m", "t", "dup", "HTTP 500: b"), ok2,
+				res("r", "m", "t", "f", "HTTP 500: first"), res("r", "m", "t", "f", "HTTP 500: last")}
+			for i := range 200 {
+				batch = append(batch, res("r", "m", "bulk", fmt.Sprintf("%03d", i), ""))
+			}
+			cache := []CacheEntry{{"k", []byte("old")}, {"k", []byte("new")}}
+			for i := range 150 {
+				cache = append(cache, CacheEntry{fmt.Sprint(i), []byte("v")})
+			}
+			if err := s.PutBatch(ctx, batch, cache); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Results(ctx, "r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 202 {
+				t.Fatalf("%d results; want 202", len(got))
+			}
+			byItem := map[string]Result{}
+			for _, r := range got {
+				byItem[r.Task+"/"+r.ItemID] = r
+			}
+			if r := byItem["t/dup"]; r.Error != "" || r.LatencyMS != 1 {
+				t.Fatalf("duplicate key stored as %+v; want the first success", r)
+			}
+			if r := byItem["t/f"]; r.Error != "HTTP 500: last" {
+				t.Fatalf("repeated failure stored as %+v; want the last", r)
+			}
+			if v, _, _ := s.CacheGet(ctx, "k"); string(v) != "new" {
+				t.Fatalf("cache k = %q; want the last value", v)
+			}
+			keys := []string{"k", "missing"}
+			for i := range 1200 {
+				keys = append(keys, fmt.Sprint(i))
+			}
+			have, err := s.CacheHas(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(have) != 151 || !have["k"] || !have["149"] || have["150"] || have["missing"] {
+				t.Fatalf("CacheHas found %d keys; want k and 0..149", len(have))
+			}
+		})
+	}
+}
+
+// BenchmarkWriter measures results/s through the batch writer into SQLite,
+// each with a cache entry, as the runner writes them.
+func BenchmarkWriter(b *testing.B) {
+	ctx := context.Background()
+	s := OpenSQLiteForTest(b, filepath.Join(b.TempDir(), "w.db"))
+	if err := s.CreateRun(ctx, Run{ID: "r", Name: "n", PlanHash: "h"}); err != nil {
+		b.Fatal(err)
+	}
+	w := s.NewWriter(WriterOptions{})
+	req := []byte(`{"type":"generate","item_id":"x","messages":[{"role":"user","content":"What is the capital of France? Answer in one word."}],"params":{"max_tokens":16}}`)
+	resp := []byte(`{"text":"The capital of France is Paris.","finish_reason":"stop","usage":{"prompt_tokens":24,"completion_tokens":8},"model":"bench"}`)
+	i := 0
+	t0 := time.Now()
+	for b.Loop() {
+		i++
+		r := Result{RunID: "r", Model: "m", Task: "t", ItemID: fmt.Sprintf("%09d", i), RequestHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+			Request: req, Response: resp, Attempts: 1, LatencyMS: 1.5, PromptTokens: 24, CompletionTokens: 8}
+		if err := w.AddWithCache(ctx, r, CacheEntry{Key: fmt.Sprintf("%064d", i), Value: resp}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(i)/time.Since(t0).Seconds(), "results/s")
+}
