@@ -88,7 +88,9 @@ func runCurves(env Env, o curvesOptions) error {
 		}
 		err = curves.WriteJSON(env.Stdout, as)
 	case "md":
-		err = curves.WriteMarkdown(env.Stdout, as, o.plot)
+		if _, err = fmt.Fprintf(env.Stdout, "## %s\n\n", curves.MarkdownTitle); err == nil {
+			err = curves.WriteMarkdown(env.Stdout, as, o.plot)
+		}
 	default:
 		err = curves.WriteText(env.Stdout, as)
 		if err == nil && o.plot != "" {

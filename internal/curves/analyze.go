@@ -155,8 +155,11 @@ type EarlyStopping struct {
 	GreaterIsBetter bool    `json:"greater_is_better"`
 	Patience        int     `json:"patience"`
 	Threshold       float64 `json:"threshold"`
-	HF              Replay  `json:"hf"`
-	Keras           Replay  `json:"keras"`
+	// RestoreBestWeights and StartFromEpoch are the Keras replay's options.
+	RestoreBestWeights bool   `json:"restore_best_weights"`
+	StartFromEpoch     int    `json:"start_from_epoch,omitempty"`
+	HF                 Replay `json:"hf"`
+	Keras              Replay `json:"keras"`
 }
 
 // ErrNoLoss is returned (wrapped, with the file) for a log with no loss.
@@ -206,7 +209,10 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		b.Checkpoint = run.Checkpoints[b.Step]
 		a.BestEval = &b
 		vs := values(evals)
-		a.EvalNoise = pointNoise(vs)
+		// An exactly smooth curve leaves float rounding as its "noise".
+		if a.EvalNoise = pointNoise(vs); a.EvalNoise < 1e-12*math.Abs(b.Value) {
+			a.EvalNoise = 0
+		}
 		ts := finitePoints(a.TrainSmoothed)
 		for _, p := range evals {
 			if t, ok := valueAt(ts, p.Step); ok {
@@ -431,7 +437,8 @@ func replays(run *Run, a *Analysis, opts Options) *EarlyStopping {
 		greater = *opts.GreaterIsBetter
 	}
 	last := a.LastStep
-	es := &EarlyStopping{Metric: key, GreaterIsBetter: greater, Patience: opts.Patience, Threshold: opts.Threshold}
+	es := &EarlyStopping{Metric: key, GreaterIsBetter: greater, Patience: opts.Patience, Threshold: opts.Threshold,
+		RestoreBestWeights: opts.RestoreBestWeights, StartFromEpoch: opts.StartFromEpoch}
 	es.HF = ReplayHF(evals, HFEarlyStopping{Patience: opts.Patience, Threshold: opts.Threshold, GreaterIsBetter: greater}, last)
 	es.Keras = ReplayKeras(evals, KerasEarlyStopping{Patience: opts.Patience, MinDelta: opts.Threshold, GreaterIsBetter: greater,
 		RestoreBestWeights: opts.RestoreBestWeights, StartFromEpoch: opts.StartFromEpoch}, last)

@@ -89,7 +89,11 @@ func writeRunText(ew *errWriter, a *Analysis) {
 	}
 	if es := a.EarlyStopping; es != nil {
 		row("early stop", "%s", replayLine("Hugging Face", fmt.Sprintf("patience %d, threshold %s", es.Patience, num(es.Threshold)), es.HF))
-		row("", "%s", replayLine("Keras", fmt.Sprintf("patience %d, min_delta %s", es.Patience, num(es.Threshold)), es.Keras))
+		kargs := fmt.Sprintf("patience %d, min_delta %s, restore_best_weights=%t", es.Patience, num(es.Threshold), es.RestoreBestWeights)
+		if es.StartFromEpoch > 0 {
+			kargs += fmt.Sprintf(", start_from_epoch=%d", es.StartFromEpoch)
+		}
+		row("", "%s", replayLine("Keras", kargs, es.Keras))
 		if es.Metric != a.EvalKey {
 			row("", "replayed on %s (greater is better: %t)", es.Metric, es.GreaterIsBetter)
 		}
@@ -181,12 +185,15 @@ func toJSON(as []Analysis) []jsonAnalysis {
 	return out
 }
 
-// WriteMarkdown writes the "Training curves" section of a run report: a
-// table of verdicts, then each run's details. plotPath, when not empty, is
-// linked as an image relative to the report.
+// MarkdownTitle is the heading a report gives the WriteMarkdown section.
+const MarkdownTitle = "Training curves"
+
+// WriteMarkdown writes the body of the MarkdownTitle section of a run report
+// (the caller writes the "##" heading): a table of verdicts, then each run's
+// details under "###" headings. plotPath, when not empty, is linked as an
+// image; pass it relative to the report.
 func WriteMarkdown(w io.Writer, as []Analysis, plotPath string) error {
 	ew := &errWriter{w: w}
-	ew.printf("## Training curves\n\n")
 	if plotPath != "" {
 		ew.printf("![Train and eval loss](%s)\n\n", plotPath)
 	}
