@@ -3,7 +3,10 @@ package rouge
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/tunecheck/tunecheck/metrics/text"
 )
 
 func TestScoreMultiTieKeepsFirstReference(t *testing.T) {
@@ -142,4 +145,25 @@ func TestScorerConcurrent(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// FuzzTokenize checks the one-pass tokenizer against rouge_score's steps
+// written literally: str.lower, [^a-z0-9]+ to a space, split.
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"The cat's 3.5kg", "İSTANBUL", "5\u212aM", "naïve\ncafé", "中文 abc", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lowered := text.PyLower(s)
+		want := strings.Fields(strings.Map(func(r rune) rune {
+			if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' {
+				return r
+			}
+			return ' '
+		}, lowered))
+		got := Tokenize(s, false)
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("Tokenize(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

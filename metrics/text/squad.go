@@ -57,6 +57,11 @@ func (t *squadTokens) normalize(s string) {
 		t.normalizeASCII(s)
 		return
 	}
+	t.normalizeRunes(s)
+}
+
+// normalizeRunes is normalize for any text, rune by rune.
+func (t *squadTokens) normalizeRunes(s string) {
 	tokStart, runStart := 0, -1
 	endRun := func() {
 		if runStart < 0 {

@@ -2,6 +2,7 @@ package text
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,4 +88,42 @@ func TestSquadRows(t *testing.T) {
 	if _, err := Squad([]string{"a"}, nil); err == nil {
 		t.Error("length mismatch: want an error")
 	}
+}
+
+// literalNormalize is normalize_answer written step by step as the Python
+// script does it, to check the one-pass tokenizers against.
+func literalNormalize(s string) string {
+	s = PyLower(s)
+	s = strings.Map(func(r rune) rune {
+		if isPyPunct(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(PySplit(removeArticles(s)), " ")
+}
+
+func FuzzSquadNormalize(f *testing.F) {
+	for _, s := range []string{
+		"The Eiffel Tower!", "a\x01the x", "an.a", "THE_A", "ça a été", "x\u0085the\u00a0an y",
+		"İA the", "ΟΔΟΣ the", "don't a-b", "\x1ca\x1f", "中a文", "the", "", " a ",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := literalNormalize(s)
+		if got := SquadNormalize(s); got != want {
+			t.Fatalf("SquadNormalize(%q) = %q, want %q", s, got, want)
+		}
+		var a, r squadTokens
+		r.normalizeRunes(s)
+		if isASCII(s) {
+			// The fast path must agree with the general one, hashes included,
+			// since F1 compares tokens of both kinds by hash.
+			a.normalizeASCII(s)
+			if string(a.buf) != string(r.buf) || !slices.Equal(a.ends, r.ends) || !slices.Equal(a.hashes, r.hashes) {
+				t.Fatalf("%q: ASCII path %q %v %v, rune path %q %v %v", s, a.buf, a.ends, a.hashes, r.buf, r.ends, r.hashes)
+			}
+		}
+	})
 }
