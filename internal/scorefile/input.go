@@ -252,9 +252,8 @@ func (in *Input) decodeRow(line int, obj object, predField, refField string) err
 			}
 			break
 		}
-		if len(refs) == 0 {
-			return rowError(file, line, fields[0], "missing or empty: every prediction needs at least one reference (an empty string counts)")
-		}
+		// Rows without references are kept: diversity metrics need none, and
+		// the metrics that do report the first such row.
 		in.Predictions = append(in.Predictions, pred)
 		in.References = append(in.References, refs)
 	case KindLabels:

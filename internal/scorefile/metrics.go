@@ -2,6 +2,7 @@ package scorefile
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -35,6 +36,11 @@ type context struct {
 
 	posLabel *classification.Label
 	labels   []classification.Label
+
+	// rougeTypes are every ROUGE metric of the run, scored in one pass
+	// (tokenising and stemming once) into rougeCorpus.
+	rougeTypes  []string
+	rougeCorpus *rouge.Corpus
 }
 
 func newContext(in Input, o Options) (*context, error) {
@@ -105,11 +111,25 @@ func (c *context) need(metric string, kinds ...Kind) error {
 	return fmt.Errorf("metric %s needs %s rows but the input holds %s rows", metric, strings.Join(want, " or "), c.in.Kind)
 }
 
+// needRefs fails unless the rows are text rows that all have references.
+func (c *context) needRefs(metric string) error {
+	if err := c.need(metric, KindText); err != nil {
+		return err
+	}
+	for i, r := range c.refs {
+		if len(r) == 0 {
+			return fmt.Errorf("%s: field \"references\": missing or empty: %s needs at least one reference per prediction (an empty string counts)", c.in.Pos(i), metric)
+		}
+	}
+	return nil
+}
+
 // Known lists every metric name score accepts, for help and errors.
 var Known = []string{
 	"bleu", "chrf", "chrf++", "ter",
 	"rouge1", "rouge2", "rougeL", "rougeLsum", "rougeN (any N)",
-	"token_f1", "squad_em", "squad_f1", "exact_match",
+	"token_f1", "squad_em", "squad_f1", "exact_match", "levenshtein", "levenshtein_similarity",
+	"distinct_N (any N)", "self_bleu",
 	"accuracy", "balanced_accuracy", "precision", "recall", "f1", "mcc", "cohen_kappa", "confusion_matrix",
 	"roc_auc", "average_precision", "log_loss", "brier", "ece",
 	"mae", "mse", "rmse", "r2", "mape", "pearson", "spearman", "kendall",
@@ -119,20 +139,26 @@ var Known = []string{
 func (c *context) metric(name string) (metricRun, error) {
 	switch {
 	case name == "bleu", name == "chrf", name == "chrf++", name == "ter":
-		if err := c.need(name, KindText); err != nil {
+		if err := c.needRefs(name); err != nil {
 			return metricRun{}, err
 		}
 		return c.sacrebleu(name)
 	case strings.HasPrefix(name, "rouge"):
-		if err := c.need(name, KindText); err != nil {
+		if err := c.needRefs(name); err != nil {
 			return metricRun{}, err
 		}
 		return c.rouge(name)
-	case name == "token_f1", name == "squad_em", name == "squad_f1", name == "exact_match":
-		if err := c.need(name, KindText); err != nil {
+	case name == "token_f1", name == "squad_em", name == "squad_f1", name == "exact_match",
+		name == "levenshtein", name == "levenshtein_similarity":
+		if err := c.needRefs(name); err != nil {
 			return metricRun{}, err
 		}
 		return c.textMean(name)
+	case strings.HasPrefix(name, "distinct_"), name == "self_bleu":
+		if err := c.need(name, KindText); err != nil {
+			return metricRun{}, err
+		}
+		return c.diversity(name)
 	case strings.HasPrefix(name, "pass@"):
 		if err := c.need(name, KindCounts); err != nil {
 			return metricRun{}, err
@@ -313,14 +339,22 @@ func meanRun(per []float64, scale float64, details []Detail) metricRun {
 }
 
 func (c *context) rouge(name string) (metricRun, error) {
-	s, err := rouge.New(rouge.Options{Types: []string{name}, Stem: c.o.Stem})
-	if err != nil {
-		return metricRun{}, fmt.Errorf("metric %s: %v", name, err)
+	if c.rougeCorpus == nil || !slices.Contains(c.rougeCorpus.Types, name) {
+		types := c.rougeTypes
+		if !slices.Contains(types, name) {
+			types = []string{name}
+		}
+		s, err := rouge.New(rouge.Options{Types: types, Stem: c.o.Stem})
+		if err != nil {
+			return metricRun{}, fmt.Errorf("metric %s: %v", name, err)
+		}
+		corp, err := s.Corpus(c.hyps, c.refs)
+		if err != nil {
+			return metricRun{}, err
+		}
+		c.rougeCorpus = &corp
 	}
-	corp, err := s.Corpus(c.hyps, c.refs)
-	if err != nil {
-		return metricRun{}, err
-	}
+	corp := *c.rougeCorpus
 	per := make([]float64, len(corp.PerExample))
 	for i, r := range corp.PerExample {
 		per[i] = r[name].FMeasure
@@ -342,6 +376,16 @@ func (c *context) textMean(name string) (metricRun, error) {
 			v, err = text.SquadExactMatch(h, c.refs[i])
 		case "exact_match":
 			v, err = text.ExactMatch(h, c.refs[i], text.Normalization{Lowercase: c.o.Lowercase})
+		case "levenshtein":
+			// The distance to the closest reference, in code points.
+			v = math.Inf(1)
+			for _, r := range c.refs[i] {
+				v = math.Min(v, float64(text.Levenshtein(h, r)))
+			}
+		case "levenshtein_similarity":
+			for _, r := range c.refs[i] {
+				v = math.Max(v, text.LevenshteinSimilarity(h, r))
+			}
 		}
 		if err != nil {
 			return metricRun{}, fmt.Errorf("%s: %w", c.in.Pos(i), err)
@@ -353,6 +397,40 @@ func (c *context) textMean(name string) (metricRun, error) {
 		scale = 100
 	}
 	return meanRun(per, scale, nil), nil
+}
+
+// diversity scores the predictions among themselves: distinct-N (corpus
+// ratio of distinct n-grams, recomputed on each resample) and Self-BLEU (mean
+// of each prediction's BLEU against the others; its interval resamples those
+// per-prediction values, as recomputing it is quadratic).
+func (c *context) diversity(name string) (metricRun, error) {
+	if name == "self_bleu" {
+		s, err := text.ComputeSelfBLEU(c.hyps, bleu.Options{})
+		if err != nil {
+			return metricRun{}, err
+		}
+		return meanRun(s.PerText, 1, []Detail{{"signature", "sacrebleu sentence BLEU, 13a, exp, against all other predictions"}}), nil
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(name, "distinct_"))
+	if err != nil || n < 1 {
+		return metricRun{}, fmt.Errorf("metric %s: write distinct_N with a whole N >= 1, such as distinct_2", name)
+	}
+	d, err := text.DistinctN(c.hyps, n, c.o.Lowercase)
+	if err != nil {
+		return metricRun{}, err
+	}
+	return metricRun{
+		compute: func() (Result, error) {
+			return Result{Value: d.Ratio, PerItem: d.PerText, Details: []Detail{{"unique", d.Unique}, {"total", d.Total}}}, nil
+		},
+		resample: func(idx []int) float64 {
+			r, err := text.DistinctN(sub(c.hyps, idx), n, c.o.Lowercase)
+			if err != nil {
+				return nan()
+			}
+			return r.Ratio
+		},
+	}, nil
 }
 
 func (c *context) passAtK(k int) metricRun {

@@ -127,6 +127,11 @@ func Score(in Input, o Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	for _, name := range metrics {
+		if name = strings.TrimSpace(name); strings.HasPrefix(name, "rouge") {
+			ctx.rougeTypes = append(ctx.rougeTypes, name)
+		}
+	}
 	seen := map[string]bool{}
 	for _, name := range metrics {
 		name = strings.TrimSpace(name)

@@ -44,6 +44,7 @@ var goldenCases = []struct {
 }{
 	{"text", Sources{Pred: "testdata/text.jsonl"}, Options{Metrics: []string{"bleu", "chrf", "chrf++", "ter", "rouge1", "rouge2", "rougeL", "rougeLsum", "token_f1", "squad_em", "squad_f1", "exact_match"}, Confidence: 0.95, Resamples: 200, Seed: 7}},
 	{"text-options", Sources{Pred: "testdata/text.jsonl"}, Options{Metrics: []string{"bleu", "rouge1"}, Lowercase: true, Tokenize: "intl", Smooth: "floor", Stem: true}},
+	{"text-diversity", Sources{Pred: "testdata/text.jsonl"}, Options{Metrics: []string{"levenshtein", "levenshtein_similarity", "distinct_1", "distinct_2", "self_bleu"}, Confidence: 0.95, Resamples: 100, Seed: 5}},
 	{"parallel", Sources{Pred: "testdata/hyp.txt", Refs: []string{"testdata/ref.txt", "testdata/ref2.txt"}}, Options{}},
 	{"labels", Sources{Pred: "testdata/labels.jsonl"}, Options{Metrics: []string{"accuracy", "balanced_accuracy", "precision", "recall", "f1", "mcc", "cohen_kappa", "confusion_matrix"}, Confidence: 0.9, Resamples: 200, Seed: 1}},
 	{"labels-none", Sources{Pred: "testdata/labels.jsonl"}, Options{Metrics: []string{"f1"}, Average: "none"}},
@@ -205,6 +206,24 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDiversityWithoutReferences(t *testing.T) {
+	in, err := Load(Sources{Pred: write(t, "p.jsonl", "{\"prediction\": \"a b a b\"}\n{\"prediction\": \"a b c\"}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Score(in, Options{Metrics: []string{"distinct_1", "distinct_2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unigrams: a b a b a b c -> 3 distinct of 7; bigrams: ab ba ab ab bc -> 3 of 5.
+	if rep.Results[0].Value != 3.0/7 || rep.Results[1].Value != 3.0/5 {
+		t.Fatalf("got %v and %v", rep.Results[0].Value, rep.Results[1].Value)
+	}
+	if _, err := Score(in, Options{Metrics: []string{"bleu"}}); err == nil || !strings.Contains(err.Error(), "p.jsonl:1") {
+		t.Fatalf("bleu without references: got %v, want an error naming p.jsonl:1", err)
 	}
 }
 
