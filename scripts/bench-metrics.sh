@@ -36,6 +36,7 @@ bin=$work/tunecheck
 # name | metrics and flags | input | json path checked | reference value
 rows=(
 	"corpus BLEU (13a, exp)|--metrics bleu|pairs10k|bleu|44.026376712826796"
+	"corpus BLEU + 10k sentence BLEU|--metrics bleu --per-item $work/items.jsonl|pairs10k|bleu|44.026376712826796"
 	"corpus chrF|--metrics chrf|pairs10k|chrf|75.4938043615186"
 	"corpus chrF++|--metrics chrf++|pairs10k|chrf++|73.25341405929798"
 	"corpus TER|--metrics ter|pairs10k|ter|28.57831189846175"
@@ -47,29 +48,46 @@ rows=(
 	"average precision, 1M scores|--metrics average_precision|auc1m|average_precision|0.8293937212778717"
 )
 
-now() { date +%s.%N; }
+# timeit runs a command and prints its wall time and CPU time (user + sys of
+# the child), in seconds. CPU time is the figure to compare on a shared
+# machine, where other processes inflate wall time.
+timeit() {
+	python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.3f} {ru.ru_utime + ru.ru_stime:.3f}")
+PY
+}
+
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 echo
-echo "| workload | tunecheck score flags | input | wall s (median of 3) | the 3 runs | value | reference |"
-echo "|---|---|---|---|---|---|---|"
+echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg) at start."
+echo
+echo "| workload | tunecheck score flags | input | wall s (median of 3) | CPU s (median of 3) | the 3 wall runs | value | reference |"
+echo "|---|---|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do
 	IFS='|' read -r name flags input key want <<<"$row"
-	times=()
+	walls=()
+	cpus=()
 	for _ in 1 2 3; do
-		t0=$(now)
 		# shellcheck disable=SC2086
-		"$bin" score --pred "$work/$input.jsonl" $flags --format json >"$work/out.json"
-		t1=$(now)
-		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+		read -r w c < <(timeit "$bin" score --pred "$work/$input.jsonl" $flags --format json)
+		walls+=("$w")
+		cpus+=("$c")
 	done
+	# shellcheck disable=SC2086
+	"$bin" score --pred "$work/$input.jsonl" $flags --format json >"$work/out.json"
 	got=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(repr([m["value"] for m in d["metrics"] if m["metric"]==sys.argv[2]][0]))' "$work/out.json" "$key")
 	ok=$(python3 -c 'import sys; g,w=float(sys.argv[1]),float(sys.argv[2]); print("ok" if abs(g-w)<=1e-9*max(1,abs(w)) else "MISMATCH")' "$got" "$want")
 	if [ "$ok" != ok ]; then
 		echo "$name: got $got, reference $want" >&2
 		exit 1
 	fi
-	med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
-	printf '| %s | `%s` | %s | %.2f | %s | %s | %s |\n' "$name" "$flags" "$input" "$med" "$(printf '%.2f ' "${times[@]}")" "$got" "$want"
+	printf '| %s | `%s` | %s | %s | %s | %s | %s | %s |\n' "$name" "$flags" "$input" "$(median "${walls[@]}")" "$(median "${cpus[@]}")" "${walls[*]}" "$got" "$want"
 done
 
 echo
