@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -365,6 +366,14 @@ func (d *decoder) typeError(node ast.Node, path, want string) {
 		"a whole number":    key + ": 8",
 		"a number":          key + ": 0.5",
 	}
+	if path == "" {
+		d.fail(node, path, fmt.Sprintf("a plan is a mapping of keys, got %s", kindOf(node)), "start from `tunecheck init`: top-level keys are version, name, models, tasks, compare, gates, ...")
+		return
+	}
+	if s, isStr := node.(*ast.StringNode); isStr && (want == "a whole number" || want == "a number") && digitsRE.MatchString(s.Value) {
+		d.fail(node, path, "the number is out of range", "use a smaller number")
+		return
+	}
 	fix := "write it as " + examples[want]
 	if want == "true or false" {
 		if s, ok := scalarText(node); ok && (strings.EqualFold(s, "yes") || strings.EqualFold(s, "no") || strings.EqualFold(s, "on") || strings.EqualFold(s, "off")) {
@@ -373,6 +382,8 @@ func (d *decoder) typeError(node ast.Node, path, want string) {
 	}
 	d.fail(node, path, fmt.Sprintf("expected %s, got %s", want, kindOf(node)), fix)
 }
+
+var digitsRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
 
 func kindOf(n ast.Node) string {
 	switch x := n.(type) {

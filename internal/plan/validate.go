@@ -26,7 +26,7 @@ func (v *validator) skip(path string) bool {
 			return true
 		}
 	}
-	return false
+	return v.bad[""] // the whole document failed to decode
 }
 
 // errorf reports a problem with the value at path.
@@ -46,6 +46,11 @@ func (v *validator) missing(parent, key, fix string) {
 		path, key, parent = parent, lastKey(parent), parentPath(parent)
 	}
 	if v.skip(path) || v.suggested[path] {
+		return
+	}
+	if v.p.has(path) {
+		// Written but null or empty, e.g. `models:` with nothing under it.
+		v.errs = append(v.errs, v.p.Errorf(path, fix, "`%s` is empty", key))
 		return
 	}
 	e := v.p.Errorf(parent, fix, "missing required key `%s`", key)
