@@ -53,10 +53,10 @@ func (t *squadTokens) token(i int) []byte {
 // that spells an article, and it is replaced by a space.
 func (t *squadTokens) normalize(s string) {
 	t.buf, t.ends, t.hashes = t.buf[:0], t.ends[:0], t.hashes[:0]
-	if isASCII(s) {
-		t.normalizeASCII(s)
+	if t.normalizeASCII(s) {
 		return
 	}
+	t.buf, t.ends, t.hashes = t.buf[:0], t.ends[:0], t.hashes[:0]
 	t.normalizeRunes(s)
 }
 
@@ -99,15 +99,19 @@ func (t *squadTokens) normalizeRunes(s string) {
 
 // normalizeASCII is normalize for ASCII text, where lower-casing is per
 // byte and every character is one byte; it is the hot path, so it writes
-// by index and hashes each token as it goes.
-func (t *squadTokens) normalizeASCII(s string) {
+// by index and hashes each token as it goes. It returns false, leaving t
+// undefined, at the first non-ASCII byte.
+func (t *squadTokens) normalizeASCII(s string) bool {
 	// The output is never longer than the input.
 	buf := slices.Grow(t.buf[:0], len(s))[:len(s)]
 	n := 0
 	for i := 0; i < len(s); {
-		if asciiClass[s[i]] == classSpace {
+		switch asciiClass[s[i]] {
+		case classSpace:
 			i++
 			continue
+		case classNonASCII:
+			return false
 		}
 		tokStart, runStart := n, -1
 		h, hRun := uint64(fnvOffset), uint64(fnvOffset)
@@ -140,6 +144,8 @@ func (t *squadTokens) normalizeASCII(s string) {
 				n++
 				h = (h ^ uint64(c)) * fnvPrime
 				continue
+			case classNonASCII:
+				return false
 			}
 			break // a space ends the token
 		}
@@ -149,6 +155,7 @@ func (t *squadTokens) normalizeASCII(s string) {
 		t.emit(tokStart, n, h)
 	}
 	t.buf = buf[:n]
+	return true
 }
 
 // emit records the token buf[start:end] with hash h, if it is not empty.
@@ -189,20 +196,12 @@ func isArticle(w []byte) bool {
 	return false
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 const (
-	classOther = iota // control characters: kept, but not part of a word
-	classSpace        // Python whitespace
-	classPunct        // string.punctuation
-	classWord         // [A-Za-z0-9]; "_" is punctuation and removed first
+	classOther    = iota // control characters: kept, but not part of a word
+	classSpace           // Python whitespace
+	classPunct           // string.punctuation
+	classWord            // [A-Za-z0-9]; "_" is punctuation and removed first
+	classNonASCII        // a byte of a multi-byte UTF-8 sequence
 )
 
 // asciiLower maps ASCII upper-case letters to lower case.
@@ -216,10 +215,12 @@ var asciiLower = func() (l [utf8.RuneSelf]byte) {
 	return l
 }()
 
-// asciiClass classifies each ASCII byte for normalize's fast path.
-var asciiClass = func() (c [utf8.RuneSelf]uint8) {
+// asciiClass classifies each byte for normalize's fast path.
+var asciiClass = func() (c [256]uint8) {
 	for b := range c {
 		switch r := rune(b); {
+		case r >= utf8.RuneSelf:
+			c[b] = classNonASCII
 		case IsPySpace(r):
 			c[b] = classSpace
 		case isPyPunct(r):

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func tokensOf(words ...string) *squadTokens {
@@ -117,13 +118,24 @@ func FuzzSquadNormalize(f *testing.F) {
 		}
 		var a, r squadTokens
 		r.normalizeRunes(s)
-		if isASCII(s) {
-			// The fast path must agree with the general one, hashes included,
-			// since F1 compares tokens of both kinds by hash.
-			a.normalizeASCII(s)
+		// The fast path must agree with the general one, hashes included,
+		// since F1 compares tokens of both kinds by hash.
+		if ok := a.normalizeASCII(s); ok != isASCII(s) {
+			t.Fatalf("%q: normalizeASCII returned %v", s, ok)
+		} else if ok {
 			if string(a.buf) != string(r.buf) || !slices.Equal(a.ends, r.ends) || !slices.Equal(a.hashes, r.hashes) {
 				t.Fatalf("%q: ASCII path %q %v %v, rune path %q %v %v", s, a.buf, a.ends, a.hashes, r.buf, r.ends, r.hashes)
 			}
 		}
 	})
+}
+
+// isASCII reports whether s is all ASCII, where normalizeASCII must succeed.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
