@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/tunecheck/tunecheck/metrics/classification"
+	"github.com/tunecheck/tunecheck/metrics/lm"
 )
 
 // Kind is the shape of the input rows, which decides the metrics that apply.
@@ -29,6 +31,9 @@ const (
 	KindProbs Kind = "probs"
 	// KindCounts rows carry the samples and correct samples of one problem.
 	KindCounts Kind = "counts"
+	// KindLM rows carry a text's log-likelihood (a list of token
+	// log-probabilities, or their sum with a token count).
+	KindLM Kind = "loglikelihoods"
 )
 
 // Input is the rows read from the files, all of one Kind, stored by
@@ -52,6 +57,8 @@ type Input struct {
 	ProbList bool
 
 	N, C []int // KindCounts
+
+	Docs []lm.Doc // KindLM
 }
 
 // Len is the number of rows.
@@ -201,6 +208,8 @@ func detect(obj object, predField string) Kind {
 		return KindProbs
 	case has("n") && has("c"), has("results"):
 		return KindCounts
+	case has("logprobs"), has("loglikelihood"):
+		return KindLM
 	}
 	return ""
 }
@@ -350,6 +359,40 @@ func (in *Input) decodeRow(line int, obj object, predField, refField string) err
 		}
 		in.N = append(in.N, n)
 		in.C = append(in.C, c)
+	case KindLM:
+		var d lm.Doc
+		if raw, ok := obj.get("logprobs"); ok {
+			var lps []float64
+			if err := json.Unmarshal(sanitize(raw), &lps); err != nil {
+				return rowError(file, line, "logprobs", "want a list of token log-probabilities (numbers): %v", err)
+			}
+			for _, lp := range lps {
+				d.LogLikelihood += lp
+			}
+			d.Tokens = len(lps)
+		} else {
+			v, err := num("loglikelihood")
+			if err != nil {
+				return err
+			}
+			d.LogLikelihood = v
+			if raw, ok := obj.get("tokens"); ok {
+				if err := json.Unmarshal(raw, &d.Tokens); err != nil || d.Tokens < 0 {
+					return rowError(file, line, "tokens", "want a whole number of tokens, got %s", raw)
+				}
+			}
+		}
+		if math.IsNaN(d.LogLikelihood) || math.IsInf(d.LogLikelihood, 0) || d.LogLikelihood > 0 {
+			return rowError(file, line, "logprobs", "log-likelihood %v: give natural-log probabilities (finite, <= 0)", d.LogLikelihood)
+		}
+		if raw, ok := obj.get("text"); ok {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return rowError(file, line, "text", "want a string, got %s", raw)
+			}
+			d.Words, d.Bytes = lm.CountWords(s), lm.CountBytes(s)
+		}
+		in.Docs = append(in.Docs, d)
 	}
 	return nil
 }

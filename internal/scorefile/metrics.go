@@ -11,6 +11,7 @@ import (
 	"github.com/tunecheck/tunecheck/metrics/bleu"
 	"github.com/tunecheck/tunecheck/metrics/classification"
 	"github.com/tunecheck/tunecheck/metrics/code"
+	"github.com/tunecheck/tunecheck/metrics/lm"
 	"github.com/tunecheck/tunecheck/metrics/rouge"
 	"github.com/tunecheck/tunecheck/metrics/text"
 )
@@ -134,6 +135,7 @@ var Known = []string{
 	"roc_auc", "average_precision", "log_loss", "brier", "ece",
 	"mae", "mse", "rmse", "r2", "mape", "pearson", "spearman", "kendall",
 	"pass@k", "pass@K (any K)",
+	"nll", "nll_bits", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte", "doc_perplexity",
 }
 
 func (c *context) metric(name string) (metricRun, error) {
@@ -180,6 +182,11 @@ func (c *context) metric(name string) (metricRun, error) {
 			return metricRun{}, err
 		}
 		return c.probMetric(name)
+	case "nll", "nll_bits", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte", "doc_perplexity":
+		if err := c.need(name, KindLM); err != nil {
+			return metricRun{}, err
+		}
+		return c.lmMetric(name), nil
 	case "mae", "mse", "rmse", "r2", "mape", "pearson", "spearman", "kendall":
 		if err := c.need(name, KindLabels, KindScores); err != nil {
 			return metricRun{}, err
@@ -431,6 +438,54 @@ func (c *context) diversity(name string) (metricRun, error) {
 			return r.Ratio
 		},
 	}, nil
+}
+
+// lmMetric is one of the lm-evaluation-harness ratios over the documents;
+// per item it is the same ratio over that document alone.
+func (c *context) lmMetric(name string) metricRun {
+	pick := func(s lm.Summary) float64 {
+		switch name {
+		case "nll":
+			return s.NLL
+		case "nll_bits":
+			return s.NLLBits
+		case "perplexity":
+			return s.Perplexity
+		case "word_perplexity":
+			return s.WordPerplexity
+		case "byte_perplexity":
+			return s.BytePerplexity
+		case "bits_per_byte":
+			return s.BitsPerByte
+		}
+		return s.DocPerplexity
+	}
+	eval := func(idx []int) float64 {
+		s, err := lm.Summarize(sub(c.in.Docs, idx))
+		if err != nil {
+			return nan()
+		}
+		return pick(s)
+	}
+	return metricRun{
+		compute: func() (Result, error) {
+			s, err := lm.Summarize(c.in.Docs)
+			if err != nil {
+				return Result{}, err
+			}
+			per := make([]float64, len(c.in.Docs))
+			for i, d := range c.in.Docs {
+				one, _ := lm.Summarize([]lm.Doc{d})
+				per[i] = pick(one)
+			}
+			res := Result{Value: pick(s), PerItem: per, Details: []Detail{{"docs", s.Docs}, {"tokens", s.Tokens}, {"words", s.Words}, {"bytes", s.Bytes}, {"loglikelihood", s.LogLikelihood}}}
+			if math.IsNaN(res.Value) {
+				res.Warnings = append(res.Warnings, "the rows lack the counts this metric divides by (tokens need \"logprobs\" or \"tokens\"; words and bytes need \"text\")")
+			}
+			return res, nil
+		},
+		resample: eval,
+	}
 }
 
 func (c *context) passAtK(k int) metricRun {

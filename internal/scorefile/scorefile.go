@@ -170,6 +170,8 @@ func DefaultMetrics(k Kind) []string {
 		return []string{"log_loss", "brier", "ece", "roc_auc"}
 	case KindCounts:
 		return []string{"pass@k"}
+	case KindLM:
+		return []string{"nll", "perplexity", "word_perplexity", "bits_per_byte"}
 	}
 	return nil
 }

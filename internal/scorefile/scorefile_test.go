@@ -54,6 +54,7 @@ var goldenCases = []struct {
 	{"probs3", Sources{Pred: "testdata/probs3.jsonl"}, Options{Metrics: []string{"roc_auc", "average_precision", "log_loss"}, MultiClass: "ovo", AUCAverage: "weighted"}},
 	{"regression", Sources{Pred: "testdata/regression.jsonl"}, Options{Metrics: []string{"mae", "mse", "rmse", "r2", "mape", "pearson", "spearman", "kendall"}}},
 	{"counts", Sources{Pred: "testdata/counts.jsonl"}, Options{K: []int{1, 5, 20}}},
+	{"loglik", Sources{Pred: "testdata/loglik.jsonl"}, Options{Metrics: []string{"nll", "nll_bits", "perplexity", "word_perplexity", "byte_perplexity", "bits_per_byte", "doc_perplexity"}}},
 }
 
 func TestGolden(t *testing.T) {
@@ -179,6 +180,7 @@ func TestBadInput(t *testing.T) {
 		{"metric for other rows", "t.jsonl", "{\"prediction\": \"a\", \"references\": [\"a\"]}\n", nil, []string{"roc_auc"}, Options{}, []string{"roc_auc needs scores or probs rows", "text rows"}},
 		{"one class auc", "s.jsonl", "{\"label\": 0, \"score\": 0.1}\n{\"label\": 0, \"score\": 0.4}\n", nil, []string{"roc_auc"}, Options{}, []string{"only one class", "undefined"}},
 		{"string regression", "r.jsonl", "{\"label\": \"a\", \"pred\": \"b\"}\n", nil, []string{"mae"}, Options{}, []string{"r.jsonl:1", `"label"`, "not a number"}},
+		{"positive log-likelihood", "l.jsonl", "{\"loglikelihood\": 0.5, \"tokens\": 2}\n", nil, nil, Options{}, []string{"l.jsonl:1", "<= 0"}},
 		{"c above n", "c.jsonl", "{\"n\": 3, \"c\": 4}\n", nil, nil, Options{}, []string{"c.jsonl:1", `"c"`, "between 0 and n"}},
 		{"bad pass@k", "c.jsonl", "{\"n\": 3, \"c\": 1}\n", nil, []string{"pass@zero"}, Options{}, []string{"pass@K"}},
 		{"score outside [0,1] for brier", "s.jsonl", "{\"label\": 1, \"score\": 2.5}\n{\"label\": 0, \"score\": 0.5}\n", nil, []string{"brier"}, Options{}, []string{"s.jsonl:1", `"score"`, "outside [0, 1]"}},
