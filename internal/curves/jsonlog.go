@@ -101,6 +101,17 @@ func readTrainerState(path string) (*Run, error) {
 func parseTrainerState(path string, data []byte) (*Run, error) {
 	sanitizeJSON(data)
 	run := &Run{Path: path, Format: FormatHFTrainerState}
+	if err := fastTrainerState(run, data); err == nil {
+		return run, nil
+	}
+	return decodeTrainerState(path, data)
+}
+
+// decodeTrainerState reads a sanitised trainer_state.json with
+// encoding/json's streaming decoder, one log_history entry at a time, so a
+// damaged file still yields the entries before the damage and its position.
+func decodeTrainerState(path string, data []byte) (*Run, error) {
+	run := &Run{Path: path, Format: FormatHFTrainerState}
 	b := newSeriesBuilder()
 	dec := json.NewDecoder(bytes.NewReader(data))
 	damage := func(err error) {

@@ -255,3 +255,64 @@ func TestCheckpointsDamagedLatest(t *testing.T) {
 		t.Errorf("train %d eval %d verdict %q since %d; want >=70, >=7, overfitting since 300", len(a.Train), len(a.Eval), a.Verdict, a.Since)
 	}
 }
+
+// TestFastTrainerStateMatchesDecoder: the hand-written log_history scanner
+// gives exactly what encoding/json gives, on real and awkward files.
+func TestFastTrainerStateMatchesDecoder(t *testing.T) {
+	awkward := `{"log_history": [
+  {"epoch": 0.1, "loss": 2.5, "step": 10, "note": "a \"quoted\" string", "flag": true, "none": null},
+  {"eval_loss": NaN, "nested": {"a": [1, {"b": "]}"}]}, "step": 20, "grad_norm": -Infinity},
+  {"loss": 1e-3, "step": 30.0, "lr": -2.5E-5},
+  {"no_step": 1},
+  {"step": 30, "train_runtime": 5.0, "train_loss": 9.9}
+], "max_steps": 30, "best_model_checkpoint": "out/checkpoint-20"}`
+	files := map[string][]byte{"awkward": []byte(awkward)}
+	for _, p := range []string{
+		sharedPath(t, healthyLog), sharedPath(t, noisyLog),
+		filepath.Join("testdata", "logs", "hf_nan", "trainer_state.json"),
+		filepath.Join("testdata", "logs", "hf_checkpoints", "checkpoint-800", "trainer_state.json"),
+	} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[p] = data
+	}
+	for name, data := range files {
+		sanitizeJSON(data)
+		fast := &Run{}
+		if err := fastTrainerState(fast, append([]byte(nil), data...)); err != nil {
+			t.Errorf("%s: fast path refused: %v", name, err)
+			continue
+		}
+		slow, err := decodeTrainerState(name, data)
+		if err != nil || len(slow.Damage) > 0 {
+			t.Fatalf("%s: decoder: %v %v", name, err, slow.Damage)
+		}
+		if fast.MaxSteps != slow.MaxSteps || fast.BestCheckpoint != slow.BestCheckpoint || len(fast.Series) != len(slow.Series) {
+			t.Errorf("%s: fast %d %q %d series, decoder %d %q %d", name, fast.MaxSteps, fast.BestCheckpoint, len(fast.Series), slow.MaxSteps, slow.BestCheckpoint, len(slow.Series))
+		}
+		for k, want := range slow.Series {
+			got := fast.Series[k]
+			if len(got) != len(want) {
+				t.Errorf("%s %s: %d points, decoder %d", name, k, len(got), len(want))
+				continue
+			}
+			for i := range want {
+				same := got[i].Step == want[i].Step && (got[i].Value == want[i].Value || math.IsNaN(got[i].Value) && math.IsNaN(want[i].Value))
+				if !same {
+					t.Errorf("%s %s[%d]: %v, decoder %v", name, k, i, got[i], want[i])
+					break
+				}
+			}
+		}
+	}
+}
+
+func FuzzParseTrainerState(f *testing.F) {
+	f.Add([]byte(`{"log_history": [{"loss": NaN, "step": 1}, {"x": {"y": "\"]"}, "step": 2}], "max_steps": 3}`))
+	f.Add([]byte(`{"log_history": [{"loss": 1, "step": 1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parseTrainerState("fuzz.json", data)
+	})
+}
