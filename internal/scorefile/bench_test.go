@@ -21,6 +21,7 @@ func benchFile(b *testing.B, name string) string {
 // score` does minus process start-up and output.
 func benchScore(b *testing.B, file string, metrics ...string) {
 	path := benchFile(b, file)
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		in, err := Load(Sources{Pred: path})
 		if err != nil {
