@@ -166,7 +166,11 @@ func TestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, hits, _ := newTestServer(t, tc.h)
 			p := newProvider(t, s.URL)
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			limit := 10 * time.Second
+			if tc.name == "timeout" {
+				limit = 200 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
 			_, err := p.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "q", Prompt: "hi"})
 			var pe *provider.Error

@@ -150,7 +150,11 @@ func TestErrors(t *testing.T) {
 				tc.h(w, r)
 			}))
 			defer s.Close()
-			p, err := New(provider.Config{Kind: provider.KindOllama, BaseURL: s.URL, Model: "llama3.2", APIKey: testKey, Timeout: 100 * time.Millisecond}, nil)
+			timeout := 10 * time.Second
+			if tc.name == "timeout" {
+				timeout = 100 * time.Millisecond
+			}
+			p, err := New(provider.Config{Kind: provider.KindOllama, BaseURL: s.URL, Model: "llama3.2", APIKey: testKey, Timeout: timeout}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
