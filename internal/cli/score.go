@@ -59,7 +59,7 @@ Every metric option is a flag below; docs/score.md describes each.`,
 	fl.StringVar(&f.metrics, "metrics", "", "comma-separated metrics (default depends on the rows: bleu,chrf,rougeL,token_f1 for text)")
 	fl.StringVar(&f.format, "format", "table", "output format: table, json or markdown")
 	fl.StringVar(&f.perItem, "per-item", "", "write per-item scores to this JSONL file")
-	fl.Float64Var(&f.opts.Confidence, "confidence", 0, "add bootstrap confidence intervals at this level (bare --confidence means 0.95)")
+	fl.Float64Var(&f.opts.Confidence, "confidence", 0, "add bootstrap confidence intervals at this level (bare --confidence means 0.95; write another level as --confidence=0.9)")
 	fl.Lookup("confidence").NoOptDefVal = "0.95"
 	fl.IntVar(&f.opts.Resamples, "resamples", 1000, "bootstrap resamples for --confidence")
 	fl.Uint64Var(&f.opts.Seed, "seed", 12345, "seed of the bootstrap's PCG generator")
