@@ -79,8 +79,13 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		SilenceErrors: true,
 	}
 	root.AddCommand(
-		newVersionCmd(env),
+		newRunCmd(env),
+		newReportCmd(env),
+		newCompareCmd(env),
+		newRunsCmd(env),
+		newShowCmd(env),
 		newDataCmd(env),
+		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {
 		root.AddCommand(add(env))

@@ -199,7 +199,11 @@ func Markdown(w io.Writer, r *Report) error {
 		if m.Model != "" {
 			id += " · " + m.Model
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %.0f / %.0f | %s |\n", m.Name, mdEscape(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, m.LatencyP50MS, m.LatencyP95MS, cost)
+		lat := "—"
+		if m.LatencyP50MS > 0 || m.LatencyP95MS > 0 {
+			lat = fmt.Sprintf("%.0f / %.0f", m.LatencyP50MS, m.LatencyP95MS)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", m.Name, mdEscape(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
 	}
 	for _, t := range r.Tasks {
 		fmt.Fprintf(w, "\n## Task `%s`\n\n", t.Name)

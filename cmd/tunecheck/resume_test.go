@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tunecheck/tunecheck/internal/store"
+)
+
+// chatServer is an OpenAI chat-completions endpoint that answers each prompt
+// with its reversed text and counts, per prompt, the responses it finished
+// writing. After hangAfter answers it stops answering (requests hang until the
+// client goes away), so that a client can be killed with nothing in flight
+// that the server completed.
+type chatServer struct {
+	mu        sync.Mutex
+	answered  map[string]int
+	total     int
+	hangAfter int
+	release   chan struct{}
+}
+
+func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/chat/completions" {
+		http.NotFound(w, r)
+		return
+	}
+	var req struct {
+		Model    string `json:"model"`
+		Messages []struct {
+			Role    string `json:"role"`
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	prompt := req.Messages[len(req.Messages)-1].Content
+	s.mu.Lock()
+	hang := s.hangAfter > 0 && s.total >= s.hangAfter
+	s.mu.Unlock()
+	if hang {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.release:
+		}
+	}
+	body := fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}`,
+		req.Model, "answer to "+prompt)
+	w.Header().Set("Content-Type", "application/json")
+	if _, err := w.Write([]byte(body)); err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.answered[prompt]++
+	s.total++
+	s.mu.Unlock()
+}
+
+func (s *chatServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+func TestResumeAfterKill(t *testing.T) {
+	const items = 300
+	srv := &chatServer{answered: map[string]int{}, hangAfter: 120, release: make(chan struct{})}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	dir := t.TempDir()
+	var data strings.Builder
+	for i := range items {
+		fmt.Fprintf(&data, "{\"id\": \"q%03d\", \"q\": \"question %d\", \"a\": \"answer to Q: question %d\"}\n", i, i, i)
+	}
+	writeFile(t, filepath.Join(dir, "qa.jsonl"), data.String())
+	writeFile(t, filepath.Join(dir, "plan.yaml"), fmt.Sprintf(`name: resume
+models:
+  - name: tuned
+    provider: openai
+    base_url: %s/v1
+    model: tuned-model
+    concurrency: 8
+tasks:
+  - name: qa
+    dataset: {path: qa.jsonl, id_field: id}
+    prompt: {template: "Q: {{ q }}"}
+    reference: a
+    scorers: [{name: exact_match}]
+`, ts.URL))
+	db := filepath.Join(dir, "tc.db")
+	tunecheck := func(ctx context.Context, args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "TUNECHECK_E2E_MAIN=1", "CI=true")
+		cmd.Dir = dir
+		return cmd
+	}
+
+	// Phase 1: run until the server stops answering, let the batch writer
+	// flush, then kill -9.
+	first := tunecheck(context.Background(), "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out"))
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for srv.count() < srv.hangAfter {
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatalf("server answered only %d requests in 60s", srv.count())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // longer than the writer's flush interval
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	n1 := srv.count()
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.ListRuns(context.Background(), "", 10)
+	if err != nil || len(runs) != 1 || runs[0].Status != store.StatusRunning {
+		t.Fatalf("after the kill the store should hold one unfinished run: %+v %v", runs, err)
+	}
+	stored, _ := st.Results(context.Background(), runs[0].ID)
+	st.Close()
+	if len(stored) != n1 {
+		t.Fatalf("the killed run stored %d results, the server answered %d", len(stored), n1)
+	}
+
+	// Phase 2: the same plan resumes and finishes.
+	close(srv.release)
+	srv.mu.Lock()
+	srv.hangAfter = 0
+	srv.mu.Unlock()
+	out, err := tunecheck(context.Background(), "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resumed run failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "resumed run "+runs[0].ID) {
+		t.Fatalf("the second run did not resume %s:\n%s", runs[0].ID, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf("%d requests sent, 0 from cache, %d already done, 0 failed", items-n1, n1)) {
+		t.Fatalf("unexpected counts:\n%s", out)
+	}
+
+	srv.mu.Lock()
+	for i := range items {
+		p := fmt.Sprintf("Q: question %d", i)
+		if n := srv.answered[p]; n != 1 {
+			t.Errorf("%q answered %d times, want exactly once", p, n)
+		}
+	}
+	srv.mu.Unlock()
+
+	st, err = store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := st.Results(context.Background(), runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range res {
+		seen[r.ItemID]++
+		if r.Error != "" {
+			t.Errorf("item %s failed: %s", r.ItemID, r.Error)
+		}
+	}
+	if len(res) != items || len(seen) != items {
+		t.Fatalf("store holds %d results for %d distinct items, want %d once each", len(res), len(seen), items)
+	}
+	r, err := st.GetRun(context.Background(), runs[0].ID)
+	if err != nil || r.Status != store.StatusFinished || r.Verdict != "pass" {
+		t.Fatalf("run after resume: %+v %v", r, err)
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunecheck/tunecheck/internal/app"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/report"
+	"github.com/tunecheck/tunecheck/internal/stats"
+	"github.com/tunecheck/tunecheck/internal/store"
+)
+
+func openStore(cmd *cobra.Command, dsn string) (*store.Store, error) {
+	st, err := store.Open(cmd.Context(), dsn)
+	if err != nil {
+		return nil, exitcode.WithCode(fmt.Errorf("opening the store: %w", err), exitcode.BadInput)
+	}
+	return st, nil
+}
+
+func newReportCmd(env Env) *cobra.Command {
+	var dsn, format, output string
+	cmd := &cobra.Command{
+		Use:   "report [RUN]",
+		Short: "Render a stored run as terminal text, md, html, json or junit (no model needed)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			_, rep, err := app.LoadReport(cmd.Context(), st, id)
+			if err != nil {
+				return err
+			}
+			render, ok := report.Renderers[format]
+			if !ok {
+				return exitcode.WithCode(fmt.Errorf("unknown format %q (terminal, md, html, json, junit)", format), exitcode.BadInput)
+			}
+			if output == "" || output == "-" {
+				return render(env.Stdout, rep)
+			}
+			f, err := os.Create(output)
+			if err != nil {
+				return err
+			}
+			if err := render(f, rep); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		},
+	}
+	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+func newRunsCmd(env Env) *cobra.Command {
+	var dsn, name string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List stored runs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := st.ListRuns(cmd.Context(), name, limit)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "run\tplan\tstatus\tverdict\tstarted\tplan hash")
+			for _, r := range runs {
+				hash := r.PlanHash
+				if len(hash) > 12 {
+					hash = hash[:12]
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Status, dash(r.Verdict), r.StartedAt.UTC().Format("2006-01-02 15:04:05"), hash)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	cmd.Flags().StringVar(&name, "plan", "", "only runs of the plan with this name")
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
+	return cmd
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func newShowCmd(env Env) *cobra.Command {
+	var dsn, metric string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "show RUN",
+		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			run, rep, err := app.LoadReport(cmd.Context(), st, id)
+			if err != nil {
+				return err
+			}
+			if metric == "" {
+				fmt.Fprintf(env.Stdout, "run %s · plan %s (%s) · tunecheck %s · started %s · finished %s\n", run.ID, run.Name, short(run.PlanHash), run.ToolVersion,
+					run.StartedAt.UTC().Format("2006-01-02 15:04:05"), run.FinishedAt.UTC().Format("2006-01-02 15:04:05"))
+				return report.Terminal(env.Stdout, rep)
+			}
+			taskName, m, ok := strings.Cut(metric, ".")
+			if !ok {
+				return exitcode.WithCode(fmt.Errorf("--trend wants TASK.METRIC, got %q", metric), exitcode.BadInput)
+			}
+			pts, err := app.Trend(cmd.Context(), st, run.Name, taskName, m, limit)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "run\tstarted\tmodel\t%s [CI]\tn\tdelta [CI]\n", metric)
+			for _, p := range pts {
+				d := "—"
+				if p.Delta != nil && p.Delta.N > 0 {
+					d = fmt.Sprintf("%+.4f [%+.4f, %+.4f]", p.Delta.Delta, p.Delta.CI.Low, p.Delta.CI.High)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f [%.4f, %.4f]\t%d\t%s\n", p.Run.ID, p.Run.StartedAt.UTC().Format("2006-01-02 15:04"), p.Model, p.Summary.Mean, p.Summary.CI.Low, p.Summary.CI.High, p.Summary.N, d)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	cmd.Flags().StringVar(&metric, "trend", "", "TASK.METRIC to follow across runs of the same plan")
+	cmd.Flags().IntVar(&limit, "limit", 50, "how many runs for --trend")
+	return cmd
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func newCompareCmd(env Env) *cobra.Command {
+	var dsn, baseline, candidate, format string
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "compare RUN [RUN2]",
+		Short: "Paired deltas between two models of a run, or one model across two runs",
+		Long: `compare RUN --baseline A --candidate B pairs two models of one run item by item.
+compare RUN1 RUN2 --candidate M pairs model M of RUN1 (baseline side) with model M of RUN2.
+Both use the per-item scores stored with each run; no model is called.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runA, repA, err := app.LoadReport(cmd.Context(), st, args[0])
+			if err != nil {
+				return err
+			}
+			var a, b app.Side
+			if len(args) == 1 {
+				if baseline == "" && repA.Compare != nil {
+					baseline = repA.Compare.Baseline
+				}
+				if candidate == "" && repA.Compare != nil {
+					candidate = repA.Compare.Candidate
+				}
+				if baseline == "" || candidate == "" {
+					return exitcode.WithCode(fmt.Errorf("name the two models with --baseline and --candidate"), exitcode.BadInput)
+				}
+				a = app.Side{Label: baseline, Report: repA, Model: baseline}
+				b = app.Side{Label: candidate, Report: repA, Model: candidate}
+			} else {
+				runB, repB, err := app.LoadReport(cmd.Context(), st, args[1])
+				if err != nil {
+					return err
+				}
+				if candidate == "" && repA.Compare != nil {
+					candidate = repA.Compare.Candidate
+				}
+				if baseline == "" {
+					baseline = candidate
+				}
+				a = app.Side{Label: baseline + "@" + runA.ID, Report: repA, Model: baseline}
+				b = app.Side{Label: candidate + "@" + runB.ID, Report: repB, Model: candidate}
+			}
+			rep, err := app.CompareSides(a, b, stats.Config{Seed: seed})
+			if err != nil {
+				return err
+			}
+			render, ok := report.Renderers[format]
+			if !ok {
+				return exitcode.WithCode(fmt.Errorf("unknown format %q", format), exitcode.BadInput)
+			}
+			return render(env.Stdout, rep)
+		},
+	}
+	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline model (default: the run's compare.baseline)")
+	cmd.Flags().StringVar(&candidate, "candidate", "", "candidate model (default: the run's compare.candidate)")
+	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html or json")
+	cmd.Flags().Uint64Var(&seed, "seed", 1234, "bootstrap seed")
+	return cmd
+}

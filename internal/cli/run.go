@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunecheck/tunecheck/internal/app"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/gate"
+	"github.com/tunecheck/tunecheck/internal/report"
+)
+
+type runOptions struct {
+	store, output, formats string
+	limit, sample          int
+	seed                   int64
+	failOnInconclusive     bool
+	quiet                  bool
+}
+
+func newRunCmd(env Env) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [PLAN]",
+		Short: "Run a plan: evaluate the models, store the run, write reports, exit by the verdict",
+		Long: `Run evaluates every model of the plan on every task, stores the results as they
+arrive, scores them, compares the candidate with the baseline item by item, checks the
+gates and writes report.md and results.json to the output directory.
+
+A run that is interrupted resumes when the same plan runs again; a plan that already ran
+is answered from the response cache without a single model request.
+
+Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unreachable,
+4 a gate was inconclusive (only with --fail-on-inconclusive), 130 interrupted.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			planPath := "tunecheck.yaml"
+			if len(args) == 1 {
+				planPath = args[0]
+			}
+			return runRun(cmd, env, planPath, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.store, "store", "", "store: a SQLite path, sqlite:PATH or postgres://… (default: the plan's, else .tunecheck/tunecheck.db)")
+	f.StringVarP(&o.output, "output", "o", "", "output directory for reports (default: the plan's output)")
+	f.StringVar(&o.formats, "format", "md,json", "report files to write: md, json, html, junit (comma-separated)")
+	f.IntVar(&o.limit, "limit", 0, "evaluate only the first N items of every task")
+	f.IntVar(&o.sample, "sample", 0, "evaluate a random sample of N items of every task (with --seed)")
+	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
+	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
+	opts := app.Options{PlanPath: planPath, StoreDSN: o.store, OutputDir: o.output, Limit: o.limit, Sample: o.sample,
+		Getenv: env.Getenv, Progress: env.Stderr, Terminal: env.IsTerminal && !env.CI, ToolVersion: Version,
+		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if !opts.Terminal {
+		opts.Logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if o.seed >= 0 {
+		s := uint64(o.seed)
+		opts.SampleSeed = &s
+	}
+	for _, f := range strings.Split(o.formats, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			opts.Formats = append(opts.Formats, f)
+		}
+	}
+	out, err := app.Run(cmd.Context(), opts)
+	if err != nil {
+		return err
+	}
+	rep := out.Report
+	if !o.quiet {
+		if err := report.Terminal(env.Stdout, rep); err != nil {
+			return err
+		}
+		how := "new run"
+		if out.Resumed {
+			how = "resumed run"
+		}
+		var sent, cached, resumed, failed int
+		for _, m := range out.Exec.Models {
+			sent, cached, resumed, failed = sent+m.Sent, cached+m.Cached, resumed+m.Resumed, failed+m.Failed
+		}
+		fmt.Fprintf(env.Stdout, "%s %s · %d requests sent, %d from cache, %d already done, %d failed\n", how, out.RunID, sent, cached, resumed, failed)
+		if len(out.Files) > 0 {
+			fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", strings.ToUpper(string(rep.Verdict)), out.RunID)
+	}
+	switch rep.Verdict {
+	case gate.Fail:
+		return &silentErr{exitcode.WithCode(errors.New("a gate failed"), exitcode.GateFailed)}
+	case gate.Inconclusive:
+		if o.failOnInconclusive {
+			return &silentErr{exitcode.WithCode(errors.New("a gate was inconclusive"), exitcode.Inconclusive)}
+		}
+	}
+	return nil
+}
