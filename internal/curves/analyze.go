@@ -96,6 +96,8 @@ type Analysis struct {
 
 	// trainSigma is the robust σ of raw train loss around its smoothed trend.
 	trainSigma float64
+	// trainFinite is TrainSmoothed without its non-finite points.
+	trainFinite []Point
 }
 
 // Best is the best evaluation of a series.
@@ -199,6 +201,7 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a.Train = run.Series[a.TrainKey]
 	a.Eval = run.Series[a.EvalKey]
 	a.TrainSmoothed = Smooth(a.Train, opts.Smooth)
+	a.trainFinite = finitePoints(a.TrainSmoothed)
 	a.FirstStep, a.LastStep = stepBounds(a.Train, a.Eval)
 
 	a.trainSigma = trainNoise(a.Train, a.TrainSmoothed)
@@ -213,7 +216,7 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		if a.EvalNoise = pointNoise(vs); a.EvalNoise < 1e-12*math.Abs(b.Value) {
 			a.EvalNoise = 0
 		}
-		ts := finitePoints(a.TrainSmoothed)
+		ts := a.trainFinite
 		for _, p := range evals {
 			if t, ok := valueAt(ts, p.Step); ok {
 				a.Gap = append(a.Gap, GapPoint{Step: p.Step, Eval: p.Value, Train: t, Gap: p.Value - t})
@@ -297,7 +300,16 @@ func stepBounds(sets ...[]Point) (first, last int64) {
 	return first, last
 }
 
+// finitePoints returns ps without NaN/Inf values (ps itself when all are
+// finite, the common case, to spare a copy of a long series).
 func finitePoints(ps []Point) []Point {
+	i := 0
+	for i < len(ps) && finite(ps[i].Value) {
+		i++
+	}
+	if i == len(ps) {
+		return ps
+	}
 	out := make([]Point, 0, len(ps))
 	for _, p := range ps {
 		if finite(p.Value) {
@@ -412,7 +424,9 @@ func metricKey(run *Run, metric, evalKey string) string {
 	if metric == "" || metric == "loss" || metric == "eval_loss" && evalKey != "" {
 		return evalKey
 	}
-	for _, k := range []string{metric, "eval_" + metric, "eval/" + metric, "val_" + metric, "validation/" + metric, "valid_" + metric} {
+	// The evaluation series first: "accuracy" means eval_accuracy even when
+	// a train-side "accuracy" is logged too.
+	for _, k := range []string{"eval_" + metric, "eval/" + metric, "val_" + metric, "validation/" + metric, "valid_" + metric, metric} {
 		if len(run.Series[k]) > 0 {
 			return k
 		}

@@ -224,3 +224,29 @@ func TestSmoothMatchesTensorBoard(t *testing.T) {
 		t.Errorf("constant series changed: %v", c)
 	}
 }
+
+// TestMetricForBestModel replays on a non-loss metric, as
+// metric_for_best_model="mean_token_accuracy" with greater_is_better would.
+func TestMetricForBestModel(t *testing.T) {
+	opts := DefaultOptions()
+	opts.Metric = "mean_token_accuracy"
+	a := analyzeShared(t, healthyLog, opts)
+	es := a.EarlyStopping
+	if es == nil || es.Metric != "eval_mean_token_accuracy" || !es.GreaterIsBetter {
+		t.Fatalf("replay %+v, want eval_mean_token_accuracy, greater is better", es)
+	}
+	if es.HF.Stopped || es.HF.BestStep != 2600 {
+		t.Errorf("HF replay %+v, want no stop, best at 2600 (accuracy 0.75094)", es.HF)
+	}
+	off := false
+	opts.GreaterIsBetter = &off
+	a = analyzeShared(t, healthyLog, opts)
+	if a.EarlyStopping.GreaterIsBetter || a.EarlyStopping.HF.BestStep != 200 {
+		t.Errorf("with greater_is_better=false the best should be the lowest accuracy, at 200: %+v", a.EarlyStopping.HF)
+	}
+	opts.Metric = "bleu"
+	a = analyzeShared(t, healthyLog, opts)
+	if a.EarlyStopping != nil || len(a.Notes) == 0 {
+		t.Errorf("unknown metric: replay %+v notes %q, want none and a note", a.EarlyStopping, a.Notes)
+	}
+}

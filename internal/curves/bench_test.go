@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // writeBigEventFile writes an event file of n train-loss scalars
@@ -35,7 +36,10 @@ func BenchmarkTensorBoard1M(b *testing.B) {
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
 	opts := DefaultOptions()
+	start, n := processCPU(), 0
+	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
+		n++
 		as, err := Analyze([]string{path}, opts)
 		if err != nil {
 			b.Fatal(err)
@@ -82,7 +86,10 @@ func writeCheckpointDir(tb testing.TB, n int) string {
 func BenchmarkCheckpoints100(b *testing.B) {
 	dir := writeCheckpointDir(b, 100)
 	opts := DefaultOptions()
+	start, n := processCPU(), 0
+	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
+		n++
 		as, err := Analyze([]string{dir}, opts)
 		if err != nil {
 			b.Fatal(err)
@@ -106,7 +113,10 @@ func BenchmarkCheckpoints100DamagedLatest(b *testing.B) {
 		b.Fatal(err)
 	}
 	opts := DefaultOptions()
+	start, n := processCPU(), 0
+	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
+		n++
 		as, err := Analyze([]string{dir}, opts)
 		if err != nil {
 			b.Fatal(err)
@@ -124,9 +134,19 @@ func BenchmarkRealLogs(b *testing.B) {
 		paths = append(paths, sharedPath(b, f))
 	}
 	opts := DefaultOptions()
+	start, n := processCPU(), 0
+	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
+		n++
 		if _, err := Analyze(paths, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// reportCPU adds the process CPU time per operation to the benchmark line.
+func reportCPU(b *testing.B, start time.Duration, n int) {
+	if n > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(n), "cpu-ns/op")
 	}
 }

@@ -64,7 +64,7 @@ func (a *Analysis) divergedNonFinite() bool {
 // divergedTrain: smoothed train loss climbs well back above its minimum by
 // the end (a quarter of the drop it had made, and beyond its jitter).
 func (a *Analysis) divergedTrain() bool {
-	ts := finitePoints(a.TrainSmoothed)
+	ts := a.trainFinite
 	if len(ts) < 10 {
 		return false
 	}
@@ -130,8 +130,8 @@ func (a *Analysis) overfitting(evals []Point) bool {
 	}
 	on := &Onset{Step: evals[start].Step, EvalAtOnset: low, EvalLast: lastV, Rise: med - low, EvalsAfter: len(evals) - 1 - start}
 	a.Overfit = on
-	tAt, okAt := valueAt(finitePoints(a.TrainSmoothed), on.Step)
-	tLast, okLast := valueAt(finitePoints(a.TrainSmoothed), a.LastStep)
+	tAt, okAt := valueAt(a.trainFinite, on.Step)
+	tLast, okLast := valueAt(a.trainFinite, a.LastStep)
 	if okAt && okLast {
 		on.TrainAtOnset, on.TrainLast = tAt, tLast
 		if tLast-tAt > max(2*a.trainSigma, 0.01*math.Abs(tAt)) {
