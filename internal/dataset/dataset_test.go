@@ -300,7 +300,7 @@ func TestErrors(t *testing.T) {
 		{"nullid.jsonl", "{\"id\":null}\n", Options{IDField: "id"}, "nullid.jsonl:1: field \"id\": the id is null (ids must be non-empty strings or numbers)"},
 		{"obj.json", "{\"a\":1}", Options{}, "obj.json:1:1: the file is an object, not an array of rows (a .json dataset is one array of objects; for one object per line name the file .jsonl)"},
 		{"arr.json", "[\n {\"a\":1},\n 3\n]", Options{}, "arr.json:3:2: the row is a number, not an object (each row must be a JSON object of field names to values)"},
-		{"arrsyntax.json", "[\n {\"a\":1},\n {\"a\" 2}\n]", Options{}, "arrsyntax.json:3:7: malformed JSON: expected colon after object key (fix the JSON syntax at this column)"},
+		{"arrsyntax.json", "[\n {\"a\":1},\n {\"a\" 2}\n]", Options{}, "arrsyntax.json:3:7: malformed JSON: invalid character '2' after object key (fix the JSON syntax at this column)"},
 		{"trail.json", "[{\"a\":1}]\n[]", Options{}, "trail.json:2:1: data after the closing ] (a .json dataset is exactly one array)"},
 		{"emptyarr.json", "[]", Options{}, "emptyarr.json: the file has no rows (a dataset needs at least one row)"},
 		{"fields.csv", "a,b\n1,2\n3\n", Options{}, "fields.csv:3: 1 fields, but the header has 2 (quote values that contain the separator, or fix the row so it has one value per column)"},
@@ -375,5 +375,24 @@ func TestParquet(t *testing.T) {
 	}
 	if d.Fingerprint != j.Fingerprint {
 		t.Errorf("parquet rows %s\n  vs jsonl %s", CanonicalJSON(d.Rows[1].Fields), CanonicalJSON(j.Rows[1].Fields))
+	}
+}
+
+func TestKeyOrder(t *testing.T) {
+	src := `{"z":{"k":"}"},"a\"q":["]",{"y":1}], "m" : -1.5e3 ,"\u00e9":null}` + "\n"
+	for _, name := range []string{"k.jsonl", "k.json"} {
+		data := src
+		if name == "k.json" {
+			data = "[\n" + src + ",\n" + src + "]"
+		}
+		d, err := Decode(name, []byte(data), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range d.Rows {
+			if want := []string{"z", `a"q`, "m", "é"}; !slices.Equal(r.Keys, want) {
+				t.Errorf("%s line %d: keys %q, want %q", name, r.Line, r.Keys, want)
+			}
+		}
 	}
 }

@@ -21,6 +21,7 @@ func FuzzJSONL(f *testing.F) {
 		"{\"a\":\"\xff\"}",
 		"{\"a\":{\"b\":[1,2,{\"c\":null}]}} {}",
 		"\n\n{\"u\":\"\\u2028\\ud800\"}\n\n",
+		"{\"a\\\"b\":{\"x\":\"}\"},\"c\":[\"]\",{}] ,\"d\" : -1.5e3 }",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -35,6 +36,15 @@ func FuzzJSONL(f *testing.F) {
 		}
 		var b bytes.Buffer
 		for _, r := range d.Rows {
+			// Keys must list exactly the fields, once each.
+			if len(r.Keys) != len(r.Fields) {
+				t.Fatalf("line %d: keys %q for %d fields", r.Line, r.Keys, len(r.Fields))
+			}
+			for _, k := range r.Keys {
+				if _, ok := r.Fields[k]; !ok {
+					t.Fatalf("line %d: key %q not among the fields", r.Line, k)
+				}
+			}
 			b.Write(CanonicalJSON(r.Fields))
 			b.WriteByte('\n')
 		}
