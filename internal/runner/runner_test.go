@@ -3,9 +3,11 @@ package runner
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -64,6 +66,46 @@ func openStore(t *testing.T) *store.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// stores opens a fresh store per backend: SQLite always, PostgreSQL when
+// TUNECHECK_TEST_POSTGRES is set (scripts/pg-test.sh), required when CI=true.
+func stores(t *testing.T) map[string]func(t *testing.T) *store.Store {
+	t.Helper()
+	out := map[string]func(t *testing.T) *store.Store{"sqlite": openStore}
+	dsn := os.Getenv("TUNECHECK_TEST_POSTGRES")
+	switch {
+	case dsn != "":
+		out["postgres"] = func(t *testing.T) *store.Store {
+			admin, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			schema := fmt.Sprintf("runner_%d", time.Now().UnixNano())
+			if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+				t.Fatalf("creating a schema: %v (is the server from scripts/pg-test.sh running?)", err)
+			}
+			t.Cleanup(func() {
+				if admin, err := sql.Open("pgx", dsn); err == nil {
+					admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+					admin.Close()
+				}
+			})
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			s, err := store.Open(context.Background(), dsn+sep+"search_path="+schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	case os.Getenv("CI") == "true":
+		t.Fatal("TUNECHECK_TEST_POSTGRES is unset in CI: run `eval \"$(scripts/pg-test.sh start)\"` before go test")
+	}
+	return out
 }
 
 func newRun(t *testing.T, s *store.Store, id string) {
@@ -173,104 +215,112 @@ func TestValidate(t *testing.T) {
 
 // A second run of the same requests is answered by the cache: zero requests sent.
 func TestCache(t *testing.T) {
-	ctx := context.Background()
-	s := openStore(t)
-	defer s.Close()
-	p := newFake(nil)
-	eps := map[string]Endpoint{"m": {Provider: p, CacheNamespace: "openai|http://x/v1|m", Concurrency: 4}}
-	jobs := makeJobs([]string{"m"}, []string{"qa"}, 30)
-	newRun(t, s, "first")
-	if _, err := Run(ctx, eps, "first", jobs, Options{Store: s}); err != nil {
-		t.Fatal(err)
-	}
-	if p.total() != 30 {
-		t.Fatalf("first run sent %d; want 30", p.total())
-	}
-	newRun(t, s, "second")
-	sum, err := Run(ctx, eps, "second", jobs, Options{Store: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.total() != 30 {
-		t.Fatalf("second run sent %d requests; want 0", p.total()-30)
-	}
-	if m := sum.Models[0]; m.Cached != 30 || m.Sent != 0 {
-		t.Fatalf("second run summary %+v; want 30 cached, 0 sent", m)
-	}
-	first, _ := s.Results(ctx, "first")
-	second, _ := s.Results(ctx, "second")
-	for i := range second {
-		if !second[i].Cached || second[i].Attempts != 0 || !bytes.Equal(second[i].Response, first[i].Response) || second[i].RequestHash != first[i].RequestHash {
-			t.Fatalf("cached result %+v; want the first run's response, Cached", second[i])
-		}
-	}
+	for backend, open := range stores(t) {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t)
+			defer s.Close()
+			p := newFake(nil)
+			eps := map[string]Endpoint{"m": {Provider: p, CacheNamespace: "openai|http://x/v1|m", Concurrency: 4}}
+			jobs := makeJobs([]string{"m"}, []string{"qa"}, 30)
+			newRun(t, s, "first")
+			if _, err := Run(ctx, eps, "first", jobs, Options{Store: s}); err != nil {
+				t.Fatal(err)
+			}
+			if p.total() != 30 {
+				t.Fatalf("first run sent %d; want 30", p.total())
+			}
+			newRun(t, s, "second")
+			sum, err := Run(ctx, eps, "second", jobs, Options{Store: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.total() != 30 {
+				t.Fatalf("second run sent %d requests; want 0", p.total()-30)
+			}
+			if m := sum.Models[0]; m.Cached != 30 || m.Sent != 0 {
+				t.Fatalf("second run summary %+v; want 30 cached, 0 sent", m)
+			}
+			first, _ := s.Results(ctx, "first")
+			second, _ := s.Results(ctx, "second")
+			for i := range second {
+				if !second[i].Cached || second[i].Attempts != 0 || !bytes.Equal(second[i].Response, first[i].Response) || second[i].RequestHash != first[i].RequestHash {
+					t.Fatalf("cached result %+v; want the first run's response, Cached", second[i])
+				}
+			}
 
-	// Another namespace (another endpoint or model) does not share entries, nor does NoCache read them.
-	other := map[string]Endpoint{"m": {Provider: p, CacheNamespace: "openai|http://y/v1|m", Concurrency: 4}}
-	newRun(t, s, "third")
-	if _, err := Run(ctx, other, "third", jobs, Options{Store: s}); err != nil {
-		t.Fatal(err)
-	}
-	newRun(t, s, "fourth")
-	if _, err := Run(ctx, eps, "fourth", jobs, Options{Store: s, NoCache: true}); err != nil {
-		t.Fatal(err)
-	}
-	if p.total() != 90 {
-		t.Fatalf("after another namespace and NoCache: %d requests; want 90", p.total())
+			// Another namespace (another endpoint or model) does not share entries, nor does NoCache read them.
+			other := map[string]Endpoint{"m": {Provider: p, CacheNamespace: "openai|http://y/v1|m", Concurrency: 4}}
+			newRun(t, s, "third")
+			if _, err := Run(ctx, other, "third", jobs, Options{Store: s}); err != nil {
+				t.Fatal(err)
+			}
+			newRun(t, s, "fourth")
+			if _, err := Run(ctx, eps, "fourth", jobs, Options{Store: s, NoCache: true}); err != nil {
+				t.Fatal(err)
+			}
+			if p.total() != 90 {
+				t.Fatalf("after another namespace and NoCache: %d requests; want 90", p.total())
+			}
+		})
 	}
 }
 
 // Cancel mid-run, run again: every request is answered once and stored once.
 func TestResume(t *testing.T) {
-	s := openStore(t)
-	defer s.Close()
-	newRun(t, s, "r")
-	ctx, cancel := context.WithCancel(context.Background())
-	var answered atomic.Int64
-	perItem := sync.Map{}
-	p := newFake(func(ctx context.Context, req provider.Request, _ int) (provider.Response, error) {
-		if answered.Load() >= 25 {
-			<-ctx.Done() // in flight when the user pressed Ctrl-C
-			return provider.Response{}, ctx.Err()
-		}
-		if answered.Add(1) == 25 {
-			cancel()
-		}
-		v, _ := perItem.LoadOrStore(req.ItemID, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-		return provider.Response{Text: "ok"}, nil
-	})
-	eps := map[string]Endpoint{"m": {Provider: p, Concurrency: 4}}
-	jobs := makeJobs([]string{"m"}, []string{"qa"}, 100)
-	sum, err := Run(ctx, eps, "r", jobs, Options{Store: s})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: err = %v; want context.Canceled", err)
-	}
-	if m := sum.Models[0]; m.Sent != 25 || m.Unfinished != 75 {
-		t.Fatalf("interrupted summary %+v; want 25 sent, 75 unfinished", m)
-	}
-	done, _ := s.DoneKeys(context.Background(), "r")
-	if len(done) != 25 {
-		t.Fatalf("%d results stored after the interrupt; want the 25 that finished", len(done))
-	}
+	for backend, open := range stores(t) {
+		t.Run(backend, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			newRun(t, s, "r")
+			ctx, cancel := context.WithCancel(context.Background())
+			var answered atomic.Int64
+			perItem := sync.Map{}
+			p := newFake(func(ctx context.Context, req provider.Request, _ int) (provider.Response, error) {
+				if answered.Load() >= 25 {
+					<-ctx.Done() // in flight when the user pressed Ctrl-C
+					return provider.Response{}, ctx.Err()
+				}
+				if answered.Add(1) == 25 {
+					cancel()
+				}
+				v, _ := perItem.LoadOrStore(req.ItemID, new(atomic.Int64))
+				v.(*atomic.Int64).Add(1)
+				return provider.Response{Text: "ok"}, nil
+			})
+			eps := map[string]Endpoint{"m": {Provider: p, Concurrency: 4}}
+			jobs := makeJobs([]string{"m"}, []string{"qa"}, 100)
+			sum, err := Run(ctx, eps, "r", jobs, Options{Store: s})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run: err = %v; want context.Canceled", err)
+			}
+			if m := sum.Models[0]; m.Sent != 25 || m.Unfinished != 75 {
+				t.Fatalf("interrupted summary %+v; want 25 sent, 75 unfinished", m)
+			}
+			done, _ := s.DoneKeys(context.Background(), "r")
+			if len(done) != 25 {
+				t.Fatalf("%d results stored after the interrupt; want the 25 that finished", len(done))
+			}
 
-	answered.Store(-1 << 40) // no more interrupts
-	sum, err = Run(context.Background(), eps, "r", jobs, Options{Store: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := sum.Models[0]; m.Resumed != 25 || m.Sent != 75 || m.Unfinished != 0 {
-		t.Fatalf("resumed summary %+v; want 25 resumed, 75 sent", m)
-	}
-	results, _ := s.Results(context.Background(), "r")
-	if len(results) != 100 {
-		t.Fatalf("%d results; want 100", len(results))
-	}
-	for _, r := range results {
-		v, ok := perItem.Load(r.ItemID)
-		if !ok || v.(*atomic.Int64).Load() != 1 {
-			t.Fatalf("item %s answered %v times; want once", r.ItemID, v)
-		}
+			answered.Store(-1 << 40) // no more interrupts
+			sum, err = Run(context.Background(), eps, "r", jobs, Options{Store: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := sum.Models[0]; m.Resumed != 25 || m.Sent != 75 || m.Unfinished != 0 {
+				t.Fatalf("resumed summary %+v; want 25 resumed, 75 sent", m)
+			}
+			results, _ := s.Results(context.Background(), "r")
+			if len(results) != 100 {
+				t.Fatalf("%d results; want 100", len(results))
+			}
+			for _, r := range results {
+				v, ok := perItem.Load(r.ItemID)
+				if !ok || v.(*atomic.Int64).Load() != 1 {
+					t.Fatalf("item %s answered %v times; want once", r.ItemID, v)
+				}
+			}
+		})
 	}
 }
 
