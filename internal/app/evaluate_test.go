@@ -1,0 +1,139 @@
+package app
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/provider"
+	"github.com/tunecheck/tunecheck/internal/scorer"
+	"github.com/tunecheck/tunecheck/internal/store"
+	"github.com/tunecheck/tunecheck/internal/task"
+)
+
+func resp(t *testing.T, r provider.Response) []byte {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func genTask(t *testing.T, n int) *builtTask {
+	t.Helper()
+	em, err := scorer.New("exact_match", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := &builtTask{Name: "qa", Type: task.Generate, Scorers: []scorer.Scorer{em}}
+	for i := range n {
+		id := string(rune('a' + i))
+		bt.Items = append(bt.Items, task.Item{ID: id, Prompt: "q" + id, References: []string{"yes"}, Gold: -1,
+			Requests: []provider.Request{{Type: provider.Generate, ItemID: id}}})
+	}
+	return bt
+}
+
+// Failed items are counted per model, never scored, and left out of the pairs.
+func TestEvaluateCountsFailuresAndPairs(t *testing.T) {
+	bt := genTask(t, 6)
+	var rs []store.Result
+	base := []string{"yes", "no", "no", "yes", "ERR", "no"}
+	cand := []string{"yes", "yes", "yes", "ERR", "yes", "no"}
+	for i, it := range bt.Items {
+		for _, side := range []struct {
+			model string
+			out   string
+		}{{"base", base[i]}, {"cand", cand[i]}} {
+			r := store.Result{Model: side.model, Task: "qa", ItemID: it.ID}
+			if side.out == "ERR" {
+				r.Error = "HTTP 500: boom"
+			} else {
+				r.Response = resp(t, provider.Response{Text: side.out})
+			}
+			rs = append(rs, r)
+		}
+	}
+	// One item has no stored result at all for the candidate.
+	bt.Items = append(bt.Items, task.Item{ID: "z", References: []string{"yes"}, Requests: []provider.Request{{ItemID: "z"}}})
+	rs = append(rs, store.Result{Model: "base", Task: "qa", ItemID: "z", Response: resp(t, provider.Response{Text: "yes"})})
+
+	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "base", Provider: "openai"}, {Name: "cand", Provider: "openai"}},
+		Results: rs, Baseline: "base", Candidate: "cand", Seed: 1, Resamples: 200, Conf: 0.95})
+	tr := rep.Tasks[0]
+	b, c := tr.PerModel[0], tr.PerModel[1]
+	if b.Scored != 6 || b.Failed != 1 || c.Scored != 5 || c.Failed != 2 {
+		t.Fatalf("scored/failed: base %d/%d cand %d/%d", b.Scored, b.Failed, c.Scored, c.Failed)
+	}
+	if got := b.Metrics["exact_match"]; got.N != 6 || math.Abs(got.Mean-3.0/6) > 1e-12 {
+		t.Fatalf("base exact_match %+v", got)
+	}
+	if got := c.Metrics["exact_match"]; got.N != 5 || math.Abs(got.Mean-4.0/5) > 1e-12 {
+		t.Fatalf("cand exact_match %+v", got)
+	}
+	if len(c.Errors) != 2 || c.Errors[0].Count != 1 {
+		t.Fatalf("errors %+v", c.Errors)
+	}
+	cmp := tr.Comparison
+	p := cmp.Metrics["exact_match"]
+	// pairs: a (1,1) b (0,1) c (0,1) f (0,0) → delta 2/4
+	if cmp.Pairs != 4 || cmp.Excluded != 3 || p.N != 4 || math.Abs(p.Delta-0.5) > 1e-12 || p.Wins != 2 || p.Ties != 2 || p.Losses != 0 {
+		t.Fatalf("comparison %+v %+v", cmp, p)
+	}
+	if rep.Models[0].Requests != 7 || rep.Models[0].Failed != 1 || rep.Models[1].Requests != 6 {
+		t.Fatalf("bills %+v", rep.Models)
+	}
+}
+
+func TestEvaluateMultipleChoice(t *testing.T) {
+	bt := &builtTask{Name: "mc", Type: task.MultipleChoice}
+	lls := map[string][]float64{"base": {-1, -2, -5, -3}, "cand": {-4, -1, -2, -9}}
+	var rs []store.Result
+	// item 0: gold 1; item 1: gold 0
+	golds := []int{1, 0}
+	for i, gold := range golds {
+		id := string(rune('a' + i))
+		it := task.Item{ID: id, Choices: []string{"aa", "b", "c", "d"}, Gold: gold}
+		for k := range it.Choices {
+			it.Requests = append(it.Requests, provider.Request{Type: provider.Loglikelihood, ItemID: task.RequestID(id, k, 4)})
+			for m, l := range lls {
+				rs = append(rs, store.Result{Model: m, Task: "mc", ItemID: task.RequestID(id, k, 4), Response: resp(t, provider.Response{LogLikelihood: l[k]})})
+			}
+		}
+		bt.Items = append(bt.Items, it)
+	}
+	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "base"}, {Name: "cand"}}, Results: rs, Baseline: "base", Candidate: "cand", Seed: 1, Resamples: 100, Conf: 0.95})
+	get := func(model, metric string) float64 {
+		for _, m := range rep.Tasks[0].PerModel {
+			if m.Model == model {
+				return m.Metrics[metric].Mean
+			}
+		}
+		return math.NaN()
+	}
+	// base picks choice 0 (ll -1) for both: right on item b only → acc 0.5.
+	// acc_norm: "aa" has ll/len = -0.5, so base still picks 0.
+	// cand picks choice 1 (ll -1) for both: right on item a only → acc 0.5.
+	if get("base", "acc") != 0.5 || get("cand", "acc") != 0.5 || get("base", "acc_norm") != 0.5 {
+		t.Fatalf("%+v", rep.Tasks[0].PerModel)
+	}
+}
+
+func TestEvaluatePerplexityIsCorpusLevel(t *testing.T) {
+	bt := &builtTask{Name: "ppl", Type: task.Perplexity, Scorers: []scorer.Scorer{scorer.PerplexityScorer}}
+	docs := []string{"one two", "three four five six"}
+	var rs []store.Result
+	for i, d := range docs {
+		id := string(rune('a' + i))
+		bt.Items = append(bt.Items, task.Item{ID: id, Prompt: d, Requests: []provider.Request{{Type: provider.LoglikelihoodRolling, ItemID: id}}})
+		rs = append(rs, store.Result{Model: "m", Task: "ppl", ItemID: id, Response: resp(t, provider.Response{LogLikelihood: -float64(len(d))})})
+	}
+	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "m"}}, Results: rs, Seed: 1, Resamples: 100, Conf: 0.95})
+	m := rep.Tasks[0].PerModel[0].Metrics
+	// total ll = -(7+19) = -26 over 26 bytes and 6 words
+	if math.Abs(m["bits_per_byte"].Mean-1/math.Ln2) > 1e-12 || math.Abs(m["word_perplexity"].Mean-math.Exp(26.0/6)) > 1e-9 {
+		t.Fatalf("%+v", m)
+	}
+}
+
