@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tunecheck/tunecheck/metrics/bleu"
 )
 
 // loadPairs reads pairs10k.jsonl, the speed workload of
@@ -87,4 +89,25 @@ func loopCPU(b *testing.B, f func()) {
 	if n > 0 {
 		b.ReportMetric((cpuTime()-start).Seconds()/float64(n), "cpu-s/op")
 	}
+}
+
+// BenchmarkSelfBLEU scores the 10,000 predictions of the workload, each
+// against the 9,999 others.
+func BenchmarkSelfBLEU(b *testing.B) {
+	preds, _ := loadPairs(b)
+	loopCPU(b, func() {
+		if _, err := ComputeSelfBLEU(preds, bleu.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkDistinct2 is distinct-2 over the 10,000 predictions.
+func BenchmarkDistinct2(b *testing.B) {
+	preds, _ := loadPairs(b)
+	loopCPU(b, func() {
+		if _, err := DistinctN(preds, 2, false); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

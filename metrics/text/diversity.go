@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tunecheck/tunecheck/metrics/bleu"
@@ -70,7 +71,7 @@ func DistinctN(texts []string, n int, lowercase bool) (Distinct, error) {
 	return d, nil
 }
 
-// ErrTooFewTexts is returned by SelfBLEU for fewer than two texts.
+// ErrTooFewTexts is returned by ComputeSelfBLEU for fewer than two texts.
 var ErrTooFewTexts = errors.New("Self-BLEU needs at least two texts: each is scored against the others")
 
 // SelfBLEU is the Self-BLEU diversity score (Zhu et al., 2018, "Texygen"):
@@ -85,7 +86,11 @@ type SelfBLEU struct {
 	PerText []float64 // each text's sentence BLEU against the others
 }
 
-// ComputeSelfBLEU computes Self-BLEU over texts.
+// ComputeSelfBLEU computes Self-BLEU over texts in time linear in their
+// total length: each text is tokenized once, and for every n-gram the two
+// texts with the highest counts are kept, which gives each hypothesis its
+// clipping count over all other texts without comparing pairs. The values
+// equal bleu's Sentence(texts[i], all other texts) exactly.
 func ComputeSelfBLEU(texts []string, opts bleu.Options) (SelfBLEU, error) {
 	if len(texts) < 2 {
 		return SelfBLEU{}, ErrTooFewTexts
@@ -94,20 +99,151 @@ func ComputeSelfBLEU(texts []string, opts bleu.Options) (SelfBLEU, error) {
 	if err != nil {
 		return SelfBLEU{}, err
 	}
-	out := SelfBLEU{PerText: make([]float64, len(texts))}
-	refs := make([]string, 0, len(texts)-1)
-	sum := 0.0
+	tok, err := bleu.ParseTokenizer(string(opts.Tokenizer))
+	if err != nil {
+		return SelfBLEU{}, err
+	}
+	maxN := (b.StatsLen() - 2) / 2
+
+	// Token ids, then n-gram ids chained as (id of the (n-1)-gram prefix + 1,
+	// last token), so that equal n-grams of any order share one id.
+	words := map[string]uint32{}
+	grams := map[uint64]uint32{}
+	gramOrder := []uint8{}
+	textGrams := make([][]uint32, len(texts))
+	lengths := make([]int, len(texts))
+	var ids []uint32
+	var prev []uint32
 	for i, t := range texts {
-		refs = append(append(refs[:0], texts[:i]...), texts[i+1:]...)
-		s, err := b.Sentence(t, refs)
-		if err != nil {
-			return SelfBLEU{}, fmt.Errorf("text %d: %w", i, err)
+		if opts.Lowercase {
+			t = bleu.PyLower(t)
 		}
-		out.PerText[i] = s.Score
-		sum += s.Score
+		t = strings.TrimRightFunc(t, IsPySpace)
+		t, err = bleu.Tokenize(t, tok)
+		if err != nil {
+			return SelfBLEU{}, err
+		}
+		ids = ids[:0]
+		for _, w := range PySplit(t) {
+			id, ok := words[w]
+			if !ok {
+				id = uint32(len(words))
+				words[w] = id
+			}
+			ids = append(ids, id)
+		}
+		lengths[i] = len(ids)
+		prev = append(prev[:0], make([]uint32, len(ids))...)
+		var g []uint32
+		for n := 1; n <= maxN; n++ {
+			for j := 0; j+n <= len(ids); j++ {
+				key := uint64(prev[j])<<32 | uint64(ids[j+n-1])
+				id, ok := grams[key]
+				if !ok {
+					id = uint32(len(gramOrder))
+					grams[key] = id
+					gramOrder = append(gramOrder, uint8(n))
+				}
+				prev[j] = id + 1
+				g = append(g, id)
+			}
+		}
+		textGrams[i] = g
+	}
+
+	// For each n-gram, the highest count in any text (and which text) and
+	// the highest count in any other text.
+	best := make([]int32, len(gramOrder))
+	bestText := make([]int32, len(gramOrder))
+	second := make([]int32, len(gramOrder))
+	count := make([]int32, len(gramOrder))
+	for i, g := range textGrams {
+		for _, id := range g {
+			count[id]++
+		}
+		for _, id := range g {
+			c := count[id]
+			if c == 0 {
+				continue // already merged
+			}
+			switch {
+			case c > best[id]:
+				second[id], best[id], bestText[id] = best[id], c, int32(i)
+			case c > second[id]:
+				second[id] = c
+			}
+			count[id] = 0
+		}
+	}
+
+	sortedLens := slices.Clone(lengths)
+	slices.Sort(sortedLens)
+	out := SelfBLEU{PerText: make([]float64, len(texts))}
+	stats := make([]float64, b.StatsLen())
+	sum := 0.0
+	for i, g := range textGrams {
+		clear(stats)
+		correct := stats[2 : 2+maxN]
+		total := stats[2+maxN:]
+		for _, id := range g {
+			count[id]++
+		}
+		for _, id := range g {
+			c := count[id]
+			if c == 0 {
+				continue
+			}
+			ref := best[id]
+			if bestText[id] == int32(i) {
+				ref = second[id]
+			}
+			correct[gramOrder[id]-1] += float64(min(c, ref))
+			count[id] = 0
+		}
+		for n := 1; n <= maxN; n++ {
+			total[n-1] = float64(max(lengths[i]-n+1, 0))
+		}
+		stats[0] = float64(lengths[i])
+		stats[1] = float64(closestOther(sortedLens, lengths[i]))
+		s := b.SentenceScoreStats(stats).Score
+		out.PerText[i] = s
+		sum += s
 	}
 	out.Mean = sum / float64(len(texts))
 	return out, nil
+}
+
+// closestOther returns sacrebleu's closest reference length for a
+// hypothesis of length h when the references are all texts but the
+// hypothesis itself: the length nearest to h, the shorter on ties. sorted
+// holds every text's length, the hypothesis's included, so one occurrence
+// of h is its own and is skipped.
+func closestOther(sorted []int, h int) int {
+	// Remove one occurrence of h, conceptually: find it, and look at its
+	// neighbours in the sorted list.
+	k, _ := slices.BinarySearch(sorted, h)
+	// Other texts of the same length are at k+1 (sorted[k] == h is the
+	// hypothesis's own); they are the exact match.
+	if k+1 < len(sorted) && sorted[k+1] == h {
+		return h
+	}
+	best, bestDiff := -1, 0
+	consider := func(l int) {
+		d := l - h
+		if d < 0 {
+			d = -d
+		}
+		if best < 0 || d < bestDiff || d == bestDiff && l < best {
+			best, bestDiff = l, d
+		}
+	}
+	if k > 0 {
+		consider(sorted[k-1])
+	}
+	if k+1 < len(sorted) {
+		consider(sorted[k+1])
+	}
+	return best
 }
 
 // Summary describes a distribution of lengths.

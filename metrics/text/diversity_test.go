@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/metrics/bleu"
@@ -177,5 +179,69 @@ func TestSelfBLEU(t *testing.T) {
 	}
 	if _, err := ComputeSelfBLEU([]string{"one"}, bleu.Options{}); err == nil {
 		t.Error("one text: want an error")
+	}
+}
+
+// TestSelfBLEUMatchesPairwise checks the linear-time Self-BLEU against its
+// definition, sentence BLEU of each text against all the others, bit for bit.
+func TestSelfBLEUMatchesPairwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vocab := []string{"the", "The", "cat", "sat", "on", "mat", ".", ",", "İt", "dog's", "3.5", "ran", "a", "-", "ΣΑΣ"}
+	floor := 0.2
+	for _, opts := range []bleu.Options{
+		{},
+		{Lowercase: true},
+		{Tokenizer: bleu.TokIntl, Smooth: bleu.SmoothFloor, SmoothValue: &floor},
+		{Tokenizer: bleu.TokChar, MaxNgramOrder: 2},
+		{Tokenizer: bleu.TokNone, Smooth: bleu.SmoothNone, EffectiveOrder: bleu.EffectiveOrderOff},
+		{Smooth: bleu.SmoothAddK, MaxNgramOrder: 6},
+	} {
+		for trial := 0; trial < 20; trial++ {
+			texts := make([]string, 2+rng.IntN(12))
+			for i := range texts {
+				var w []string
+				for range rng.IntN(12) {
+					w = append(w, vocab[rng.IntN(len(vocab))])
+				}
+				texts[i] = strings.Join(w, " ") + []string{"", " ", "\n"}[rng.IntN(3)]
+			}
+			got, err := ComputeSelfBLEU(texts, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := bleu.NewBLEU(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range texts {
+				refs := append(append([]string{}, texts[:i]...), texts[i+1:]...)
+				want, err := b.Sentence(texts[i], refs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.PerText[i] != want.Score {
+					t.Fatalf("opts %+v, texts %q: text %d Self-BLEU %v, pairwise %v", opts, texts, i, got.PerText[i], want.Score)
+				}
+			}
+		}
+	}
+}
+
+func TestClosestOther(t *testing.T) {
+	for _, tc := range []struct {
+		sorted []int
+		h      int
+		want   int
+	}{
+		{[]int{3, 5}, 3, 5},
+		{[]int{3, 5}, 5, 3},
+		{[]int{2, 4, 4, 9}, 4, 4},
+		{[]int{2, 4, 6}, 4, 2}, // tie: the shorter
+		{[]int{0, 0}, 0, 0},
+		{[]int{1, 7, 8}, 1, 7},
+	} {
+		if got := closestOther(tc.sorted, tc.h); got != tc.want {
+			t.Errorf("closestOther(%v, %d) = %d, want %d", tc.sorted, tc.h, got, tc.want)
+		}
 	}
 }
