@@ -213,7 +213,7 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		a.BestEval = &b
 		vs := values(evals)
 		// An exactly smooth curve leaves float rounding as its "noise".
-		if a.EvalNoise = pointNoise(vs); a.EvalNoise < 1e-12*math.Abs(b.Value) {
+		if a.EvalNoise = evalNoise(vs); a.EvalNoise < 1e-12*math.Abs(b.Value) {
 			a.EvalNoise = 0
 		}
 		ts := a.trainFinite

@@ -250,3 +250,30 @@ func TestMetricForBestModel(t *testing.T) {
 		t.Errorf("unknown metric: replay %+v notes %q, want none and a note", a.EarlyStopping, a.Notes)
 	}
 }
+
+// TestShortRuns: with five evaluations the noise cannot be estimated from
+// the curve; a V is still overfitting, a jittery plateau is not.
+func TestShortRuns(t *testing.T) {
+	tests := []struct {
+		name    string
+		evals   []float64
+		verdict string
+	}{
+		{"V over five epochs", []float64{2.0, 1.5, 1.4, 1.45, 1.5}, VerdictOverfitting},
+		{"plateau with jitter", []float64{2.0, 1.5, 1.4, 1.41, 1.405}, VerdictHealthy},
+		{"still falling", []float64{2.0, 1.5, 1.4, 1.35, 1.33}, VerdictHealthy},
+	}
+	for _, tt := range tests {
+		b := newSeriesBuilder()
+		for i, v := range tt.evals {
+			b.row(int64(i), map[string]float64{"loss": 2.0 - 0.3*float64(i), "val_loss": v})
+		}
+		a, err := AnalyzeRun(&Run{Name: tt.name, Series: b.series, Checkpoints: map[int64]string{}}, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict != tt.verdict {
+			t.Errorf("%s: %q (%s), want %q", tt.name, a.Verdict, a.Reason, tt.verdict)
+		}
+	}
+}

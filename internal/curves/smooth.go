@@ -98,16 +98,42 @@ func mad(xs []float64) float64 {
 	return 1.4826 * median(c)
 }
 
-// pointNoise estimates the point-to-point noise σ of a series that may trend
-// and curve: second differences cancel a locally linear trend, and for white
-// noise their variance is 6σ². Robust (MAD) so one jump does not set it.
-func pointNoise(vs []float64) float64 {
-	if len(vs) < 3 {
+// evalNoise estimates the point-to-point noise σ of an eval-loss curve.
+// Second differences cancel a locally linear trend, and for white noise their
+// variance is 6σ²; the MAD keeps one jump from setting the scale. Two parts
+// of a fine-tuning curve are curvature, not noise, and are left out: the
+// steep first descent (until the loss has made half of its drop to the
+// minimum) and the vertex at the minimum itself, which is sharpest exactly
+// when the run overfits. With fewer than four second differences left, σ
+// cannot be estimated, and half a percent of the minimum stands in for it.
+func evalNoise(vs []float64) float64 {
+	if len(vs) == 0 {
 		return 0
 	}
-	d2 := make([]float64, 0, len(vs)-2)
-	for i := 2; i < len(vs); i++ {
-		d2 = append(d2, vs[i]-2*vs[i-1]+vs[i-2])
+	m := 0
+	for i, v := range vs {
+		if v < vs[m] {
+			m = i
+		}
+	}
+	low := vs[m]
+	k0 := 0
+	for k0 < m && vs[k0]-low > 0.5*(vs[0]-low) {
+		k0++
+	}
+	d2 := make([]float64, 0, len(vs))
+	for i := max(k0+1, 1); i < len(vs)-1; i++ {
+		if i == m {
+			continue
+		}
+		d2 = append(d2, vs[i+1]-2*vs[i]+vs[i-1])
+	}
+	floor := 0.005 * math.Abs(low)
+	if len(d2) < 4 {
+		if len(d2) == 0 {
+			return floor
+		}
+		return max(mad(d2)/math.Sqrt(6), floor)
 	}
 	return mad(d2) / math.Sqrt(6)
 }
