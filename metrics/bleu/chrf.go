@@ -3,6 +3,7 @@ package bleu
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // ChrFOptions configure chrF. The zero value is sacrebleu's CHRF(): character
@@ -30,6 +31,8 @@ type ChrFOptions struct {
 type ChrF struct {
 	charOrder, wordOrder, beta int
 	lowercase, whitespace, eps bool
+	// scratch recycles counting buffers between calls.
+	scratch sync.Pool
 }
 
 // NewChrF validates opts and returns the metric.
@@ -51,6 +54,7 @@ func NewChrF(opts ChrFOptions) (*ChrF, error) {
 	if c.beta < 0 {
 		return nil, fmt.Errorf("chrF beta %d is negative: use a positive integer (default 2)", opts.Beta)
 	}
+	c.scratch.New = func() any { return newChrFScratch() }
 	return c, nil
 }
 
@@ -81,7 +85,8 @@ func (c *ChrF) SegmentStats(hyps []string, refs [][]string) ([][]float64, error)
 	if err := checkRows(hyps, refs); err != nil {
 		return nil, err
 	}
-	sc := newChrFScratch()
+	sc := c.scratch.Get().(*chrfScratch)
+	defer c.scratch.Put(sc)
 	out := make([][]float64, len(hyps))
 	L := c.StatsLen()
 	flat := make([]float64, len(hyps)*L)
@@ -98,7 +103,8 @@ func (c *ChrF) Corpus(hyps []string, refs [][]string) (ChrFScore, error) {
 	if err := checkRows(hyps, refs); err != nil {
 		return ChrFScore{}, err
 	}
-	sc := newChrFScratch()
+	sc := c.scratch.Get().(*chrfScratch)
+	defer c.scratch.Put(sc)
 	sum := make([]float64, c.StatsLen())
 	st := make([]float64, c.StatsLen())
 	for i := range hyps {
@@ -116,7 +122,9 @@ func (c *ChrF) Sentence(hyp string, refs []string) (ChrFScore, error) {
 		return ChrFScore{}, fmt.Errorf("sentence chrF needs at least one reference")
 	}
 	st := make([]float64, c.StatsLen())
-	c.segmentStats(newChrFScratch(), hyp, refs, st)
+	sc := c.scratch.Get().(*chrfScratch)
+	c.segmentStats(sc, hyp, refs, st)
+	c.scratch.Put(sc)
 	return c.ScoreStats(st), nil
 }
 

@@ -1,6 +1,7 @@
 package bleu
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -245,5 +246,48 @@ func TestTERLongSegment(t *testing.T) {
 	// Two beams of 25 per row, plus the full first and last rows.
 	if cells, bound := len(e.bandCost), 2*terBeamWidth*n+2*(n+1); cells > bound {
 		t.Errorf("kept %d cells for a %dx%d matrix, want at most %d (the beam)", cells, n+1, n+1, bound)
+	}
+}
+
+// TestConcurrentUse scores from several goroutines with one metric of each
+// kind: the metrics share pooled scratch, which must not leak between calls
+// (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	hyps, refs := corpusFixture(t)
+	b, _ := NewBLEU(Options{})
+	c, _ := NewChrF(ChrFOptions{WordOrder: 2})
+	ter := NewTER(TEROptions{})
+	wantB, _ := b.Corpus(hyps, refs)
+	wantC, _ := c.Corpus(hyps, refs)
+	wantT, _ := ter.Corpus(hyps, refs)
+	wantS := make([]float64, len(hyps))
+	for i := range hyps {
+		s, _ := b.Sentence(hyps[i], refs[i])
+		wantS[i] = s.Score
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range hyps {
+				k := (i + g*7) % len(hyps)
+				if s, _ := b.Sentence(hyps[k], refs[k]); s.Score != wantS[k] {
+					done <- fmt.Errorf("sentence BLEU %d: %v, want %v", k, s.Score, wantS[k])
+					return
+				}
+			}
+			gb, _ := b.Corpus(hyps, refs)
+			gc, _ := c.Corpus(hyps, refs)
+			gt, _ := ter.Corpus(hyps, refs)
+			if gb.Score != wantB.Score || gc != wantC || gt != wantT {
+				done <- fmt.Errorf("corpus scores differ: %v %v %v", gb.Score, gc, gt)
+				return
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -3,16 +3,23 @@ package bleu
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // TER is a configured TER metric, the counterpart of sacrebleu's TER
 // object. It is immutable and safe for concurrent use.
 type TER struct {
 	o TEROptions
+	// scratch recycles edit-distance buffers between calls.
+	scratch sync.Pool
 }
 
 // NewTER returns the metric; every option combination is valid.
-func NewTER(o TEROptions) *TER { return &TER{o: o} }
+func NewTER(o TEROptions) *TER {
+	t := &TER{o: o}
+	t.scratch.New = func() any { return newTERScratch() }
+	return t
+}
 
 // TERScore is one TER result.
 type TERScore struct {
@@ -38,7 +45,8 @@ func (t *TER) SegmentStats(hyps []string, refs [][]string) ([][]float64, error) 
 	if err := checkRows(hyps, refs); err != nil {
 		return nil, err
 	}
-	sc := newTERScratch()
+	sc := t.scratch.Get().(*terScratch)
+	defer t.scratch.Put(sc)
 	out := make([][]float64, len(hyps))
 	flat := make([]float64, 2*len(hyps))
 	for i := range hyps {
@@ -54,7 +62,8 @@ func (t *TER) Corpus(hyps []string, refs [][]string) (TERScore, error) {
 	if err := checkRows(hyps, refs); err != nil {
 		return TERScore{}, err
 	}
-	sc := newTERScratch()
+	sc := t.scratch.Get().(*terScratch)
+	defer t.scratch.Put(sc)
 	sum := make([]float64, 2)
 	st := make([]float64, 2)
 	for i := range hyps {
@@ -71,7 +80,9 @@ func (t *TER) Sentence(hyp string, refs []string) (TERScore, error) {
 		return TERScore{}, fmt.Errorf("sentence TER needs at least one reference")
 	}
 	st := make([]float64, 2)
-	t.segmentStats(newTERScratch(), hyp, refs, st)
+	sc := t.scratch.Get().(*terScratch)
+	t.segmentStats(sc, hyp, refs, st)
+	t.scratch.Put(sc)
 	return t.ScoreStats(st), nil
 }
 
