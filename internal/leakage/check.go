@@ -224,9 +224,10 @@ type prepared struct {
 }
 
 type preparer struct {
-	opt  Options
-	mh   *MinHasher
-	toks []string
+	opt    Options
+	mh     *MinHasher
+	toks   []string
+	setBuf []uint64 // reused for training rows' shingles
 }
 
 func (p *preparer) prepare(d Doc, keepSig bool) prepared {
@@ -242,9 +243,13 @@ func (p *preparer) prepare(d Doc, keepSig bool) prepared {
 				copy(pr.key[:], sum[:16])
 			}
 			if p.opt.has(MethodMinHash) {
-				pr.set, p.toks = p.opt.Shingling.ShingleSet(n, p.toks, nil)
 				if keepSig {
+					pr.set, p.toks = p.opt.Shingling.ShingleSet(n, p.toks, nil)
 					pr.sig = p.mh.Signature(pr.set, nil)
+				} else {
+					// Training rows: sorted later, only if they meet a candidate.
+					pr.set, p.toks = p.opt.Shingling.shingles(n, p.toks, p.setBuf[:0])
+					p.setBuf = pr.set
 				}
 			}
 		}
@@ -386,6 +391,7 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 	trainByKey := map[[16]byte]firstRow{}
 	var trainIx *LSHIndex
 	var trainRefs []Doc
+	var trainKeys [][16]byte
 	if opt.Within && opt.WithinTrainNear && opt.has(MethodMinHash) {
 		trainIx = NewLSHIndex(params)
 	}
@@ -425,11 +431,15 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 		if trainIx != nil {
 			ms, _ := trainIx.Query(r.sig, r.set, opt.Threshold, nil, map[int32]struct{}{})
 			for _, m := range ms {
+				if opt.has(MethodExact) && trainKeys[m.Pos] == r.key {
+					continue // already an exact pair
+				}
 				pairs.add(Pair{Kind: KindNear, Scope: ScopeWithinTrain, Similarity: m.Jaccard,
 					A: ref("train", trainRefs[m.Pos]), B: ref("train", r.doc)})
 			}
 			trainIx.Add(r.sig, r.set)
 			trainRefs = append(trainRefs, Doc{Line: r.doc.Line, ID: r.doc.ID, Text: shorten(r.doc.Text, 400)})
+			trainKeys = append(trainKeys, r.key)
 		}
 		if nix != nil {
 			nix.add(nacc, r.hits)
@@ -528,6 +538,7 @@ func readSource(s Source, each func(Doc) error) error {
 
 // trainResult is what a worker found for one training row.
 type trainResult struct {
+	err   error // the row could not be parsed
 	doc   Doc
 	empty bool
 	key   [16]byte
@@ -539,17 +550,20 @@ type trainResult struct {
 }
 
 type batch struct {
-	seq  int
-	docs []Doc
-	res  []trainResult
+	seq    int
+	format string
+	arena  []byte // the batch's lines, back to back
+	lines  []int  // line numbers
+	ends   []int  // end offset of each line in arena
+	res    []trainResult
 }
 
 const batchSize = 256
 
-// streamTrain reads the training set once and fans rows out to workers that
-// compute keys, signatures and n-gram hits against the in-memory indexes; a
-// single collector sees the results in file order, so reports do not depend
-// on scheduling.
+// streamTrain reads the training set once and fans lines out to workers that
+// parse them and compute keys, signatures and n-gram hits against the
+// in-memory indexes; a single collector sees the results in file order, so
+// reports (and the first parse error) do not depend on scheduling.
 func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 	testByKey map[[16]byte][]int32, testIx *LSHIndex, nix *NgramIndex, keepSig bool, collect func(trainResult)) error {
 	g, ctx := errgroup.WithContext(ctx)
@@ -557,33 +571,39 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 	out := make(chan *batch, opt.Workers*2)
 	g.Go(func() error {
 		defer close(in)
+		rc, err := train.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
 		b := &batch{}
 		seq := 0
-		err := readSource(train, func(d Doc) error {
-			// Only the text of rows that end up in a pair is kept in the report.
-			b.docs = append(b.docs, d)
-			if len(b.docs) == batchSize {
-				b.seq = seq
-				seq++
-				select {
-				case in <- b:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				b = &batch{}
+		send := func() error {
+			b.seq = seq
+			seq++
+			select {
+			case in <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			b = &batch{}
+			return nil
+		}
+		err = readLines(rc, train.Name, train.Read.Format, func(line int, l []byte, format string) error {
+			b.format = format
+			b.arena = append(b.arena, l...)
+			b.lines = append(b.lines, line)
+			b.ends = append(b.ends, len(b.arena))
+			if len(b.lines) == batchSize {
+				return send()
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if len(b.docs) > 0 {
-			b.seq = seq
-			select {
-			case in <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		if len(b.lines) > 0 {
+			return send()
 		}
 		return nil
 	})
@@ -596,9 +616,18 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 			var keys []uint64
 			seen := map[int32]struct{}{}
 			sig := make([]uint32, mh.NumPerm())
+			specs := parseFieldSpecs(train.Read.Fields)
 			for b := range in {
-				b.res = make([]trainResult, len(b.docs))
-				for i, d := range b.docs {
+				b.res = make([]trainResult, len(b.lines))
+				start := 0
+				for i, line := range b.lines {
+					raw := b.arena[start:b.ends[i]]
+					start = b.ends[i]
+					d, err := parseDoc(raw, line, b.format, specs, train.Read)
+					if err != nil {
+						b.res[i] = trainResult{err: fmt.Errorf("%s line %d: %w", train.Name, line, err)}
+						continue
+					}
 					pr := p.prepare(d, false)
 					r := trainResult{doc: d, empty: pr.empty, key: pr.key}
 					if !pr.empty {
@@ -608,11 +637,11 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 						if opt.has(MethodMinHash) {
 							s := mh.Signature(pr.set, sig)
 							if testIx.Len() > 0 {
-								r.near, keys = testIx.Query(s, pr.set, opt.Threshold, keys, seen)
+								r.near, keys = testIx.query(s, pr.set, false, opt.Threshold, keys, seen)
 							}
 							if keepSig {
 								r.sig = slices.Clone(s)
-								r.set = pr.set
+								r.set = sortSet(slices.Clone(pr.set))
 							}
 						}
 					}
@@ -621,7 +650,7 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 					}
 					b.res[i] = r
 				}
-				b.docs = nil
+				b.arena = nil
 				select {
 				case out <- b:
 				case <-ctx.Done():
@@ -645,6 +674,9 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 				delete(pending, next)
 				next++
 				for _, r := range nb.res {
+					if r.err != nil {
+						return r.err
+					}
 					collect(r)
 				}
 			}

@@ -221,3 +221,30 @@ func TestBandingRecall(t *testing.T) {
 		t.Errorf("candidate rate %.4f, S-curve predicts %.4f (sd %.4f)", got, want, sd)
 	}
 }
+
+func TestWithinTrainNear(t *testing.T) {
+	items := mustLoad(t, "gsm8k")
+	var rows []map[string]string
+	for i, it := range items[:30] {
+		rows = append(rows, map[string]string{"id": fmt.Sprintf("r%d", i), "text": it.Question})
+	}
+	w := strings.Fields(items[4].Question)
+	w[3] = "SOMETHING"
+	rows = append(rows, map[string]string{"id": "edited", "text": strings.Join(w, " ")})
+	rows = append(rows, map[string]string{"id": "copy", "text": items[7].Question})
+	train := StringSource("train", jsonl(t, rows), ReadOptions{})
+	rep, err := Check(context.Background(), train, nil, Options{Methods: []string{MethodExact, MethodMinHash},
+		Normalize: DefaultNormalize(), Within: true, WithinTrainNear: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rep.Pairs {
+		got = append(got, fmt.Sprintf("%s %s %s~%s", p.Scope, p.Kind, p.A.ID, p.B.ID))
+	}
+	// The exact copy is listed once, as exact.
+	want := []string{"within-train exact r7~copy", "within-train near r4~edited"}
+	if !slices.Equal(got, want) {
+		t.Errorf("pairs %q, want %q", got, want)
+	}
+}

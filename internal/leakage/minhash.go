@@ -50,6 +50,19 @@ func mix64(z uint64) uint64 {
 // already normalised text. A text shorter than one shingle is one shingle, so
 // short rows still compare. buf is reused scratch space.
 func (s Shingling) ShingleSet(text string, toks []string, dst []uint64) ([]uint64, []string) {
+	dst, toks = s.shingles(text, toks, dst)
+	return sortSet(dst), toks
+}
+
+// sortSet sorts and deduplicates a list of shingle hashes in place.
+func sortSet(x []uint64) []uint64 {
+	slices.Sort(x)
+	return slices.Compact(x)
+}
+
+// shingles is ShingleSet without the sort: the signature does not need it,
+// and most training rows never meet a candidate that would.
+func (s Shingling) shingles(text string, toks []string, dst []uint64) ([]uint64, []string) {
 	s = s.withDefaults()
 	dst = dst[:0]
 	if s.Unit == "char" {
@@ -95,8 +108,7 @@ func (s Shingling) ShingleSet(text string, toks []string, dst []uint64) ([]uint6
 			dst = append(dst, h)
 		}
 	}
-	slices.Sort(dst)
-	return slices.Compact(dst), toks
+	return dst, toks
 }
 
 func runeLen(r rune) int {
@@ -314,10 +326,16 @@ type Match struct {
 }
 
 // Query returns the indexed documents that share a band with sig and whose
-// exact Jaccard with set is at least threshold, by position. keys and seen
-// are scratch buffers the caller may reuse (Query is safe for concurrent
-// use when each goroutine passes its own).
+// exact Jaccard with set (sorted, distinct) is at least threshold, by
+// position. keys and seen are scratch buffers the caller may reuse (Query is
+// safe for concurrent use when each goroutine passes its own).
 func (ix *LSHIndex) Query(sig []uint32, set []uint64, threshold float64, keys []uint64, seen map[int32]struct{}) ([]Match, []uint64) {
+	return ix.query(sig, set, true, threshold, keys, seen)
+}
+
+// query is Query for a set that may still be unsorted: it is sorted in place
+// only when a candidate needs verifying.
+func (ix *LSHIndex) query(sig []uint32, set []uint64, sorted bool, threshold float64, keys []uint64, seen map[int32]struct{}) ([]Match, []uint64) {
 	keys = ix.params.bandKeys(sig, keys)
 	clear(seen)
 	var out []Match
@@ -327,6 +345,9 @@ func (ix *LSHIndex) Query(sig []uint32, set []uint64, threshold float64, keys []
 				continue
 			}
 			seen[id] = struct{}{}
+			if !sorted {
+				set, sorted = sortSet(set), true
+			}
 			if j := Jaccard(set, ix.sets[id]); j >= threshold {
 				out = append(out, Match{Pos: int(id), Jaccard: j})
 			}

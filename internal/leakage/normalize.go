@@ -63,6 +63,9 @@ func (n Normalize) Apply(s string) string {
 	if !n.Case && !n.Whitespace && !n.Punctuation {
 		return s
 	}
+	if isASCII(s) {
+		return n.applyASCII(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -86,10 +89,53 @@ func (n Normalize) Apply(s string) string {
 		}
 		b.WriteRune(r)
 	}
-	if !n.Whitespace && space {
-		b.WriteByte(' ')
-	}
 	return b.String()
+}
+
+// ASCII character classes, as unicode.IsSpace, IsPunct and IsSymbol say.
+const (
+	classSpace = 1 << iota
+	classPunct
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		if unicode.IsSpace(rune(c)) {
+			t[c] |= classSpace
+		}
+		if unicode.IsPunct(rune(c)) || unicode.IsSymbol(rune(c)) {
+			t[c] |= classPunct
+		}
+	}
+	return t
+}()
+
+// applyASCII is Apply for ASCII text, a byte loop (most training data).
+func (n Normalize) applyASCII(s string) string {
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		cl := asciiClass[c]
+		if n.Punctuation && cl&classPunct != 0 {
+			c, cl = ' ', classSpace
+		}
+		if n.Whitespace && cl&classSpace != 0 {
+			space = true
+			continue
+		}
+		if space {
+			if len(b) > 0 {
+				b = append(b, ' ')
+			}
+			space = false
+		}
+		if n.Case && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func foldRune(r rune) rune {

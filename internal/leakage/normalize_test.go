@@ -65,3 +65,30 @@ func TestTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyASCIIMatchesGeneral checks the ASCII fast path against the rune
+// loop on every ASCII character and every combination of options.
+func TestApplyASCIIMatchesGeneral(t *testing.T) {
+	var all []byte
+	for c := 0; c < 128; c++ {
+		all = append(all, byte(c), 'a', ' ')
+	}
+	inputs := []string{string(all), "  Hello,\tWorld!!  x ", "", "   ", "a.b-c_d"}
+	for mask := range 8 {
+		n := Normalize{Case: mask&1 != 0, Whitespace: mask&2 != 0, Punctuation: mask&4 != 0}
+		for _, in := range inputs {
+			// A non-ASCII rune at the end forces the general path; strip it after.
+			general := strings.TrimSuffix(n.Apply(in+"é"), "é")
+			if n.Case {
+				general = strings.TrimSuffix(n.Apply(in+"É"), "é")
+			}
+			if n.Whitespace {
+				// The appended rune kept a separator before it; Apply trims the end.
+				general = strings.TrimRight(general, " ")
+			}
+			if got := n.Apply(in); got != general {
+				t.Errorf("%+v %q: fast %q, general %q", n, in, got, general)
+			}
+		}
+	}
+}

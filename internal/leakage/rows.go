@@ -98,41 +98,42 @@ func OpenFile(path string) (io.ReadCloser, error) {
 // ReadDocs streams the rows of r (named name in errors) to each, one at a
 // time, in file order. Blank lines are skipped. Only one line is held.
 func ReadDocs(r io.Reader, name string, opt ReadOptions, each func(Doc) error) error {
+	specs := parseFieldSpecs(opt.Fields)
+	return readLines(r, name, opt.Format, func(line int, b []byte, format string) error {
+		d, err := parseDoc(b, line, format, specs, opt)
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", name, line, err)
+		}
+		return each(d)
+	})
+}
+
+// readLines calls each with every non-blank line (valid until the next
+// call), its 1-based number and the resolved format: "auto" becomes jsonl
+// when the first non-blank byte of the file is '{', else text.
+func readLines(r io.Reader, name, format string, each func(line int, b []byte, format string) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
-	format := opt.Format
 	if format == "" {
 		format = "auto"
 	}
-	specs := parseFieldSpecs(opt.Fields)
+	switch format {
+	case "auto", "text", "jsonl":
+	default:
+		return fmt.Errorf("%s: unknown format %q (use auto, jsonl or text)", name, format)
+	}
 	line := 0
 	for {
 		b, err := readLine(br)
 		if len(b) > 0 || err == nil {
 			line++
-			tb := bytes.TrimSpace(b)
-			if len(tb) > 0 {
+			if tb := bytes.TrimSpace(b); len(tb) > 0 {
 				if format == "auto" {
 					format = "text"
 					if tb[0] == '{' {
 						format = "jsonl"
 					}
 				}
-				d := Doc{Line: line}
-				if opt.KeepRaw {
-					d.Raw = append([]byte(nil), b...)
-				}
-				switch format {
-				case "text":
-					d.Text = string(tb)
-					d.ID = "line " + strconv.Itoa(line)
-				case "jsonl":
-					if perr := parseJSONRow(tb, specs, opt.IDField, &d); perr != nil {
-						return fmt.Errorf("%s line %d: %w", name, line, perr)
-					}
-				default:
-					return fmt.Errorf("%s: unknown format %q (use auto, jsonl or text)", name, format)
-				}
-				if cerr := each(d); cerr != nil {
+				if cerr := each(line, b, format); cerr != nil {
 					return cerr
 				}
 			}
@@ -144,6 +145,22 @@ func ReadDocs(r io.Reader, name string, opt ReadOptions, each func(Doc) error) e
 			return fmt.Errorf("%s line %d: %w", name, line+1, err)
 		}
 	}
+}
+
+// parseDoc turns one non-blank line into a Doc.
+func parseDoc(b []byte, line int, format string, specs []fieldSpec, opt ReadOptions) (Doc, error) {
+	tb := bytes.TrimSpace(b)
+	d := Doc{Line: line}
+	if opt.KeepRaw {
+		d.Raw = append([]byte(nil), b...)
+	}
+	if format == "text" {
+		d.Text = string(tb)
+		d.ID = "line " + strconv.Itoa(line)
+		return d, nil
+	}
+	err := parseJSONRow(tb, specs, opt.IDField, &d)
+	return d, err
 }
 
 // readLine returns the next line without its newline; the slice is valid
