@@ -15,8 +15,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -95,7 +97,12 @@ type Row struct {
 func Load(path string, opts Options) (*Dataset, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: err.Error(), Hint: "check the dataset path (relative paths in a plan are resolved against the plan's directory)"}
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error() // the path is already in File
+		}
+		return nil, &Error{File: path, Msg: "cannot read the file: " + msg, Hint: "check the dataset path (relative paths in a plan are resolved against the plan's directory)"}
 	}
 	return Decode(path, data, opts)
 }

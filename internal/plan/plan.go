@@ -1,6 +1,24 @@
 // Package plan owns the plan file (tunecheck.yaml): its schema, defaults,
 // validation with positioned errors, and the plan hash recorded in every run.
+//
+// The YAML is parsed with goccy/go-yaml into a syntax tree and decoded here by
+// reflection over the yaml tags, so that every unknown key, wrong type and
+// invalid value is reported at once with its file:line:col and key path
+// (go-yaml's strict mode stops at the first). Templates are checked with
+// gonja, the Jinja implementation the task package renders with. docs/plan.md
+// is the user reference; docs/tunecheck.schema.json mirrors the schema.
 package plan
+
+import "path/filepath"
+
+// Resolve returns path as the plan means it: relative paths (datasets,
+// few-shot files, file-provider outputs) are relative to the plan's directory.
+func (p *Plan) Resolve(path string) string {
+	if path == "" || filepath.IsAbs(path) || p.Dir == "" {
+		return path
+	}
+	return filepath.Join(p.Dir, path)
+}
 
 // Plan is a whole evaluation: which models, which tasks, what to compare, which gates.
 type Plan struct {

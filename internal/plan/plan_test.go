@@ -217,3 +217,27 @@ func TestStarter(t *testing.T) {
 		t.Errorf("starter plan %+v", p)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	p, err := Load("testdata/good/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"data/tickets.jsonl", filepath.Join("testdata", "good", "data", "tickets.jsonl")},
+		{"/abs/x.jsonl", "/abs/x.jsonl"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := p.Resolve(tt.in); got != tt.want {
+			t.Errorf("Resolve(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	q, err := Parse("x.yaml", Starter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.Resolve("data/eval.jsonl"); got != "data/eval.jsonl" {
+		t.Errorf("Parse: Resolve = %q, want it relative to the working directory", got)
+	}
+}
