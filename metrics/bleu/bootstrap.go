@@ -86,8 +86,8 @@ func Bootstrap(stats [][]float64, score func([]float64) float64, opts BootstrapO
 	if err := checkStats(stats); err != nil {
 		return BootstrapResult{}, err
 	}
-	idx := drawIndices(len(stats), opts)
-	return bootstrapWith(stats, score, idx, opts), nil
+	res, _ := bootstrapScores(stats, score, drawIndices(len(stats), opts), opts)
+	return res, nil
 }
 
 // PairedBootstrap runs the paired bootstrap test of sacrebleu's
@@ -148,11 +148,9 @@ func drawIndices(n int, opts BootstrapOptions) []int32 {
 	return idx
 }
 
-func bootstrapWith(stats [][]float64, score func([]float64) float64, idx []int32, opts BootstrapOptions) BootstrapResult {
-	res, _ := bootstrapScores(stats, score, idx, opts)
-	return res
-}
-
+// bootstrapScores scores the resampled corpora whose segment indices are
+// idx (Resamples rows of len(stats)) and summarises them as sacrebleu's
+// estimate_ci does.
 func bootstrapScores(stats [][]float64, score func([]float64) float64, idx []int32, opts BootstrapOptions) (BootstrapResult, []float64) {
 	n := len(stats)
 	R := opts.resamples()

@@ -215,8 +215,8 @@ func (c *ChrF) fScore(st []float64) float64 {
 	return 0
 }
 
-// chrfPuncts is Python's string.punctuation, which chrF++ splits off the
-// start or end of words.
+// isChrFPunct reports whether b is in Python's string.punctuation, the
+// marks chrF++ splits off the start or end of words.
 func isChrFPunct(b byte) bool {
 	return strings.IndexByte("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", b) >= 0
 }
