@@ -71,7 +71,8 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 	}
 	defer tx.Rollback()
 	// Many rows per statement: with modernc's SQLite the per-statement overhead,
-	// not the row, dominates a batch (about 2× the rows/s of one-row statements).
+	// not the row, dominates a batch (64 rows a statement cost a third of the CPU
+	// of one; docs/benchmarks/runner.md).
 	args := make([]any, 0, rowsPerInsert*14)
 	for start := 0; start < len(rs); start += rowsPerInsert {
 		part := rs[start:min(start+rowsPerInsert, len(rs))]
