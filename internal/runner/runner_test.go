@@ -658,3 +658,34 @@ func TestCacheKey(t *testing.T) {
 		t.Fatalf("CacheKey(\"\", abc) = %s", got)
 	}
 }
+
+// Ctrl-C while a job waits out a long Retry-After: Run returns at once with
+// ctx.Err(), stores the finished job and not the interrupted one.
+func TestCancelDuringBackoff(t *testing.T) {
+	syncRun(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := newFake(func(_ context.Context, req provider.Request, _ int) (provider.Response, error) {
+			if req.ItemID == "qa-0001" {
+				return provider.Response{}, retryable(time.Hour)
+			}
+			return provider.Response{Text: "ok"}, nil
+		})
+		eps := map[string]Endpoint{"m": {Provider: p, Concurrency: 2, MaxRetries: 5}}
+		time.AfterFunc(3*time.Second, cancel)
+		start := time.Now()
+		sum, err := Run(ctx, eps, "r", makeJobs([]string{"m"}, []string{"qa"}, 2), Options{Store: s})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled", err)
+		}
+		if el := time.Since(start); el != 3*time.Second {
+			t.Fatalf("returned after %v; want right at the 3s cancel", el)
+		}
+		if m := sum.Models[0]; m.Sent != 1 || m.Unfinished != 1 || m.Failed != 0 {
+			t.Fatalf("summary %+v; want 1 sent, 1 unfinished", m)
+		}
+		res, _ := s.Results(context.Background(), "r")
+		if len(res) != 1 || res[0].ItemID != "qa-0000" {
+			t.Fatalf("stored %+v; want only the finished item", res)
+		}
+	})
+}
