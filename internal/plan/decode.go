@@ -30,10 +30,21 @@ type decoder struct {
 	// so that "missing dataset" does not repeat "datset: did you mean dataset?".
 	suggested map[string]bool
 	anchors   map[string]ast.Node
+	// strs records where string values start, so that template errors can
+	// point inside the template.
+	strs map[string]strInfo
+}
+
+// strInfo is where a string value's text starts in the file.
+type strInfo struct {
+	at      pos  // the value token (the `|` or `>` indicator for block scalars)
+	block   bool // a literal or folded block: the text starts on the next line
+	quoted  bool // the text starts one column after at
+	escaped bool // escapes in a quoted string: columns do not map 1:1
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]pos{}, bad: map[string]bool{}, suggested: map[string]bool{}, anchors: map[string]ast.Node{}}
+	return &decoder{file: file, pos: map[string]pos{}, bad: map[string]bool{}, suggested: map[string]bool{}, anchors: map[string]ast.Node{}, strs: map[string]strInfo{}}
 }
 
 func (d *decoder) add(p pos, path, msg, fix string) {
@@ -244,6 +255,21 @@ func (d *decoder) decode(node ast.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetString(s)
+		info := strInfo{at: nodePos(node)}
+		switch x := node.(type) {
+		case *ast.LiteralNode:
+			info.block = true
+		case *ast.StringNode:
+			switch x.Token.Type {
+			case token.DoubleQuoteType:
+				info.quoted = true
+				info.escaped = strings.Contains(x.Token.Origin, `\`)
+			case token.SingleQuoteType:
+				info.quoted = true
+				info.escaped = strings.Contains(x.Token.Origin, "''")
+			}
+		}
+		d.strs[path] = info
 	case reflect.Bool:
 		b, isBool := node.(*ast.BoolNode)
 		if !isBool {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -75,7 +76,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	p.pos = d.pos
 	p.file = name
 	p.applyDefaults()
-	v := &validator{p: p, bad: d.bad, suggested: d.suggested, errs: d.errs}
+	v := &validator{p: p, bad: d.bad, suggested: d.suggested, strs: d.strs, lines: bytes.Split(data, []byte{'\n'}), errs: d.errs}
 	v.validate()
 	if len(v.errs) > 0 {
 		v.errs.sort()

@@ -1,10 +1,12 @@
 package plan
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +19,8 @@ type validator struct {
 	p         *Plan
 	bad       map[string]bool
 	suggested map[string]bool
+	strs      map[string]strInfo
+	lines     [][]byte // the file, to find the indentation of block scalars
 	errs      Errors
 }
 
@@ -269,8 +273,44 @@ func (v *validator) template(path, src string) {
 	}
 	if _, err := gonja.FromString(src); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': ")
-		v.errorf(path, "fix the Jinja syntax: `{{ field }}` for values, `{% if %}…{% endif %}` for logic", "template does not parse: %s", msg)
+		if v.skip(path) {
+			return
+		}
+		e := v.p.Errorf(path, "fix the Jinja syntax: `{{ field }}` for values, `{% if %}…{% endif %}` for logic", "template does not parse: %s", msg)
+		if m := gonjaPosRE.FindStringSubmatch(msg); m != nil {
+			tl, _ := strconv.Atoi(m[1])
+			tc, _ := strconv.Atoi(m[2])
+			e.Line, e.Col = v.templatePos(v.strs[path], e.Line, e.Col, tl, tc)
+		}
+		v.errs = append(v.errs, e)
 	}
+}
+
+var gonjaPosRE = regexp.MustCompile(`\(Line: (\d+) Col: (\d+)`)
+
+// templatePos maps gonja's 1-based line and column inside a template to the
+// file, where the layout allows it exactly; otherwise it keeps the key's
+// position (line, col).
+func (v *validator) templatePos(s strInfo, line, col, tl, tc int) (int, int) {
+	switch {
+	case tl < 1 || tc < 1 || s.at.Line == 0:
+		return line, col
+	case s.block:
+		fl := s.at.Line + tl
+		if fl > len(v.lines) {
+			return line, col
+		}
+		text := v.lines[fl-1]
+		indent := len(text) - len(bytes.TrimLeft(text, " "))
+		return fl, indent + tc
+	case tl == 1 && !s.escaped:
+		c := s.at.Col + tc - 1
+		if s.quoted {
+			c++
+		}
+		return s.at.Line, c
+	}
+	return s.at.Line, s.at.Col
 }
 
 func (v *validator) compare(names map[string]string) {
