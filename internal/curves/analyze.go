@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
@@ -54,6 +55,10 @@ type Analysis struct {
 	Name   string `json:"name"`
 	Path   string `json:"path"`
 	Format string `json:"format"`
+
+	// StepUnit is what the steps count: "step" (optimiser steps) or "epoch"
+	// for logs that record once per epoch (Keras).
+	StepUnit string `json:"step_unit"`
 
 	Verdict string `json:"verdict"`
 	// Since is the step the verdict dates from (overfitting onset, the
@@ -191,6 +196,7 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps,
 		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
 	a.TrainKey, a.EvalKey = pickLossKeys(run, opts.Map)
+	a.StepUnit = stepUnit(run.Format, a.TrainKey, a.EvalKey)
 	if a.TrainKey == "" && a.EvalKey == "" {
 		msg := fmt.Errorf("%s: %w (series found: %s)", run.Path, ErrNoLoss, strings.Join(run.names(), ", "))
 		if len(run.Damage) > 0 {
@@ -470,4 +476,25 @@ func trainNoise(train, smoothed []Point) float64 {
 		}
 	}
 	return mad(resid)
+}
+
+// stepUnit says whether a run's steps are epochs: Keras' CSVLogger keys rows
+// by epoch, and its TensorBoard callback logs epoch_* tags by epoch.
+func stepUnit(format, trainKey, evalKey string) string {
+	if format == FormatKerasCSV {
+		return "epoch"
+	}
+	if format == FormatTensorBoard && (strings.HasSuffix(trainKey, "epoch_loss") || strings.HasSuffix(evalKey, "epoch_loss")) {
+		return "epoch"
+	}
+	return "step"
+}
+
+// at names a step in the run's unit: "step 4500", "epoch 7".
+func (a *Analysis) at(step int64) string {
+	unit := a.StepUnit
+	if unit == "" {
+		unit = "step"
+	}
+	return unit + " " + strconv.FormatInt(step, 10)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,6 +62,9 @@ func buildPlot(as []Analysis) (*plot.Plot, error) {
 		p.Title.Text += ": " + as[0].Name
 	}
 	p.X.Label.Text = "step"
+	if len(as) > 0 && !slices.ContainsFunc(as, func(a Analysis) bool { return a.StepUnit != "epoch" }) {
+		p.X.Label.Text = "epoch"
+	}
 	p.Y.Label.Text = "loss"
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
@@ -68,7 +72,7 @@ func buildPlot(as []Analysis) (*plot.Plot, error) {
 	if multi {
 		// One legend entry per run keeps the legend off the curves; the
 		// line styles are explained once, in the axis label.
-		p.X.Label.Text = "step   (solid: train, smoothed; dashed: eval; triangle: eval minimum; dotted: early stop)"
+		p.X.Label.Text += "   (solid: train, smoothed; dashed: eval; triangle: eval minimum; dotted: early stop)"
 	}
 	var yvals []float64
 	type stopLine struct {

@@ -18,7 +18,7 @@ func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
 func (a *Analysis) Headline() string {
 	switch {
 	case a.Since != 0 && (a.Verdict == VerdictOverfitting || a.Verdict == VerdictDiverged):
-		return fmt.Sprintf("%s since step %d", a.Verdict, a.Since)
+		return fmt.Sprintf("%s since %s", a.Verdict, a.at(a.Since))
 	}
 	return a.Verdict
 }
@@ -35,7 +35,7 @@ func WriteText(w io.Writer, as []Analysis) error {
 		for _, a := range as {
 			best := "-"
 			if a.BestEval != nil {
-				best = fmt.Sprintf("%s at step %d", num(a.BestEval.Value), a.BestEval.Step)
+				best = fmt.Sprintf("%s at %s", num(a.BestEval.Value), a.at(a.BestEval.Step))
 			}
 			ew.printf("%-*s  %-32s  %s\n", width, a.Name, a.Headline(), best)
 		}
@@ -51,7 +51,7 @@ func WriteText(w io.Writer, as []Analysis) error {
 }
 
 func writeRunText(ew *errWriter, a *Analysis) {
-	ew.printf("%s  (%s, steps %d-%d, %d train / %d eval points)\n", a.Name, a.Format, a.FirstStep, a.LastStep, len(a.Train), len(a.Eval))
+	ew.printf("%s  (%s, %ss %d-%d, %d train / %d eval points)\n", a.Name, a.Format, a.StepUnit, a.FirstStep, a.LastStep, len(a.Train), len(a.Eval))
 	row := func(label, format string, args ...any) {
 		ew.printf("  %-12s %s\n", label, fmt.Sprintf(format, args...))
 	}
@@ -62,7 +62,7 @@ func writeRunText(ew *errWriter, a *Analysis) {
 		if b.Checkpoint != "" {
 			ck = " -> " + b.Checkpoint
 		}
-		row("best eval", "%s at step %d%s", num(b.Value), b.Step, ck)
+		row("best eval", "%s at %s%s", num(b.Value), a.at(b.Step), ck)
 	}
 	if len(a.Gap) > 1 {
 		g0, gl := a.Gap[0], a.Gap[len(a.Gap)-1]
@@ -70,11 +70,11 @@ func writeRunText(ew *errWriter, a *Analysis) {
 		if b := a.BestEval; b != nil && b.Step != g0.Step && b.Step != gl.Step {
 			for _, g := range a.Gap {
 				if g.Step == b.Step {
-					mid = fmt.Sprintf(", %s at the minimum (step %d)", num(g.Gap), g.Step)
+					mid = fmt.Sprintf(", %s at the minimum (%s)", num(g.Gap), a.at(g.Step))
 				}
 			}
 		}
-		row("gap", "eval - smoothed train: %s at step %d%s, %s at step %d", num(g0.Gap), g0.Step, mid, num(gl.Gap), gl.Step)
+		row("gap", "eval - smoothed train: %s at %s%s, %s at %s", num(g0.Gap), a.at(g0.Step), mid, num(gl.Gap), a.at(gl.Step))
 	}
 	for i, m := range a.Metrics {
 		label := ""
@@ -85,15 +85,15 @@ func writeRunText(ew *errWriter, a *Analysis) {
 		if m.GreaterIsBetter {
 			dir = "higher is better"
 		}
-		row(label, "%s best %s at step %d, last %s (%s)", m.Name, num(m.Value), m.Step, num(m.Last), dir)
+		row(label, "%s best %s at %s, last %s (%s)", m.Name, num(m.Value), a.at(m.Step), num(m.Last), dir)
 	}
 	if es := a.EarlyStopping; es != nil {
-		row("early stop", "%s", replayLine("Hugging Face", fmt.Sprintf("patience %d, threshold %s", es.Patience, num(es.Threshold)), es.HF))
+		row("early stop", "%s", replayLine(a, "Hugging Face", fmt.Sprintf("patience %d, threshold %s", es.Patience, num(es.Threshold)), es.HF))
 		kargs := fmt.Sprintf("patience %d, min_delta %s, restore_best_weights=%t", es.Patience, num(es.Threshold), es.RestoreBestWeights)
 		if es.StartFromEpoch > 0 {
 			kargs += fmt.Sprintf(", start_from_epoch=%d", es.StartFromEpoch)
 		}
-		row("", "%s", replayLine("Keras", kargs, es.Keras))
+		row("", "%s", replayLine(a, "Keras", kargs, es.Keras))
 		if es.Metric != a.EvalKey {
 			row("", "replayed on %s (greater is better: %t)", es.Metric, es.GreaterIsBetter)
 		}
@@ -102,7 +102,7 @@ func writeRunText(ew *errWriter, a *Analysis) {
 		row("instability", "%d train-loss spikes, at steps %s", len(in.Spikes), stepList(in.Spikes))
 	}
 	if len(a.Restarts) > 0 {
-		row("restarts", "the log goes back to step %s (a resumed run; later values kept)", stepList(a.Restarts))
+		row("restarts", "the log goes back to %s %s (a resumed run; later values kept)", a.StepUnit, stepList(a.Restarts))
 	}
 	for i, d := range a.Damage {
 		label := ""
@@ -120,15 +120,15 @@ func writeRunText(ew *errWriter, a *Analysis) {
 	}
 }
 
-func replayLine(rule, args string, r Replay) string {
+func replayLine(a *Analysis, rule, args string, r Replay) string {
 	if !r.Stopped {
-		return fmt.Sprintf("%s (%s): would not stop; best step %d", rule, args, r.BestStep)
+		return fmt.Sprintf("%s (%s): would not stop; best %s", rule, args, a.at(r.BestStep))
 	}
-	kept := fmt.Sprintf("step %d", r.KeptStep)
+	kept := a.at(r.KeptStep)
 	if r.KeptCheckpoint != "" {
 		kept = r.KeptCheckpoint
 	}
-	return fmt.Sprintf("%s (%s): stops at step %d, keeps %s, saves %d steps (%s)", rule, args, r.StopStep, kept, r.SavedSteps, pct(r.SavedFraction))
+	return fmt.Sprintf("%s (%s): stops at %s, keeps %s, saves %d %ss (%s)", rule, args, a.at(r.StopStep), kept, r.SavedSteps, a.StepUnit, pct(r.SavedFraction))
 }
 
 // stepList prints up to eight steps, then how many more.
@@ -201,11 +201,11 @@ func WriteMarkdown(w io.Writer, as []Analysis, plotPath string) error {
 	for _, a := range as {
 		best, stop := "-", "-"
 		if a.BestEval != nil {
-			best = fmt.Sprintf("%s at step %d", num(a.BestEval.Value), a.BestEval.Step)
+			best = fmt.Sprintf("%s at %s", num(a.BestEval.Value), a.at(a.BestEval.Step))
 		}
 		if es := a.EarlyStopping; es != nil {
 			if es.HF.Stopped {
-				stop = fmt.Sprintf("step %d, keeps %d, saves %s (patience %d)", es.HF.StopStep, es.HF.KeptStep, pct(es.HF.SavedFraction), es.Patience)
+				stop = fmt.Sprintf("%s %d, keeps %d, saves %s (patience %d)", a.StepUnit, es.HF.StopStep, es.HF.KeptStep, pct(es.HF.SavedFraction), es.Patience)
 			} else {
 				stop = fmt.Sprintf("would not stop (patience %d)", es.Patience)
 			}
@@ -220,7 +220,7 @@ func WriteMarkdown(w io.Writer, as []Analysis, plotPath string) error {
 		}
 		var extra []string
 		for _, m := range a.Metrics {
-			extra = append(extra, fmt.Sprintf("- %s: best %s at step %d, last %s", mdEscape(m.Name), num(m.Value), m.Step, num(m.Last)))
+			extra = append(extra, fmt.Sprintf("- %s: best %s at %s, last %s", mdEscape(m.Name), num(m.Value), a.at(m.Step), num(m.Last)))
 		}
 		if in := a.Instability; len(in.Spikes) > 0 {
 			extra = append(extra, fmt.Sprintf("- train-loss spikes at steps %s", stepList(in.Spikes)))

@@ -38,7 +38,7 @@ func verdict(a *Analysis, evals []Point) {
 	a.Verdict = VerdictHealthy
 	b := a.BestEval
 	last := evals[len(evals)-1]
-	a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at step %d (last %.5g at step %d) with no sustained rise", evals[0].Value, b.Value, b.Step, last.Value, last.Step)
+	a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at %s (last %.5g at %s) with no sustained rise", evals[0].Value, b.Value, a.at(b.Step), last.Value, a.at(last.Step))
 	if b.Step == last.Step || last.Value-b.Value <= a.EvalNoise {
 		a.Reason += "; it was still improving at the end, so more steps may help"
 	}
@@ -53,11 +53,11 @@ func (a *Analysis) divergedNonFinite() bool {
 	endsBad := (len(a.Train) > 0 && !finite(a.Train[len(a.Train)-1].Value)) ||
 		(len(a.Eval) > 0 && !finite(a.Eval[len(a.Eval)-1].Value))
 	if !endsBad {
-		a.Notes = append(a.Notes, fmt.Sprintf("%d NaN/Inf loss values, the first at step %d; training recovered from them", in.NonFinite, in.FirstNonFinite))
+		a.Notes = append(a.Notes, fmt.Sprintf("%d NaN/Inf loss values, the first at %s; training recovered from them", in.NonFinite, a.at(in.FirstNonFinite)))
 		return false
 	}
 	a.Verdict, a.Since = VerdictDiverged, in.FirstNonFinite
-	a.Reason = fmt.Sprintf("the loss became NaN/Inf at step %d and the run ends that way (%d non-finite values); lower the learning rate, enable gradient clipping, or check for fp16 overflow", in.FirstNonFinite, in.NonFinite)
+	a.Reason = fmt.Sprintf("the loss became NaN/Inf at %s and the run ends that way (%d non-finite values); lower the learning rate, enable gradient clipping, or check for fp16 overflow", a.at(in.FirstNonFinite), in.NonFinite)
 	return true
 }
 
@@ -75,7 +75,7 @@ func (a *Analysis) divergedTrain() bool {
 		return false
 	}
 	a.Verdict, a.Since = VerdictDiverged, low.Step
-	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at step %d and then climbed to %.5g by step %d; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, low.Step, last, ts[len(ts)-1].Step)
+	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at %s and then climbed to %.5g by %s; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, a.at(low.Step), last, a.at(ts[len(ts)-1].Step))
 	a.Reason += a.restartNote()
 	return true
 }
@@ -85,7 +85,7 @@ func (a *Analysis) restartNote() string {
 	if len(a.Restarts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; the log was resumed at step %s: check that the optimiser, scheduler and data order were restored", stepList(a.Restarts))
+	return fmt.Sprintf("; the log was resumed at %s %s: check that the optimiser, scheduler and data order were restored", a.StepUnit, stepList(a.Restarts))
 }
 
 // overfitting looks for the first sustained rise of eval loss: after its
@@ -137,22 +137,22 @@ func (a *Analysis) overfitting(evals []Point) bool {
 		if tLast-tAt > max(2*a.trainSigma, 0.01*math.Abs(tAt)) {
 			a.Instability.BothRising = true
 			a.Verdict, a.Since = VerdictDiverged, on.Step
-			a.Reason = fmt.Sprintf("after step %d eval loss rose from %.5g to %.5g and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting", on.Step, low, lastV, tAt, tLast)
+			a.Reason = fmt.Sprintf("after %s eval loss rose from %.5g to %.5g and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting", a.at(on.Step), low, lastV, tAt, tLast)
 			a.Reason += a.restartNote()
 			return true
 		}
 	}
 	a.Verdict, a.Since = VerdictOverfitting, on.Step
-	a.Reason = fmt.Sprintf("eval loss reached its minimum %.5g at step %d, then stayed above it for %d evaluations (median +%.5g, last %.5g; eval noise ±%.2g)", low, evals[m].Step, len(post), on.Rise, lastV, noise)
+	a.Reason = fmt.Sprintf("eval loss reached its minimum %.5g at %s, then stayed above it for %d evaluations (median +%.5g, last %.5g; eval noise ±%.2g)", low, a.at(evals[m].Step), len(post), on.Rise, lastV, noise)
 	if okAt && okLast {
 		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.5g to %.5g", tAt, tLast)
 	} else {
 		a.Reason += " (no train loss to confirm it kept falling)"
 	}
 	if on.Step != evals[m].Step {
-		a.Reason += fmt.Sprintf("; it stayed within noise of the minimum until step %d", on.Step)
+		a.Reason += fmt.Sprintf("; it stayed within noise of the minimum until %s", a.at(on.Step))
 	}
-	a.Reason += fmt.Sprintf("; keep the checkpoint from step %d", evals[m].Step)
+	a.Reason += fmt.Sprintf("; keep the checkpoint from %s", a.at(evals[m].Step))
 	return true
 }
 
@@ -173,7 +173,7 @@ func (a *Analysis) noisy(evals []Point) bool {
 	}
 	b := a.BestEval
 	a.Verdict = VerdictNoisy
-	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.5g is at step %d; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, b.Step)
+	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.5g is at %s; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, a.at(b.Step))
 	last := evals[len(evals)-1]
 	if 5*(len(evals)-1-indexOfStep(evals, b.Step)) <= len(evals) && last.Step >= b.Step {
 		a.Reason += "; the minimum is near the end, so it was still improving"
