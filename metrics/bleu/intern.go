@@ -27,7 +27,9 @@ type ngramSlot struct {
 // reset empties the table and makes room for n distinct keys.
 func (t *ngramTable) reset(n int) {
 	need := 2 * (n + 1)
-	if len(t.slots) < need || len(t.slots) == 0 {
+	// Grow when too small; shrink after an unusually long segment, so that
+	// the short ones after it probe a table that fits in cache.
+	if len(t.slots) < need || len(t.slots) > max(16*need, 1<<12) {
 		bits := uint(6)
 		for 1<<bits < need {
 			bits++
