@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -156,7 +157,11 @@ func runLeakage(ctx context.Context, env Env, o leakageOptions) error {
 		test = &s
 	}
 	rep, err := leakage.Check(ctx, train, test, o.opts)
-	if err != nil {
+	var ee *leakage.EmbedError
+	switch {
+	case errors.As(err, &ee):
+		return exitcode.WithHint(exitcode.WithCode(err, exitcode.Unreachable), "check --embed-url, --embed-model and the API key, or leave out --method embed")
+	case err != nil:
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
 	switch o.output {

@@ -212,6 +212,12 @@ func TestLeakageEmbed(t *testing.T) {
 	if code != 0 || requests != first || out2 != out {
 		t.Errorf("cached run: exit %d, %d new requests, same output %v", code, requests-first, out2 == out)
 	}
+	// A wrong key is the endpoint refusing, not bad input: exit 3. (With the
+	// cache on, the cached vectors would answer without asking.)
+	code, _, errOut = leakageCLI(t, map[string]string{"KEY": "wrong"}, append(args, "--no-cache")...)
+	if code != 3 || !strings.Contains(errOut, "HTTP 401: unauthorized") || !strings.Contains(errOut, "hint: check --embed-url") {
+		t.Errorf("wrong key: exit %d, stderr %q", code, errOut)
+	}
 }
 
 func TestMemorisationCommand(t *testing.T) {

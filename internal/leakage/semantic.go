@@ -266,13 +266,20 @@ func semanticCheck(ctx context.Context, train Source, tdocs []prepared, opt Opti
 	return res, nil
 }
 
+// EmbedError is a failure of the embeddings endpoint (not of the input), so
+// callers can tell "unreachable" from "bad input".
+type EmbedError struct{ Err error }
+
+func (e *EmbedError) Error() string { return e.Err.Error() }
+func (e *EmbedError) Unwrap() error { return e.Err }
+
 func embedAll(ctx context.Context, so SemanticOptions, texts []string) ([][]float32, error) {
 	out := make([][]float32, 0, len(texts))
 	for i := 0; i < len(texts); i += so.Batch {
 		j := min(i+so.Batch, len(texts))
 		vs, err := so.Embedder.Embed(ctx, texts[i:j])
 		if err != nil {
-			return nil, err
+			return nil, &EmbedError{Err: err}
 		}
 		if len(vs) != j-i {
 			return nil, fmt.Errorf("asked for %d embeddings, got %d", j-i, len(vs))
