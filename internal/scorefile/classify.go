@@ -145,7 +145,17 @@ func (c *context) labelMetric(name string) (metricRun, error) {
 			if err != nil {
 				return Result{}, err
 			}
-			return Result{Value: v, Details: d, Warnings: w}, nil
+			res := Result{Value: v, Details: d, Warnings: w}
+			if name == "accuracy" {
+				// Per item: 1 where the prediction is right.
+				res.PerItem = make([]float64, len(yTrue))
+				for i := range yTrue {
+					if classification.Equal(yTrue[i], yPred[i]) {
+						res.PerItem[i] = 1
+					}
+				}
+			}
+			return res, nil
 		},
 		resample: func(idx []int) float64 {
 			v, _, _, err := eval(sub(yTrue, idx), sub(yPred, idx))
@@ -235,7 +245,16 @@ func (c *context) probMetric(name string) (metricRun, error) {
 			if err != nil {
 				return Result{}, err
 			}
-			return Result{Value: v, Details: d, Warnings: w}, nil
+			res := Result{Value: v, Details: d, Warnings: w}
+			switch name {
+			case "brier", "log_loss":
+				// Per item: the row's own loss, so that the mean of the
+				// per-item file is the reported value.
+				if res.PerItem, err = c.rowLosses(name, list); err != nil {
+					return Result{}, err
+				}
+			}
+			return res, nil
 		},
 		resample: func(idx []int) float64 {
 			v, _, _, err := eval(idx)
@@ -309,7 +328,20 @@ func (c *context) regression(name string) (metricRun, error) {
 			if err != nil {
 				return Result{}, err
 			}
-			return Result{Value: r.Value, Warnings: r.Warnings}, nil
+			res := Result{Value: r.Value, Warnings: r.Warnings}
+			switch name {
+			case "mae", "mse":
+				res.PerItem = make([]float64, len(yt))
+				for i := range yt {
+					d := yp[i] - yt[i]
+					if name == "mae" {
+						res.PerItem[i] = math.Abs(d)
+					} else {
+						res.PerItem[i] = d * d
+					}
+				}
+			}
+			return res, nil
 		},
 		resample: func(idx []int) float64 {
 			r, err := eval(idx)
@@ -326,4 +358,48 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// rowLosses is each row's Brier term or log loss, computed by the metric
+// functions on that row alone with the classes of the whole input.
+func (c *context) rowLosses(name string, list bool) ([]float64, error) {
+	n := len(c.yTrue)
+	out := make([]float64, n)
+	classes := c.labels
+	if classes == nil && name == "log_loss" {
+		var err error
+		if classes, err = classification.Classes(c.yTrue); err != nil {
+			return nil, err
+		}
+	}
+	var pos *classification.Label
+	if name == "brier" {
+		// Resolve the positive class once, on all rows: one row alone may
+		// show a single class.
+		p, err := classification.PositiveClass(c.yTrue, c.posLabel)
+		if err != nil {
+			return nil, err
+		}
+		pos = &p
+	}
+	for i := range n {
+		var v float64
+		var err error
+		if name == "brier" {
+			v, err = classification.Brier(c.yTrue[i:i+1], c.scores[i:i+1], pos)
+		} else {
+			p := []float64{}
+			if list {
+				p = c.prob[i]
+			} else {
+				p = append(p, c.scores[i])
+			}
+			v, err = classification.LogLoss(c.yTrue[i:i+1], [][]float64{p}, classes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.in.Pos(i), err)
+		}
+		out[i] = v
+	}
+	return out, nil
 }

@@ -271,3 +271,42 @@ func TestJSONFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestPerItemMeansToValue checks that per-item values of mean metrics
+// average to the reported value.
+func TestPerItemMeansToValue(t *testing.T) {
+	cases := []struct {
+		file    string
+		metrics []string
+	}{
+		{"testdata/scores.jsonl", []string{"brier", "log_loss"}},
+		{"testdata/probs.jsonl", []string{"brier", "log_loss"}},
+		{"testdata/probs3.jsonl", []string{"log_loss"}},
+		{"testdata/labels.jsonl", []string{"accuracy"}},
+		{"testdata/regression.jsonl", []string{"mae", "mse"}},
+		{"testdata/text.jsonl", []string{"token_f1", "rougeL", "levenshtein"}},
+	}
+	for _, c := range cases {
+		in, err := Load(Sources{Pred: c.file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := Options{Metrics: c.metrics}
+		if c.file == "testdata/probs.jsonl" {
+			o.PosLabel = `"yes"`
+		}
+		rep, err := Score(in, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Results {
+			s := 0.0
+			for _, v := range r.PerItem {
+				s += v
+			}
+			if len(r.PerItem) != in.Len() || math.Abs(s/float64(in.Len())-r.Value) > 1e-12 {
+				t.Errorf("%s %s: per-item mean %v, value %v", c.file, r.Metric, s/float64(len(r.PerItem)), r.Value)
+			}
+		}
+	}
+}

@@ -127,6 +127,10 @@ func binaryPositive(yTrue []Label, pos *Label) (Label, error) {
 	return classes[len(classes)-1], nil
 }
 
+// PositiveClass is the positive class Brier and CalibrationCurve use for
+// y_true and pos (see binaryPositive).
+func PositiveClass(yTrue []Label, pos *Label) (Label, error) { return binaryPositive(yTrue, pos) }
+
 func checkProbs(prob []float64) error {
 	for i, v := range prob {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
