@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -52,9 +53,29 @@ func runDataFingerprint(env Env, o dataFingerprintOptions) error {
 	if o.diff && len(o.paths) != 2 {
 		return exitcode.WithCode(fmt.Errorf("--diff takes exactly two files, OLD and NEW; got %d", len(o.paths)), exitcode.BadInput)
 	}
+	load := func(p string) (*dataset.Dataset, error) {
+		return dataset.Load(p, dataset.Options{Format: o.format, IDField: o.idField})
+	}
+	if !o.diff && !o.json {
+		// Print each file as it is read and go on past a bad one, so that one
+		// broken file among many does not hide the others; the exit code is
+		// still 2.
+		var errs []error
+		for _, p := range o.paths {
+			d, err := load(p)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if err := dataset.WriteSummary(env.Stdout, d); err != nil {
+				return err
+			}
+		}
+		return exitcode.WithCode(errors.Join(errs...), exitcode.BadInput)
+	}
 	sets := make([]*dataset.Dataset, len(o.paths))
 	for i, p := range o.paths {
-		d, err := dataset.Load(p, dataset.Options{Format: o.format, IDField: o.idField})
+		d, err := load(p)
 		if err != nil {
 			return exitcode.WithCode(err, exitcode.BadInput)
 		}
@@ -67,19 +88,11 @@ func runDataFingerprint(env Env, o dataFingerprintOptions) error {
 		}
 		return dataset.WriteDiff(env.Stdout, diff)
 	}
-	if o.json {
-		out := make([]fingerprintJSON, len(sets))
-		for i, d := range sets {
-			out[i] = toFingerprintJSON(d)
-		}
-		return writeFingerprintJSON(env, out)
+	out := make([]fingerprintJSON, len(sets))
+	for i, d := range sets {
+		out[i] = toFingerprintJSON(d)
 	}
-	for _, d := range sets {
-		if err := dataset.WriteSummary(env.Stdout, d); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeFingerprintJSON(env, out)
 }
 
 type fingerprintJSON struct {

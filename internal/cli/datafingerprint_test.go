@@ -54,7 +54,7 @@ func TestDataFingerprint(t *testing.T) {
 		{"diff-derived.txt", []string{"data", "fingerprint", "--diff", v1, v2}, 0},
 		{"diff.json", []string{"data", "fingerprint", "--diff", "--json", "--id-field", "id", v1, v2}, 0},
 		{"same.txt", []string{"data", "fingerprint", "--diff", v1, v1}, 0},
-		{"bad.txt", []string{"data", "fingerprint", v1, bad}, 2},
+		{"bad.txt", []string{"data", "fingerprint", v1, bad, v2, filepath.Join(dir, "none.csv")}, 2},
 		{"diff-args.txt", []string{"data", "fingerprint", "--diff", v1}, 2},
 		{"missing-id.txt", []string{"data", "fingerprint", "--id-field", "nope", v1}, 2},
 	}

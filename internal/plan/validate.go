@@ -255,6 +255,10 @@ func (v *validator) task(i int, names map[string]string) {
 	if t.FewShot.K < 0 {
 		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
 	}
+	if t.FewShot.K > 0 && t.Type == TaskGenerate && t.FewShot.Target == "" && t.Reference == "" {
+		// An example without its answer teaches the model nothing.
+		v.errorf(at+".few_shot", "set `few_shot.target` (e.g. \"{{ answer }}\") or the task's `reference`, which examples then show as their answer", "few-shot examples need an answer")
+	}
 	for j, s := range t.Scorers {
 		if s.Name == "" {
 			v.missing(fmt.Sprintf("%s.scorers[%d]", at, j), "name", "name the scorer, e.g. `- name: exact_match`")
