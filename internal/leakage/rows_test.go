@@ -86,3 +86,39 @@ func TestReadDocsLongLine(t *testing.T) {
 		t.Fatalf("got %d docs, err %v", len(docs), err)
 	}
 }
+
+// FuzzReadDocs: any input either fails with an error naming a line, or
+// yields rows with increasing line numbers; as plain text every non-blank
+// line is one row.
+func FuzzReadDocs(f *testing.F) {
+	f.Add(`{"messages":[{"role":"user","content":"hi"}]}` + "\n" + `{"text":"x"}`)
+	f.Add("plain\n\n  text \r\n")
+	f.Add(`{"instruction":"a","input":"","output":"b","id":3}`)
+	f.Add(`{"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		last := 0
+		err := ReadDocs(strings.NewReader(data), "in", ReadOptions{}, func(d Doc) error {
+			if d.Line <= last {
+				t.Fatalf("line %d after %d", d.Line, last)
+			}
+			last = d.Line
+			return nil
+		})
+		if err != nil && !strings.Contains(err.Error(), "in line ") {
+			t.Fatalf("error without a line: %v", err)
+		}
+		n := 0
+		if err := ReadDocs(strings.NewReader(data), "in", ReadOptions{Format: "text"}, func(Doc) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, l := range strings.Split(data, "\n") {
+			if strings.TrimSpace(l) != "" {
+				want++
+			}
+		}
+		if n != want {
+			t.Fatalf("%d text rows, want %d", n, want)
+		}
+	})
+}
