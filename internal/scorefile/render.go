@@ -247,7 +247,7 @@ func WritePerItem(w io.Writer, rep Report) error {
 		}
 	}
 	if len(cols) == 0 {
-		return fmt.Errorf("none of the metrics has per-item values (corpus-only metrics: classification, ranking, regression); drop --per-item")
+		return fmt.Errorf("none of the metrics has per-item values (roc_auc, f1, r2 and the like exist only for the whole set); drop --per-item or add a metric such as accuracy")
 	}
 	var b bytes.Buffer
 	for i, line := range rep.Input.Lines {
