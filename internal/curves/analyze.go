@@ -196,6 +196,12 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps,
 		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
 	a.TrainKey, a.EvalKey = pickLossKeys(run, opts.Map)
+	for _, want := range []struct{ role, name, got string }{{"train", opts.Map.Train, a.TrainKey}, {"eval", opts.Map.Eval, a.EvalKey}} {
+		if want.name != "" && want.got == "" {
+			return a, exitcode.WithHint(fmt.Errorf("%s: --map %s=%s: no such series (series found: %s)", run.Path, want.role, want.name, strings.Join(run.names(), ", ")),
+				"use one of the names found, as written in the log")
+		}
+	}
 	a.StepUnit = stepUnit(run.Format, a.TrainKey, a.EvalKey)
 	if a.TrainKey == "" && a.EvalKey == "" {
 		msg := fmt.Errorf("%s: %w (series found: %s)", run.Path, ErrNoLoss, strings.Join(run.names(), ", "))
@@ -247,7 +253,7 @@ var (
 		"train_loss_step", "train_loss_epoch", "train/epoch_loss", "epoch_loss", "loss/train", "trainer/loss", "train/loss_step"}
 	evalLossNames = []string{"eval_loss", "eval/loss", "val_loss", "validation_loss", "valid_loss", "val/loss",
 		"validation/loss", "validation/epoch_loss", "loss/val", "loss/validation", "loss/eval", "eval/val_loss",
-		"val_loss_epoch", "validation/epoch_loss", "test_loss", "full_valid_loss"}
+		"val_loss_epoch", "test_loss", "full_valid_loss"}
 )
 
 // pickLossKeys chooses the train and eval loss series: the mapping first,

@@ -266,10 +266,10 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 			}
 			continue
 		}
-		step, ok := int64(0), false
+		step, ok, stepKey := int64(0), false, ""
 		for _, k := range keys {
 			if v, found := jsonNumber(entry[k]); found && finite(v) {
-				step, ok = int64(math.Round(v)), true
+				step, ok, stepKey = int64(math.Round(v)), true, k
 				break
 			}
 		}
@@ -282,7 +282,7 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 		}
 		vals := make(map[string]float64, len(entry))
 		for k, v := range entry {
-			if f, ok := jsonNumber(v); ok {
+			if f, ok := jsonNumber(v); ok && k != stepKey {
 				vals[k] = f
 			}
 		}

@@ -316,3 +316,16 @@ func FuzzParseTrainerState(f *testing.F) {
 		parseTrainerState("fuzz.json", data)
 	})
 }
+
+func TestMappingToMissingSeries(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "g.jsonl")
+	if err := os.WriteFile(p, []byte("{\"it\": 1, \"tr\": 2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Map = Mapping{Step: "it", Train: "loss"}
+	_, err := Analyze([]string{p}, opts)
+	if err == nil || !strings.Contains(err.Error(), p+": --map train=loss: no such series (series found: tr)") {
+		t.Errorf("error %v, want one naming the file, the mapping and the series found", err)
+	}
+}
