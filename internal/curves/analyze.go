@@ -238,6 +238,14 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a.Metrics = metricBests(run, a.EvalKey)
 	a.EarlyStopping = replays(run, &a, opts)
 	verdict(&a, evals)
+	if a.Verdict == VerdictOverfitting && a.BestEval != nil {
+		for _, m := range a.Metrics {
+			if !strings.Contains(strings.ToLower(m.Name), "loss") && m.Step > a.BestEval.Step {
+				a.Notes = append(a.Notes, fmt.Sprintf("%s kept improving after the eval-loss minimum (best %s at %s): the loss rise may be over-confidence rather than worse outputs; choose the checkpoint by the metric you ship on (--metric %s)",
+					m.Name, num(m.Value), a.at(m.Step), m.Name))
+			}
+		}
+	}
 	if run.BestCheckpoint != "" && a.BestEval != nil {
 		if m := checkpointDir.FindStringSubmatch(filepath.Base(run.BestCheckpoint)); m != nil && m[1] != fmt.Sprint(a.BestEval.Step) {
 			a.Notes = append(a.Notes, fmt.Sprintf("the trainer's best_model_checkpoint is %s, not the eval-loss minimum at step %d (it follows metric_for_best_model)", run.BestCheckpoint, a.BestEval.Step))

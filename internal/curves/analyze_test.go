@@ -3,6 +3,7 @@ package curves
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -275,5 +276,33 @@ func TestShortRuns(t *testing.T) {
 		if a.Verdict != tt.verdict {
 			t.Errorf("%s: %q (%s), want %q", tt.name, a.Verdict, a.Reason, tt.verdict)
 		}
+	}
+}
+
+// TestLossAndMetricDisagree: a speech fine-tune whose eval loss rises from
+// the first evaluation while its WER keeps improving (a common Whisper
+// shape) is overfitting by loss, with a note pointing at the metric.
+func TestLossAndMetricDisagree(t *testing.T) {
+	b := newSeriesBuilder()
+	evals := []struct{ loss, wer float64 }{{0.31, 34.6}, {0.36, 33.1}, {0.42, 32.6}, {0.45, 32.0}, {0.47, 32.1}}
+	for s := int64(25); s <= 5000; s += 25 {
+		b.row(s, map[string]float64{"loss": 0.5 * math.Exp(-float64(s)/800)})
+		if s%1000 == 0 {
+			e := evals[s/1000-1]
+			b.row(s, map[string]float64{"eval_loss": e.loss, "eval_wer": e.wer})
+		}
+	}
+	a, err := AnalyzeRun(&Run{Name: "whisper", Series: b.series, Checkpoints: map[int64]string{}}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != VerdictOverfitting || a.Since != 1000 {
+		t.Errorf("verdict %q since %d, want overfitting since 1000", a.Verdict, a.Since)
+	}
+	if len(a.Metrics) != 1 || a.Metrics[0].GreaterIsBetter || a.Metrics[0].Step != 4000 {
+		t.Errorf("metrics %+v, want eval_wer lower-is-better, best at 4000", a.Metrics)
+	}
+	if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "eval_wer kept improving after the eval-loss minimum (best 32 at step 4000)") {
+		t.Errorf("notes %q", a.Notes)
 	}
 }
