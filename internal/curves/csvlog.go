@@ -1,6 +1,8 @@
 package curves
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -33,12 +35,14 @@ var csvStepKeys = map[string][]string{
 // W&B chart exports name columns "<run> - <metric>" with __MIN/__MAX
 // companions; the run prefix is dropped and the companions ignored.
 func readCSV(path, format string, m Mapping) (*Run, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	if dec, ok := decodeBase64CSV(data); ok {
+		data = dec
+	}
+	r := csv.NewReader(bytes.NewReader(data))
 	if strings.HasSuffix(strings.ToLower(path), ".tsv") {
 		r.Comma = '\t'
 	}
@@ -148,4 +152,22 @@ func parseCSVFloat(s string) (float64, error) {
 		return math.Inf(-1), nil
 	}
 	return strconv.ParseFloat(s, 64)
+}
+
+// decodeBase64CSV recognises an OpenAI fine-tuning results file saved as the
+// Files API returns it, base64-encoded, and decodes it.
+func decodeBase64CSV(data []byte) ([]byte, bool) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) < 8 || bytes.ContainsAny(trimmed[:min(len(trimmed), 256)], ",\t ") {
+		return nil, false
+	}
+	dec, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(trimmed), nil)))
+	if err != nil {
+		return nil, false
+	}
+	line, _, _ := bytes.Cut(dec, []byte("\n"))
+	if !bytes.Contains(line, []byte(",")) {
+		return nil, false
+	}
+	return dec, true
 }

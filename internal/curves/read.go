@@ -170,6 +170,11 @@ func detectCSV(path string, head []byte) (string, error) {
 		sep = "\t"
 	}
 	if !bytes.Contains(line, []byte(sep)) {
+		if data, err := os.ReadFile(path); err == nil {
+			if dec, ok := decodeBase64CSV(data); ok {
+				return detectCSV(path, dec)
+			}
+		}
 		return "", fmt.Errorf("%s: not a known training log (trainer_state.json, trainer_log.jsonl, TensorBoard events, CSV or JSONL); use --format (%s)", path, strings.Join(Formats, ", "))
 	}
 	cols := map[string]bool{}

@@ -1,6 +1,7 @@
 package curves
 
 import (
+	"encoding/base64"
 	"math"
 	"os"
 	"path/filepath"
@@ -327,5 +328,25 @@ func TestMappingToMissingSeries(t *testing.T) {
 	_, err := Analyze([]string{p}, opts)
 	if err == nil || !strings.Contains(err.Error(), p+": --map train=loss: no such series (series found: tr)") {
 		t.Errorf("error %v, want one naming the file, the mapping and the series found", err)
+	}
+}
+
+// TestOpenAIBase64: the results file as client.files.content returns it is
+// base64 of the CSV; saved as is, it still reads.
+func TestOpenAIBase64(t *testing.T) {
+	plain, err := os.ReadFile(filepath.Join("testdata", "logs", "openai_step_metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "result.csv")
+	if err := os.WriteFile(p, []byte(base64.StdEncoding.EncodeToString(plain)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	as, err := Analyze([]string{p}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := as[0]; a.Format != FormatOpenAICSV || len(a.Train) != 300 || len(a.Eval) != 30 {
+		t.Errorf("format %q, %d train / %d eval points; want openai-csv 300/30", a.Format, len(a.Train), len(a.Eval))
 	}
 }
