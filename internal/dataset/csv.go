@@ -17,7 +17,6 @@ func readCSV(name string, data []byte, comma rune) ([]Row, error) {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comma = comma
 	r.FieldsPerRecord = -1 // counted here, to name the line and both counts
-	r.ReuseRecord = false
 	if comma == '\t' {
 		// TSV writers rarely quote; a stray quote inside a field is text.
 		r.LazyQuotes = true
@@ -52,7 +51,7 @@ func readCSV(name string, data []byte, comma rune) ([]Row, error) {
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d", len(rec), len(header)), Hint: fmt.Sprintf("quote values that contain the separator, or fix the row so it has one value per column")}
+			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d", len(rec), len(header)), Hint: "quote values that contain the separator, or fix the row so it has one value per column"}
 		}
 		row := Row{Line: line, Fields: make(map[string]any, len(rec)), Keys: header}
 		for i, v := range rec {

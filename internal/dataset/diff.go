@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
+	"strings"
 )
 
 // Diff is what changed between two versions of a dataset, matched by row id.
@@ -101,20 +101,8 @@ func WriteDiff(w io.Writer, d *Diff) error {
 		fmt.Fprintf(&b, "- %s\n", id)
 	}
 	for _, c := range d.Changed {
-		fmt.Fprintf(&b, "~ %s  fields: %s\n", c.ID, joinFields(c.Fields))
+		fmt.Fprintf(&b, "~ %s  fields: %s\n", c.ID, strings.Join(c.Fields, ", "))
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-func joinFields(fs []string) string {
-	fs = slices.Clone(fs)
-	var b bytes.Buffer
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(f)
-	}
-	return b.String()
 }
