@@ -241,3 +241,61 @@ func TestResolve(t *testing.T) {
 		t.Errorf("Parse: Resolve = %q, want it relative to the working directory", got)
 	}
 }
+
+func TestScorerOptions(t *testing.T) {
+	src := `models:
+  - &m {name: a, provider: file, path: a.jsonl}
+  - {<<: [*m], name: b, path: b.jsonl}
+tasks:
+  - name: qa
+    dataset: {path: qa.jsonl}
+    prompt: {template: "{{ q }}"}
+    scorers:
+      - name: judge
+        options:
+          n: 3
+          big: 18446744073709551615
+          w: 0.5
+          strict: false
+          none: null
+          labels: [good, bad]
+          rubric: &r
+            scale: 5
+            text: |
+              Rate it.
+          again: *r
+`
+	p, err := Parse("o.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Models[1].Provider != "file" || p.Models[1].Path != "b.jsonl" {
+		t.Errorf("merge from a list of anchors: %+v", p.Models[1])
+	}
+	got := p.Tasks[0].Scorers[0].Options
+	rubric := map[string]any{"scale": int64(5), "text": "Rate it.\n"}
+	want := map[string]any{"n": int64(3), "big": 18446744073709551615.0, "w": 0.5, "strict": false, "none": nil,
+		"labels": []any{"good", "bad"}, "rubric": rubric, "again": rubric}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("options\n got %#v\nwant %#v", got, want)
+	}
+	if p.Position("tasks[0].scorers[0].options.labels[1]") != "o.yaml:16:26" {
+		t.Errorf("position of an option list item: %s", p.Position("tasks[0].scorers[0].options.labels[1]"))
+	}
+}
+
+func TestErrorsAs(t *testing.T) {
+	_, err := Parse("e.yaml", []byte("models: []\ntasks: []\nbogus: 1\n"))
+	var one *Error
+	if !errors.As(err, &one) || one.Path != "models" {
+		t.Fatalf("errors.As found %+v in %v", one, err)
+	}
+	var all Errors
+	if !errors.As(err, &all) || len(all) != 3 {
+		t.Fatalf("want 3 errors, got %v", err)
+	}
+	_, err = Parse("m.yaml", []byte("models:\n  - {<<: 3, name: a}\ntasks: []\n"))
+	if err == nil || !strings.Contains(err.Error(), "m.yaml:2:10: models[0]: `<<` merges a mapping, not the number 3") {
+		t.Errorf("merge of a scalar: %v", err)
+	}
+}
