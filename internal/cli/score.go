@@ -36,6 +36,7 @@ Inputs: --pred alone is a JSONL file of rows, one of
   {"label": y, "score": s}                             ROC-AUC, average precision, regression
   {"label": y, "prob": p} or {"label": y, "prob": [p0, p1, ...]}   probability metrics
   {"n": samples, "c": correct} or {"results": [true, false, ...]} pass@k
+  {"logprobs": [lp, ...], "text": "..."}               NLL, perplexities, bits per byte
 --pred with one or more --ref files reads parallel files: plain text with one
 segment per line, or JSONL with the text in --pred-field / --ref-field.
 
