@@ -16,6 +16,7 @@ package rouge
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +114,7 @@ type state struct {
 	buf   []byte    // the token being read
 	lcs   []int32   // LCS table
 	marks []bool    // union-LCS membership
+	masks []uint64  // per-id match masks of lcsLength, all zero between uses
 	cntR  []int32   // per-id counts, all zero between uses
 	cntC  []int32   //
 	pairs [2][]uint64
@@ -160,6 +162,18 @@ type tokens struct {
 	lines []int
 }
 
+// oneLine reports whether at most one line holds tokens.
+func (t tokens) oneLine() bool {
+	withTokens, start := 0, 0
+	for _, end := range t.lines {
+		if end > start {
+			withTokens++
+		}
+		start = end
+	}
+	return withTokens <= 1
+}
+
 // Score scores prediction against its references: with one reference as
 // rouge_score's score(reference, prediction), with several as score_multi.
 func (s *Scorer) Score(prediction string, references []string) (map[string]Value, error) {
@@ -187,6 +201,11 @@ func (s *state) score(prediction string, references []string) (map[string]Value,
 			case kd.n > 0:
 				sc = s.ngramScore(target.ids, pred.ids, kd.n)
 			case kd.n == 0:
+				sc = s.lcsScore(target.ids, pred.ids)
+			case target.oneLine() && pred.oneLine():
+				// With at most one line holding tokens on each side, the
+				// union LCS is the LCS, and every one of its tokens is a hit:
+				// rougeLsum equals rougeL, value for value.
 				sc = s.lcsScore(target.ids, pred.ids)
 			default:
 				sc = s.summaryLCS(target, pred)
@@ -305,6 +324,7 @@ func (s *state) formID(form string) int32 {
 	if int(id) >= len(s.cntR) {
 		s.cntR = append(s.cntR, make([]int32, int(id)+1-len(s.cntR))...)
 		s.cntC = append(s.cntC, make([]int32, int(id)+1-len(s.cntC))...)
+		s.masks = append(s.masks, make([]uint64, int(id)+1-len(s.masks))...)
 	}
 	return id
 }
@@ -434,11 +454,41 @@ func (s *state) lcsScore(target, pred []int32) Value {
 	if len(target) == 0 || len(pred) == 0 {
 		return Value{}
 	}
-	t := s.table(target, pred)
-	l := float64(t[len(t)-1])
+	l := float64(s.lcsLength(target, pred))
 	precision := l / float64(len(pred))
 	recall := l / float64(len(target))
 	return Value{Precision: precision, Recall: recall, FMeasure: fmeasure(precision, recall)}
+}
+
+// lcsLength is the length of the longest common subsequence of a and b:
+// bit-parallel (Hyyrö 2004, after Allison and Dix 1986) when the shorter
+// side fits in one 64-bit word, the DP table otherwise.
+func (s *state) lcsLength(a, b []int32) int {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(a) > 64 {
+		t := s.table(a, b)
+		return int(t[len(t)-1])
+	}
+	// masks[id] has bit i set where a[i] == id.
+	for i, id := range a {
+		s.masks[id] |= 1 << uint(i)
+	}
+	v := ^uint64(0)
+	for _, id := range b {
+		u := v & s.masks[id]
+		v = (v + u) | (v - u)
+	}
+	for _, id := range a {
+		s.masks[id] = 0
+	}
+	// The LCS length is the number of zero bits among the low len(a).
+	zeros := ^v
+	if len(a) < 64 {
+		zeros &= 1<<uint(len(a)) - 1
+	}
+	return bits.OnesCount64(zeros)
 }
 
 // summaryLCS is _summary_level_lcs: for each reference line, the union of

@@ -3,6 +3,8 @@ package rouge
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,4 +168,57 @@ func FuzzTokenize(f *testing.F) {
 			t.Fatalf("Tokenize(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestLCSLengthBitParallel compares the bit-parallel LCS length with the DP
+// table on random sequences, across the one-word limit of 64 tokens.
+func TestLCSLengthBitParallel(t *testing.T) {
+	sc, _ := New(Options{})
+	s := sc.get()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 12; i++ {
+		s.formID(strconv.Itoa(i)) // ids 0..11, so that the per-id tables exist
+	}
+	for trial := 0; trial < 3000; trial++ {
+		alpha := 1 + rng.IntN(12)
+		a := make([]int32, rng.IntN(90))
+		b := make([]int32, rng.IntN(90))
+		for i := range a {
+			a[i] = int32(rng.IntN(alpha))
+		}
+		for i := range b {
+			b[i] = int32(rng.IntN(alpha))
+		}
+		tab := s.table(a, b)
+		want := int(tab[len(tab)-1])
+		if got := s.lcsLength(a, b); got != want {
+			t.Fatalf("lcsLength(%v, %v) = %d, want %d", a, b, got, want)
+		}
+	}
+}
+
+// TestLsumOneLineEqualsL checks the shortcut that scores single-line texts'
+// rougeLsum as rougeL against the summary-level computation itself.
+func TestLsumOneLineEqualsL(t *testing.T) {
+	sc, _ := New(Options{})
+	s := sc.get()
+	rng := rand.New(rand.NewPCG(7, 8))
+	words := []string{"a", "b", "c", "d", "e", "f"}
+	for trial := 0; trial < 2000; trial++ {
+		var p, r []string
+		for range rng.IntN(30) {
+			p = append(p, words[rng.IntN(len(words))])
+		}
+		for range rng.IntN(30) {
+			r = append(r, words[rng.IntN(len(words))])
+		}
+		pred := s.tokenize(strings.Join(p, " ")+"\n", &s.toks[0])
+		target := s.tokenize(strings.Join(r, " "), &s.toks[1])
+		if !pred.oneLine() || !target.oneLine() {
+			t.Fatal("oneLine false for one line")
+		}
+		if got, want := s.lcsScore(target.ids, pred.ids), s.summaryLCS(target, pred); got != want {
+			t.Fatalf("%q vs %q: rougeL %+v, summary-level %+v", p, r, got, want)
+		}
+	}
 }
