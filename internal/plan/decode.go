@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -355,7 +356,46 @@ func (d *decoder) unknownKey(e entry, kp string, names []string) {
 	if s := suggest(e.key, names); s != "" {
 		d.suggested[join(parentPath(kp), s)] = true
 	}
+	if len(names) > 0 && suggest(e.key, names) == "" {
+		// A real key in the wrong place (`temperature` beside `model`
+		// instead of under `params`) is a more common slip than a typo.
+		if homes := keyHomes()[e.key]; len(homes) > 0 {
+			d.add(e.kpos, kp, "unknown key here", fmt.Sprintf("`%s` belongs under %s", e.key, strings.Join(homes, " or ")))
+			return
+		}
+	}
 	d.add(e.kpos, kp, "unknown key", didYouMean(e.key, names))
+}
+
+// keyHomes maps every plan key to the sections it is valid in, written as
+// generic paths ("models[].params", "" for the top level shown as "the top level").
+func keyHomes() map[string][]string {
+	homes := map[string][]string{}
+	var walk func(t reflect.Type, at string, depth int)
+	walk = func(t reflect.Type, at string, depth int) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			if t.Kind() == reflect.Slice {
+				at += "[]"
+			}
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || depth > 5 {
+			return
+		}
+		fields, names := yamlFields(t)
+		where := "`" + at + "`"
+		if at == "" {
+			where = "the top level"
+		}
+		for _, n := range names {
+			if !slices.Contains(homes[n], where) {
+				homes[n] = append(homes[n], where)
+			}
+			walk(t.Field(fields[n]).Type, join(at, n), depth+1)
+		}
+	}
+	walk(reflect.TypeFor[Plan](), "", 0)
+	return homes
 }
 
 func isAPIKey(k string) bool {
