@@ -180,21 +180,26 @@ func (m *MinHasher) Signature(set []uint64, dst []uint32) []uint32 {
 		dst[i] = math.MaxUint32
 	}
 	a, b := m.a[:n], m.b[:n]
-	// Four permutations per pass over the set keep four running minima in
-	// registers: about twice as fast as one pass per permutation, and four
-	// times fewer loads of the set.
+	// Eight permutations per pass over the set keep eight running minima in
+	// registers: several times faster than one pass per permutation, which
+	// loads and stores a minimum for every (element, permutation).
 	i := 0
-	for ; i+4 <= n; i += 4 {
-		a0, a1, a2, a3 := a[i], a[i+1], a[i+2], a[i+3]
-		b0, b1, b2, b3 := b[i], b[i+1], b[i+2], b[i+3]
+	for ; i+8 <= n; i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
 		m0, m1, m2, m3 := uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32)
+		m4, m5, m6, m7 := m0, m0, m0, m0
 		for _, x := range set {
-			m0 = min(m0, uint32((a0*x+b0)>>32))
-			m1 = min(m1, uint32((a1*x+b1)>>32))
-			m2 = min(m2, uint32((a2*x+b2)>>32))
-			m3 = min(m3, uint32((a3*x+b3)>>32))
+			m0 = min(m0, uint32((aa[0]*x+bb[0])>>32))
+			m1 = min(m1, uint32((aa[1]*x+bb[1])>>32))
+			m2 = min(m2, uint32((aa[2]*x+bb[2])>>32))
+			m3 = min(m3, uint32((aa[3]*x+bb[3])>>32))
+			m4 = min(m4, uint32((aa[4]*x+bb[4])>>32))
+			m5 = min(m5, uint32((aa[5]*x+bb[5])>>32))
+			m6 = min(m6, uint32((aa[6]*x+bb[6])>>32))
+			m7 = min(m7, uint32((aa[7]*x+bb[7])>>32))
 		}
 		dst[i], dst[i+1], dst[i+2], dst[i+3] = m0, m1, m2, m3
+		dst[i+4], dst[i+5], dst[i+6], dst[i+7] = m4, m5, m6, m7
 	}
 	for ; i < n; i++ {
 		mi := uint32(math.MaxUint32)
