@@ -176,6 +176,11 @@ func (c *context) metric(name string) (metricRun, error) {
 		if err := c.need(name, KindLabels, KindText); err != nil {
 			return metricRun{}, err
 		}
+		if c.in.Kind == KindText {
+			if err := c.needRefs(name); err != nil {
+				return metricRun{}, err
+			}
+		}
 		return c.labelMetric(name)
 	case "roc_auc", "average_precision", "log_loss", "brier", "ece":
 		if err := c.need(name, KindScores, KindProbs); err != nil {

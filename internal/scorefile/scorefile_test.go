@@ -224,8 +224,10 @@ func TestDiversityWithoutReferences(t *testing.T) {
 	if rep.Results[0].Value != 3.0/7 || rep.Results[1].Value != 3.0/5 {
 		t.Fatalf("got %v and %v", rep.Results[0].Value, rep.Results[1].Value)
 	}
-	if _, err := Score(in, Options{Metrics: []string{"bleu"}}); err == nil || !strings.Contains(err.Error(), "p.jsonl:1") {
-		t.Fatalf("bleu without references: got %v, want an error naming p.jsonl:1", err)
+	for _, m := range []string{"bleu", "accuracy", "rougeL"} {
+		if _, err := Score(in, Options{Metrics: []string{m}}); err == nil || !strings.Contains(err.Error(), "p.jsonl:1") {
+			t.Fatalf("%s without references: got %v, want an error naming p.jsonl:1", m, err)
+		}
 	}
 }
 

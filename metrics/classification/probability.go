@@ -185,10 +185,11 @@ const (
 
 // Bin is one non-empty calibration bin.
 type Bin struct {
-	Lo, Hi   float64 // the bin's edges
-	Count    int     // predictions in the bin
-	MeanProb float64 // mean predicted probability (prob_pred)
-	FracPos  float64 // fraction of positives (prob_true)
+	Lo       float64 `json:"lo"`        // the bin's lower edge
+	Hi       float64 `json:"hi"`        // the bin's upper edge
+	Count    int     `json:"count"`     // predictions in the bin
+	MeanProb float64 `json:"prob_pred"` // mean predicted probability
+	FracPos  float64 `json:"prob_true"` // fraction of positives
 }
 
 // CalibrationCurve bins the predicted probabilities of the positive class
