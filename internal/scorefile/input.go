@@ -295,7 +295,13 @@ func (in *Input) decodeRow(line int, obj object, predField, refField string) err
 		raw := bytes.TrimSpace(get("prob"))
 		list := len(raw) > 0 && raw[0] == '['
 		if in.Len() > 0 && list != in.ProbList {
-			return rowError(file, line, "prob", "a %s, but the first row held a %s: use one form in every row", map[bool]string{true: "list", false: "single probability"}[list], map[bool]string{true: "list", false: "single probability"}[in.ProbList])
+			form := func(list bool) string {
+				if list {
+					return "list of probabilities"
+				}
+				return "single probability"
+			}
+			return rowError(file, line, "prob", "a %s, but the first row held a %s: use one form in every row", form(list), form(in.ProbList))
 		}
 		in.ProbList = list
 		if !list {

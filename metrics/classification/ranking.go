@@ -111,8 +111,11 @@ func ROCCurve(yTrue []Label, scores []float64, pos Label) (fpr, tpr, thresholds 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(p) == 0 || len(n) == 0 {
-		return nil, nil, nil, fmt.Errorf("y_true has only %s rows: the ROC curve needs positives and negatives", map[bool]string{true: "negative", false: "positive"}[len(p) == 0])
+	if len(p) == 0 {
+		return nil, nil, nil, fmt.Errorf("y_true has no row of the positive class %s: the ROC curve needs positives and negatives", pos)
+	}
+	if len(n) == 0 {
+		return nil, nil, nil, fmt.Errorf("y_true has only rows of the positive class %s: the ROC curve needs positives and negatives", pos)
 	}
 	radixSort(p)
 	radixSort(n)
