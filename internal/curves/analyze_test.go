@@ -306,3 +306,18 @@ func TestLossAndMetricDisagree(t *testing.T) {
 		t.Errorf("notes %q", a.Notes)
 	}
 }
+
+// TestPlateauIsNotNoise: a run that converged early and then jitters around
+// its minimum for half of its evaluations is healthy and says it is flat.
+func TestPlateauIsNotNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	run := synth(5000, 100, func(s float64) float64 { return 1.5*math.Exp(-s/500) + 0.5 + rng.NormFloat64()*0.01 },
+		func(s float64) float64 { return 1.5*math.Exp(-s/400) + 0.8 + rng.NormFloat64()*0.0005 })
+	a, err := AnalyzeRun(run, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != VerdictHealthy || !strings.Contains(a.Reason, "has been flat") {
+		t.Errorf("verdict %q (%s), want healthy and flat", a.Verdict, a.Reason)
+	}
+}

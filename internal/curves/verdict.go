@@ -39,9 +39,35 @@ func verdict(a *Analysis, evals []Point) {
 	b := a.BestEval
 	last := evals[len(evals)-1]
 	a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at %s (last %.5g at %s) with no sustained rise", evals[0].Value, b.Value, a.at(b.Step), last.Value, a.at(last.Step))
-	if b.Step == last.Step || last.Value-b.Value <= a.EvalNoise {
+	p := plateauStart(evals, a.plateauBand())
+	switch {
+	case b.Step == last.Step:
 		a.Reason += "; it was still improving at the end, so more steps may help"
+	case len(evals)-p >= 3:
+		a.Reason += fmt.Sprintf("; it has been flat (within %.2g of the minimum) since %s, so more steps of this run are unlikely to help", a.plateauBand(), a.at(evals[p].Step))
+	case 5*(len(evals)-1-indexOfStep(evals, b.Step)) < len(evals):
+		a.Reason += "; its minimum is near the end, so more steps may help"
 	}
+}
+
+// plateauBand is how close to the minimum an evaluation must be to count
+// as on the final plateau: twice the noise, at least 0.2% of the minimum.
+func (a *Analysis) plateauBand() float64 {
+	return max(2*a.EvalNoise, 0.002*math.Abs(a.BestEval.Value))
+}
+
+// plateauStart is the index from which every evaluation stays within band
+// of the minimum.
+func plateauStart(evals []Point, band float64) int {
+	low := evals[0].Value
+	for _, p := range evals {
+		low = min(low, p.Value)
+	}
+	i := len(evals) - 1
+	for i > 0 && evals[i-1].Value <= low+band {
+		i--
+	}
+	return i
 }
 
 // divergedNonFinite: the run ends with a NaN/Inf loss.
@@ -156,9 +182,14 @@ func (a *Analysis) overfitting(evals []Point) bool {
 	return true
 }
 
-// noisy: the eval loss went up at a quarter or more of its evaluations, so
-// single evaluations (and early stopping with small patience) mislead.
+// noisy: on its way down to the final plateau the eval loss went up at a
+// quarter or more of its evaluations, so single evaluations (and early
+// stopping with small patience) mislead.
 func (a *Analysis) noisy(evals []Point) bool {
+	// Up-steps on the final plateau are expected jitter around a converged
+	// loss; only those on the way down make the curve noisy.
+	all := evals
+	evals = evals[:plateauStart(evals, a.plateauBand())+1]
 	if len(evals) < 6 {
 		return false
 	}
@@ -173,9 +204,8 @@ func (a *Analysis) noisy(evals []Point) bool {
 	}
 	b := a.BestEval
 	a.Verdict = VerdictNoisy
-	a.Reason = fmt.Sprintf("eval loss went up at %d of %d evaluations (noise ±%.2g) though its minimum %.5g is at %s; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, a.at(b.Step))
-	last := evals[len(evals)-1]
-	if 5*(len(evals)-1-indexOfStep(evals, b.Step)) <= len(evals) && last.Step >= b.Step {
+	a.Reason = fmt.Sprintf("eval loss went up at %d of %d steps between evaluations on its way down (noise ±%.2g) though its minimum %.5g is at %s; compare checkpoints on smoothed eval loss and use a patience of several evaluations", ups, len(evals)-1, a.EvalNoise, b.Value, a.at(b.Step))
+	if 5*(len(all)-1-indexOfStep(all, b.Step)) <= len(all) {
 		a.Reason += "; the minimum is near the end, so it was still improving"
 	}
 	return true
