@@ -1,7 +1,6 @@
 package text
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -33,38 +32,55 @@ func DistinctN(texts []string, n int, lowercase bool) (Distinct, error) {
 		return Distinct{}, fmt.Errorf("distinct-n: n = %d, want n >= 1 (distinct-1, distinct-2, ...)", n)
 	}
 	d := Distinct{N: n, PerText: make([]float64, len(texts)), Lowercase: lowercase}
-	all := map[string]struct{}{}
-	own := map[string]struct{}{}
-	var key []byte
+	// Tokens get ids; an n-gram's id chains (id of its (n-1)-gram prefix + 1,
+	// last token), so equal n-grams share an id without building keys.
+	words := map[string]uint32{}
+	grams := map[uint64]uint32{}
+	var lastText []int32 // per n-gram id of order n: the last text it was seen in, +1
+	var ids, prev []uint32
 	for i, t := range texts {
 		if lowercase {
 			t = PyLower(t)
 		}
-		toks := PySplit(t)
-		clear(own)
-		count := 0
-		for j := 0; j+n <= len(toks); j++ {
-			// Length-prefixed tokens: no separator byte could be ambiguous,
-			// since a token may contain any non-space character.
-			key = key[:0]
-			for _, tok := range toks[j : j+n] {
-				key = binary.AppendUvarint(key, uint64(len(tok)))
-				key = append(key, tok...)
+		ids = ids[:0]
+		for _, w := range PySplit(t) {
+			id, ok := words[w]
+			if !ok {
+				id = uint32(len(words))
+				words[w] = id
 			}
-			if _, ok := all[string(key)]; !ok {
-				all[string(key)] = struct{}{}
+			ids = append(ids, id)
+		}
+		prev = append(prev[:0], make([]uint32, len(ids))...)
+		own, count := 0, 0
+		for k := 1; k <= n; k++ {
+			for j := 0; j+k <= len(ids); j++ {
+				key := uint64(prev[j])<<32 | uint64(ids[j+k-1])
+				id, ok := grams[key]
+				if !ok {
+					id = uint32(len(grams))
+					grams[key] = id
+					lastText = append(lastText, 0)
+				}
+				prev[j] = id + 1
+				if k < n {
+					continue
+				}
+				count++
+				if lastText[id] == 0 {
+					d.Unique++
+				}
+				if lastText[id] != int32(i)+1 {
+					lastText[id] = int32(i) + 1
+					own++
+				}
 			}
-			if _, ok := own[string(key)]; !ok {
-				own[string(key)] = struct{}{}
-			}
-			count++
 		}
 		d.Total += count
 		if count > 0 {
-			d.PerText[i] = float64(len(own)) / float64(count)
+			d.PerText[i] = float64(own) / float64(count)
 		}
 	}
-	d.Unique = len(all)
 	if d.Total > 0 {
 		d.Ratio = float64(d.Unique) / float64(d.Total)
 	}
