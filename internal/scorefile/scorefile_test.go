@@ -170,6 +170,7 @@ func TestBadInput(t *testing.T) {
 		{"probability above one", "p.jsonl", "{\"label\": 1, \"prob\": 0.2}\n{\"label\": 0, \"prob\": 1.5}\n", nil, nil, Options{}, []string{"p.jsonl:2", `"prob"`, "outside [0, 1]"}},
 		{"negative probability in list", "p.jsonl", "{\"label\": 1, \"prob\": [-0.1, 1.1]}\n", nil, nil, Options{}, []string{"p.jsonl:1", `"prob[0]"`, "outside [0, 1]"}},
 		{"ragged probability lists", "p.jsonl", "{\"label\": 1, \"prob\": [0.5, 0.5]}\n{\"label\": 0, \"prob\": [0.2, 0.3, 0.5]}\n", nil, nil, Options{}, []string{"p.jsonl:2", "first row has 2"}},
+		{"mixed probability forms", "p.jsonl", "{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"prob\": [0.2, 0.8]}\n", nil, nil, Options{}, []string{"p.jsonl:2", "list of probabilities", "single probability"}},
 		{"label missing from labels", "l.jsonl", "{\"label\": 0, \"pred\": 0}\n{\"label\": 2, \"pred\": 1}\n", nil, []string{"f1"}, Options{Labels: "[0, 1]"}, []string{"l.jsonl:2", `"label"`, "not in --labels"}},
 		{"pred missing from labels", "l.jsonl", "{\"label\": 0, \"pred\": 3}\n", nil, []string{"accuracy"}, Options{Labels: "[0, 1]"}, []string{"l.jsonl:1", `"pred"`, "not in --labels"}},
 		{"empty file", "e.jsonl", "\n\n", nil, nil, Options{}, []string{"e.jsonl", "no rows", "undefined"}},
@@ -310,5 +311,29 @@ func TestPerItemMeansToValue(t *testing.T) {
 				t.Errorf("%s %s: per-item mean %v, value %v", c.file, r.Metric, s/float64(len(r.PerItem)), r.Value)
 			}
 		}
+	}
+}
+
+// TestParallelJSONLFields reads predictions and references from JSONL files
+// with named fields, and a reference file holding lists.
+func TestParallelJSONLFields(t *testing.T) {
+	pred := write(t, "out.jsonl", "{\"id\": 1, \"answer\": \"the cat\"}\n\n{\"id\": 2, \"answer\": \"a dog\"}\n")
+	ref := write(t, "gold.jsonl", "{\"gold\": [\"the cat\", \"a cat\"]}\n{\"gold\": \"the dog\"}\n")
+	in, err := Load(Sources{Pred: pred, Refs: []string{ref}, PredField: "answer", RefField: "gold"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Len() != 2 || in.Lines[1] != 3 || len(in.References[0]) != 2 || in.References[1][0] != "the dog" {
+		t.Fatalf("got %+v", in)
+	}
+	rep, err := Score(in, Options{Metrics: []string{"exact_match"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Results[0].Value != 0.5 {
+		t.Fatalf("exact_match %v, want 0.5", rep.Results[0].Value)
+	}
+	if _, err := Load(Sources{Pred: pred, Refs: []string{ref}, PredField: "missing"}); err == nil || !strings.Contains(err.Error(), "out.jsonl:1") {
+		t.Fatalf("missing field: got %v", err)
 	}
 }
