@@ -197,3 +197,32 @@ func benchStream(b *testing.B, n int, opt Options, withTest bool) {
 	b.ReportMetric(float64(n)/cpu, "docs/cpu-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
+
+// BenchmarkMemorisation1M streams 1,000,000 training documents against 1,000
+// model outputs of 200 words (seed span 8).
+func BenchmarkMemorisation1M(b *testing.B) {
+	vocab := vocabulary(b)
+	rng := rand.New(rand.NewPCG(5, 5))
+	outs := make([]Output, 1000)
+	for i := range outs {
+		var sb strings.Builder
+		for range 200 {
+			sb.WriteString(vocab[rng.IntN(len(vocab))])
+			sb.WriteByte(' ')
+		}
+		outs[i] = Output{ID: strconv.Itoa(i), Text: sb.String()}
+	}
+	const n = 1_000_000
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		rep, err := Memorisation(context.Background(), outs, streamSource("train", vocab, n, 1), MemoOptions{})
+		if err != nil || rep.Train.Rows != n {
+			b.Fatal(err, rep.Train.Rows)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	cpu := (cpuSeconds() - cpu0) / float64(b.N)
+	b.ReportMetric(sec, "s/run")
+	b.ReportMetric(cpu, "cpu-s/run")
+	b.ReportMetric(float64(n)/cpu, "docs/cpu-s")
+}

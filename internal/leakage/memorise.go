@@ -70,11 +70,13 @@ func Memorisation(ctx context.Context, outputs []Output, train Source, opt MemoO
 	}
 	otoks := make([][]string, len(outputs))
 	grams := map[uint64][]posting{}
+	filter := newGramFilter()
 	for i, o := range outputs {
 		otoks[i] = Tokens(o.Text, nil)
 		th := tokenHashes(otoks[i], nil)
 		rollingGrams(th, opt.Seed, func(pos int, h uint64) {
 			grams[h] = append(grams[h], posting{item: int32(i), pos: int32(pos)})
+			filter.add(h)
 		})
 	}
 	best := make([]Memorised, len(outputs))
@@ -128,6 +130,9 @@ func Memorisation(ctx context.Context, outputs []Output, train Source, opt MemoO
 					toks = Tokens(d.Text, toks)
 					th = tokenHashes(toks, th)
 					rollingGrams(th, opt.Seed, func(q int, h uint64) {
+						if !filter.has(h) {
+							return
+						}
 						for _, p := range grams[h] {
 							ot := otoks[p.item]
 							op := int(p.pos)

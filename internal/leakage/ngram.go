@@ -38,10 +38,30 @@ type posting struct {
 
 // NgramIndex holds the n-grams of benchmark items.
 type NgramIndex struct {
-	opt   NgramOptions
-	items []benchdata.Item
-	ntok  []int32
-	grams map[uint64][]posting
+	opt    NgramOptions
+	items  []benchdata.Item
+	ntok   []int32
+	grams  map[uint64][]posting
+	filter gramFilter
+}
+
+// gramFilter is a one-hash Bloom filter in front of the n-gram map: almost
+// every training n-gram misses, and a bit in a 512 KiB array that stays in
+// cache answers that several times faster than a map lookup.
+type gramFilter []uint64
+
+const gramFilterBits = 22
+
+func newGramFilter() gramFilter { return make(gramFilter, 1<<gramFilterBits/64) }
+
+func (f gramFilter) add(h uint64) {
+	b := h >> (64 - gramFilterBits)
+	f[b/64] |= 1 << (b % 64)
+}
+
+func (f gramFilter) has(h uint64) bool {
+	b := h >> (64 - gramFilterBits)
+	return f[b/64]&(1<<(b%64)) != 0
 }
 
 // rollP is the multiplier of the polynomial rolling hash over token hashes.
@@ -80,7 +100,7 @@ func NewNgramIndex(items []benchdata.Item, opt NgramOptions) *NgramIndex {
 	if opt.N <= 0 {
 		opt.N = 13
 	}
-	ix := &NgramIndex{opt: opt, items: items, ntok: make([]int32, len(items)), grams: map[uint64][]posting{}}
+	ix := &NgramIndex{opt: opt, items: items, ntok: make([]int32, len(items)), grams: map[uint64][]posting{}, filter: newGramFilter()}
 	var toks []string
 	var th []uint64
 	for i, it := range items {
@@ -89,6 +109,7 @@ func NewNgramIndex(items []benchdata.Item, opt NgramOptions) *NgramIndex {
 		ix.ntok[i] = int32(len(toks))
 		rollingGrams(th, opt.N, func(pos int, h uint64) {
 			ix.grams[h] = append(ix.grams[h], posting{item: int32(i), pos: int32(pos)})
+			ix.filter.add(h)
 		})
 	}
 	return ix
@@ -103,6 +124,9 @@ type ngramHit struct {
 // scan appends the benchmark hits of one training document's token hashes.
 func (ix *NgramIndex) scan(th []uint64, line int, hits []ngramHit) []ngramHit {
 	rollingGrams(th, ix.opt.N, func(_ int, h uint64) {
+		if !ix.filter.has(h) {
+			return
+		}
 		if ps, ok := ix.grams[h]; ok {
 			for _, p := range ps {
 				hits = append(hits, ngramHit{posting: p, trainLine: int32(line)})
