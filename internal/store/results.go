@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 			args = append(args, r.RunID, r.Model, r.Task, r.ItemID, r.RequestHash, r.Request, r.Response,
 				r.Error, r.Attempts, r.LatencyMS, boolInt(r.Cached), r.PromptTokens, r.CompletionTokens, scores)
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(upsertResults(len(part))), args...); err != nil {
+		if _, err := s.exec(ctx, tx, upsertResults(len(part)), len(part) == rowsPerInsert, args); err != nil {
 			r := part[0]
 			return fmt.Errorf("writing %d results of run %s from %s/%s/%s on: %w", len(part), r.RunID, r.Model, r.Task, r.ItemID, wrapErr(err, r.RunID))
 		}
@@ -97,7 +98,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 		for _, c := range part {
 			args = append(args, c.Key, nonNil(c.Value), now)
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(cachePuts(len(part))), args...); err != nil {
+		if _, err := s.exec(ctx, tx, cachePuts(len(part)), len(part) == rowsPerInsert, args); err != nil {
 			return fmt.Errorf("writing the response cache: %w", err)
 		}
 	}
@@ -109,6 +110,27 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 		return fmt.Errorf("writing results: %w", wrapErr(err, id))
 	}
 	return nil
+}
+
+// exec runs q in tx; with keep, through a statement prepared once per
+// connection and kept (parsing a 64-row statement costs as much as running it).
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, keep bool, args []any) (sql.Result, error) {
+	q = s.rebind(q)
+	if !keep {
+		return tx.ExecContext(ctx, q, args...)
+	}
+	s.stmtMu.Lock()
+	st, ok := s.stmts[q]
+	if !ok {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, q); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		s.stmts[q] = st
+	}
+	s.stmtMu.Unlock()
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
 // rowsPerInsert keeps a statement's parameters (14 a row) far below SQLite's

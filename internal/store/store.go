@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -65,6 +66,9 @@ type Store struct {
 	backend Backend
 	where   string // the file or server, for error messages
 	now     func() time.Time
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // hot statements, prepared once (see exec)
 }
 
 // SetClock replaces the clock that stamps run start and finish times and cache
@@ -87,7 +91,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		}
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
-		s = &Store{db: db, backend: Postgres, where: redactDSN(target), now: time.Now}
+		s = &Store{db: db, backend: Postgres, where: redactDSN(target), now: time.Now, stmts: map[string]*sql.Stmt{}}
 	default:
 		if dir := filepath.Dir(target); dir != "." {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -103,7 +107,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		}
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
-		s = &Store{db: db, backend: SQLite, where: target, now: time.Now}
+		s = &Store{db: db, backend: SQLite, where: target, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
@@ -149,7 +153,15 @@ func redactDSN(dsn string) string {
 func (s *Store) Backend() Backend { return s.backend }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return s.db.Close()
+}
 
 // rebind turns ? placeholders into $1, $2, … for PostgreSQL. Our queries never
 // contain a literal question mark, so a plain scan is enough.
