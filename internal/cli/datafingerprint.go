@@ -18,6 +18,7 @@ type dataFingerprintOptions struct {
 	json    bool
 	format  string
 	idField string
+	columns []string
 }
 
 func newDataFingerprintCmd(env Env) *cobra.Command {
@@ -46,6 +47,7 @@ content, so an edited row shows as one removed and one added.`,
 	f.BoolVar(&o.json, "json", false, "print JSON instead of text")
 	f.StringVar(&o.format, "format", "", "file format when the extension does not tell: jsonl, json, csv, tsv, parquet")
 	f.StringVar(&o.idField, "id-field", "", "column holding row ids (default: ids derived from content)")
+	f.StringSliceVar(&o.columns, "columns", nil, "column names of a CSV/TSV file without a header row, e.g. question,A,B,C,D,answer")
 	return cmd
 }
 
@@ -54,7 +56,7 @@ func runDataFingerprint(env Env, o dataFingerprintOptions) error {
 		return exitcode.WithCode(fmt.Errorf("--diff takes exactly two files, OLD and NEW; got %d", len(o.paths)), exitcode.BadInput)
 	}
 	load := func(p string) (*dataset.Dataset, error) {
-		return dataset.Load(p, dataset.Options{Format: o.format, IDField: o.idField})
+		return dataset.Load(p, dataset.Options{Format: o.format, IDField: o.idField, Columns: o.columns})
 	}
 	if !o.diff && !o.json {
 		// Print each file as it is read and go on past a bad one, so that one

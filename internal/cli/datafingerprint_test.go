@@ -55,6 +55,7 @@ func TestDataFingerprint(t *testing.T) {
 		{"diff.json", []string{"data", "fingerprint", "--diff", "--json", "--id-field", "id", v1, v2}, 0},
 		{"same.txt", []string{"data", "fingerprint", "--diff", v1, v1}, 0},
 		{"bad.txt", []string{"data", "fingerprint", v1, bad, v2, filepath.Join(dir, "none.csv")}, 2},
+		{"mmlu.txt", []string{"data", "fingerprint", "--columns", "question,A,B,C,D,answer", filepath.Join(shared, "benchmarks", "mmlu", "data", "dev", "anatomy_dev.csv")}, 0},
 		{"diff-args.txt", []string{"data", "fingerprint", "--diff", v1}, 2},
 		{"missing-id.txt", []string{"data", "fingerprint", "--id-field", "nope", v1}, 2},
 	}

@@ -9,10 +9,11 @@ import (
 	"unicode/utf8"
 )
 
-// readCSV reads CSV (comma) or TSV (tab) with a header row. Values stay
-// strings: CSV has no types, and guessing them would make "007" and "7" the
-// same id. A UTF-8 byte order mark (TruthfulQA's CSV has one) is stripped.
-func readCSV(name string, data []byte, comma rune) ([]Row, error) {
+// readCSV reads CSV (comma) or TSV (tab) with a header row, or without one
+// when columns names the fields. Values stay strings: CSV has no types, and
+// guessing them would make "007" and "7" the same id. A UTF-8 byte order
+// mark (TruthfulQA's CSV has one) is stripped.
+func readCSV(name string, data []byte, comma rune, columns []string) ([]Row, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comma = comma
@@ -25,18 +26,26 @@ func readCSV(name string, data []byte, comma rune) ([]Row, error) {
 	if comma == '\t' {
 		kind = "TSV"
 	}
-	header, err := r.Read()
-	if err != nil {
-		return nil, csvError(name, kind, err)
+	header, headerLine := columns, 0
+	if header == nil {
+		var err error
+		if header, err = r.Read(); err != nil {
+			return nil, csvError(name, kind, err)
+		}
+		headerLine = 1
 	}
 	// An empty name is allowed: pandas writes its index column that way.
 	seen := map[string]int{}
 	for i, h := range header {
 		if !utf8.ValidString(h) {
-			return nil, &Error{File: name, Line: 1, Field: fmt.Sprintf("column %d", i+1), Msg: "invalid UTF-8 in the header", Hint: "re-encode the file as UTF-8"}
+			return nil, &Error{File: name, Line: headerLine, Field: fmt.Sprintf("column %d", i+1), Msg: "invalid UTF-8 in the header", Hint: "re-encode the file as UTF-8"}
 		}
 		if j, dup := seen[h]; dup {
-			return nil, &Error{File: name, Line: 1, Field: h, Msg: fmt.Sprintf("column name repeated (columns %d and %d)", j+1, i+1), Hint: "give every column a distinct name"}
+			where := "give every column a distinct name"
+			if headerLine == 0 {
+				where = "give every entry of columns a distinct name"
+			}
+			return nil, &Error{File: name, Line: headerLine, Field: h, Msg: fmt.Sprintf("column name repeated (columns %d and %d)", j+1, i+1), Hint: where}
 		}
 		seen[h] = i
 	}
@@ -51,7 +60,11 @@ func readCSV(name string, data []byte, comma rune) ([]Row, error) {
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("%d fields, but the header has %d", len(rec), len(header)), Hint: "quote values that contain the separator, or fix the row so it has one value per column"}
+			has := "the header has"
+			if headerLine == 0 {
+				has = "columns names"
+			}
+			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("%d fields, but %s %d", len(rec), has, len(header)), Hint: "quote values that contain the separator, or fix the row so it has one value per column"}
 		}
 		row := Row{Line: line, Fields: make(map[string]any, len(rec)), Keys: header}
 		for i, v := range rec {

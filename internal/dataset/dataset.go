@@ -60,6 +60,9 @@ type Options struct {
 	// first Limit rows.
 	Sample int
 	Seed   uint64
+	// Columns names the columns of a CSV/TSV file that has no header row
+	// (MMLU's data files); every line is then a row.
+	Columns []string
 }
 
 // Dataset is a file read into rows.
@@ -133,6 +136,9 @@ func Decode(name string, data []byte, opts Options) (*Dataset, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "the file is empty", Hint: "a dataset needs at least one row"}
 	}
+	if len(opts.Columns) > 0 && format != FormatCSV && format != FormatTSV {
+		return nil, &Error{File: name, Field: "columns", Msg: "columns name the fields of a headerless CSV or TSV file, not of " + format, Hint: "remove columns; JSON and Parquet rows name their own fields"}
+	}
 	var rows []Row
 	switch format {
 	case FormatJSONL:
@@ -140,9 +146,9 @@ func Decode(name string, data []byte, opts Options) (*Dataset, error) {
 	case FormatJSON:
 		rows, err = readJSONArray(name, data)
 	case FormatCSV:
-		rows, err = readCSV(name, data, ',')
+		rows, err = readCSV(name, data, ',', opts.Columns)
 	case FormatTSV:
-		rows, err = readCSV(name, data, '\t')
+		rows, err = readCSV(name, data, '\t', opts.Columns)
 	case FormatParquet:
 		rows, err = readParquet(name, data)
 	}

@@ -178,6 +178,31 @@ func TestCSVAndTSV(t *testing.T) {
 	}
 }
 
+// MMLU's data files have no header; columns names their fields.
+func TestHeaderlessCSV(t *testing.T) {
+	cols := []string{"question", "A", "B", "C", "D", "answer"}
+	d, err := Load(shareddata.Path(t, "benchmarks", "mmlu", "data", "dev", "abstract_algebra_dev.csv"), Options{Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Total != 5 || d.Rows[0].Line != 1 || !slices.Equal(d.Rows[0].Keys, cols) {
+		t.Fatalf("dataset: %d rows, first on line %d, keys %q", d.Total, d.Rows[0].Line, d.Rows[0].Keys)
+	}
+	for _, r := range d.Rows {
+		if a := r.Fields["answer"]; a != "A" && a != "B" && a != "C" && a != "D" {
+			t.Errorf("line %d: answer %q is not a letter", r.Line, a)
+		}
+	}
+	_, err = Decode("x.jsonl", []byte(`{"a":1}`), Options{Columns: cols})
+	if err == nil || !strings.Contains(err.Error(), `field "columns": columns name the fields of a headerless CSV or TSV file, not of jsonl`) {
+		t.Errorf("columns on JSONL: %v", err)
+	}
+	_, err = Decode("x.csv", []byte("1,2,3\n"), Options{Columns: []string{"a", "b"}})
+	if err == nil || err.Error() != "x.csv:1: 3 fields, but columns names 2 (quote values that contain the separator, or fix the row so it has one value per column)" {
+		t.Errorf("wrong field count: %v", err)
+	}
+}
+
 func TestShapes(t *testing.T) {
 	tests := []struct {
 		name, data, shape string

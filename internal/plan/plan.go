@@ -133,6 +133,9 @@ type Dataset struct {
 	Limit  int     `yaml:"limit" json:"limit,omitempty"`
 	Sample int     `yaml:"sample" json:"sample,omitempty"`
 	Seed   *uint64 `yaml:"seed" json:"seed,omitempty"`
+	// Columns names the columns of a CSV/TSV file without a header row
+	// (MMLU's data files); every line is then a row.
+	Columns []string `yaml:"columns" json:"columns,omitempty"`
 }
 
 // Prompt renders a row into a request.

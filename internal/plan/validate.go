@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -219,6 +220,22 @@ func (v *validator) task(i int, names map[string]string) {
 	formats := []string{"auto", "jsonl", "json", "csv", "tsv", "parquet"}
 	if ds.Format != "" && !slices.Contains(formats, ds.Format) {
 		v.errorf(at+".dataset.format", didYouMean(ds.Format, formats), "unknown dataset format %q", ds.Format)
+	}
+	if len(ds.Columns) > 0 {
+		f := ds.Format
+		if f == "" || f == "auto" {
+			f = strings.TrimPrefix(strings.ToLower(filepath.Ext(strings.TrimSuffix(strings.ToLower(ds.Path), ".gz"))), ".")
+		}
+		if f != "csv" && f != "tsv" {
+			v.errorf(at+".dataset.columns", "remove columns: they name the fields of a headerless CSV or TSV file", "columns given for a %s file", f)
+		}
+		seen := map[string]bool{}
+		for j, c := range ds.Columns {
+			if c == "" || seen[c] {
+				v.errorf(fmt.Sprintf("%s.dataset.columns[%d]", at, j), "give every column a distinct, non-empty name", "column name %q is empty or repeated", c)
+			}
+			seen[c] = true
+		}
 	}
 	if ds.Limit < 0 {
 		v.errorf(at+".dataset.limit", "use a positive number of rows, or leave it out for all", "must not be negative, got %d", ds.Limit)
