@@ -222,6 +222,10 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	if len(evals) > 0 {
 		b := bestPoint(evals, false)
 		b.Checkpoint = run.Checkpoints[b.Step]
+		if b.Checkpoint == "" && filepath.Base(run.BestCheckpoint) == fmt.Sprintf("checkpoint-%d", b.Step) {
+			// Not on this disk, but the trainer recorded where it saved it.
+			b.Checkpoint = run.BestCheckpoint
+		}
 		a.BestEval = &b
 		vs := values(evals)
 		// An exactly smooth curve leaves float rounding as its "noise".
