@@ -118,3 +118,15 @@ func TestCacheNamespace(t *testing.T) {
 		}
 	}
 }
+
+func TestNewHTTPClient(t *testing.T) {
+	for perHost, want := range map[int]int{0: 2, 1: 2, 64: 64, 1000: 1000} {
+		tr := NewHTTPClient(perHost).Transport.(*http.Transport)
+		if tr.MaxIdleConnsPerHost != want || tr.MaxIdleConns < want {
+			t.Errorf("NewHTTPClient(%d): per host %d, total %d; want %d", perHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, want)
+		}
+	}
+	if http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost != 0 {
+		t.Error("NewHTTPClient must not modify http.DefaultTransport")
+	}
+}

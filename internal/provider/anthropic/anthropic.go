@@ -23,7 +23,7 @@ import (
 // DefaultMaxTokens is sent when a request sets none: the API requires max_tokens.
 const DefaultMaxTokens = 1024
 
-// Provider talks to one Claude model.
+// Provider talks to one Claude model; safe for concurrent use.
 type Provider struct {
 	msgs  sdk.MessageService
 	model string

@@ -31,7 +31,8 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
-// Provider serves answers from one outputs file.
+// Provider serves answers from one outputs file; read-only after New, so
+// safe for concurrent use.
 type Provider struct {
 	path  string
 	turn  int

@@ -20,7 +20,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
-// Provider talks to one model on one Ollama server.
+// Provider talks to one model on one Ollama server; safe for concurrent use.
 type Provider struct {
 	http     *http.Client
 	base     string

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
-// Provider talks to one model on one OpenAI-compatible endpoint.
+// Provider talks to one model on one OpenAI-compatible endpoint. It holds no
+// per-request state and is safe for concurrent use.
 type Provider struct {
 	chat     sdk.ChatCompletionService
 	comp     sdk.CompletionService
@@ -32,6 +34,10 @@ type Provider struct {
 	endpoint string
 	timeout  time.Duration
 	now      func() time.Time
+	// completionTokens sends max_completion_tokens instead of max_tokens on
+	// chat: api.openai.com rejects max_tokens for its reasoning models, while
+	// self-hosted servers know max_tokens best.
+	completionTokens bool
 }
 
 // New builds a provider from cfg. httpClient is shared by all providers of a
@@ -64,16 +70,25 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 		ep = provider.EndpointChat
 	}
 	return &Provider{
-		chat:     sdk.NewChatCompletionService(opts...),
-		comp:     sdk.NewCompletionService(opts...),
-		http:     httpClient,
-		baseURL:  base,
-		model:    cfg.Model,
-		key:      cfg.APIKey,
-		endpoint: ep,
-		timeout:  cfg.Timeout,
-		now:      time.Now,
+		completionTokens: strings.EqualFold(hostOf(base), "api.openai.com"),
+		chat:             sdk.NewChatCompletionService(opts...),
+		comp:             sdk.NewCompletionService(opts...),
+		http:             httpClient,
+		baseURL:          base,
+		model:            cfg.Model,
+		key:              cfg.APIKey,
+		endpoint:         ep,
+		timeout:          cfg.Timeout,
+		now:              time.Now,
 	}, nil
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 func baseOrDefault(b string) string {
@@ -101,6 +116,9 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 
 func (p *Provider) doChat(ctx context.Context, req provider.Request) (provider.Response, error) {
 	params := ChatParams(p.model, req)
+	if p.completionTokens && params.MaxTokens.Valid() {
+		params.MaxCompletionTokens, params.MaxTokens = params.MaxTokens, sdk.ChatCompletionNewParams{}.MaxTokens
+	}
 	var raw *http.Response
 	var body []byte
 	_, err := p.chat.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))

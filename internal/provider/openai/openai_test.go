@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -456,4 +457,38 @@ func assertJSONEqual(t *testing.T, got, want any) {
 	if !bytes.Equal(g, w) {
 		t.Errorf("got  %s\nwant %s", g, w)
 	}
+}
+
+// recordingTransport answers every request with body and keeps what was sent.
+type recordingTransport struct {
+	body []byte
+	sent chan *http.Request
+	data chan []byte
+}
+
+func (rt recordingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var b bytes.Buffer
+	if r.Body != nil {
+		b.ReadFrom(r.Body)
+	}
+	rt.sent <- r
+	rt.data <- b.Bytes()
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(rt.body)), Request: r}, nil
+}
+
+// api.openai.com rejects max_tokens for reasoning models; self-hosted servers
+// keep getting max_tokens, which they all understand.
+func TestHostedOpenAIMaxCompletionTokens(t *testing.T) {
+	rt := recordingTransport{body: fixture(t, "chat_response.json"), sent: make(chan *http.Request, 1), data: make(chan []byte, 1)}
+	p, err := New(provider.Config{Kind: provider.KindOpenAI, Model: "gpt-5", APIKey: testKey}, &http.Client{Transport: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Do(context.Background(), provider.Request{Type: provider.Generate, ItemID: "q", Prompt: "hi", Params: provider.Params{MaxTokens: 16}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-rt.sent; r.URL.String() != "https://api.openai.com/v1/chat/completions" {
+		t.Errorf("url = %s", r.URL)
+	}
+	golden(t, "hosted_chat_request.golden.json", <-rt.data)
 }
