@@ -441,6 +441,9 @@ func (d *decoder) typeError(node ast.Node, path, want string) {
 		return
 	}
 	fix := "write it as " + examples[want]
+	if strings.HasSuffix(path, "]") && (want == "a mapping of keys" || want == "a mapping") {
+		fix = "write the list item as indented `key: value` lines after its `-`, e.g. `- name: base`"
+	}
 	if want == "true or false" {
 		if s, ok := scalarText(node); ok && (strings.EqualFold(s, "yes") || strings.EqualFold(s, "no") || strings.EqualFold(s, "on") || strings.EqualFold(s, "off")) {
 			fix = "YAML 1.2 reads " + s + " as a string; write true or false"
