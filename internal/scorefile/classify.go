@@ -239,6 +239,16 @@ func (c *context) probMetric(name string) (metricRun, error) {
 			return v, []Detail{{"bins", bins}, {"strategy", string(strategyName(strategy))}, {"calibration_curve", curve}}, nil, err
 		}
 	}
+	resample := func(idx []int) float64 {
+		v, _, _, err := eval(idx)
+		if err != nil {
+			return nan()
+		}
+		return v
+	}
+	if fast := c.rankingResample(name, list); fast != nil {
+		resample = fast
+	}
 	return metricRun{
 		compute: func() (Result, error) {
 			v, d, w, err := eval(nil)
@@ -256,14 +266,37 @@ func (c *context) probMetric(name string) (metricRun, error) {
 			}
 			return res, nil
 		},
-		resample: func(idx []int) float64 {
-			v, _, _, err := eval(idx)
-			if err != nil {
-				return nan()
-			}
-			return v
-		},
+		resample: resample,
 	}, nil
+}
+
+// rankingResample is a faster bootstrap for binary (full) ROC-AUC and
+// average precision: the scores and labels are prepared once instead of
+// being gathered and checked on every resample. It returns nil where it does
+// not apply; the general path then recomputes the metric.
+func (c *context) rankingResample(name string, list bool) func(idx []int) float64 {
+	if list || (name != "roc_auc" && name != "average_precision") || (name == "roc_auc" && c.o.MaxFPR != 0 && c.o.MaxFPR != 1) {
+		return nil
+	}
+	classes, err := classification.Classes(c.yTrue)
+	if err != nil || len(classes) != 2 {
+		return nil
+	}
+	pos := classes[1] // roc_auc: the greater class
+	if name == "average_precision" {
+		pos = classification.Int(1)
+		if c.posLabel != nil {
+			pos = *c.posLabel
+		}
+	}
+	r, err := classification.NewRanking(c.yTrue, c.scores, pos)
+	if err != nil {
+		return nil
+	}
+	if name == "roc_auc" {
+		return r.AUC
+	}
+	return r.AP
 }
 
 func strategyName(s classification.Strategy) classification.Strategy {

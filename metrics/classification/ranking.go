@@ -401,3 +401,65 @@ func AveragePrecisionMulticlass(yTrue []Label, prob [][]float64, average string)
 	}
 	return mean(scores), nil
 }
+
+// Ranking is a binary scoring problem prepared once (scores as sort keys,
+// labels as positive or not) so that ROC-AUC and average precision can be
+// recomputed cheaply on many subsets, as a bootstrap does.
+type Ranking struct {
+	keys []uint64
+	pos  []bool
+}
+
+// NewRanking prepares yTrue and scores with pos as the positive class.
+func NewRanking(yTrue []Label, scores []float64, pos Label) (*Ranking, error) {
+	if len(yTrue) != len(scores) {
+		return nil, fmt.Errorf("y_true has %d rows but y_score has %d: give one score per row", len(yTrue), len(scores))
+	}
+	r := &Ranking{keys: make([]uint64, len(scores)), pos: make([]bool, len(scores))}
+	for i, s := range scores {
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return nil, fmt.Errorf("row %d: score is %v: scores must be finite numbers", i+1, s)
+		}
+		r.keys[i] = floatKey(s)
+		r.pos[i] = Equal(yTrue[i], pos)
+	}
+	return r, nil
+}
+
+// split returns the sorted keys of the positive and negative rows of idx.
+func (r *Ranking) split(idx []int) (p, n []uint64) {
+	np := 0
+	for _, i := range idx {
+		if r.pos[i] {
+			np++
+		}
+	}
+	p = make([]uint64, 0, np)
+	n = make([]uint64, 0, len(idx)-np)
+	for _, i := range idx {
+		if r.pos[i] {
+			p = append(p, r.keys[i])
+		} else {
+			n = append(n, r.keys[i])
+		}
+	}
+	radixSort(p)
+	radixSort(n)
+	return p, n
+}
+
+// AUC is the ROC-AUC of the rows idx; NaN when they hold one class only.
+func (r *Ranking) AUC(idx []int) float64 {
+	p, n := r.split(idx)
+	if len(p) == 0 || len(n) == 0 {
+		return math.NaN()
+	}
+	return binaryAUC(p, n)
+}
+
+// AP is the average precision of the rows idx (0 without positives, as
+// scikit-learn).
+func (r *Ranking) AP(idx []int) float64 {
+	p, n := r.split(idx)
+	return binaryAP(p, n)
+}

@@ -251,3 +251,42 @@ func TestECE(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+func TestRankingMatchesFunctions(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	y := make([]Label, 2000)
+	s := make([]float64, len(y))
+	for i := range y {
+		y[i] = Int(r.IntN(2))
+		s[i] = math.Round(r.Float64()*50) / 50
+	}
+	rk, err := NewRanking(y, s, Int(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		idx := make([]int, len(y))
+		for i := range idx {
+			idx[i] = r.IntN(len(y))
+		}
+		ys := make([]Label, len(idx))
+		ss := make([]float64, len(idx))
+		for i, j := range idx {
+			ys[i], ss[i] = y[j], s[j]
+		}
+		auc, err := ROCAUC(ys, ss, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap, err := AveragePrecision(ys, ss, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rk.AUC(idx) != auc || rk.AP(idx) != ap.Value {
+			t.Fatalf("Ranking gives %v, %v; functions give %v, %v", rk.AUC(idx), rk.AP(idx), auc, ap.Value)
+		}
+	}
+	if !math.IsNaN(rk.AUC([]int{0, 0, 0})) {
+		t.Fatal("one row repeated: AUC must be NaN (undefined)")
+	}
+}
