@@ -71,12 +71,18 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
 	p, err := plan.Load(o.PlanPath)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	if o.HTTPClient == nil {
+		// Keep as many idle connections per host as requests in flight, so
+		// that high concurrency does not churn through TCP connections.
+		perHost := 0
+		for _, m := range p.Models {
+			perHost += m.Concurrency
+		}
+		o.HTTPClient = provider.NewHTTPClient(perHost)
 	}
 	gates, err := parseGates(p)
 	if err != nil {
