@@ -24,16 +24,16 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultTypes are the ROUGE types scored when Options.Types is empty, as
-// HF evaluate's rouge metric defaults to.
-var DefaultTypes = []string{"rouge1", "rouge2", "rougeL", "rougeLsum"}
+// DefaultTypes returns the ROUGE types scored when Options.Types is empty,
+// HF evaluate's rouge defaults: rouge1, rouge2, rougeL, rougeLsum.
+func DefaultTypes() []string { return []string{"rouge1", "rouge2", "rougeL", "rougeLsum"} }
 
 // Options configure a Scorer.
 type Options struct {
 	// Types lists the ROUGE types: "rougeN" for any N >= 1 (rouge_score
 	// itself accepts only 1 to 9), "rougeL" (LCS over the whole text) and
 	// "rougeLsum" (union LCS over the lines of the text). Empty means
-	// DefaultTypes.
+	// DefaultTypes().
 	Types []string
 	// Stem applies the Porter stemmer to tokens longer than three
 	// characters (rouge_score's use_stemmer).
@@ -58,7 +58,7 @@ type kind struct {
 
 func parseTypes(types []string) ([]kind, error) {
 	if len(types) == 0 {
-		types = DefaultTypes
+		types = DefaultTypes()
 	}
 	var out []kind
 	seen := map[string]bool{}

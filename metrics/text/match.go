@@ -30,10 +30,12 @@ type Normalization struct {
 	CollapseWhitespace bool
 }
 
-// SquadNormalization is the normalisation of SQuAD's normalize_answer
+// SquadNormalization returns the normalisation of SQuAD's normalize_answer
 // expressed as options. It differs from SquadNormalize only in that
 // StripPunctuation also removes non-ASCII punctuation.
-var SquadNormalization = Normalization{Lowercase: true, StripPunctuation: true, RemoveArticles: true, CollapseWhitespace: true}
+func SquadNormalization() Normalization {
+	return Normalization{Lowercase: true, StripPunctuation: true, RemoveArticles: true, CollapseWhitespace: true}
+}
 
 // Apply returns s normalised by n.
 func (n Normalization) Apply(s string) string {

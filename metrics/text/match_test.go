@@ -54,9 +54,9 @@ func TestExactMatchAndContains(t *testing.T) {
 		{"second reference", "Lyon", []string{"Paris", "lyon"}, Normalization{Lowercase: true}, 1, 1},
 		{"punctuation", "Paris!", []string{"Paris"}, Normalization{StripPunctuation: true}, 1, 1},
 		{"unicode punctuation", "«Paris»", []string{"Paris"}, Normalization{StripPunctuation: true}, 1, 1},
-		{"articles", "the Eiffel tower", []string{"Eiffel  tower"}, SquadNormalization, 1, 1},
+		{"articles", "the Eiffel tower", []string{"Eiffel  tower"}, SquadNormalization(), 1, 1},
 		{"full-width with NFKC", "ＰＡＲＩＳ", []string{"paris"}, all, 1, 1},
-		{"full-width without NFKC", "ＰＡＲＩＳ", []string{"paris"}, SquadNormalization, 0, 0},
+		{"full-width without NFKC", "ＰＡＲＩＳ", []string{"paris"}, SquadNormalization(), 0, 0},
 		{"contained only", "It is Paris, France.", []string{"paris"}, all, 0, 1},
 		{"whitespace", " a\tb\n", []string{"a b"}, Normalization{CollapseWhitespace: true}, 1, 1},
 	} {
