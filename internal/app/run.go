@@ -84,6 +84,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		o.HTTPClient = provider.NewHTTPClient(perHost)
 	}
+	warnParams(p, o.Logger)
 	gates, err := parseGates(p)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
@@ -222,6 +223,29 @@ func WriteReports(dir string, rep *report.Report, formats []string) ([]string, e
 		files = append(files, path)
 	}
 	return files, nil
+}
+
+// warnParams says when the compared models have different generation params:
+// their requests then differ, and the comparison measures the params too.
+func warnParams(p *plan.Plan, log *slog.Logger) {
+	var base, cand *plan.Model
+	for i := range p.Models {
+		switch p.Models[i].Name {
+		case p.Compare.Baseline:
+			base = &p.Models[i]
+		case p.Compare.Candidate:
+			cand = &p.Models[i]
+		}
+	}
+	if base == nil || cand == nil {
+		return
+	}
+	a, _ := json.Marshal(base.Params)
+	b, _ := json.Marshal(cand.Params)
+	if !bytes.Equal(a, b) {
+		log.Warn("the baseline and the candidate have different generation params, so their requests differ; the comparison measures the params as well as the weights",
+			"baseline", string(a), "candidate", string(b))
+	}
 }
 
 func sameDatasets(a, b map[string]string) bool {
