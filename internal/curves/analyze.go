@@ -62,8 +62,9 @@ type Analysis struct {
 
 	Verdict string `json:"verdict"`
 	// Since is the step the verdict dates from (overfitting onset, the
-	// train-loss minimum before divergence); 0 when it has none.
-	Since int64 `json:"since,omitempty"`
+	// train-loss minimum before divergence); it is set for those two
+	// verdicts only (and may be 0 for a log that counts epochs from 0).
+	Since int64 `json:"since"`
 	// Reason says in one or two sentences why, with the numbers.
 	Reason string `json:"reason"`
 
@@ -480,6 +481,12 @@ func replays(run *Run, a *Analysis, opts Options) *EarlyStopping {
 	es.HF = ReplayHF(evals, HFEarlyStopping{Patience: opts.Patience, Threshold: opts.Threshold, GreaterIsBetter: greater}, last)
 	es.Keras = ReplayKeras(evals, KerasEarlyStopping{Patience: opts.Patience, MinDelta: opts.Threshold, GreaterIsBetter: greater,
 		RestoreBestWeights: opts.RestoreBestWeights, StartFromEpoch: opts.StartFromEpoch}, last)
+	if a.StepUnit == "epoch" && a.FirstStep == 0 {
+		// Keras counts epochs from 0: epochs 0..N-1 are N epochs trained.
+		for _, r := range []*Replay{&es.HF, &es.Keras} {
+			r.SavedFraction = float64(r.SavedSteps) / float64(last+1)
+		}
+	}
 	es.HF.KeptCheckpoint = run.Checkpoints[es.HF.KeptStep]
 	es.Keras.KeptCheckpoint = run.Checkpoints[es.Keras.KeptStep]
 	return es

@@ -16,8 +16,7 @@ func pct(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%"
 
 // Headline is the verdict in a few words, e.g. "overfitting since step 4500".
 func (a *Analysis) Headline() string {
-	switch {
-	case a.Since != 0 && (a.Verdict == VerdictOverfitting || a.Verdict == VerdictDiverged):
+	if a.Verdict == VerdictOverfitting || a.Verdict == VerdictDiverged {
 		return fmt.Sprintf("%s since %s", a.Verdict, a.at(a.Since))
 	}
 	return a.Verdict
