@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +86,27 @@ func TestFromPlan(t *testing.T) {
 				t.Error("String leaks the key")
 			}
 		})
+	}
+}
+
+func TestProbe(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	os.WriteFile(out, []byte(`{"question_id":81,"choices":[{"turns":["a","b"]}]}`+"\n"), 0o644)
+	r := Probe(context.Background(), "ft", provider.Config{Kind: provider.KindFile, Path: out}, nil)
+	if r.Error != "" || r.BaseURL != out || !r.Capabilities.Chat || !strings.Contains(r.Capabilities.Notes[0], "1 outputs, up to 2 turns each") {
+		t.Errorf("file probe: %+v", r)
+	}
+	r = Probe(context.Background(), "x", provider.Config{Kind: provider.KindFile, Path: out + ".missing"}, nil)
+	if r.Error == "" || r.Unreachable {
+		t.Errorf("missing file: %+v", r)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	for _, kind := range []provider.Kind{provider.KindOpenAI, provider.KindOllama, provider.KindAnthropic} {
+		r = Probe(context.Background(), "down", provider.Config{Kind: kind, BaseURL: "http://" + addr, Model: "m", APIKey: "k", Timeout: 5 * time.Second}, nil)
+		if !r.Unreachable || r.Error == "" {
+			t.Errorf("%s on a closed port: %+v", kind, r)
+		}
 	}
 }
