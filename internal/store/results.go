@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +68,12 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 		return nil
 	}
 	rs, cache = dedupe(rs), dedupeCache(cache)
+	// Rows in key order: two processes writing overlapping keys (a run resumed
+	// twice at once) then lock them in the same order and cannot deadlock.
+	slices.SortFunc(rs, func(a, b Result) int {
+		return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Task, b.Task), cmp.Compare(a.ItemID, b.ItemID))
+	})
+	slices.SortFunc(cache, func(a, b CacheEntry) int { return cmp.Compare(a.Key, b.Key) })
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("writing results: %w", err)

@@ -633,3 +633,38 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Two writers storing the same keys in opposite orders at once (a run resumed
+// twice) neither deadlock nor duplicate.
+func TestConcurrentOverlappingBatches(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := b.open(t)
+			if err := s.CreateRun(ctx, Run{ID: "r", Name: "n", PlanHash: "h"}); err != nil {
+				t.Fatal(err)
+			}
+			var fwd, rev []Result
+			for i := range 300 {
+				fwd = append(fwd, res("r", "m", "t", fmt.Sprintf("%03d", i), ""))
+			}
+			for i := range fwd {
+				rev = append(rev, fwd[len(fwd)-1-i])
+			}
+			var wg sync.WaitGroup
+			for round := range 5 {
+				for _, batch := range [][]Result{fwd, rev} {
+					wg.Go(func() {
+						if err := s.PutBatch(ctx, batch, []CacheEntry{{fmt.Sprint(round), []byte("v")}}); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			if n := count(t, s, "r"); n != 300 {
+				t.Fatalf("%d results; want 300", n)
+			}
+		})
+	}
+}
