@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.StoreDSN != "" {
 		dsn = o.StoreDSN
 	} else if dsn != "" && !strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite:") {
-		dsn = resolve(p.Dir, dsn)
+		dsn = p.Resolve(dsn)
 	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -181,7 +181,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.OutputDir != "" {
 		outDir = o.OutputDir
 	} else {
-		outDir = resolve(p.Dir, outDir)
+		outDir = p.Resolve(outDir)
 	}
 	files, err := WriteReports(outDir, rep, o.Formats)
 	out.Files = files
@@ -260,12 +260,6 @@ func sameDatasets(a, b map[string]string) bool {
 	return true
 }
 
-func resolve(dir, path string) string {
-	if path == "" || filepath.IsAbs(path) || dir == "" {
-		return path
-	}
-	return filepath.Join(dir, path)
-}
 
 func parseGates(p *plan.Plan) ([]gate.Gate, error) {
 	var gs []gate.Gate
@@ -284,7 +278,7 @@ func parseGates(p *plan.Plan) ([]gate.Gate, error) {
 func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 	var out []*builtTask
 	for ti, t := range p.Tasks {
-		opts := dataset.Options{Format: t.Dataset.Format, IDField: t.Dataset.IDField, Limit: t.Dataset.Limit, Sample: t.Dataset.Sample, Seed: p.Seed}
+		opts := dataset.Options{Format: t.Dataset.Format, IDField: t.Dataset.IDField, Columns: t.Dataset.Columns, Limit: t.Dataset.Limit, Sample: t.Dataset.Sample, Seed: p.Seed}
 		if t.Dataset.Seed != nil {
 			opts.Seed = *t.Dataset.Seed
 		}
@@ -297,7 +291,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 				opts.Seed = *o.SampleSeed
 			}
 		}
-		path := resolve(p.Dir, t.Dataset.Path)
+		path := p.Resolve(t.Dataset.Path)
 		ds, err := dataset.Load(path, opts)
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.Name, err)
@@ -309,7 +303,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			spec.FewShotSeed = *t.FewShot.Seed
 		}
 		if t.FewShot.Path != "" {
-			pool, err := dataset.Load(resolve(p.Dir, t.FewShot.Path), dataset.Options{})
+			pool, err := dataset.Load(p.Resolve(t.FewShot.Path), dataset.Options{})
 			if err != nil {
 				return nil, fmt.Errorf("task %s: few_shot.path: %w", t.Name, err)
 			}

@@ -225,15 +225,11 @@ func newSquad(o Options) (Scorer, error) {
 		return nil, err
 	}
 	return funcScorer{names: []string{"squad_em", "squad_f1"}, f: func(in Input) (map[string]float64, error) {
-		em, err := text.SquadExactMatch(in.Prediction, in.References)
+		r, err := text.SquadScore(in.Prediction, in.References)
 		if err != nil {
 			return nil, err
 		}
-		f1, err := text.SquadF1(in.Prediction, in.References)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]float64{"squad_em": em, "squad_f1": f1}, nil
+		return map[string]float64{"squad_em": r.ExactMatch, "squad_f1": r.F1}, nil
 	}}, nil
 }
 
