@@ -668,3 +668,49 @@ func TestConcurrentOverlappingBatches(t *testing.T) {
 		})
 	}
 }
+
+// Several processes opening one fresh database at once: one migrates, the
+// others wait and find the schema in place.
+func TestConcurrentOpenFresh(t *testing.T) {
+	open := map[string]func(t *testing.T) (dsn string){
+		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "fresh.db") },
+	}
+	if dsn := os.Getenv("TUNECHECK_TEST_POSTGRES"); dsn != "" {
+		open["postgres"] = func(t *testing.T) string {
+			// A fresh schema from openPostgresForTest, then its tables dropped again.
+			s := openPostgresForTest(t, dsn)
+			var schema string
+			if err := s.db.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(`DROP TABLE results, response_cache, runs, schema_version; DROP FUNCTION tunecheck_run_immutable()`); err != nil {
+				t.Fatal(err)
+			}
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			return dsn + sep + "search_path=" + schema
+		}
+	}
+	for name, mk := range open {
+		t.Run(name, func(t *testing.T) {
+			dsn := mk(t)
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					s, err := Open(context.Background(), dsn)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer s.Close()
+					if err := s.CreateRun(context.Background(), Run{ID: NewRunID(time.Now()), Name: "n", PlanHash: "h"}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
