@@ -80,7 +80,6 @@ type ChatRequest struct {
 type GenerateRequest struct {
 	Model   string   `json:"model"`
 	Prompt  string   `json:"prompt"`
-	System  string   `json:"system,omitempty"`
 	Raw     bool     `json:"raw"`
 	Stream  bool     `json:"stream"`
 	Options *Options `json:"options,omitempty"`
@@ -124,7 +123,7 @@ func Chat(model string, req provider.Request) ChatRequest {
 
 // Generate converts a request into a raw /api/generate body.
 func Generate(model string, req provider.Request) GenerateRequest {
-	return GenerateRequest{Model: model, Prompt: req.Prompt, System: req.System, Raw: true, Options: options(req.Params)}
+	return GenerateRequest{Model: model, Prompt: req.Prompt, Raw: true, Options: options(req.Params)}
 }
 
 // Do makes exactly one attempt at req.
@@ -143,6 +142,10 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 	defer cancel()
 	if len(req.Messages) > 0 || p.endpoint == provider.EndpointChat {
 		return p.post(ctx, "/api/chat", Chat(p.model, req))
+	}
+	if req.System != "" {
+		// A raw prompt skips the template, and with it the system prompt.
+		return provider.Response{}, provider.Invalid("ollama: item %s has a system prompt, which a raw /api/generate prompt has no place for; put it in the prompt template or use endpoint: chat", req.ItemID)
 	}
 	return p.post(ctx, "/api/generate", Generate(p.model, req))
 }

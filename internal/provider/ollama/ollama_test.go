@@ -176,6 +176,14 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+func TestSystemOnRawGenerate(t *testing.T) {
+	p, _ := New(provider.Config{Kind: provider.KindOllama, BaseURL: "http://127.0.0.1:1", Model: "m", Endpoint: "completions"}, nil)
+	_, err := p.Do(context.Background(), provider.Request{Type: provider.Generate, ItemID: "q7", System: "Be brief.", Prompt: "x"})
+	if err == nil || provider.IsRetryable(err) || !strings.Contains(err.Error(), "item q7 has a system prompt") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestUnsupported(t *testing.T) {
 	p, _ := New(provider.Config{Kind: provider.KindOllama, Model: "m"}, nil)
 	for _, req := range []provider.Request{{Type: provider.Loglikelihood, Prompt: "a", Continuation: "b"}, {Type: provider.LoglikelihoodRolling, Prompt: "a"}, {Type: provider.Generate, Params: provider.Params{N: 2}}} {

@@ -133,8 +133,9 @@ func (p *Provider) doChat(ctx context.Context, req provider.Request) (provider.R
 }
 
 func (p *Provider) doCompletion(ctx context.Context, req provider.Request) (provider.Response, error) {
-	if len(req.Messages) > 0 {
-		return provider.Response{}, provider.Invalid("openai: chat messages cannot be sent to the completions endpoint; use endpoint: chat or a plain prompt (prompt.chat: false)")
+	if req.System != "" {
+		// Silently dropping it would change what the model is asked.
+		return provider.Response{}, provider.Invalid("openai: item %s has a system prompt, which the completions endpoint has no place for; put it in the prompt template or use endpoint: chat", req.ItemID)
 	}
 	params := CompletionParams(p.model, req)
 	var raw *http.Response

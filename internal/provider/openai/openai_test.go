@@ -391,10 +391,11 @@ func TestInvalidRequests(t *testing.T) {
 	s := newServer(t, serveJSON(fixture(t, "vllm_echo_response.json")))
 	p := newProvider(t, s.URL, "completions")
 	for name, req := range map[string]provider.Request{
-		"empty context":      {Type: provider.Loglikelihood, ItemID: "a", Continuation: " Paris"},
-		"empty continuation": {Type: provider.Loglikelihood, ItemID: "b", Prompt: "x"},
-		"empty rolling":      {Type: provider.LoglikelihoodRolling, ItemID: "c"},
-		"unknown type":       {Type: "embed", ItemID: "d"},
+		"empty context":         {Type: provider.Loglikelihood, ItemID: "a", Continuation: " Paris"},
+		"empty continuation":    {Type: provider.Loglikelihood, ItemID: "b", Prompt: "x"},
+		"empty rolling":         {Type: provider.LoglikelihoodRolling, ItemID: "c"},
+		"unknown type":          {Type: "embed", ItemID: "d"},
+		"system on completions": {Type: provider.Generate, ItemID: "e", System: "Be brief.", Prompt: "x"},
 	} {
 		_, err := p.Do(context.Background(), req)
 		if err == nil || provider.IsRetryable(err) || !strings.Contains(err.Error(), "") {

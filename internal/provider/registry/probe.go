@@ -43,9 +43,12 @@ func Probe(ctx context.Context, name string, cfg provider.Config, httpClient *ht
 	defer cancel()
 	caps, err := prober.Probe(ctx)
 	r.Capabilities = caps
-	if err != nil {
+	switch {
+	case err != nil:
 		r.Error = err.Error()
 		r.Unreachable = true
+	case !caps.Chat && !caps.Completions:
+		r.Error = "the server answered, but neither chat nor completions works (see the notes)"
 	}
 	return r
 }

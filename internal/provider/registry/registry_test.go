@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +101,15 @@ func TestProbe(t *testing.T) {
 	r = Probe(context.Background(), "x", provider.Config{Kind: provider.KindFile, Path: out + ".missing"}, nil)
 	if r.Error == "" || r.Unreachable {
 		t.Errorf("missing file: %+v", r)
+	}
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(401)
+		w.Write([]byte(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}`))
+	}))
+	defer deny.Close()
+	r = Probe(context.Background(), "denied", provider.Config{Kind: provider.KindOpenAI, BaseURL: deny.URL + "/v1", Model: "m", APIKey: "bad"}, nil)
+	if r.Unreachable || !strings.Contains(r.Error, "neither chat nor completions") || !strings.Contains(strings.Join(r.Capabilities.Notes, "\n"), "HTTP 401") {
+		t.Errorf("denied: %+v", r)
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
