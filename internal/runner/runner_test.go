@@ -689,3 +689,40 @@ func TestCancelDuringBackoff(t *testing.T) {
 		}
 	})
 }
+
+// An interrupted run with progress bars returns instead of waiting for bars
+// that will never fill.
+func TestTerminalProgressInterrupted(t *testing.T) {
+	s := openStore(t)
+	defer s.Close()
+	newRun(t, s, "r")
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int64
+	p := newFake(func(ctx context.Context, _ provider.Request, _ int) (provider.Response, error) {
+		if n.Add(1) == 10 {
+			cancel()
+		}
+		if ctx.Err() != nil {
+			return provider.Response{}, ctx.Err()
+		}
+		return provider.Response{Text: "ok"}, nil
+	})
+	var buf lockedBuffer
+	eps := map[string]Endpoint{"m": {Provider: p, Concurrency: 1}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, eps, "r", makeJobs([]string{"m"}, []string{"qa"}, 100), Options{Store: s, Terminal: true, Progress: &buf})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancellation with progress bars")
+	}
+	if out := buf.String(); !strings.Contains(out, "m/qa") || !strings.Contains(out, "9/100") {
+		t.Fatalf("progress output lacks the bar as it stood:\n%s", out)
+	}
+}
