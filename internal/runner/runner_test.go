@@ -726,3 +726,16 @@ func TestTerminalProgressInterrupted(t *testing.T) {
 		t.Fatalf("progress output lacks the bar as it stood:\n%s", out)
 	}
 }
+
+func TestNoJobs(t *testing.T) {
+	s := openStore(t)
+	defer s.Close()
+	var buf lockedBuffer
+	eps := map[string]Endpoint{"m": {Provider: newFake(nil)}}
+	for _, terminal := range []bool{false, true} {
+		sum, err := Run(context.Background(), eps, "r", nil, Options{Store: s, Terminal: terminal, Progress: &buf})
+		if err != nil || len(sum.Models) != 0 {
+			t.Fatalf("Run(no jobs, terminal=%v) = %+v, %v", terminal, sum, err)
+		}
+	}
+}
