@@ -127,6 +127,39 @@ func BenchmarkCheckpoints100DamagedLatest(b *testing.B) {
 	}
 }
 
+// BenchmarkLlamaFactory1M reads and analyses a LLaMA-Factory
+// trainer_log.jsonl of 1,000,000 train lines and 10,000 eval lines.
+func BenchmarkLlamaFactory1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "trainer_log.jsonl")
+	var buf []byte
+	for s := 1; s <= 1_000_000; s++ {
+		x := float64(s)
+		buf = fmt.Appendf(buf, `{"current_steps": %d, "total_steps": 1000000, "loss": %.4f, "lr": 2e-05, "epoch": %.4f, "percentage": %.2f, "elapsed_time": "1:00:00", "remaining_time": "1:00:00"}`+"\n",
+			s, 2*math.Exp(-x/2e5)+0.3+0.01*math.Sin(x), x/1e5, x/1e4)
+		if s%100 == 0 {
+			buf = fmt.Appendf(buf, `{"current_steps": %d, "total_steps": 1000000, "eval_loss": %.6f, "epoch": %.4f, "percentage": %.2f, "elapsed_time": "1:00:00", "remaining_time": "1:00:00"}`+"\n",
+				s, 2*math.Exp(-x/3e5)+0.4, x/1e5, x/1e4)
+		}
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	opts := DefaultOptions()
+	start, n := processCPU(), 0
+	defer func() { reportCPU(b, start, n) }()
+	for b.Loop() {
+		n++
+		as, err := Analyze([]string{path}, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(as[0].Train) != 1_000_000 || len(as[0].Eval) != 10_000 {
+			b.Fatalf("%d train, %d eval points", len(as[0].Train), len(as[0].Eval))
+		}
+	}
+}
+
 // BenchmarkRealLogs analyses the three real logs of shared/data/curves.
 func BenchmarkRealLogs(b *testing.B) {
 	paths := []string{}

@@ -127,43 +127,23 @@ func scanLogHistory(s []byte, b *seriesBuilder) error {
 			h.i++
 			continue
 		case '{':
-			h.i++
 		default:
 			return errSlowPath
 		}
-		fields = fields[:0]
+		var ok bool
+		if fields, ok = h.object(fields[:0]); !ok {
+			return errSlowPath
+		}
 		step, haveStep, summary := 0.0, false, false
-		for {
-			c := h.next()
-			if c == '}' {
-				h.i++
-				break
-			}
-			if c == ',' {
-				h.i++
-				continue
-			}
-			key, ok := h.str()
-			if !ok || h.next() != ':' {
-				return errSlowPath
-			}
-			h.i++
-			v, isNum, ok := h.value()
-			if !ok {
-				return errSlowPath
-			}
-			name, found := h.names[string(key)]
-			if !found {
-				name = string(key)
-				h.names[name] = name
-			}
+		kept := fields[:0]
+		for _, f := range fields {
 			switch {
-			case name == "train_runtime":
+			case f.name == "train_runtime":
 				summary = true
-			case name == "step":
-				step, haveStep = v, isNum
-			case isNum && !hfSkipKeys[name]:
-				fields = append(fields, histField{name, v})
+			case f.name == "step":
+				step, haveStep = f.value, true
+			case !hfSkipKeys[f.name]:
+				kept = append(kept, f)
 			}
 		}
 		if summary || !haveStep {
@@ -171,9 +151,48 @@ func scanLogHistory(s []byte, b *seriesBuilder) error {
 		}
 		st := int64(math.Round(step))
 		b.at(st)
-		for _, f := range fields {
+		for _, f := range kept {
 			b.add(f.name, st, f.value)
 		}
+	}
+}
+
+// object reads one flat JSON object at the cursor and appends its numeric
+// fields (nested values and non-numbers are skipped); ok is false for
+// anything the scanner does not handle.
+func (h *histScanner) object(fields []histField) ([]histField, bool) {
+	if h.next() != '{' {
+		return fields, false
+	}
+	h.i++
+	for {
+		c := h.next()
+		if c == '}' {
+			h.i++
+			return fields, true
+		}
+		if c == ',' {
+			h.i++
+			continue
+		}
+		key, ok := h.str()
+		if !ok || h.next() != ':' {
+			return fields, false
+		}
+		h.i++
+		v, isNum, ok := h.value()
+		if !ok {
+			return fields, false
+		}
+		if !isNum {
+			continue
+		}
+		name, found := h.names[string(key)]
+		if !found {
+			name = string(key)
+			h.names[name] = name
+		}
+		fields = append(fields, histField{name, v})
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -243,23 +245,36 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	line, bad, noStep, dups := 0, 0, 0, 0
 	// LLaMA-Factory re-logs lines when a job is resumed; a byte-identical
-	// repeat of an earlier line is a duplicate, not a step going back.
-	seen := make(map[string]struct{})
+	// repeat of an earlier line (its elapsed_time makes real lines unique)
+	// is a duplicate, not a step going back.
+	// Lines are remembered by a 64-bit hash, not kept: a log of a million
+	// lines would otherwise be held twice in memory.
+	var seen map[uint64]struct{}
+	seed := maphash.MakeSeed()
+	if format == FormatLlamaFactory {
+		seen = make(map[uint64]struct{})
+	}
+	h := &histScanner{names: make(map[string]string)}
+	var fields, kept []histField
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		if _, ok := seen[string(raw)]; ok {
-			dups++
-			continue
+		if seen != nil {
+			sum := maphash.Bytes(seed, raw)
+			if _, ok := seen[sum]; ok {
+				dups++
+				continue
+			}
+			seen[sum] = struct{}{}
 		}
-		seen[string(raw)] = struct{}{}
-		buf := append([]byte(nil), raw...)
+		// The scanner's buffer is ours until the next Scan.
+		buf := raw
 		sanitizeJSON(buf)
-		var entry map[string]any
-		if err := json.Unmarshal(buf, &entry); err != nil {
+		var err error
+		if fields, err = lineFields(h, buf, fields[:0]); err != nil {
 			bad++
 			if bad <= 5 {
 				run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: skipped a line that is not a JSON object: %v", path, line, err))
@@ -267,10 +282,13 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 			continue
 		}
 		step, ok, stepKey := int64(0), false, ""
+	stepSearch:
 		for _, k := range keys {
-			if v, found := jsonNumber(entry[k]); found && finite(v) {
-				step, ok, stepKey = int64(math.Round(v)), true, k
-				break
+			for _, f := range fields {
+				if f.name == k && finite(f.value) {
+					step, ok, stepKey = int64(math.Round(f.value)), true, k
+					break stepSearch
+				}
 			}
 		}
 		if len(keys) == 0 || (!ok && m.Step == "" && format == FormatJSONL) {
@@ -280,21 +298,21 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 			noStep++
 			continue
 		}
-		vals := make(map[string]float64, len(entry))
-		for k, v := range entry {
-			if f, ok := jsonNumber(v); ok && k != stepKey {
-				vals[k] = f
+		kept = kept[:0]
+		for _, f := range fields {
+			switch {
+			case f.name == stepKey:
+			case format == FormatLlamaFactory && f.name == "total_steps":
+				run.MaxSteps = max(run.MaxSteps, int64(f.value))
+			case format == FormatLlamaFactory && (f.name == "current_steps" || f.name == "percentage"):
+			default:
+				kept = append(kept, f)
 			}
 		}
-		if format == FormatLlamaFactory {
-			for _, k := range []string{"current_steps", "total_steps", "percentage"} {
-				delete(vals, k)
-			}
-			if t, ok := jsonNumber(entry["total_steps"]); ok && int64(t) > run.MaxSteps {
-				run.MaxSteps = int64(t)
-			}
+		b.at(step)
+		for _, f := range kept {
+			b.add(f.name, step, f.value)
 		}
-		b.row(step, vals)
 	}
 	if err := sc.Err(); err != nil {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: stopped reading: %v", path, line+1, err))
@@ -317,4 +335,29 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 // checkpoint or run directory, that directory too.
 func baseName(path string) string {
 	return filepath.Base(filepath.Clean(path))
+}
+
+// lineFields reads the numeric fields of one JSONL line: the flat-object
+// scanner first, encoding/json when the line is unusual (or broken, for its
+// error message).
+func lineFields(h *histScanner, buf []byte, fields []histField) ([]histField, error) {
+	h.s, h.i = buf, 0
+	if out, ok := h.object(fields); ok && h.next() == 0 {
+		return out, nil
+	}
+	var entry map[string]any
+	if err := json.Unmarshal(buf, &entry); err != nil {
+		return fields, err
+	}
+	keys := make([]string, 0, len(entry))
+	for k := range entry {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v, ok := jsonNumber(entry[k]); ok {
+			fields = append(fields, histField{k, v})
+		}
+	}
+	return fields, nil
 }
