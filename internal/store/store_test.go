@@ -714,3 +714,22 @@ func TestConcurrentOpenFresh(t *testing.T) {
 		})
 	}
 }
+
+func TestRebind(t *testing.T) {
+	pg, lite := &Store{backend: Postgres}, &Store{backend: SQLite}
+	for _, tc := range []struct{ in, pg string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`WHERE a = ? AND b = ?`, `WHERE a = $1 AND b = $2`},
+		{cachePuts(2), "INSERT INTO response_cache (key, value, created_at) VALUES ($1, $2, $3), ($4, $5, $6)\nON CONFLICT (key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at"},
+	} {
+		if got := pg.rebind(tc.in); got != tc.pg {
+			t.Errorf("postgres rebind(%q) = %q; want %q", tc.in, got, tc.pg)
+		}
+		if got := lite.rebind(tc.in); got != tc.in {
+			t.Errorf("sqlite rebind(%q) = %q; want it unchanged", tc.in, got)
+		}
+	}
+	if got := strings.Count(pg.rebind(upsertResults(rowsPerInsert)), "$"); got != 14*rowsPerInsert {
+		t.Errorf("a full upsert has %d placeholders; want %d", got, 14*rowsPerInsert)
+	}
+}
