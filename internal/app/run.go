@@ -173,15 +173,22 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	rep.Verdict = gate.Verdict(rep.Gates)
 	out.Report = rep
 
-	var summary bytes.Buffer
-	if err := report.JSON(&summary, rep); err != nil {
-		return out, err
-	}
 	outDir := p.Output
 	if o.OutputDir != "" {
 		outDir = o.OutputDir
 	} else {
 		outDir = p.Resolve(outDir)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return out, fmt.Errorf("creating output directory: %w", err)
+	}
+	if rep.Sections, err = trainingSections(ctx, p, tasks, results, outDir); err != nil {
+		return out, exitcode.WithCode(err, exitcode.BadInput)
+	}
+
+	var summary bytes.Buffer
+	if err := report.JSON(&summary, rep); err != nil {
+		return out, err
 	}
 	files, err := WriteReports(outDir, rep, o.Formats)
 	out.Files = files

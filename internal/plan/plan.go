@@ -39,6 +39,9 @@ type Plan struct {
 	Seed uint64 `yaml:"seed" json:"seed"`
 	// Bootstrap resamples for confidence intervals (default 1000) and the level (default 0.95).
 	Bootstrap Bootstrap `yaml:"bootstrap" json:"bootstrap"`
+	// Training points at the fine-tune's trainer logs and training data; the
+	// run report then gains training-curve, leakage and memorisation sections.
+	Training *Training `yaml:"training" json:"training,omitempty"`
 
 	// Path is the file the plan was read from ("" when parsed from bytes); not part of the YAML.
 	Path string `yaml:"-" json:"-"`
@@ -167,6 +170,27 @@ type Scorer struct {
 type Compare struct {
 	Baseline  string `yaml:"baseline" json:"baseline"`
 	Candidate string `yaml:"candidate" json:"candidate"`
+}
+
+// Training describes how the candidate was trained.
+type Training struct {
+	// Logs are trainer logs (trainer_state.json, trainer_log.jsonl, TensorBoard
+	// event files, CSV/JSONL exports, checkpoint directories) for `tunecheck curves`.
+	Logs []string `yaml:"logs" json:"logs,omitempty"`
+	// Patience is the early-stopping patience (evaluations) for the replay (default 3).
+	Patience int `yaml:"patience" json:"patience,omitempty"`
+	// Data is the training set (JSONL, chat or Alpaca rows, or plain text):
+	// each task's dataset is checked against it for leakage, and the
+	// candidate's outputs for verbatim memorisation.
+	Data string `yaml:"data" json:"data,omitempty"`
+	// Leakage lists the methods (exact, minhash, ngram; default exact and minhash).
+	Leakage []string `yaml:"leakage" json:"leakage,omitempty"`
+	// Benchmarks are checked for contamination by the training data with
+	// 13-gram overlap (names as `tunecheck leakage --bench`; empty: none).
+	Benchmarks []string `yaml:"benchmarks" json:"benchmarks,omitempty"`
+	// MemorisationMinSpan flags outputs sharing at least this many consecutive
+	// words with a training row (default 50; 0 keeps the default).
+	MemorisationMinSpan int `yaml:"memorisation_min_span" json:"memorisation_min_span,omitempty"`
 }
 
 // Bootstrap settings for confidence intervals.

@@ -106,6 +106,22 @@ func (v *validator) validate() {
 	if c := p.Bootstrap.Confidence; c <= 0 || c >= 1 {
 		v.errorf("bootstrap.confidence", "write the level as a fraction, e.g. `confidence: 0.95`", "must be between 0 and 1 (exclusive), got %g", c)
 	}
+	if t := p.Training; t != nil {
+		for i, m := range t.Leakage {
+			if m != "exact" && m != "minhash" && m != "ngram" {
+				v.errorf(fmt.Sprintf("training.leakage[%d]", i), "use exact, minhash or ngram (semantic checks need an embeddings endpoint: `tunecheck leakage --method embed`)", "unknown leakage method %q", m)
+			}
+		}
+		if t.Patience < 0 {
+			v.errorf("training.patience", "patience counts evaluations, e.g. `patience: 3`", "must not be negative, got %d", t.Patience)
+		}
+		if t.MemorisationMinSpan < 0 {
+			v.errorf("training.memorisation_min_span", "e.g. `memorisation_min_span: 50`", "must not be negative, got %d", t.MemorisationMinSpan)
+		}
+		if (len(t.Leakage) > 0 || len(t.Benchmarks) > 0) && t.Data == "" {
+			v.errorf("training", "add `data:` naming the training set file", "leakage and benchmarks need the training data")
+		}
+	}
 }
 
 func (v *validator) model(i int, names map[string]string) {
