@@ -504,6 +504,9 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 		rep.Truncated = pairs.truncated
 	}
 	rep.Pairs = pairs.pairs
+	if rep.Pairs == nil {
+		rep.Pairs = []Pair{} // "pairs": [] in JSON, not null
+	}
 	sortPairs(rep.Pairs)
 	return rep, nil
 }
