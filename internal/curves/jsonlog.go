@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -329,12 +328,6 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	run.Series = b.series
 	run.Restarts = b.restarts
 	return run, nil
-}
-
-// baseName is the run label for a path: the file name, or for a file inside a
-// checkpoint or run directory, that directory too.
-func baseName(path string) string {
-	return filepath.Base(filepath.Clean(path))
 }
 
 // lineFields reads the numeric fields of one JSONL line: the flat-object
