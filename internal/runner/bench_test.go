@@ -88,6 +88,48 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// BenchmarkRunInProcess is BenchmarkRunOpenAI without HTTP: a provider that
+// answers in-process, so it measures what the runner and the store cost per
+// request (encoding, hashing, cache lookup and write, result batching).
+func BenchmarkRunInProcess(b *testing.B) {
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	p := newFake(func(context.Context, provider.Request, int) (provider.Response, error) {
+		return provider.Response{Text: "The capital of France is Paris.", FinishReason: "stop", Usage: provider.Usage{PromptTokens: 24, CompletionTokens: 8}, Model: "bench"}, nil
+	})
+	eps := map[string]Endpoint{"bench": {Name: "bench", Provider: p, CacheNamespace: "openai|http://127.0.0.1/v1|bench|chat", Concurrency: 256, MaxRetries: 3, Timeout: 30 * time.Second}}
+	const perRun = 20000
+	total, iter := 0, 0
+	var elapsed, cpu time.Duration
+	for b.Loop() {
+		iter++
+		runID := fmt.Sprintf("bench-%d", iter)
+		if err := s.CreateRun(context.Background(), store.Run{ID: runID, Name: "bench", PlanHash: "h"}); err != nil {
+			b.Fatal(err)
+		}
+		jobs := make([]Job, perRun)
+		for i := range jobs {
+			jobs[i] = Job{Model: "bench", Task: "qa", Request: provider.Request{
+				Type: provider.Generate, ItemID: fmt.Sprintf("item-%06d", i),
+				Messages: []provider.Message{{Role: "user", Content: fmt.Sprintf("Run %d, question %d: what is the capital of France?", iter, i)}},
+				Params:   provider.Params{MaxTokens: 16},
+			}}
+		}
+		t0, c0 := time.Now(), cpuTime(b)
+		if _, err := Run(context.Background(), eps, runID, jobs, Options{Store: s}); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(t0)
+		cpu += cpuTime(b) - c0
+		total += perRun
+	}
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(total)/cpu.Seconds(), "req/cpu-s")
+}
+
 // BenchmarkResume100k measures finding the place in a 100,000-item run whose
 // results are all stored: reading the done keys and skipping every job.
 func BenchmarkResume100k(b *testing.B) {
