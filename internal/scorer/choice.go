@@ -4,7 +4,7 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/tunecheck/tunecheck/metrics/text"
+	"github.com/tunecheck/tunecheck/metrics/lm"
 )
 
 // MultipleChoice scores one multiple-choice item from the log-likelihood of
@@ -42,25 +42,17 @@ func b2f(b bool) float64 {
 // MultipleChoiceMetrics are the names MultipleChoice returns.
 var MultipleChoiceMetrics = []string{"acc", "acc_norm"}
 
-// Rolling holds one perplexity item's counts; the task's metrics are ratios
-// of sums over items (lm-evaluation-harness's corpus-level definitions), not
-// means of per-item ratios.
-func Rolling(ll float64, doc string) map[string]float64 {
-	return map[string]float64{
-		"loglikelihood": ll,
-		"bytes":         float64(len(doc)),
-		"words":         float64(len(text.PySplit(doc))),
-	}
-}
-
-// PerplexityMetrics are the corpus metrics of a perplexity task.
+// PerplexityMetrics are the corpus metrics of a perplexity task, as
+// lm-evaluation-harness reports them for rolling log-likelihood tasks.
 var PerplexityMetrics = []string{"word_perplexity", "byte_perplexity", "bits_per_byte"}
 
-// Perplexity computes the corpus metrics from summed counts.
-func Perplexity(sumLL, sumBytes, sumWords float64) map[string]float64 {
-	return map[string]float64{
-		"word_perplexity": math.Exp(-sumLL / sumWords),
-		"byte_perplexity": math.Exp(-sumLL / sumBytes),
-		"bits_per_byte":   -sumLL / sumBytes / math.Ln2,
+// perplexity computes the metrics from a document's (or summed documents')
+// log-likelihood, words and bytes with metrics/lm, which counts words and
+// bytes exactly as the harness does.
+func perplexity(ll float64, words, bytes int) (map[string]float64, error) {
+	s, err := lm.Summarize([]lm.Doc{{LogLikelihood: ll, Words: words, Bytes: bytes}})
+	if err != nil {
+		return nil, err
 	}
+	return map[string]float64{"word_perplexity": s.WordPerplexity, "byte_perplexity": s.BytePerplexity, "bits_per_byte": s.BitsPerByte}, nil
 }

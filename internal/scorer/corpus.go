@@ -2,8 +2,10 @@ package scorer
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tunecheck/tunecheck/metrics/bleu"
+	"github.com/tunecheck/tunecheck/metrics/lm"
 	"github.com/tunecheck/tunecheck/metrics/rouge"
 )
 
@@ -181,27 +183,29 @@ func (r *rougeScorer) Score(in Input) (map[string]float64, error) {
 }
 
 // perplexityScorer turns rolling log-likelihoods into lm-evaluation-harness's
-// corpus metrics; Input.LogLikelihood carries the model's number.
+// corpus metrics; Input.LogLikelihood carries the model's number and
+// Input.Prediction the scored document.
 type perplexityScorer struct{}
 
-// Perplexity is the scorer of perplexity tasks.
+// PerplexityScorer is the scorer of perplexity tasks.
 var PerplexityScorer CorpusScorer = perplexityScorer{}
 
 func (perplexityScorer) Metrics() []string { return PerplexityMetrics }
 
 func (perplexityScorer) Stats(in Input) ([]float64, error) {
-	r := Rolling(in.LogLikelihood, in.Prediction)
-	return []float64{r["loglikelihood"], r["bytes"], r["words"]}, nil
+	return []float64{in.LogLikelihood, float64(lm.CountWords(in.Prediction)), float64(lm.CountBytes(in.Prediction))}, nil
 }
 
 func (perplexityScorer) Score(in Input) (map[string]float64, error) {
-	r := Rolling(in.LogLikelihood, in.Prediction)
-	if r["bytes"] == 0 || r["words"] == 0 {
-		return nil, fmt.Errorf("empty document: perplexity is undefined")
-	}
-	return Perplexity(r["loglikelihood"], r["bytes"], r["words"]), nil
+	return perplexity(in.LogLikelihood, lm.CountWords(in.Prediction), lm.CountBytes(in.Prediction))
 }
 
 func (perplexityScorer) Aggregate(sum []float64) map[string]float64 {
-	return Perplexity(sum[0], sum[1], sum[2])
+	m, err := perplexity(sum[0], int(sum[1]), int(sum[2]))
+	if err != nil {
+		// Only reachable with a positive or non-finite summed log-likelihood,
+		// which Score has already refused item by item.
+		return map[string]float64{"word_perplexity": math.NaN(), "byte_perplexity": math.NaN(), "bits_per_byte": math.NaN()}
+	}
+	return m
 }

@@ -80,9 +80,21 @@ func TestMultipleChoice(t *testing.T) {
 }
 
 func TestPerplexity(t *testing.T) {
-	m := Perplexity(-10*math.Ln2, 5, 2)
-	if math.Abs(m["bits_per_byte"]-2) > 1e-12 || math.Abs(m["byte_perplexity"]-4) > 1e-12 || math.Abs(m["word_perplexity"]-32) > 1e-9 {
+	// "one two three" is 13 bytes and 3 words (lm-eval: len(re.split(r"\s+", doc))).
+	in := Input{Prediction: "one two three", LogLikelihood: -13 * math.Ln2}
+	m, err := PerplexityScorer.Score(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(m["bits_per_byte"]-1) > 1e-12 || math.Abs(m["byte_perplexity"]-2) > 1e-12 || math.Abs(m["word_perplexity"]-math.Exp(13*math.Ln2/3)) > 1e-9 {
 		t.Fatal(m)
+	}
+	st, _ := PerplexityScorer.Stats(in)
+	if got := PerplexityScorer.Aggregate([]float64{2 * st[0], 2 * st[1], 2 * st[2]}); math.Abs(got["bits_per_byte"]-1) > 1e-12 {
+		t.Fatal(got)
+	}
+	if _, err := PerplexityScorer.Score(Input{Prediction: "x", LogLikelihood: 1}); err == nil {
+		t.Fatal("a positive log-likelihood must be refused")
 	}
 }
 

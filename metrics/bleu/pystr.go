@@ -2,24 +2,13 @@ package bleu
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tunecheck/tunecheck/metrics/internal/pystr"
 )
 
-// isPySpace reports whether Python's str.isspace() is true for r. Python
-// counts the information separators U+001C..U+001F as whitespace (their
-// bidirectional class is B or S) while Go's unicode.IsSpace does not; the two
-// agree everywhere else.
-func isPySpace(r rune) bool {
-	if r < utf8.RuneSelf {
-		switch r {
-		case ' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f:
-			return true
-		}
-		return false
-	}
-	return unicode.IsSpace(r)
-}
+// isPySpace is Python's str.isspace (see metrics/internal/pystr).
+func isPySpace(r rune) bool { return pystr.IsSpace(r) }
 
 // pyFields splits s as Python's str.split() with no argument does: on runs
 // of Python whitespace, dropping empty fields. The fields share s's memory.
@@ -82,82 +71,4 @@ func pyRStrip(s string) string {
 // strings.ToLower in two places that change scores: U+0130 (capital I with
 // dot above) becomes "i" followed by U+0307, and a capital sigma at the end
 // of a word becomes the final form ς (U+03C2) instead of σ.
-func PyLower(s string) string {
-	ascii := true
-	upper := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
-		}
-	}
-	if ascii {
-		if !upper {
-			return s
-		}
-		b := []byte(s)
-		for i, c := range b {
-			if 'A' <= c && c <= 'Z' {
-				b[i] = c + 'a' - 'A'
-			}
-		}
-		return string(b)
-	}
-	rs := []rune(s)
-	var sb strings.Builder
-	sb.Grow(len(s) + 2)
-	for i, r := range rs {
-		switch r {
-		case 0x130:
-			sb.WriteString("i\u0307")
-		case 0x3a3:
-			if finalSigma(rs, i) {
-				sb.WriteRune(0x3c2)
-			} else {
-				sb.WriteRune(0x3c3)
-			}
-		default:
-			sb.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return sb.String()
-}
-
-// finalSigma is Unicode's Final_Sigma condition as CPython implements it:
-// a cased letter (skipping case-ignorable ones) before position i, and no
-// cased letter (skipping case-ignorable ones) after it.
-func finalSigma(rs []rune, i int) bool {
-	j := i - 1
-	for j >= 0 && isCaseIgnorable(rs[j]) {
-		j--
-	}
-	if j < 0 || !isCased(rs[j]) {
-		return false
-	}
-	j = i + 1
-	for j < len(rs) && isCaseIgnorable(rs[j]) {
-		j++
-	}
-	return j == len(rs) || !isCased(rs[j])
-}
-
-// isCased is the Unicode Cased property: Lowercase, Uppercase or Lt.
-func isCased(r rune) bool {
-	return unicode.IsLower(r) || unicode.IsUpper(r) || unicode.IsTitle(r) ||
-		unicode.Is(unicode.Other_Lowercase, r) || unicode.Is(unicode.Other_Uppercase, r)
-}
-
-// isCaseIgnorable is the Unicode Case_Ignorable property: Mn, Me, Cf, Lm,
-// Sk, and the Word_Break classes MidLetter, MidNumLet and Single_Quote.
-func isCaseIgnorable(r rune) bool {
-	switch r {
-	case 0x27, 0x2e, 0x3a, 0xb7, 0x387, 0x55f, 0x5f4, 0x2018, 0x2019, 0x2024,
-		0x2027, 0xfe13, 0xfe52, 0xfe55, 0xff07, 0xff0e, 0xff1a:
-		return true
-	}
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
-}
+func PyLower(s string) string { return pystr.Lower(s) }

@@ -11,8 +11,9 @@ package lm
 import (
 	"fmt"
 	"math"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/tunecheck/tunecheck/metrics/internal/pystr"
 )
 
 // Doc is one scored text: the sum of its tokens' log-probabilities (natural
@@ -44,11 +45,8 @@ func CountWords(s string) int {
 	return n
 }
 
-// isPySpace is Python's \s for str patterns (str.isspace): Go's
-// unicode.IsSpace plus the information separators U+001C..U+001F.
-func isPySpace(r rune) bool {
-	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
-}
+// isPySpace is Python's \s for str patterns (str.isspace).
+func isPySpace(r rune) bool { return pystr.IsSpace(r) }
 
 // CountBytes is the UTF-8 length of s, as len(s.encode("utf-8")); invalid
 // UTF-8 is counted as Python would after decoding with replacement (3 bytes
