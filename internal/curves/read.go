@@ -146,6 +146,8 @@ func Detect(path string) (string, error) {
 		return FormatHFTrainerState, nil
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+		first = append([]byte(nil), first...)
+		sanitizeJSON(first)
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(first, &obj) != nil {
 			// One object spread over many lines, but not a trainer state.

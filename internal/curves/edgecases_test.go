@@ -1,0 +1,154 @@
+package curves
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// TestLightningPicksNewestVersion: lightning_logs/ with several version_N
+// directories reads the highest N, numerically (version_10 after version_9).
+func TestLightningPicksNewestVersion(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"version_9", "version_10", "version_2"} {
+		d := filepath.Join(dir, "lightning_logs", v)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body := "epoch,step,train_loss,val_loss\n0,9,1.0,\n0,9,,1.1\n"
+		if v == "version_10" {
+			body = "epoch,step,train_loss,val_loss\n0,9,0.5,\n0,9,,0.6\n"
+		}
+		if err := os.WriteFile(filepath.Join(d, "metrics.csv"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := Read(filepath.Join(dir, "lightning_logs"), "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Format != FormatLightningCSV || len(run.Series["train_loss"]) != 1 || run.Series["train_loss"][0].Value != 0.5 {
+		t.Errorf("format %q, train_loss %v; want version_10's 0.5", run.Format, run.Series["train_loss"])
+	}
+}
+
+// TestCSVNonFinite reads pandas' and Python's spellings of NaN and infinity.
+func TestCSVNonFinite(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log.csv")
+	if err := os.WriteFile(p, []byte("step,loss,val_loss\n1,nan,inf\n2,-inf,Infinity\n3,1.5,-Infinity\n4,NaN,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := Read(p, "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, val := run.Series["loss"], run.Series["val_loss"]
+	if len(loss) != 4 || !math.IsNaN(loss[0].Value) || !math.IsInf(loss[1].Value, -1) || loss[2].Value != 1.5 || !math.IsNaN(loss[3].Value) {
+		t.Errorf("loss %v", loss)
+	}
+	if len(val) != 3 || !math.IsInf(val[0].Value, 1) || !math.IsInf(val[1].Value, 1) || !math.IsInf(val[2].Value, -1) {
+		t.Errorf("val_loss %v (the cell \"x\" is not a number and is skipped)", val)
+	}
+}
+
+// TestJSONLUnusualLines: escaped keys take the encoding/json path and give
+// the same values as the scanner would.
+func TestJSONLUnusualLines(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log.jsonl")
+	body := `{"step": 1, "loss": 2.0, "eval_loss": NaN}
+{"step": 2, "lo\u0073s": 1.5, "note": "x"}
+{"step": 3, "loss": 1.25} trailing
+`
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := Read(p, "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := run.Series["loss"]
+	if len(loss) != 2 || loss[0].Value != 2 || loss[1].Value != 1.5 {
+		t.Errorf("loss %v, want 2 at step 1 and 1.5 at step 2 (the escaped key)", loss)
+	}
+	if len(run.Damage) != 1 || !strings.Contains(run.Damage[0], "log.jsonl:3:") {
+		t.Errorf("damage %q, want line 3 named", run.Damage)
+	}
+	if ev := run.Series["eval_loss"]; len(ev) != 1 || !math.IsNaN(ev[0].Value) {
+		t.Errorf("eval_loss %v, want NaN", ev)
+	}
+}
+
+// TestTensorBoardTagRestart: one tag going back (a resumed writer) replaces
+// that tag's later history and is reported, without touching other tags.
+func TestTensorBoardTagRestart(t *testing.T) {
+	var data []byte
+	for _, s := range []int64{10, 20, 30, 40} {
+		data = appendRecord(data, encodeEvent(1, s, scalar{"loss", float64(s), simpleValue}))
+	}
+	data = appendRecord(data, encodeEvent(1, 100, scalar{"epoch_metric", 1, simpleValue}))
+	for _, s := range []int64{30, 40, 50} {
+		data = appendRecord(data, encodeEvent(1, s, scalar{"loss", float64(s) + 0.5, simpleValue}))
+	}
+	b := newSeriesBuilder()
+	if d := parseEvents("x", data, b, ""); len(d) > 0 {
+		t.Fatal(d)
+	}
+	loss := b.series["loss"]
+	want := []Point{{10, 10}, {20, 20}, {30, 30.5}, {40, 40.5}, {50, 50.5}}
+	if len(loss) != len(want) {
+		t.Fatalf("loss %v, want %v", loss, want)
+	}
+	for i := range want {
+		if loss[i] != want[i] {
+			t.Errorf("loss[%d] = %v, want %v", i, loss[i], want[i])
+		}
+	}
+	if len(b.restarts) != 1 || b.restarts[0] != 30 || len(b.series["epoch_metric"]) != 1 {
+		t.Errorf("restarts %v, epoch_metric %v", b.restarts, b.series["epoch_metric"])
+	}
+}
+
+// TestTensorBoardNonScalarTensor: a tensor with a dimension (a histogram or
+// a vector) is not a scalar and is skipped.
+func TestTensorBoardNonScalarTensor(t *testing.T) {
+	var dim []byte
+	dim = protowire.AppendTag(dim, 1, protowire.VarintType) // Dim.size
+	dim = protowire.AppendVarint(dim, 2)
+	var shape []byte
+	shape = protowire.AppendTag(shape, shapeDim, protowire.BytesType)
+	shape = protowire.AppendBytes(shape, dim)
+	var tensor []byte
+	tensor = protowire.AppendTag(tensor, tensorDtype, protowire.VarintType)
+	tensor = protowire.AppendVarint(tensor, dtFloat)
+	tensor = protowire.AppendTag(tensor, tensorShape, protowire.BytesType)
+	tensor = protowire.AppendBytes(tensor, shape)
+	var packed []byte
+	packed = protowire.AppendFixed32(packed, math.Float32bits(1))
+	packed = protowire.AppendFixed32(packed, math.Float32bits(2))
+	tensor = protowire.AppendTag(tensor, tensorFloat, protowire.BytesType)
+	tensor = protowire.AppendBytes(tensor, packed)
+	if _, ok, err := scalarTensor(tensor); ok || err != nil {
+		t.Errorf("a [2] tensor read as a scalar (ok %t, err %v)", ok, err)
+	}
+	// The same values without a shape, one int64 and one half, are scalars.
+	var i64 []byte
+	i64 = protowire.AppendTag(i64, tensorDtype, protowire.VarintType)
+	i64 = protowire.AppendVarint(i64, dtInt64)
+	i64 = protowire.AppendTag(i64, tensorInt64, protowire.VarintType)
+	i64 = protowire.AppendVarint(i64, uint64(7))
+	if v, ok, err := scalarTensor(i64); !ok || err != nil || v != 7 {
+		t.Errorf("int64 scalar: %v %t %v", v, ok, err)
+	}
+	var half []byte
+	half = protowire.AppendTag(half, tensorDtype, protowire.VarintType)
+	half = protowire.AppendVarint(half, dtHalf)
+	half = protowire.AppendTag(half, tensorHalf, protowire.VarintType)
+	half = protowire.AppendVarint(half, 0x3800) // 0.5
+	if v, ok, err := scalarTensor(half); !ok || err != nil || v != 0.5 {
+		t.Errorf("half scalar: %v %t %v", v, ok, err)
+	}
+}
