@@ -547,6 +547,8 @@ func (l *limits) correct(estimate, actual int) {
 	if l.tokens == nil || actual <= estimate {
 		return
 	}
+	// time.Now, not Options.Now: the limiter's own Wait reads time.Now, and the
+	// two must share one clock.
 	l.tokens.ReserveN(time.Now(), min(actual-estimate, l.tokens.Burst()))
 }
 
