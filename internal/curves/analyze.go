@@ -506,7 +506,7 @@ func trainNoise(train, smoothed []Point) float64 {
 // stepUnit says whether a run's steps are epochs: Keras' CSVLogger keys rows
 // by epoch, and its TensorBoard callback logs epoch_* tags by epoch.
 func stepUnit(format, trainKey, evalKey string) string {
-	if format == FormatKerasCSV {
+	if format == FormatKerasCSV || format == FormatKerasHistory {
 		return "epoch"
 	}
 	if format == FormatTensorBoard && (strings.HasSuffix(trainKey, "epoch_loss") || strings.HasSuffix(evalKey, "epoch_loss")) {

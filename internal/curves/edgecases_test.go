@@ -152,3 +152,32 @@ func TestTensorBoardNonScalarTensor(t *testing.T) {
 		t.Errorf("half scalar: %v %t %v", v, ok, err)
 	}
 }
+
+// TestKerasHistoryAndBareLogHistory: json.dump(history.history) (on one line
+// or indented) and json.dump(trainer.state.log_history) are read too.
+func TestKerasHistoryAndBareLogHistory(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"history.json": `{"loss": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35], "val_loss": [1.1, 0.9, 0.8, 0.85, 0.9, 0.95], "val_accuracy": [0.5, 0.6, 0.7, 0.69, 0.68, 0.67]}`,
+		"history_indented.json": "{\n  \"loss\": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35],\n  \"val_loss\": [1.1, 0.9, 0.8, 0.85, 0.9, NaN]\n}\n",
+		"log_history.json": `[{"loss": 2.0, "step": 10}, {"eval_loss": 1.9, "step": 10}, {"loss": 1.5, "step": 20}, {"eval_loss": 1.6, "step": 20}]`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as, err := Analyze([]string{filepath.Join(dir, "history.json"), filepath.Join(dir, "history_indented.json"), filepath.Join(dir, "log_history.json")}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := as[0]; a.Format != FormatKerasHistory || a.StepUnit != "epoch" || a.Verdict != VerdictOverfitting || a.Since != 2 || len(a.Train) != 6 {
+		t.Errorf("history.json: %s %s %q since %d, %d points (%s)", a.Format, a.StepUnit, a.Verdict, a.Since, len(a.Train), a.Reason)
+	}
+	if a := as[1]; a.Format != FormatKerasHistory || len(a.Eval) != 6 || !math.IsNaN(a.Eval[5].Value) {
+		t.Errorf("history_indented.json: %s, eval %v", a.Format, a.Eval)
+	}
+	if a := as[2]; a.Format != FormatHFTrainerState || len(a.Train) != 2 || len(a.Eval) != 2 {
+		t.Errorf("log_history.json: %s, %d/%d points", a.Format, len(a.Train), len(a.Eval))
+	}
+}

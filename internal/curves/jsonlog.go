@@ -102,10 +102,76 @@ func readTrainerState(path string) (*Run, error) {
 func parseTrainerState(path string, data []byte) (*Run, error) {
 	sanitizeJSON(data)
 	run := &Run{Path: path, Format: FormatHFTrainerState}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		return parseLogHistoryArray(path, data)
+	}
 	if err := fastTrainerState(run, data); err == nil {
 		return run, nil
 	}
 	return decodeTrainerState(path, data)
+}
+
+// parseLogHistoryArray reads trainer.state.log_history saved on its own: a
+// JSON array of the entries a trainer_state.json holds under log_history.
+func parseLogHistoryArray(path string, data []byte) (*Run, error) {
+	run := &Run{Path: path, Format: FormatHFTrainerState}
+	b := newSeriesBuilder()
+	if err := scanLogHistory(data, b); err != nil {
+		b = newSeriesBuilder()
+		var entries []map[string]any
+		if err := json.Unmarshal(data, &entries); err != nil {
+			var se *json.SyntaxError
+			off := int64(len(data))
+			if errors.As(err, &se) {
+				off = se.Offset
+			}
+			return nil, fmt.Errorf("%s:%d (byte %d): not a JSON list of log entries: %v", path, lineOf(data, off), off, err)
+		}
+		for _, e := range entries {
+			addHFEntry(b, e)
+		}
+	}
+	run.Series, run.Restarts = b.series, b.restarts
+	return run, nil
+}
+
+// isKerasHistory reports whether path holds Keras' history.history saved as
+// JSON: one object mapping each metric to its list of per-epoch values.
+func isKerasHistory(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	sanitizeJSON(data)
+	var h map[string][]json.RawMessage
+	return json.Unmarshal(data, &h) == nil && len(h) > 0
+}
+
+// readKerasHistory reads history.history saved as JSON ({"loss": [...],
+// "val_loss": [...]}); the step is the epoch index, from 0 as Keras counts.
+func readKerasHistory(path string) (*Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sanitizeJSON(data)
+	var h map[string][]any
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("%s: not a Keras history (an object of per-epoch lists): %v", path, err)
+	}
+	run := &Run{Path: path, Format: FormatKerasHistory, Series: map[string][]Point{}}
+	for name, vs := range h {
+		ps := make([]Point, 0, len(vs))
+		for i, v := range vs {
+			if f, ok := jsonNumber(v); ok {
+				ps = append(ps, Point{Step: int64(i), Value: f})
+			}
+		}
+		if len(ps) > 0 {
+			run.Series[name] = ps
+		}
+	}
+	return run, nil
 }
 
 // decodeTrainerState reads a sanitised trainer_state.json with

@@ -28,6 +28,7 @@ const (
 	FormatOpenAICSV      = "openai-csv"
 	FormatWandbCSV       = "wandb-csv"
 	FormatWandbJSONL     = "wandb-jsonl"
+	FormatKerasHistory   = "keras-history"
 	FormatCSV            = "csv"
 	FormatJSONL          = "jsonl"
 )
@@ -35,7 +36,7 @@ const (
 // Formats lists every reader name, for help text and validation.
 var Formats = []string{
 	FormatHFTrainerState, FormatHFCheckpoints, FormatLlamaFactory, FormatTensorBoard,
-	FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatWandbJSONL,
+	FormatLightningCSV, FormatKerasCSV, FormatKerasHistory, FormatOpenAICSV, FormatWandbCSV, FormatWandbJSONL,
 	FormatCSV, FormatJSONL,
 }
 
@@ -77,6 +78,8 @@ func Read(path, format string, m Mapping) (*Run, error) {
 		if err == nil {
 			run.Checkpoints = childCheckpoints(filepath.Dir(p))
 		}
+	case FormatKerasHistory:
+		run, err = readKerasHistory(path)
 	case FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatCSV:
 		p := path
 		if st.IsDir() {
@@ -150,8 +153,18 @@ func Detect(path string) (string, error) {
 		sanitizeJSON(first)
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(first, &obj) != nil {
-			// One object spread over many lines, but not a trainer state.
+			// One object spread over many lines: Keras' history.history
+			// saved with json.dump, or something unknown.
+			if isKerasHistory(path) {
+				return FormatKerasHistory, nil
+			}
 			return "", fmt.Errorf("%s: a JSON file without \"log_history\" is not a known log; use --format jsonl for one object per line, with --map for the field names", path)
+		}
+		for _, v := range obj {
+			// Lists as values: history.history dumped on one line.
+			if len(v) > 0 && v[0] == '[' && isKerasHistory(path) {
+				return FormatKerasHistory, nil
+			}
 		}
 		switch {
 		case obj["current_steps"] != nil:
@@ -160,6 +173,9 @@ func Detect(path string) (string, error) {
 			return FormatWandbJSONL, nil
 		}
 		return FormatJSONL, nil
+	case len(trimmed) > 0 && trimmed[0] == '[' && bytes.Contains(head, []byte(`"step"`)):
+		// trainer.state.log_history dumped on its own.
+		return FormatHFTrainerState, nil
 	}
 	return detectCSV(path, head)
 }
