@@ -158,9 +158,9 @@ func TestTensorBoardNonScalarTensor(t *testing.T) {
 func TestKerasHistoryAndBareLogHistory(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
-		"history.json": `{"loss": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35], "val_loss": [1.1, 0.9, 0.8, 0.85, 0.9, 0.95], "val_accuracy": [0.5, 0.6, 0.7, 0.69, 0.68, 0.67]}`,
+		"history.json":          `{"loss": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35], "val_loss": [1.1, 0.9, 0.8, 0.85, 0.9, 0.95], "val_accuracy": [0.5, 0.6, 0.7, 0.69, 0.68, 0.67]}`,
 		"history_indented.json": "{\n  \"loss\": [1.0, 0.8, 0.6, 0.5, 0.4, 0.35],\n  \"val_loss\": [1.1, 0.9, 0.8, 0.85, 0.9, NaN]\n}\n",
-		"log_history.json": `[{"loss": 2.0, "step": 10}, {"eval_loss": 1.9, "step": 10}, {"loss": 1.5, "step": 20}, {"eval_loss": 1.6, "step": 20}]`,
+		"log_history.json":      `[{"loss": 2.0, "step": 10}, {"eval_loss": 1.9, "step": 10}, {"loss": 1.5, "step": 20}, {"eval_loss": 1.6, "step": 20}]`,
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
