@@ -200,3 +200,53 @@ func writeFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// A second identical run against a live endpoint sends no request and writes
+// byte-identical reports (latencies included: cached responses keep theirs).
+func TestSecondRunFromCacheIsIdentical(t *testing.T) {
+	srv := &chatServer{answered: map[string]int{}, release: make(chan struct{})}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	var data strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&data, "{\"id\": \"q%02d\", \"q\": \"question %d\", \"a\": \"answer to Q: question %d\"}\n", i, i, i%3)
+	}
+	writeFile(t, filepath.Join(dir, "qa.jsonl"), data.String())
+	writeFile(t, filepath.Join(dir, "plan.yaml"), fmt.Sprintf(`name: cache
+models:
+  - {name: base, provider: openai, base_url: %[1]s/v1, model: base-model}
+  - {name: tuned, provider: openai, base_url: %[1]s/v1, model: tuned-model}
+tasks:
+  - name: qa
+    dataset: {path: qa.jsonl, id_field: id}
+    prompt: {template: "Q: {{ q }}"}
+    reference: a
+    scorers: [{name: exact_match}, {name: token_f1}]
+`, ts.URL))
+	run := func(out string) string {
+		cmd := exec.Command(os.Args[0], "run", "plan.yaml", "--store", filepath.Join(dir, "tc.db"), "-o", filepath.Join(dir, out), "--format", "md,json,html,junit")
+		cmd.Env = append(os.Environ(), "TUNECHECK_E2E_MAIN=1", "CI=true")
+		cmd.Dir = dir
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, b)
+		}
+		return string(b)
+	}
+	first := run("out1")
+	if srv.count() != 80 || !strings.Contains(first, "80 requests sent, 0 from cache") {
+		t.Fatalf("first run: server answered %d\n%s", srv.count(), first)
+	}
+	second := run("out2")
+	if srv.count() != 80 || !strings.Contains(second, "0 requests sent, 80 from cache") {
+		t.Fatalf("second run sent requests: server answered %d\n%s", srv.count(), second)
+	}
+	for _, f := range []string{"report.md", "results.json", "report.html", "junit.xml"} {
+		a, _ := os.ReadFile(filepath.Join(dir, "out1", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "out2", f))
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s differs between the first run and the cached one", f)
+		}
+	}
+}

@@ -95,6 +95,10 @@ type Response struct {
 	Usage  Usage `json:"usage"`
 	// Model is the model name the server says answered.
 	Model string `json:"model,omitempty"`
+	// LatencyMS is how long the answer took, set by the runner. A response
+	// served from the cache keeps the latency measured when it was made, so
+	// a re-run from cache reports the same latencies.
+	LatencyMS float64 `json:"latency_ms,omitempty"`
 	// Logprobs are the first choice's generated tokens with their logprobs, when
 	// Params.Logprobs > 0 and the server returned them.
 	Logprobs []TokenLogprob `json:"logprobs,omitempty"`

@@ -377,6 +377,7 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 		if ok && json.Unmarshal(val, &resp) == nil {
 			res.Response = val
 			res.Cached = true
+			res.LatencyMS = resp.LatencyMS
 			res.PromptTokens, res.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
 			if err := r.writer.Add(context.WithoutCancel(ctx), res); err != nil {
 				return err
@@ -402,6 +403,7 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 	if err != nil {
 		res.Error = err.Error()
 	} else {
+		resp.LatencyMS = res.LatencyMS
 		val, merr := json.Marshal(resp)
 		if merr != nil {
 			return fmt.Errorf("runner: encoding response %s/%s/%s: %w", j.Model, j.Task, j.Request.ItemID, merr)
