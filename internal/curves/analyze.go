@@ -196,7 +196,11 @@ func Analyze(paths []string, opts Options) ([]Analysis, error) {
 func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps,
 		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
-	a.TrainKey, a.EvalKey = pickLossKeys(run, opts.Map)
+	var others []string
+	a.TrainKey, a.EvalKey, others = pickLossKeys(run, opts.Map)
+	if len(others) > 0 {
+		a.Notes = append(a.Notes, fmt.Sprintf("other loss series in this log were not analysed: %s; pick them with --map train=NAME,eval=NAME (or pass each run's directory on its own)", strings.Join(others, ", ")))
+	}
 	for _, want := range []struct{ role, name, got string }{{"train", opts.Map.Train, a.TrainKey}, {"eval", opts.Map.Eval, a.EvalKey}} {
 		if want.name != "" && want.got == "" {
 			return a, exitcode.WithHint(fmt.Errorf("%s: --map %s=%s: no such series (series found: %s)", run.Path, want.role, want.name, strings.Join(run.names(), ", ")),
@@ -270,31 +274,51 @@ var (
 )
 
 // pickLossKeys chooses the train and eval loss series: the mapping first,
-// then the known names, then any name with "loss" in it, split by whether it
-// mentions evaluation.
-func pickLossKeys(run *Run, m Mapping) (train, eval string) {
+// then the known names (also as the last part of a prefixed name, as in a
+// TensorBoard directory of several runs: "run1/train/loss"), then any name
+// with "loss" in it, split by whether it mentions evaluation. others lists
+// the series that would have fitted as well, so the user can be told.
+func pickLossKeys(run *Run, m Mapping) (train, eval string, others []string) {
+	names := make([]string, 0, len(run.Series))
 	lower := map[string]string{}
 	for _, n := range run.names() {
 		if len(run.Series[n]) > 0 {
+			names = append(names, n)
 			lower[strings.ToLower(n)] = n
 		}
 	}
-	find := func(want string, names []string) string {
+	find := func(want string, known []string) string {
 		if want != "" {
 			return lower[strings.ToLower(want)]
 		}
-		for _, n := range names {
-			if k, ok := lower[n]; ok {
-				return k
+		for _, k := range known {
+			if n, ok := lower[k]; ok {
+				return n
+			}
+		}
+		for _, k := range known {
+			if !strings.Contains(k, "/") {
+				// A bare "loss" would also match ".../eval/loss".
+				continue
+			}
+			var hits []string
+			for _, n := range names {
+				if strings.HasSuffix(strings.ToLower(n), "/"+k) {
+					hits = append(hits, n)
+				}
+			}
+			if len(hits) > 0 {
+				others = append(others, hits[1:]...)
+				return hits[0]
 			}
 		}
 		return ""
 	}
 	train = find(m.Train, trainLossNames)
 	eval = find(m.Eval, evalLossNames)
-	for _, n := range run.names() {
+	for _, n := range names {
 		l := strings.ToLower(n)
-		if !strings.Contains(l, "loss") || strings.Contains(l, "aux") || len(run.Series[n]) == 0 {
+		if !strings.Contains(l, "loss") || strings.Contains(l, "aux") || n == train || n == eval {
 			continue
 		}
 		isEval := strings.Contains(l, "eval") || strings.Contains(l, "val") || strings.Contains(l, "test")
@@ -305,7 +329,7 @@ func pickLossKeys(run *Run, m Mapping) (train, eval string) {
 			train = n
 		}
 	}
-	return train, eval
+	return train, eval, others
 }
 
 func stepBounds(sets ...[]Point) (first, last int64) {

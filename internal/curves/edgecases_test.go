@@ -181,3 +181,30 @@ func TestKerasHistoryAndBareLogHistory(t *testing.T) {
 		t.Errorf("log_history.json: %s, %d/%d points", a.Format, len(a.Train), len(a.Eval))
 	}
 }
+
+// TestTensorBoardSeveralRuns: a directory of several HF runs is read with
+// each run's tags under its directory; the first run is analysed and the
+// others are named, not silently dropped.
+func TestTensorBoardSeveralRuns(t *testing.T) {
+	dir := t.TempDir()
+	for _, r := range []string{"Nov01_a", "Nov02_b"} {
+		d := filepath.Join(dir, r)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "events.out.tfevents.1.host"), hfEventFile(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as, err := Analyze([]string{dir}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := as[0]
+	if a.TrainKey != "Nov01_a/train/loss" || a.EvalKey != "Nov01_a/eval/loss" || a.Verdict != VerdictOverfitting {
+		t.Errorf("keys %q %q verdict %q", a.TrainKey, a.EvalKey, a.Verdict)
+	}
+	if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "Nov02_b/train/loss, Nov02_b/eval/loss") {
+		t.Errorf("notes %q, want the second run's series named", a.Notes)
+	}
+}
