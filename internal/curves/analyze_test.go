@@ -321,3 +321,17 @@ func TestPlateauIsNotNoise(t *testing.T) {
 		t.Errorf("verdict %q (%s), want healthy and flat", a.Verdict, a.Reason)
 	}
 }
+
+// TestRisingRLLoss: a GRPO-style loss that starts near zero and grows with
+// the KL term is not "diverged"; without eval loss the verdict says so, and
+// a note explains the rising loss.
+func TestRisingRLLoss(t *testing.T) {
+	run := synth(2000, 100, func(s float64) float64 { return 0.0001 + s*2e-5 }, nil)
+	a, err := AnalyzeRun(run, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != VerdictNoEvalLoss || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "never fell") {
+		t.Errorf("verdict %q notes %q", a.Verdict, a.Notes)
+	}
+}

@@ -100,6 +100,14 @@ func (a *Analysis) divergedTrain() bool {
 	if last-low.Value <= margin {
 		return false
 	}
+	if first-low.Value <= max(0.05*math.Abs(first), 2*a.trainSigma) {
+		// The loss never fell in the first place: not a loss that climbs
+		// back but one that is not minimised, as an RL objective (GRPO,
+		// PPO: the KL term grows) or a broken setup. Say so; judge the run
+		// on its eval loss.
+		a.Notes = append(a.Notes, fmt.Sprintf("the train loss (%s) never fell: %.5g at the start, %.5g at the end; an RL objective (GRPO, PPO) is not expected to fall, otherwise check the learning rate and the data", a.TrainKey, first, last))
+		return false
+	}
 	a.Verdict, a.Since = VerdictDiverged, low.Step
 	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at %s and then climbed to %.5g by %s; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, a.at(low.Step), last, a.at(ts[len(ts)-1].Step))
 	a.Reason += a.restartNote()
