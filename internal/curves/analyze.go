@@ -316,6 +316,9 @@ func pickLossKeys(run *Run, m Mapping) (train, eval string, others []string) {
 	}
 	train = find(m.Train, trainLossNames)
 	eval = find(m.Eval, evalLossNames)
+	// Fuzzy picks take the first name in sorted order; the other names that
+	// fitted as well (eval_test_loss beside eval_validation_loss) are named.
+	fuzzyTrain, fuzzyEval := train == "" && m.Train == "", eval == "" && m.Eval == ""
 	for _, n := range names {
 		l := strings.ToLower(n)
 		if !strings.Contains(l, "loss") || strings.Contains(l, "aux") || n == train || n == eval {
@@ -323,10 +326,12 @@ func pickLossKeys(run *Run, m Mapping) (train, eval string, others []string) {
 		}
 		isEval := strings.Contains(l, "eval") || strings.Contains(l, "val") || strings.Contains(l, "test")
 		switch {
-		case isEval && eval == "" && m.Eval == "":
+		case isEval && fuzzyEval && eval == "":
 			eval = n
-		case !isEval && train == "" && m.Train == "":
+		case !isEval && fuzzyTrain && train == "":
 			train = n
+		case isEval && fuzzyEval, !isEval && fuzzyTrain:
+			others = append(others, n)
 		}
 	}
 	return train, eval, others

@@ -208,3 +208,22 @@ func TestTensorBoardSeveralRuns(t *testing.T) {
 		t.Errorf("notes %q, want the second run's series named", a.Notes)
 	}
 }
+
+// TestSeveralEvalSets: a Trainer with two eval datasets logs
+// eval_<name>_loss for each; one is analysed and the other named.
+func TestSeveralEvalSets(t *testing.T) {
+	b := newSeriesBuilder()
+	for s := int64(10); s <= 400; s += 10 {
+		b.row(s, map[string]float64{"loss": 2 - float64(s)/400})
+		if s%50 == 0 {
+			b.row(s, map[string]float64{"eval_test_loss": 1.9 - float64(s)/500, "eval_validation_loss": 1.8 - float64(s)/500})
+		}
+	}
+	a, err := AnalyzeRun(&Run{Name: "two-evals", Series: b.series, Checkpoints: map[int64]string{}}, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.EvalKey != "eval_test_loss" || len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "eval_validation_loss") {
+		t.Errorf("eval key %q, notes %q", a.EvalKey, a.Notes)
+	}
+}
