@@ -68,7 +68,7 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 	switch req.Type {
 	case provider.Generate, "":
 	case provider.Loglikelihood, provider.LoglikelihoodRolling:
-		return provider.Response{}, provider.Unsupported("anthropic: the Messages API returns no logprobs, so %s cannot be scored; run multiple_choice and perplexity tasks on an openai-compatible server with echo logprobs (vLLM, llama.cpp)", req.Type)
+		return provider.Response{}, provider.Unsupported("anthropic: the Messages API returns no logprobs, so %s cannot be scored; run multiple_choice and perplexity tasks on an openai-compatible server that returns echo logprobs (vLLM)", req.Type)
 	default:
 		return provider.Response{}, provider.Invalid("anthropic: unknown request type %q", req.Type)
 	}

@@ -131,7 +131,7 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 	switch req.Type {
 	case provider.Generate, "":
 	case provider.Loglikelihood, provider.LoglikelihoodRolling:
-		return provider.Response{}, provider.Unsupported("ollama: the native API returns no prompt logprobs, so %s cannot be scored; serve the model with vLLM or llama.cpp server and use provider: openai", req.Type)
+		return provider.Response{}, provider.Unsupported("ollama: the native API returns no prompt logprobs, so %s cannot be scored; serve the model with vLLM and use provider: openai", req.Type)
 	default:
 		return provider.Response{}, provider.Invalid("ollama: unknown request type %q", req.Type)
 	}
@@ -249,6 +249,6 @@ func (p *Provider) Probe(ctx context.Context) (provider.Capabilities, error) {
 	} else {
 		caps.Notes = append(caps.Notes, "completions (/api/generate raw): "+err.Error())
 	}
-	caps.Notes = append(caps.Notes, "echo logprobs, tokenize: not offered by the native API (multiple_choice and perplexity tasks need vLLM or llama.cpp server)")
+	caps.Notes = append(caps.Notes, "echo logprobs, tokenize: not offered by the native API (multiple_choice and perplexity tasks need vLLM)")
 	return caps, nil
 }

@@ -11,7 +11,8 @@ import (
 
 // echoHelp is the advice attached to every "no prompt logprobs" error.
 const echoHelp = "this endpoint does not return prompt logprobs with echo; multiple-choice scores would be chance-level; " +
-	"use vLLM or llama.cpp server (/v1/completions with echo=true and logprobs), or score this task with generate"
+	"serve the model with vLLM (or llama-cpp-python's server); llama.cpp's llama-server, Ollama and hosted chat APIs " +
+	"return logprobs for generated tokens only"
 
 // ChatParams converts a request into a chat completion body. System comes
 // first, then Messages; a request without Messages sends Prompt as one user turn.

@@ -160,7 +160,12 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 	var body []byte
 	_, serr := p.comp.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))
 	if serr != nil {
-		return provider.Response{}, p.fail("loglikelihood (completions, echo=true)", raw, serr)
+		err := p.fail("loglikelihood (completions, echo=true)", raw, serr)
+		if pe, ok := err.(*provider.Error); ok && (pe.Status == 400 || pe.Status == 422) && strings.Contains(strings.ToLower(pe.Err.Error()), "echo") {
+			// llama-server answers "Only no echo is supported"; say what that means for scoring.
+			return provider.Response{}, provider.Describe(provider.Unsupported("the server refused echo=true (HTTP %d: %v); %s", pe.Status, pe.Err, echoHelp), "openai loglikelihood", p.key)
+		}
+		return provider.Response{}, err
 	}
 	resp, perr := EchoResponse(body, req)
 	if perr != nil {

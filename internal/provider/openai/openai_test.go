@@ -200,11 +200,19 @@ func TestEchoIgnored(t *testing.T) {
 		{"only generated token", `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":".","logprobs":{"text_offset":[30],"token_logprobs":[-1.6],"tokens":["."],"top_logprobs":[{".":-1.6}]},"finish_reason":"length"}],"usage":{"prompt_tokens":6,"completion_tokens":1,"total_tokens":7}}`},
 		{"offsets past prompt", `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":". It","logprobs":{"text_offset":[30,31],"token_logprobs":[-1.6,-2.0],"tokens":["."," It"],"top_logprobs":[{".":-1.6},{" It":-2.0}]},"finish_reason":"length"}]}`},
 		{"null prompt logprobs", `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"The capital of France is Paris.","logprobs":{"text_offset":[0,3,11,14,21,24,30],"token_logprobs":[null,null,null,null,null,null,-1.6],"tokens":["The"," capital"," of"," France"," is"," Paris","."],"top_logprobs":[null,null,null,null,null,null,{".":-1.6}]},"finish_reason":"length"}],"usage":{"prompt_tokens":6,"completion_tokens":1,"total_tokens":7}}`},
+		{"llama-server rejects echo", `{"error":{"code":400,"message":"Only no echo is supported","type":"invalid_request_error"}}`},
 		{"partial prompt", `{"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":" Paris.","logprobs":{"text_offset":[0,6],"token_logprobs":[-1.2,-1.6],"tokens":[" Paris","."],"top_logprobs":[{" Paris":-1.2},{".":-1.6}]},"finish_reason":"length"}],"usage":{"prompt_tokens":6,"completion_tokens":1,"total_tokens":7}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newServer(t, serveJSON([]byte(tc.body)))
+			if tc.name == "llama-server rejects echo" {
+				s = newServer(t, func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(400)
+					w.Write([]byte(tc.body))
+				})
+			}
 			p := newProvider(t, s.URL, "")
 			_, err := p.Do(context.Background(), provider.Request{Type: provider.Loglikelihood, ItemID: "mc1", Prompt: "The capital of France is", Continuation: " Paris"})
 			if !errors.Is(err, provider.ErrUnsupported) {
