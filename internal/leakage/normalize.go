@@ -63,33 +63,45 @@ func (n Normalize) Apply(s string) string {
 	if !n.Case && !n.Whitespace && !n.Punctuation {
 		return s
 	}
-	if isASCII(s) {
-		return n.applyASCII(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	space := false
-	for _, r := range s {
-		if n.Punctuation && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
-			// A dropped mark separates words ("end.Start" → "end Start").
-			r = ' '
+	for i := 0; i < len(s); {
+		// ASCII bytes are classified by table, other runes by the unicode
+		// package: most text is mostly ASCII even when not all of it is.
+		var r rune
+		var isSpace, isPunct bool
+		if c := s[i]; c < utf8.RuneSelf {
+			r = rune(c)
+			cl := asciiClass[c]
+			isSpace, isPunct = cl&classSpace != 0, cl&classPunct != 0
+			i++
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			isSpace = unicode.IsSpace(r)
+			isPunct = unicode.IsPunct(r) || unicode.IsSymbol(r)
+			i += size
 		}
-		if n.Whitespace && unicode.IsSpace(r) {
+		if n.Punctuation && isPunct {
+			// A dropped mark separates words ("end.Start" → "end Start").
+			r, isSpace = ' ', true
+		}
+		if n.Whitespace && isSpace {
 			space = true
 			continue
 		}
 		if space {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(b) > 0 {
+				b = append(b, ' ')
 			}
 			space = false
 		}
 		if n.Case {
 			r = foldRune(r)
 		}
-		b.WriteRune(r)
+		b = utf8.AppendRune(b, r)
 	}
-	return b.String()
+	return string(b)
 }
 
 // ASCII character classes, as unicode.IsSpace, IsPunct and IsSymbol say.
@@ -109,34 +121,6 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	}
 	return t
 }()
-
-// applyASCII is Apply for ASCII text, a byte loop (most training data).
-func (n Normalize) applyASCII(s string) string {
-	b := make([]byte, 0, len(s))
-	space := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		cl := asciiClass[c]
-		if n.Punctuation && cl&classPunct != 0 {
-			c, cl = ' ', classSpace
-		}
-		if n.Whitespace && cl&classSpace != 0 {
-			space = true
-			continue
-		}
-		if space {
-			if len(b) > 0 {
-				b = append(b, ' ')
-			}
-			space = false
-		}
-		if n.Case && 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return string(b)
-}
 
 func foldRune(r rune) rune {
 	if r < utf8.RuneSelf {
