@@ -163,6 +163,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := unreachable(p, results, models); err != nil {
 		return out, err
 	}
+	if err := unsupported(results); err != nil {
+		return out, err
+	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence})
 	rep.ToolVersion = o.ToolVersion
@@ -442,6 +445,22 @@ func unreachable(p *plan.Plan, results []store.Result, models []modelInfo) error
 		if total > 0 && failed == total && looksUnreachable(first) {
 			return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("model %s: every request failed: %s", m.Name, first), exitcode.Unreachable),
 				fmt.Sprintf("is the server for %s running and reachable at its base_url? `tunecheck probe` checks an endpoint", m.Name))
+		}
+	}
+	return nil
+}
+
+// unsupported stops a run whose endpoint cannot serve a request type (an
+// OpenAI-compatible server that ignores echo, so loglikelihoods of prompt
+// tokens are missing): scoring the rest would make multiple-choice accuracy
+// chance-level. The run stays unfinished; once the endpoint is fixed, running
+// the plan again retries the failed items.
+func unsupported(results []store.Result) error {
+	prefix := provider.ErrUnsupported.Error()
+	for _, r := range results {
+		if strings.Contains(r.Error, prefix) {
+			return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("model %s cannot serve task %s: %s", r.Model, r.Task, r.Error), exitcode.BadInput),
+				"use an endpoint that returns prompt logprobs with echo (vLLM, llama.cpp server) for multiple_choice and perplexity tasks; `tunecheck probe` checks one")
 		}
 	}
 	return nil
