@@ -431,6 +431,7 @@ func TestProbe(t *testing.T) {
 		}
 		serveJSON(fixture(t, "completion_response.json"))(w, r)
 	})
+	vllm.HandleFunc("/v1/models", serveJSON([]byte(`{"object":"list","data":[{"id":"meta-llama/Llama-3.1-8B","object":"model","created":1,"owned_by":"vllm","root":"meta-llama/Llama-3.1-8B","parent":null,"max_model_len":8192}]}`)))
 	vllm.HandleFunc("/tokenize", serveJSON([]byte(`{"count":3,"max_model_len":8192,"tokens":[128000,9906,1917],"token_strs":null}`)))
 	s := httptest.NewServer(vllm)
 	defer s.Close()
@@ -440,6 +441,9 @@ func TestProbe(t *testing.T) {
 	}
 	if !caps.Chat || !caps.Completions || !caps.EchoLogprobs || !caps.Tokenize || caps.Latency <= 0 {
 		t.Errorf("vLLM-like server: caps = %+v, want everything", caps)
+	}
+	if !strings.Contains(strings.Join(caps.Notes, "\n"), `model "m" is not among the served models: meta-llama/Llama-3.1-8B`) {
+		t.Errorf("a model the server does not list must be named: %q", caps.Notes)
 	}
 
 	hosted := http.NewServeMux()

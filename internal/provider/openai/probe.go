@@ -39,6 +39,9 @@ func (p *Provider) Probe(ctx context.Context) (provider.Capabilities, error) {
 		}
 		return err
 	}
+	if note := p.checkModel(ctx); note != "" {
+		caps.Notes = append(caps.Notes, note)
+	}
 	one := 1
 	zero := 0.0
 	gen := provider.Params{MaxTokens: one, Temperature: &zero}
@@ -120,4 +123,41 @@ func (p *Provider) tokenize(ctx context.Context, text string) (string, error) {
 		last = fmt.Errorf("%s: HTTP %d", b.name, resp.StatusCode)
 	}
 	return "", last
+}
+
+// checkModel asks GET /models whether the configured model is served, so a
+// typo shows as "not served; the server has …" instead of four 404s. Servers
+// without the route are not an error.
+func (p *Provider) checkModel(ctx context.Context) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.baseURL+"models", nil)
+	if err != nil {
+		return ""
+	}
+	if p.key != "" {
+		req.Header.Set("Authorization", "Bearer "+p.key)
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&list) != nil || len(list.Data) == 0 {
+		return ""
+	}
+	ids := make([]string, 0, len(list.Data))
+	for _, m := range list.Data {
+		if m.ID == p.model {
+			return ""
+		}
+		ids = append(ids, m.ID)
+	}
+	if len(ids) > 10 {
+		ids = append(ids[:10], fmt.Sprintf("… %d more", len(list.Data)-10))
+	}
+	return fmt.Sprintf("model %q is not among the served models: %s", p.model, strings.Join(ids, ", "))
 }
