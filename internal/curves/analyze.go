@@ -75,6 +75,8 @@ type Analysis struct {
 	FirstStep int64 `json:"first_step"`
 	LastStep  int64 `json:"last_step"`
 	MaxSteps  int64 `json:"max_steps,omitempty"`
+	// TrainSeconds is the training wall time the log states, 0 if none.
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
 
 	Train         []Point `json:"train"`
 	TrainSmoothed []Point `json:"train_smoothed"`
@@ -194,7 +196,7 @@ func Analyze(paths []string, opts Options) ([]Analysis, error) {
 
 // AnalyzeRun analyses one run already read.
 func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
-	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps,
+	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps, TrainSeconds: run.TrainSeconds,
 		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
 	var others []string
 	a.TrainKey, a.EvalKey, others = pickLossKeys(run, opts.Map)
@@ -515,6 +517,9 @@ func replays(run *Run, a *Analysis, opts Options) *EarlyStopping {
 		for _, r := range []*Replay{&es.HF, &es.Keras} {
 			r.SavedFraction = float64(r.SavedSteps) / float64(last+1)
 		}
+	}
+	for _, r := range []*Replay{&es.HF, &es.Keras} {
+		r.SavedSeconds = r.SavedFraction * a.TrainSeconds
 	}
 	es.HF.KeptCheckpoint = run.Checkpoints[es.HF.KeptStep]
 	es.Keras.KeptCheckpoint = run.Checkpoints[es.Keras.KeptStep]

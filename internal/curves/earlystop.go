@@ -40,6 +40,9 @@ type Replay struct {
 	// SavedFraction is that share of the steps the run trained.
 	SavedSteps    int64   `json:"saved_steps"`
 	SavedFraction float64 `json:"saved_fraction"`
+	// SavedSeconds is SavedFraction of the run's stated wall time, when the
+	// log states it (steps are taken as equally long).
+	SavedSeconds float64 `json:"saved_seconds,omitempty"`
 }
 
 // ReplayHF replays EarlyStoppingCallback: at each evaluation the counter

@@ -227,3 +227,30 @@ func TestSeveralEvalSets(t *testing.T) {
 		t.Errorf("eval key %q, notes %q", a.EvalKey, a.Notes)
 	}
 }
+
+func TestTrainSeconds(t *testing.T) {
+	for in, want := range map[string]float64{"1:39:39": 5979, "0:00:32": 32, "2 days, 3:04:05": 2*86400 + 3*3600 + 4*60 + 5, "1 day, 0:00:00": 86400, "soon": 0, "": 0} {
+		if got := parseElapsed(in); got != want {
+			t.Errorf("parseElapsed(%q) = %v, want %v", in, got, want)
+		}
+	}
+	run, err := Read(filepath.Join("testdata", "logs", "hf_nan"), "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.TrainSeconds != 100 {
+		t.Errorf("train_runtime read as %v, want 100", run.TrainSeconds)
+	}
+	a := analyzeShared(t, overfitLog, DefaultOptions())
+	if a.TrainSeconds != 6*3600+48*60+6 { // last line: "elapsed_time": "6:48:06"
+		t.Errorf("LLaMA-Factory elapsed_time read as %v s", a.TrainSeconds)
+	}
+	if r := a.EarlyStopping.HF; r.SavedSeconds <= 0 || math.Abs(r.SavedSeconds-r.SavedFraction*a.TrainSeconds) > 1e-9 {
+		t.Errorf("saved seconds %v", r.SavedSeconds)
+	}
+	for sec, want := range map[float64]string{52: "52s", 61: "1m", 3600*6 + 48*60 + 3: "6h48m"} {
+		if got := duration(sec); got != want {
+			t.Errorf("duration(%v) = %q, want %q", sec, got, want)
+		}
+	}
+}

@@ -43,7 +43,7 @@ func fastTrainerState(run *Run, data []byte) error {
 	if err := scanLogHistory(hist, b); err != nil {
 		return err
 	}
-	run.Series, run.Restarts = b.series, b.restarts
+	run.Series, run.Restarts, run.TrainSeconds = b.series, b.restarts, b.runtime
 	return nil
 }
 
@@ -140,6 +140,7 @@ func scanLogHistory(s []byte, b *seriesBuilder) error {
 			switch {
 			case f.name == "train_runtime":
 				summary = true
+				b.runtime = f.value
 			case f.name == "step":
 				step, haveStep = f.value, true
 			case !hfSkipKeys[f.name]:

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -131,7 +132,7 @@ func parseLogHistoryArray(path string, data []byte) (*Run, error) {
 			addHFEntry(b, e)
 		}
 	}
-	run.Series, run.Restarts = b.series, b.restarts
+	run.Series, run.Restarts, run.TrainSeconds = b.series, b.restarts, b.runtime
 	return run, nil
 }
 
@@ -259,13 +260,17 @@ top:
 	}
 	run.Series = b.series
 	run.Restarts = b.restarts
+	run.TrainSeconds = b.runtime
 	return run, nil
 }
 
 func addHFEntry(b *seriesBuilder, entry map[string]any) {
 	// The closing summary entry (train_runtime, train_loss averaged over the
 	// whole run) is not a point on the curve.
-	if _, ok := entry["train_runtime"]; ok {
+	if rt, ok := entry["train_runtime"]; ok {
+		if v, ok := jsonNumber(rt); ok {
+			b.runtime = v
+		}
 		return
 	}
 	sv, ok := jsonNumber(entry["step"])
@@ -321,6 +326,7 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	h := &histScanner{names: make(map[string]string)}
 	var fields, kept []histField
+	var lastLine []byte // LLaMA-Factory's last line carries the total elapsed_time
 	for sc.Scan() {
 		line++
 		raw := bytes.TrimSpace(sc.Bytes())
@@ -334,6 +340,9 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 				continue
 			}
 			seen[sum] = struct{}{}
+		}
+		if format == FormatLlamaFactory {
+			lastLine = append(lastLine[:0], raw...)
 		}
 		// The scanner's buffer is ours until the next Scan.
 		buf := raw
@@ -388,6 +397,14 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	if dups > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("%d duplicated lines ignored", dups))
 	}
+	if len(lastLine) > 0 {
+		var last struct {
+			Elapsed string `json:"elapsed_time"`
+		}
+		if json.Unmarshal(lastLine, &last) == nil {
+			run.TrainSeconds = parseElapsed(last.Elapsed)
+		}
+	}
 	if noStep > 0 {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s: %d lines have no step field (%s) and were skipped", path, noStep, strings.Join(keys, ", ")))
 	}
@@ -419,4 +436,30 @@ func lineFields(h *histScanner, buf []byte, fields []histField) ([]histField, er
 		}
 	}
 	return fields, nil
+}
+
+// parseElapsed reads Python's str(timedelta): "1:39:39" or "2 days, 3:04:05";
+// 0 when it is not one.
+func parseElapsed(s string) float64 {
+	days := 0.0
+	if d, rest, ok := strings.Cut(s, ", "); ok {
+		n, err := strconv.ParseFloat(strings.Fields(d)[0], 64)
+		if err != nil {
+			return 0
+		}
+		days, s = n, rest
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0
+	}
+	total := days * 86400
+	for i, mult := range []float64{3600, 60, 1} {
+		v, err := strconv.ParseFloat(parts[i], 64)
+		if err != nil {
+			return 0
+		}
+		total += v * mult
+	}
+	return total
 }

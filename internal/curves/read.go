@@ -307,7 +307,8 @@ func readCheckpoints(dir string) (*Run, error) {
 		return nil, err
 	}
 	out := &Run{Path: dir, Format: FormatHFCheckpoints, Series: latest.Series, Checkpoints: ckpts,
-		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts, Damage: latest.Damage}
+		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts, Damage: latest.Damage,
+		TrainSeconds: latest.TrainSeconds}
 	first, _ := stepBounds(slices.Collect(maps.Values(latest.Series))...)
 	if len(latest.Damage) == 0 && len(latest.Series) > 0 && first <= steps[0] {
 		return out, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -127,7 +128,11 @@ func replayLine(a *Analysis, rule, args string, r Replay) string {
 	if r.KeptCheckpoint != "" {
 		kept = r.KeptCheckpoint
 	}
-	return fmt.Sprintf("%s (%s): stops at %s, keeps %s, saves %d %ss (%s)", rule, args, a.at(r.StopStep), kept, r.SavedSteps, a.StepUnit, pct(r.SavedFraction))
+	saved := pct(r.SavedFraction)
+	if r.SavedSeconds > 0 {
+		saved += fmt.Sprintf(", about %s of %s", duration(r.SavedSeconds), duration(a.TrainSeconds))
+	}
+	return fmt.Sprintf("%s (%s): stops at %s, keeps %s, saves %d %ss (%s)", rule, args, a.at(r.StopStep), kept, r.SavedSteps, a.StepUnit, saved)
 }
 
 // stepList prints up to eight steps, then how many more.
@@ -259,4 +264,16 @@ func (e *errWriter) printf(format string, args ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// duration prints seconds as "3h05m", "41m", "52s".
+func duration(sec float64) string {
+	d := int64(math.Round(sec))
+	switch {
+	case d >= 3600:
+		return fmt.Sprintf("%dh%02dm", d/3600, d%3600/60)
+	case d >= 60:
+		return fmt.Sprintf("%dm", d/60)
+	}
+	return fmt.Sprintf("%ds", d)
 }

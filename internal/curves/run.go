@@ -35,6 +35,9 @@ type Run struct {
 	Damage []string `json:"damage,omitempty"`
 	// Notes are harmless oddities of the file worth telling the user.
 	Notes []string `json:"notes,omitempty"`
+	// TrainSeconds is the training wall time the log states (the Trainer's
+	// train_runtime, LLaMA-Factory's last elapsed_time); 0 when unknown.
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
 }
 
 // names returns the series names in sorted order (deterministic output).
@@ -52,6 +55,8 @@ func (r *Run) names() []string {
 // a step that goes back truncates what was logged after it, because a resumed
 // trainer overwrites that stretch of history.
 type seriesBuilder struct {
+	// runtime is the training wall time in seconds, when the log states it.
+	runtime  float64
 	series   map[string][]Point
 	lastStep int64
 	seen     bool
