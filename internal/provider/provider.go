@@ -5,6 +5,11 @@
 // Retrying is not a provider's job: the runner owns the one retry layer, so
 // implementations make exactly one attempt per Do call and report failures as
 // *Error, saying whether a retry can help and what the server asked for in Retry-After.
+// The classification rules (status codes, Retry-After / retry-after-ms, transport
+// failures, key redaction) live in classify.go and are shared by every
+// implementation; Config and CacheNamespace (config.go) describe an endpoint
+// without its key. Constructing a Provider from a Config is the registry
+// subpackage's job, since it imports every implementation.
 package provider
 
 import (
