@@ -407,7 +407,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		}
 		if needsLL && cfg.Kind == provider.KindAnthropic {
 			return nil, nil, exitcode.WithHint(fmt.Errorf("model %s: the Anthropic API returns no log-probabilities, so it cannot run multiple_choice or perplexity tasks", m.Name),
-				"run those tasks on an OpenAI-compatible server that supports echo with logprobs (vLLM, llama.cpp server)")
+				"run those tasks on an OpenAI-compatible server that supports echo with logprobs (vLLM; llama.cpp's llama-server does not echo prompt logprobs)")
 		}
 		prov, err := registry.New(cfg, o.HTTPClient)
 		if err != nil {
@@ -460,7 +460,7 @@ func unsupported(results []store.Result) error {
 	for _, r := range results {
 		if strings.Contains(r.Error, prefix) {
 			return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("model %s cannot serve task %s: %s", r.Model, r.Task, r.Error), exitcode.BadInput),
-				"use an endpoint that returns prompt logprobs with echo (vLLM, llama.cpp server) for multiple_choice and perplexity tasks; `tunecheck probe` checks one")
+				"use an endpoint that returns prompt logprobs with echo (vLLM; llama.cpp's llama-server does not echo prompt logprobs) for multiple_choice and perplexity tasks; `tunecheck probe` checks one")
 		}
 	}
 	return nil
