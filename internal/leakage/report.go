@@ -64,7 +64,10 @@ func WriteText(w io.Writer, r *Report, maxPairs int) error {
 		if r.Config.Ngram != nil {
 			n = r.Config.Ngram.N
 		}
-		ew.printf("\nbenchmark contamination (%d-gram overlap; Llama 2 classes by contaminated-token share):\n", n)
+		if r.Test != nil || len(r.Summary.Within) > 0 {
+			ew.printf("\n")
+		}
+		ew.printf("benchmark contamination (%d-gram overlap; Llama 2 classes by contaminated-token share):\n", n)
 		ew.printf("  %-11s %6s %7s %13s %7s %9s %6s\n", "benchmark", "items", "checked", "contaminated", "clean", "not clean", "dirty")
 		for _, b := range r.Benchmarks {
 			ew.printf("  %-11s %6d %7d %6d %6s %7d %9d %6d\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
