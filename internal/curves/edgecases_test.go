@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -252,5 +253,38 @@ func TestTrainSeconds(t *testing.T) {
 		if got := duration(sec); got != want {
 			t.Errorf("duration(%v) = %q, want %q", sec, got, want)
 		}
+	}
+}
+
+// TestCheckpointsWithFinalState: output/trainer_state.json from
+// trainer.save_state() runs past the last checkpoint and is preferred.
+func TestCheckpointsWithFinalState(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "checkpoint-200")
+	if err := os.MkdirAll(ck, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := func(last int) string {
+		h := ""
+		for s := 10; s <= last; s += 10 {
+			if h != "" {
+				h += ","
+			}
+			h += `{"loss": 1.0, "step": ` + strconv.Itoa(s) + `}`
+		}
+		return `{"log_history": [` + h + `], "global_step": ` + strconv.Itoa(last) + `}`
+	}
+	if err := os.WriteFile(filepath.Join(ck, "trainer_state.json"), []byte(state(200)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trainer_state.json"), []byte(state(250)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := Read(dir, "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Format != FormatHFCheckpoints || len(run.Series["loss"]) != 25 || run.Checkpoints[200] != ck {
+		t.Errorf("format %s, %d loss points, checkpoints %v; want 25 points from the final state", run.Format, len(run.Series["loss"]), run.Checkpoints)
 	}
 }

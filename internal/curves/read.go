@@ -306,6 +306,17 @@ func readCheckpoints(dir string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// trainer.save_state() writes the final state beside the checkpoints;
+	// it runs past the last checkpoint when the last step was not a save step.
+	if top := filepath.Join(dir, "trainer_state.json"); fileExists(top) {
+		if final, err := readTrainerState(top); err == nil && len(final.Damage) == 0 {
+			_, finalLast := stepBounds(slices.Collect(maps.Values(final.Series))...)
+			_, ckptLast := stepBounds(slices.Collect(maps.Values(latest.Series))...)
+			if finalLast >= ckptLast {
+				latest = final
+			}
+		}
+	}
 	out := &Run{Path: dir, Format: FormatHFCheckpoints, Series: latest.Series, Checkpoints: ckpts,
 		MaxSteps: latest.MaxSteps, BestCheckpoint: latest.BestCheckpoint, Restarts: latest.Restarts, Damage: latest.Damage,
 		TrainSeconds: latest.TrainSeconds}
