@@ -104,7 +104,9 @@ type Analysis struct {
 
 	// trainSigma is the robust σ of raw train loss around its smoothed trend.
 	trainSigma float64
-	// trainFinite is TrainSmoothed without its non-finite points.
+	// trainFinite is the train-loss trend the verdict is decided on, without
+	// non-finite points. It does not follow --smooth (a display choice): an
+	// unsmoothed curve would turn every low outlier into a "minimum".
 	trainFinite []Point
 }
 
@@ -220,11 +222,15 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a.Train = run.Series[a.TrainKey]
 	a.Eval = run.Series[a.EvalKey]
 	a.TrainSmoothed = Smooth(a.Train, opts.Smooth)
-	a.trainFinite = finitePoints(a.TrainSmoothed)
+	trend := a.TrainSmoothed
+	if w := trendWeight(len(a.Train)); w != opts.Smooth {
+		trend = Smooth(a.Train, w)
+	}
+	a.trainFinite = finitePoints(trend)
 	a.FirstStep, a.LastStep = stepBounds(a.Train, a.Eval)
 
-	a.trainSigma = trainNoise(a.Train, a.TrainSmoothed)
-	a.Instability = instability(a.Train, a.Eval, a.TrainSmoothed, a.trainSigma)
+	a.trainSigma = trainNoise(a.Train, trend)
+	a.Instability = instability(a.Train, a.Eval, trend, a.trainSigma)
 	evals := finitePoints(a.Eval)
 	if len(evals) > 0 {
 		b := bestPoint(evals, false)
@@ -556,4 +562,13 @@ func (a *Analysis) at(step int64) string {
 		unit = "step"
 	}
 	return unit + " " + strconv.FormatInt(step, 10)
+}
+
+// trendWeight is the EMA weight of the train-loss trend used for decisions:
+// a span of about 2% of the points (at least 5, the 0.6 TensorBoard default
+// for short logs), so a long noisy log is judged on its trend, not on single
+// batches.
+func trendWeight(n int) float64 {
+	span := max(4.0, float64(n)/50)
+	return max(0.6, 1-2/(span+1))
 }

@@ -115,3 +115,19 @@ func sharedPath(tb testing.TB, name string) string {
 	tb.Helper()
 	return shareddata.Path(tb, "curves", name)
 }
+
+// TestVerdictIgnoresDisplaySmoothing: --smooth changes the plotted curve,
+// never the verdict.
+func TestVerdictIgnoresDisplaySmoothing(t *testing.T) {
+	for _, f := range []string{overfitLog, healthyLog, noisyLog} {
+		want := analyzeShared(t, f, DefaultOptions())
+		for _, w := range []float64{0, 0.3, 0.9, 0.99} {
+			opts := DefaultOptions()
+			opts.Smooth = w
+			a := analyzeShared(t, f, opts)
+			if a.Verdict != want.Verdict || a.Since != want.Since || a.Reason != want.Reason {
+				t.Errorf("%s --smooth %g: %q since %d (%s), want %q since %d", f, w, a.Verdict, a.Since, a.Reason, want.Verdict, want.Since)
+			}
+		}
+	}
+}
