@@ -35,6 +35,7 @@ func TestScripts(t *testing.T) {
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", filepath.Join(root, "examples"))
+			env.Setenv("ROOT", root)
 			env.Setenv("CI", "true")
 			return nil
 		},

@@ -136,4 +136,3 @@ func TestEvaluatePerplexityIsCorpusLevel(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
-

@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/leakage"
+	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/stats"
 	"github.com/tunecheck/tunecheck/internal/store"
@@ -199,6 +202,44 @@ func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, 
 				}
 			}
 		}
+	}
+	return out, nil
+}
+
+// RunOutputs returns the generated texts of one model in a finished run
+// (ids "task/item"), for checks such as memorisation. model "" means the
+// run's candidate.
+func RunOutputs(ctx context.Context, st *store.Store, id, model string) ([]leakage.Output, error) {
+	run, rep, err := LoadReport(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	if model == "" && rep.Compare != nil {
+		model = rep.Compare.Candidate
+	}
+	if model == "" && len(rep.Models) > 0 {
+		model = rep.Models[len(rep.Models)-1].Name
+	}
+	results, err := st.Results(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []leakage.Output
+	known := false
+	for _, r := range results {
+		if r.Model != model {
+			continue
+		}
+		known = true
+		var req provider.Request
+		var resp provider.Response
+		if r.Error != "" || json.Unmarshal(r.Request, &req) != nil || req.Type != provider.Generate || json.Unmarshal(r.Response, &resp) != nil {
+			continue
+		}
+		out = append(out, leakage.Output{ID: r.Task + "/" + r.ItemID, Text: resp.Text})
+	}
+	if !known {
+		return nil, exitcode.WithCode(fmt.Errorf("run %s has no results for model %q", run.ID, model), exitcode.BadInput)
 	}
 	return out, nil
 }

@@ -270,7 +270,6 @@ func sameDatasets(a, b map[string]string) bool {
 	return true
 }
 
-
 func parseGates(p *plan.Plan) ([]gate.Gate, error) {
 	var gs []gate.Gate
 	var errs []error

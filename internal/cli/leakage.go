@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunecheck/tunecheck/internal/app"
 	"github.com/tunecheck/tunecheck/internal/benchdata"
 	"github.com/tunecheck/tunecheck/internal/embed"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
@@ -307,6 +308,8 @@ type memorisationOptions struct {
 	train       string
 	outputs     string
 	outputField string
+	run, model  string
+	store       string
 	output      string
 	failAbove   float64
 	opts        leakage.MemoOptions
@@ -323,7 +326,8 @@ shares with any training row, and flags outputs at or above --min-span words (50
 default, the extractable-memorisation length of Carlini et al.), with the source row.
 Outputs are JSONL rows with an id and a text field (output, completion, response, text
 or prediction, or the one named by --output-field).`,
-		Example: `  tunecheck leakage memorisation --train train.jsonl --outputs run-outputs.jsonl
+		Example: `  tunecheck leakage memorisation --train train.jsonl --run latest
+  tunecheck leakage memorisation --train train.jsonl --outputs run-outputs.jsonl
   tunecheck leakage memorisation --train train.jsonl --outputs out.jsonl --min-span 30 --fail-above 0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -338,6 +342,9 @@ or prediction, or the one named by --output-field).`,
 	f.StringVar(&o.train, "train", "", "training set (JSONL or text, .gz allowed); required")
 	f.StringVar(&o.outputs, "outputs", "", "model outputs, JSONL with id and text fields; required")
 	f.StringVar(&o.outputField, "output-field", "", "the outputs' text field")
+	f.StringVar(&o.run, "run", "", "check a stored run's outputs instead of --outputs (a run id, or latest)")
+	f.StringVar(&o.model, "model", "", "with --run: the model whose outputs to check (default: the run's candidate)")
+	f.StringVar(&o.store, "store", "", "with --run: the store (default .tunecheck/tunecheck.db)")
 	f.IntVar(&o.opts.MinSpan, "min-span", 50, "flag outputs sharing at least this many consecutive words with a training row")
 	f.IntVar(&o.opts.Seed, "seed-span", 8, "shortest span searched for, in words")
 	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
@@ -346,8 +353,8 @@ or prediction, or the one named by --output-field).`,
 }
 
 func runMemorisation(ctx context.Context, env Env, o memorisationOptions) error {
-	if o.train == "" || o.outputs == "" {
-		return exitcode.WithCode(fmt.Errorf("--train and --outputs are required"), exitcode.BadInput)
+	if o.train == "" || (o.outputs == "") == (o.run == "") {
+		return exitcode.WithCode(fmt.Errorf("--train and one of --outputs or --run are required"), exitcode.BadInput)
 	}
 	if o.output != "text" && o.output != "json" {
 		return exitcode.WithCode(fmt.Errorf("--output %q: use text or json", o.output), exitcode.BadInput)
@@ -355,8 +362,19 @@ func runMemorisation(ctx context.Context, env Env, o memorisationOptions) error 
 	if o.opts.MinSpan < 1 || o.opts.Seed < 1 {
 		return exitcode.WithCode(fmt.Errorf("--min-span and --seed-span must be at least 1"), exitcode.BadInput)
 	}
-	outs, err := readOutputsFile(o.outputs, o.outputField)
-	if err != nil {
+	var outs []leakage.Output
+	var err error
+	if o.run != "" {
+		st, serr := store.Open(ctx, o.store)
+		if serr != nil {
+			return exitcode.WithCode(fmt.Errorf("opening the store: %w", serr), exitcode.BadInput)
+		}
+		outs, err = app.RunOutputs(ctx, st, o.run, o.model)
+		st.Close()
+		if err != nil {
+			return err
+		}
+	} else if outs, err = readOutputsFile(o.outputs, o.outputField); err != nil {
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
 	if _, err := os.Stat(o.train); err != nil {
