@@ -142,6 +142,26 @@ func TestDetectorGeneralises(t *testing.T) {
 			missed++
 		}
 	}
+	// Flat eval loss with noise, train loss falling: the eval minimum is a
+	// low outlier and everything after it seems to "rise" from it.
+	flatOverfit := 0
+	for i := 0; i < trials; i++ {
+		n := int64(10 + rng.IntN(40))
+		sd := 0.005 + 0.03*rng.Float64()
+		flat := synth(n*100, 100, func(s float64) float64 { return 2 - s/float64(n*200) + rng.NormFloat64()*0.05 },
+			func(s float64) float64 { return 1.5 + rng.NormFloat64()*sd })
+		a, err := AnalyzeRun(flat, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Verdict == VerdictOverfitting {
+			flatOverfit++
+		}
+	}
+	if flatOverfit > trials/10 {
+		t.Errorf("%d of %d flat noisy eval curves called overfitting (allowed %d)", flatOverfit, trials, trials/10)
+	}
+	t.Logf("flat noisy eval curves called overfitting: %d/%d", flatOverfit, trials)
 	if falseOverfit > trials/50 {
 		t.Errorf("%d of %d healthy runs called overfitting or diverged (allowed %d)", falseOverfit, trials, trials/50)
 	}

@@ -154,6 +154,16 @@ func (a *Analysis) overfitting(evals []Point) bool {
 	if med-low <= margin || lastV-low <= margin || 3*above < 2*len(vs) {
 		return false
 	}
+	// The minimum of a noisy curve is a low outlier, so a flat curve seems to
+	// "rise" from it. The level must have changed too: the evaluations after
+	// the minimum sit above the level around it (the median of the minimum
+	// and its two neighbours) by more than the noise.
+	// A rise that keeps growing shows most in its later half.
+	around := values(evals[max(0, m-1):min(len(evals), m+2)])
+	late := median(slices.Clone(vs[len(vs)/2:]))
+	if late-median(around) <= margin {
+		return false
+	}
 	// The rise starts after the last evaluation still within noise of the
 	// minimum: on a plateau the minimum itself falls anywhere by chance.
 	start := m
