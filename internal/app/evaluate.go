@@ -194,7 +194,6 @@ func Evaluate(ev evaluation) *report.Report {
 	for _, m := range ev.Models {
 		r.Models = append(r.Models, modelBill(m, ev.Results))
 	}
-	var allPaired []*stats.Paired
 	for _, bt := range ev.Tasks {
 		tr := report.Task{Name: bt.Name, Type: bt.Type, Dataset: bt.Dataset, Items: len(bt.Items), Metrics: bt.metricNames(), ItemScores: map[string]map[string]map[string]float64{}}
 		if len(tr.Metrics) > 0 {
@@ -222,35 +221,41 @@ func Evaluate(ev evaluation) *report.Report {
 			cand, okC := outcomes[ev.Candidate]
 			if okB && okC {
 				tr.Comparison = compare(ev, bt, base, cand, tr.Metrics)
-				for _, name := range tr.Metrics {
-					p := tr.Comparison.Metrics[name]
-					allPaired = append(allPaired, &p)
-				}
 				tr.Worst = worst(bt, base, cand, tr.Primary)
 			}
 		}
 		r.Tasks = append(r.Tasks, tr)
 	}
-	// Holm across every comparison of the run, then write the adjusted values back.
-	ps := make([]float64, len(allPaired))
-	for i, p := range allPaired {
-		ps[i] = p.PValue
+	applyHolm(r.Tasks)
+	return r
+}
+
+// applyHolm adjusts the p-values of every comparison in tasks together with
+// Holm's step-down method (one family: the whole run), in place.
+func applyHolm(tasks []report.Task) {
+	type at struct {
+		c      *report.Comparison
+		metric string
 	}
-	adj := stats.Holm(ps)
-	k := 0
-	for ti := range r.Tasks {
-		c := r.Tasks[ti].Comparison
+	var where []at
+	var ps []float64
+	for ti := range tasks {
+		c := tasks[ti].Comparison
 		if c == nil {
 			continue
 		}
-		for _, name := range r.Tasks[ti].Metrics {
-			p := c.Metrics[name]
-			p.PAdjusted = adj[k]
-			c.Metrics[name] = p
-			k++
+		for _, m := range tasks[ti].Metrics {
+			if p, ok := c.Metrics[m]; ok {
+				where = append(where, at{c, m})
+				ps = append(ps, p.PValue)
+			}
 		}
 	}
-	return r
+	for k, adj := range stats.Holm(ps) {
+		p := where[k].c.Metrics[where[k].metric]
+		p.PAdjusted = adj
+		where[k].c.Metrics[where[k].metric] = p
+	}
 }
 
 func modelBill(m modelInfo, results []store.Result) report.Model {

@@ -66,7 +66,6 @@ func CompareSides(a, b Side, cfg stats.Config) (*report.Report, error) {
 		out.Bootstrap.Confidence = a.Report.Bootstrap.Confidence
 	}
 	cfg.Resamples, cfg.Confidence = out.Bootstrap.Resamples, out.Bootstrap.Confidence
-	var all []*stats.Paired
 	for _, ta := range a.Report.Tasks {
 		var tb *report.Task
 		for i := range b.Report.Tasks {
@@ -118,30 +117,7 @@ func CompareSides(a, b Side, cfg stats.Config) (*report.Report, error) {
 		t.Comparison = c
 		out.Tasks = append(out.Tasks, t)
 	}
-	for ti := range out.Tasks {
-		for _, m := range out.Tasks[ti].Metrics {
-			if p, ok := out.Tasks[ti].Comparison.Metrics[m]; ok {
-				pp := p
-				all = append(all, &pp)
-			}
-		}
-	}
-	ps := make([]float64, len(all))
-	for i, p := range all {
-		ps[i] = p.PValue
-	}
-	adj := stats.Holm(ps)
-	k := 0
-	for ti := range out.Tasks {
-		c := out.Tasks[ti].Comparison
-		for _, m := range out.Tasks[ti].Metrics {
-			if p, ok := c.Metrics[m]; ok {
-				p.PAdjusted = adj[k]
-				c.Metrics[m] = p
-				k++
-			}
-		}
-	}
+	applyHolm(out.Tasks)
 	if len(out.Tasks) == 0 {
 		return nil, exitcode.WithCode(fmt.Errorf("the two sides share no task"), exitcode.BadInput)
 	}
