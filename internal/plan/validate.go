@@ -262,7 +262,9 @@ func (v *validator) task(i int, names map[string]string) {
 	if !slices.Contains(TaskTypes, t.Type) {
 		v.errorf(at+".type", didYouMean(t.Type, TaskTypes), "unknown task type %q", t.Type)
 	}
-	if t.Prompt.Template == "" {
+	// A generate task on chat (`messages`) or Alpaca rows may leave the
+	// template out: the rows say what to send (the app checks the shape).
+	if t.Prompt.Template == "" && t.Type != TaskGenerate {
 		what := map[string]string{
 			TaskGenerate:       "the user message (or whole prompt) rendered from each row",
 			TaskMultipleChoice: "the context each choice is scored after",

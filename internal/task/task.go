@@ -54,7 +54,22 @@ type Spec struct {
 	Target      string
 	FewShotSeed uint64
 	Params      provider.Params
+	// Shape is the dataset's shape (chat, alpaca, plain). A generate task on
+	// chat or Alpaca rows may leave Template empty: chat rows are sent as
+	// their messages up to the last assistant turn, which becomes the
+	// reference; Alpaca rows render instruction and input, with output as the
+	// reference.
+	Shape string
 }
+
+// Dataset shapes, as internal/dataset names them.
+const (
+	ShapeChat   = "chat"
+	ShapeAlpaca = "alpaca"
+)
+
+// alpacaTemplate is the instruction, then the input when there is one.
+const alpacaTemplate = "{{ instruction }}{% if input %}\n\n{{ input }}{% endif %}"
 
 // Item is one evaluated example.
 type Item struct {
@@ -82,6 +97,22 @@ var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Build renders every row into an item with its requests.
 func Build(spec Spec, rows []Row) ([]Item, error) {
+	if spec.Template == "" && spec.Type == Generate {
+		switch spec.Shape {
+		case ShapeAlpaca:
+			spec.Template = alpacaTemplate
+			if spec.Reference == "" {
+				spec.Reference = "output"
+			}
+		case ShapeChat:
+			if spec.K > 0 {
+				return nil, fmt.Errorf("task %s: few_shot needs a prompt.template; chat rows carry their own turns", spec.Name)
+			}
+			return buildChat(spec, rows)
+		default:
+			return nil, fmt.Errorf("task %s: prompt.template is missing; write a Jinja template such as \"{{ question }}\" (it may be left out only for chat `messages` or Alpaca rows)", spec.Name)
+		}
+	}
 	tpl, err := Compile(spec.Template)
 	if err != nil {
 		return nil, fmt.Errorf("task %s: prompt.template: %w", spec.Name, err)
@@ -120,6 +151,49 @@ func Build(spec Spec, rows []Row) ([]Item, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d (id %s): %w", spec.Source, r.Line, r.ID, err)
 		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// buildChat sends each chat row's messages up to (not including) its final
+// assistant turn; that turn is the reference unless the task names one.
+func buildChat(spec Spec, rows []Row) ([]Item, error) {
+	var ref *Template
+	if spec.Reference != "" && !fieldName.MatchString(spec.Reference) {
+		var err error
+		if ref, err = Compile(spec.Reference); err != nil {
+			return nil, fmt.Errorf("task %s: reference: %w", spec.Name, err)
+		}
+	}
+	b := builder{spec: spec, ref: ref}
+	items := make([]Item, 0, len(rows))
+	for _, r := range rows {
+		raw, _ := r.Fields["messages"].([]any)
+		var msgs []provider.Message
+		for _, m := range raw {
+			mm, _ := m.(map[string]any)
+			role, _ := mm["role"].(string)
+			content, _ := mm["content"].(string)
+			msgs = append(msgs, provider.Message{Role: role, Content: content})
+		}
+		it := Item{ID: r.ID, Line: r.Line, Fields: r.Fields, Gold: -1}
+		if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
+			it.References = []string{msgs[n-1].Content}
+			msgs = msgs[:n-1]
+		}
+		if len(msgs) == 0 || msgs[len(msgs)-1].Role != "user" {
+			return nil, fmt.Errorf("%s line %d (id %s): messages: the conversation must end with a user turn (optionally followed by the reference assistant turn)", spec.Source, r.Line, r.ID)
+		}
+		if spec.Reference != "" {
+			refs, err := b.references(r)
+			if err != nil {
+				return nil, fmt.Errorf("%s line %d (id %s): %w", spec.Source, r.Line, r.ID, err)
+			}
+			it.References = refs
+		}
+		it.Prompt = msgs[len(msgs)-1].Content
+		it.Requests = []provider.Request{{Type: provider.Generate, ItemID: r.ID, Messages: msgs, Params: spec.Params}}
 		items = append(items, it)
 	}
 	return items, nil

@@ -90,3 +90,31 @@ func TestPerplexity(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
+	chat := []Row{{ID: "c1", Line: 1, Fields: map[string]any{"messages": []any{
+		map[string]any{"role": "system", "content": "Be terse."},
+		map[string]any{"role": "user", "content": "Hi?"},
+		map[string]any{"role": "assistant", "content": "Hello."},
+	}}}}
+	items, err := Build(Spec{Name: "chat", Type: Generate, Source: "c.jsonl", Shape: ShapeChat}, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []provider.Message{{Role: "system", Content: "Be terse."}, {Role: "user", Content: "Hi?"}}
+	if !reflect.DeepEqual(items[0].Requests[0].Messages, want) || !reflect.DeepEqual(items[0].References, []string{"Hello."}) {
+		t.Fatalf("%+v", items[0])
+	}
+	alpaca := []Row{{ID: "a1", Line: 1, Fields: map[string]any{"instruction": "Translate.", "input": "chat", "output": "cat"}},
+		{ID: "a2", Line: 2, Fields: map[string]any{"instruction": "Say hi.", "input": "", "output": "hi"}}}
+	items, err = Build(Spec{Name: "alp", Type: Generate, Source: "a.jsonl", Shape: ShapeAlpaca, Chat: true}, alpaca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items[0].Prompt != "Translate.\n\nchat" || items[1].Prompt != "Say hi." || items[0].References[0] != "cat" {
+		t.Fatalf("%q %q %v", items[0].Prompt, items[1].Prompt, items[0].References)
+	}
+	if _, err := Build(Spec{Name: "p", Type: Generate, Source: "p.jsonl"}, rows()); err == nil || !strings.Contains(err.Error(), "prompt.template is missing") {
+		t.Fatalf("plain rows without a template: %v", err)
+	}
+}
