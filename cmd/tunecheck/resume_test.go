@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -248,5 +249,70 @@ tasks:
 		if len(a) == 0 || string(a) != string(b) {
 			t.Errorf("%s differs between the first run and the cached one", f)
 		}
+	}
+}
+
+// Ctrl-C stops the run cleanly: exit code 130, finished work stored, the run
+// left unfinished so that the next run resumes it.
+func TestInterruptKeepsFinishedWork(t *testing.T) {
+	srv := &chatServer{answered: map[string]int{}, hangAfter: 50, release: make(chan struct{})}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	dir := t.TempDir()
+	var data strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&data, "{\"id\": \"q%03d\", \"q\": \"question %d\", \"a\": \"x\"}\n", i, i)
+	}
+	writeFile(t, filepath.Join(dir, "qa.jsonl"), data.String())
+	writeFile(t, filepath.Join(dir, "plan.yaml"), fmt.Sprintf(`name: interrupt
+models:
+  - {name: tuned, provider: openai, base_url: %s/v1, model: m, concurrency: 4}
+tasks:
+  - name: qa
+    dataset: {path: qa.jsonl, id_field: id}
+    prompt: {template: "Q: {{ q }}"}
+    reference: a
+    scorers: [{name: exact_match}]
+`, ts.URL))
+	db := filepath.Join(dir, "tc.db")
+	cmd := exec.Command(os.Args[0], "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out"))
+	cmd.Env = append(os.Environ(), "TUNECHECK_E2E_MAIN=1", "CI=true")
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for srv.count() < 50 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("server never reached 50 answers")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("want exit code 130, got %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run the same plan again to resume") {
+		t.Fatalf("no resume hint:\n%s", stderr.String())
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, _ := st.ListRuns(context.Background(), "", 5)
+	if len(runs) != 1 || runs[0].Status != store.StatusRunning {
+		t.Fatalf("runs after interrupt: %+v", runs)
+	}
+	res, _ := st.Results(context.Background(), runs[0].ID)
+	if len(res) != srv.count() {
+		t.Fatalf("stored %d results, the server answered %d", len(res), srv.count())
 	}
 }
