@@ -1,13 +1,28 @@
 package report
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 )
+
+// sectionMarkdown renders report sections (training curves, leakage…),
+// which their packages write as GitHub-flavoured Markdown. Raw HTML in them
+// is not passed through (goldmark's default), so a training row cannot
+// inject markup into the page.
+var sectionMarkdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
+
+type htmlSection struct {
+	Title string
+	Body  template.HTML
+}
 
 //go:embed assets/report.html.tmpl
 var assets embed.FS
@@ -43,6 +58,7 @@ func HTML(w io.Writer, r *Report) error {
 		Title, PlanHash, Verdict string
 		Conf                     int
 		Tasks                    []htmlTask
+		Sections                 []htmlSection
 	}{R: r, Title: title, PlanHash: shortFP(r.Plan.Hash), Verdict: strings.ToUpper(string(r.Verdict)), Conf: int(math.Round(r.Bootstrap.Confidence * 100))}
 	for _, t := range r.Tasks {
 		ht := htmlTask{Name: t.Name, Type: t.Type, Path: t.Dataset.Path, Fingerprint: t.Dataset.Fingerprint, Items: t.Items, Models: t.models(), HasCmp: t.Comparison != nil, Primary: t.Primary, Worst: t.Worst}
@@ -73,6 +89,13 @@ func HTML(w io.Writer, r *Report) error {
 			}
 		}
 		data.Tasks = append(data.Tasks, ht)
+	}
+	for _, sec := range r.Sections {
+		var b bytes.Buffer
+		if err := sectionMarkdown.Convert([]byte(sec.Markdown), &b); err != nil {
+			return fmt.Errorf("rendering section %q: %w", sec.Title, err)
+		}
+		data.Sections = append(data.Sections, htmlSection{Title: sec.Title, Body: template.HTML(b.String())})
 	}
 	return htmlTmpl.Execute(w, data)
 }
