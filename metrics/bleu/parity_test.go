@@ -1,11 +1,9 @@
 package bleu
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,31 +33,7 @@ type parityCase struct {
 
 func readParity(t *testing.T, name string) []parityCase {
 	t.Helper()
-	path := shareddata.Path(t, "parity", name)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	var out []parityCase
-	line := 0
-	for sc.Scan() {
-		line++
-		var c parityCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("%s line %d: %v", path, line, err)
-		}
-		out = append(out, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s has no cases", path)
-	}
-	return out
+	return shareddata.ReadJSONL[parityCase](t, shareddata.Path(t, "parity", name))
 }
 
 // args turns ["--flag", "value", ...] into a map.

@@ -1,11 +1,9 @@
 package classification
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,25 +27,7 @@ type parityCase struct {
 
 func readCases(t *testing.T, name string) []parityCase {
 	t.Helper()
-	f, err := os.Open(shareddata.Path(t, "parity", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	var out []parityCase
-	for line := 1; sc.Scan(); line++ {
-		var c parityCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("%s:%d: %v", name, line, err)
-		}
-		out = append(out, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return shareddata.ReadJSONL[parityCase](t, shareddata.Path(t, "parity", name))
 }
 
 type row struct {

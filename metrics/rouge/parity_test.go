@@ -1,10 +1,8 @@
 package rouge
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -23,29 +21,7 @@ type parityCase struct {
 
 func readParity(t *testing.T, name string) []parityCase {
 	t.Helper()
-	path := shareddata.Path(t, "parity", name)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	var cases []parityCase
-	for line := 1; sc.Scan(); line++ {
-		var c parityCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("%s:%d: %v", path, line, err)
-		}
-		cases = append(cases, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatalf("%s has no cases", path)
-	}
-	return cases
+	return shareddata.ReadJSONL[parityCase](t, shareddata.Path(t, "parity", name))
 }
 
 // parseArgs turns a case's flags into Options (README.md "What args mean").
