@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // writeBigEventFile writes an event file of n train-loss scalars
@@ -36,7 +38,7 @@ func BenchmarkTensorBoard1M(b *testing.B) {
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
 	opts := DefaultOptions()
-	start, n := processCPU(), 0
+	start, n := cpuclock.Process(), 0
 	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
 		n++
@@ -86,7 +88,7 @@ func writeCheckpointDir(tb testing.TB, n int) string {
 func BenchmarkCheckpoints100(b *testing.B) {
 	dir := writeCheckpointDir(b, 100)
 	opts := DefaultOptions()
-	start, n := processCPU(), 0
+	start, n := cpuclock.Process(), 0
 	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
 		n++
@@ -113,7 +115,7 @@ func BenchmarkCheckpoints100DamagedLatest(b *testing.B) {
 		b.Fatal(err)
 	}
 	opts := DefaultOptions()
-	start, n := processCPU(), 0
+	start, n := cpuclock.Process(), 0
 	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
 		n++
@@ -146,7 +148,7 @@ func BenchmarkLlamaFactory1M(b *testing.B) {
 	}
 	b.SetBytes(int64(len(buf)))
 	opts := DefaultOptions()
-	start, n := processCPU(), 0
+	start, n := cpuclock.Process(), 0
 	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
 		n++
@@ -167,7 +169,7 @@ func BenchmarkRealLogs(b *testing.B) {
 		paths = append(paths, sharedPath(b, f))
 	}
 	opts := DefaultOptions()
-	start, n := processCPU(), 0
+	start, n := cpuclock.Process(), 0
 	defer func() { reportCPU(b, start, n) }()
 	for b.Loop() {
 		n++
@@ -180,6 +182,6 @@ func BenchmarkRealLogs(b *testing.B) {
 // reportCPU adds the process CPU time per operation to the benchmark line.
 func reportCPU(b *testing.B, start time.Duration, n int) {
 	if n > 0 {
-		b.ReportMetric(float64(processCPU()-start)/float64(n), "cpu-ns/op")
+		b.ReportMetric(float64(cpuclock.Process()-start)/float64(n), "cpu-ns/op")
 	}
 }

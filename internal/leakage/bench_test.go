@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tunecheck/tunecheck/internal/benchdata"
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // vocabulary returns the distinct words of the stored benchmarks, so that
@@ -131,7 +131,7 @@ func BenchmarkMinHashSignature(b *testing.B) {
 		docs[i] = DefaultNormalize().Apply(sb.String())
 	}
 	mh := NewMinHasher(128, 1)
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	var set []uint64
 	var toks []string
 	sig := make([]uint32, 128)
@@ -142,7 +142,7 @@ func BenchmarkMinHashSignature(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
-	b.ReportMetric(float64(b.N)/(cpuSeconds()-cpu0), "docs/cpu-s")
+	b.ReportMetric(float64(b.N)/(cpuclock.Process().Seconds()-cpu0), "docs/cpu-s")
 }
 
 // BenchmarkNearDup1M streams 1,000,000 training documents against 10,000
@@ -157,20 +157,10 @@ func BenchmarkNgram1M(b *testing.B) {
 	benchStream(b, 1_000_000, Options{Methods: []string{MethodNgram}, Benchmarks: benchdata.Names()}, false)
 }
 
-// cpuSeconds is the user+system CPU time of the process so far: on a shared
-// machine wall time depends on the neighbours, CPU time much less.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 func benchStream(b *testing.B, n int, opt Options, withTest bool) {
 	vocab := vocabulary(b)
 	var peak uint64
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	for b.Loop() {
 		var test *Source
 		if withTest {
@@ -190,7 +180,7 @@ func benchStream(b *testing.B, n int, opt Options, withTest bool) {
 		}
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
-	cpu := (cpuSeconds() - cpu0) / float64(b.N)
+	cpu := (cpuclock.Process().Seconds() - cpu0) / float64(b.N)
 	b.ReportMetric(sec, "s/run")
 	b.ReportMetric(cpu, "cpu-s/run")
 	b.ReportMetric(float64(n)/sec, "docs/s")
@@ -213,7 +203,7 @@ func BenchmarkMemorisation1M(b *testing.B) {
 		outs[i] = Output{ID: strconv.Itoa(i), Text: sb.String()}
 	}
 	const n = 1_000_000
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	for b.Loop() {
 		rep, err := Memorisation(context.Background(), outs, streamSource("train", vocab, n, 1), MemoOptions{})
 		if err != nil || rep.Train.Rows != n {
@@ -221,7 +211,7 @@ func BenchmarkMemorisation1M(b *testing.B) {
 		}
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
-	cpu := (cpuSeconds() - cpu0) / float64(b.N)
+	cpu := (cpuclock.Process().Seconds() - cpu0) / float64(b.N)
 	b.ReportMetric(sec, "s/run")
 	b.ReportMetric(cpu, "cpu-s/run")
 	b.ReportMetric(float64(n)/cpu, "docs/cpu-s")
@@ -233,7 +223,7 @@ func BenchmarkGenerate1M(b *testing.B) {
 	vocab := vocabulary(b)
 	const n = 1_000_000
 	buf := make([]byte, 1<<20)
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	var total int64
 	for b.Loop() {
 		s := newDocStream(vocab, n, 1)
@@ -245,6 +235,6 @@ func BenchmarkGenerate1M(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/run")
+	b.ReportMetric((cpuclock.Process().Seconds()-cpu0)/float64(b.N), "cpu-s/run")
 	b.ReportMetric(float64(total)/float64(b.N)/(1<<20), "MiB/run")
 }

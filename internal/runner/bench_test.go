@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/provider/openai"
 	"github.com/tunecheck/tunecheck/internal/store"
@@ -61,10 +61,10 @@ func BenchmarkRunOpenAI(b *testing.B) {
 				Params:   provider.Params{MaxTokens: 16},
 			}}
 		}
-		t0, c0 := time.Now(), cpuTime(b)
+		t0, c0 := time.Now(), cpuclock.Process()
 		sum, err := Run(context.Background(), eps, runID, jobs, Options{Store: s})
 		elapsed += time.Since(t0)
-		cpu += cpuTime(b) - c0
+		cpu += cpuclock.Process() - c0
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -77,15 +77,6 @@ func BenchmarkRunOpenAI(b *testing.B) {
 	// CPU seconds the whole process spent per request (client, server, store):
 	// on a shared, loaded machine req/s measures the neighbours, this does not.
 	b.ReportMetric(float64(total)/cpu.Seconds(), "req/cpu-s")
-}
-
-// cpuTime is the user+system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRunInProcess is BenchmarkRunOpenAI without HTTP: a provider that
@@ -118,12 +109,12 @@ func BenchmarkRunInProcess(b *testing.B) {
 				Params:   provider.Params{MaxTokens: 16},
 			}}
 		}
-		t0, c0 := time.Now(), cpuTime(b)
+		t0, c0 := time.Now(), cpuclock.Process()
 		if _, err := Run(context.Background(), eps, runID, jobs, Options{Store: s}); err != nil {
 			b.Fatal(err)
 		}
 		elapsed += time.Since(t0)
-		cpu += cpuTime(b) - c0
+		cpu += cpuclock.Process() - c0
 		total += perRun
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "req/s")
@@ -165,9 +156,9 @@ func BenchmarkResume100k(b *testing.B) {
 	eps := map[string]Endpoint{"m": {Provider: never, Concurrency: 256}}
 	var cpu time.Duration
 	for b.Loop() {
-		c0 := cpuTime(b)
+		c0 := cpuclock.Process()
 		sum, err := Run(ctx, eps, "big", jobs, Options{Store: s})
-		cpu += cpuTime(b) - c0
+		cpu += cpuclock.Process() - c0
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // benchFile returns a file of the BASELINE.md workload from
@@ -21,7 +23,7 @@ func benchFile(b *testing.B, name string) string {
 // score` does minus process start-up and output.
 func benchScore(b *testing.B, file string, metrics ...string) {
 	path := benchFile(b, file)
-	defer reportCPU(b, cpuTime())
+	defer cpuclock.ReportPerOp(b, cpuclock.Process())
 	for b.Loop() {
 		in, err := Load(Sources{Pred: path})
 		if err != nil {

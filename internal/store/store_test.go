@@ -13,9 +13,10 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // backend opens a fresh, empty store of one kind for one test.
@@ -608,7 +609,7 @@ func BenchmarkWriter(b *testing.B) {
 	req := []byte(`{"type":"generate","item_id":"x","messages":[{"role":"user","content":"What is the capital of France? Answer in one word."}],"params":{"max_tokens":16}}`)
 	resp := []byte(`{"text":"The capital of France is Paris.","finish_reason":"stop","usage":{"prompt_tokens":24,"completion_tokens":8},"model":"bench"}`)
 	i := 0
-	t0, c0 := time.Now(), cpuTime(b)
+	t0, c0 := time.Now(), cpuclock.Process()
 	for b.Loop() {
 		i++
 		r := Result{RunID: "r", Model: "m", Task: "t", ItemID: fmt.Sprintf("%09d", i), RequestHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -622,16 +623,7 @@ func BenchmarkWriter(b *testing.B) {
 	}
 	b.ReportMetric(float64(i)/time.Since(t0).Seconds(), "results/s")
 	// CPU per result, which a loaded shared machine does not distort as it does wall time.
-	b.ReportMetric(float64(i)/(cpuTime(b)-c0).Seconds(), "results/cpu-s")
-}
-
-// cpuTime is the user+system CPU time this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(i)/(cpuclock.Process()-c0).Seconds(), "results/cpu-s")
 }
 
 // Two writers storing the same keys in opposite orders at once (a run resumed

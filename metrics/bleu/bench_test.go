@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
@@ -71,14 +73,14 @@ type cpuLoop struct {
 	start time.Duration
 }
 
-func startCPU(b *testing.B) *cpuLoop { return &cpuLoop{b: b, start: cpuTime()} }
+func startCPU(b *testing.B) *cpuLoop { return &cpuLoop{b: b, start: cpuclock.Process()} }
 
 func (c *cpuLoop) loop() bool {
 	if c.b.Loop() {
 		return true
 	}
 	if c.b.N > 0 {
-		c.b.ReportMetric(float64(cpuTime()-c.start)/float64(c.b.N), "cpu-ns/op")
+		c.b.ReportMetric(float64(cpuclock.Process()-c.start)/float64(c.b.N), "cpu-ns/op")
 	}
 	return false
 }

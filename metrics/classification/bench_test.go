@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // loadAUC1M reads auc1m.jsonl of the BASELINE.md workload from
@@ -46,7 +48,7 @@ func loadAUC1M(b *testing.B) ([]Label, []float64) {
 // 0.86 s compute with scikit-learn 1.2.1).
 func BenchmarkROCAUC1M(b *testing.B) {
 	y, s := loadAUC1M(b)
-	defer reportCPU(b, cpuTime())
+	defer cpuclock.ReportPerOp(b, cpuclock.Process())
 	for b.Loop() {
 		v, err := ROCAUC(y, s, 0)
 		if err != nil {
@@ -62,7 +64,7 @@ func BenchmarkROCAUC1M(b *testing.B) {
 // workload (reference: 0.92 s compute).
 func BenchmarkAveragePrecision1M(b *testing.B) {
 	y, s := loadAUC1M(b)
-	defer reportCPU(b, cpuTime())
+	defer cpuclock.ReportPerOp(b, cpuclock.Process())
 	for b.Loop() {
 		r, err := AveragePrecision(y, s, nil)
 		if err != nil {
@@ -82,7 +84,7 @@ func BenchmarkRadixSort1M(b *testing.B) {
 		s = s*6364136223846793005 + 1442695040888963407
 		keys[i] = floatKey(float64(s>>44) / (1 << 20))
 	}
-	defer reportCPU(b, cpuTime())
+	defer cpuclock.ReportPerOp(b, cpuclock.Process())
 	for b.Loop() {
 		copy(work, keys)
 		radixSort(work)

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 // The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
@@ -111,27 +111,16 @@ func BenchmarkRougeStemWithParse(b *testing.B) {
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
-// cpuTime is the process's user+system CPU time. The benchmarks report it
-// per operation beside ns/op because the shared development machine is often
-// loaded by other work, which stretches wall time but not CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // loopCPU runs f under b.Loop and reports CPU seconds per operation.
 func loopCPU(b *testing.B, f func()) {
 	b.Helper()
 	n := 0
-	start := cpuTime()
+	start := cpuclock.Process()
 	for b.Loop() {
 		f()
 		n++
 	}
 	if n > 0 {
-		b.ReportMetric((cpuTime()-start).Seconds()/float64(n), "cpu-s/op")
+		b.ReportMetric((cpuclock.Process()-start).Seconds()/float64(n), "cpu-s/op")
 	}
 }
