@@ -1,61 +1,12 @@
 package bleu
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tunecheck/tunecheck/internal/cpuclock"
+	"github.com/tunecheck/tunecheck/internal/shareddata"
 )
-
-// The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
-// written by bench_data.py. TUNECHECK_BENCH_DATA names the output folder of
-// bench_data.py (or the pairs10k.jsonl file itself).
-func loadPairs(b *testing.B) ([]string, [][]string, []byte) {
-	b.Helper()
-	p := os.Getenv("TUNECHECK_BENCH_DATA")
-	if p == "" {
-		b.Skip("TUNECHECK_BENCH_DATA is not set: run python3 shared/data/parity/bench_data.py DIR and set it to DIR")
-	}
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		p = filepath.Join(p, "pairs10k.jsonl")
-	}
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hyps, refs, err := parsePairs(raw)
-	if err != nil {
-		b.Fatalf("%s: %v", p, err)
-	}
-	if len(hyps) != 10000 {
-		b.Fatalf("%s: %d rows, want 10000 (regenerate it with bench_data.py)", p, len(hyps))
-	}
-	return hyps, refs, raw
-}
-
-func parsePairs(raw []byte) ([]string, [][]string, error) {
-	var hyps []string
-	var refs [][]string
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		var r struct {
-			Prediction string   `json:"prediction"`
-			References []string `json:"references"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, nil, err
-		}
-		hyps = append(hyps, r.Prediction)
-		refs = append(refs, r.References)
-	}
-	return hyps, refs, sc.Err()
-}
 
 // The reference results of BASELINE.md ("Reference values on this
 // workload"); a benchmark checks them before it times anything.
@@ -95,7 +46,7 @@ func wantClose(b *testing.B, what string, got, want float64) {
 // BenchmarkCorpusBLEU is BASELINE.md's "corpus BLEU (13a, exp)" row
 // (reference compute 1.76 s).
 func BenchmarkCorpusBLEU(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m, err := NewBLEU(Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -117,7 +68,7 @@ func BenchmarkCorpusBLEU(b *testing.B) {
 // and give both the corpus score (summed, effective order off) and every
 // sentence score (effective order on), as the metric's defaults say.
 func BenchmarkCorpusAndSentenceBLEU(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m, err := NewBLEU(Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -141,7 +92,7 @@ func BenchmarkCorpusAndSentenceBLEU(b *testing.B) {
 // new metric each time), the simplest way a per-item scorer can use the
 // package; BenchmarkSentenceBLEUReuse keeps one *BLEU.
 func BenchmarkSentenceBLEUCalls(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	for cpu := startCPU(b); cpu.loop(); {
 		for i := range hyps {
 			if _, err := SentenceBLEU(hyps[i], refs[i], Options{}); err != nil {
@@ -152,7 +103,7 @@ func BenchmarkSentenceBLEUCalls(b *testing.B) {
 }
 
 func BenchmarkSentenceBLEUReuse(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m, err := NewBLEU(Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -167,7 +118,7 @@ func BenchmarkSentenceBLEUReuse(b *testing.B) {
 }
 
 func benchChrF(b *testing.B, opts ChrFOptions, want float64) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m, err := NewChrF(opts)
 	if err != nil {
 		b.Fatal(err)
@@ -193,7 +144,7 @@ func BenchmarkCorpusChrFPlusPlus(b *testing.B) { benchChrF(b, ChrFOptions{WordOr
 
 // BenchmarkCorpusTER is the "corpus TER" row (reference compute 8.94 s).
 func BenchmarkCorpusTER(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m := NewTER(TEROptions{})
 	s, err := m.Corpus(hyps, refs)
 	if err != nil {
@@ -213,7 +164,7 @@ func BenchmarkCorpusTER(b *testing.B) {
 // BenchmarkBootstrapBLEU times sacrebleu --confidence's part after the
 // statistics are extracted: 1000 resampled corpora of 10k segments.
 func BenchmarkBootstrapBLEU(b *testing.B) {
-	hyps, refs, _ := loadPairs(b)
+	hyps, refs, _ := shareddata.BenchPairs(b)
 	m, err := NewBLEU(Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -233,9 +184,9 @@ func BenchmarkBootstrapBLEU(b *testing.B) {
 // BenchmarkParseAndCorpusBLEU adds reading the JSONL to corpus BLEU, the
 // in-process part of the "wall" column.
 func BenchmarkParseAndCorpusBLEU(b *testing.B) {
-	_, _, raw := loadPairs(b)
+	_, _, raw := shareddata.BenchPairs(b)
 	for cpu := startCPU(b); cpu.loop(); {
-		hyps, refs, err := parsePairs(raw)
+		hyps, refs, err := shareddata.ParsePairs(raw)
 		if err != nil {
 			b.Fatal(err)
 		}

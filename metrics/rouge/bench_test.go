@@ -1,60 +1,11 @@
 package rouge
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/cpuclock"
+	"github.com/tunecheck/tunecheck/internal/shareddata"
 )
-
-// The speed workload of shared/data/parity/BASELINE.md: pairs10k.jsonl,
-// written by bench_data.py. TUNECHECK_BENCH_DATA names the output folder of
-// bench_data.py (or the pairs10k.jsonl file itself).
-func loadPairs(b *testing.B) ([]string, [][]string, []byte) {
-	b.Helper()
-	p := os.Getenv("TUNECHECK_BENCH_DATA")
-	if p == "" {
-		b.Skip("TUNECHECK_BENCH_DATA is not set: run python3 shared/data/parity/bench_data.py DIR and set it to DIR")
-	}
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		p = filepath.Join(p, "pairs10k.jsonl")
-	}
-	raw, err := os.ReadFile(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	preds, refs, err := parsePairs(raw)
-	if err != nil {
-		b.Fatalf("%s: %v", p, err)
-	}
-	if len(preds) != 10000 {
-		b.Fatalf("%s: %d rows, want 10000 (regenerate it with bench_data.py)", p, len(preds))
-	}
-	return preds, refs, raw
-}
-
-func parsePairs(raw []byte) ([]string, [][]string, error) {
-	var preds []string
-	var refs [][]string
-	sc := bufio.NewScanner(bytesReader(raw))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		var r struct {
-			Prediction string   `json:"prediction"`
-			References []string `json:"references"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, nil, err
-		}
-		preds = append(preds, r.Prediction)
-		refs = append(refs, r.References)
-	}
-	return preds, refs, sc.Err()
-}
 
 // baseline holds the reference results of BASELINE.md ("Reference values on
 // this workload"), mean F-measure per type.
@@ -73,7 +24,7 @@ func checkBaseline(b *testing.B, c Corpus, stem bool) {
 }
 
 func benchRouge(b *testing.B, stem bool) {
-	preds, refs, _ := loadPairs(b)
+	preds, refs, _ := shareddata.BenchPairs(b)
 	c, err := ScoreCorpus(preds, refs, Options{Stem: stem})
 	if err != nil {
 		b.Fatal(err)
@@ -97,9 +48,9 @@ func BenchmarkRougeNoStem(b *testing.B) { benchRouge(b, false) }
 // BenchmarkRougeStemWithParse adds parsing the JSONL to the compute time,
 // the in-process part of the wall time.
 func BenchmarkRougeStemWithParse(b *testing.B) {
-	_, _, raw := loadPairs(b)
+	_, _, raw := shareddata.BenchPairs(b)
 	loopCPU(b, func() {
-		preds, refs, err := parsePairs(raw)
+		preds, refs, err := shareddata.ParsePairs(raw)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -108,8 +59,6 @@ func BenchmarkRougeStemWithParse(b *testing.B) {
 		}
 	})
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // loopCPU runs f under b.Loop and reports CPU seconds per operation.
 func loopCPU(b *testing.B, f func()) {
