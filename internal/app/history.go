@@ -36,7 +36,8 @@ func LoadReport(ctx context.Context, st *store.Store, id string) (store.Run, *re
 			return run, nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("no finished run in the store"), exitcode.BadInput), "run `tunecheck run` first, or pass --store")
 		}
 	} else if run, err = st.GetRun(ctx, id); err != nil {
-		return run, nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "`tunecheck runs` lists the stored runs")
+		// The store's message already says how to list the runs.
+		return run, nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	if run.Status != store.StatusFinished || len(run.Summary) == 0 {
 		return run, nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s has not finished", run.ID), exitcode.BadInput), "run its plan again to resume and finish it")

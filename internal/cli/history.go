@@ -23,6 +23,21 @@ func openStore(cmd *cobra.Command, dsn string) (*store.Store, error) {
 	return st, nil
 }
 
+// loadRun reads the finished run named by args[0] (the newest when args is
+// empty) from the store at dsn.
+func loadRun(cmd *cobra.Command, dsn string, args []string) (store.Run, *report.Report, error) {
+	st, err := openStore(cmd, dsn)
+	if err != nil {
+		return store.Run{}, nil, err
+	}
+	defer st.Close()
+	id := ""
+	if len(args) > 0 {
+		id = args[0]
+	}
+	return app.LoadReport(cmd.Context(), st, id)
+}
+
 func newReportCmd(env Env) *cobra.Command {
 	var dsn, format, output string
 	cmd := &cobra.Command{
@@ -30,16 +45,7 @@ func newReportCmd(env Env) *cobra.Command {
 		Short: "Render a stored run as terminal text, md, html, json or junit (no model needed)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, dsn)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			_, rep, err := app.LoadReport(cmd.Context(), st, id)
+			_, rep, err := loadRun(cmd, dsn, args)
 			if err != nil {
 				return err
 			}
@@ -117,16 +123,7 @@ func newShowCmd(env Env) *cobra.Command {
 		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, dsn)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			}
-			run, rep, err := app.LoadReport(cmd.Context(), st, id)
+			run, rep, err := loadRun(cmd, dsn, args)
 			if err != nil {
 				return err
 			}
@@ -139,6 +136,11 @@ func newShowCmd(env Env) *cobra.Command {
 			if !ok {
 				return exitcode.WithCode(fmt.Errorf("--trend wants TASK.METRIC, got %q", metric), exitcode.BadInput)
 			}
+			st, err := openStore(cmd, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
 			pts, err := app.Trend(cmd.Context(), st, run.Name, taskName, m, limit)
 			if err != nil {
 				return err
