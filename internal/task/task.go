@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tunecheck/tunecheck/internal/dataset"
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
@@ -62,12 +63,6 @@ type Spec struct {
 	Shape string
 }
 
-// Dataset shapes, as internal/dataset names them.
-const (
-	ShapeChat   = "chat"
-	ShapeAlpaca = "alpaca"
-)
-
 // alpacaTemplate is the instruction, then the input when there is one.
 const alpacaTemplate = "{{ instruction }}{% if input %}\n\n{{ input }}{% endif %}"
 
@@ -99,12 +94,12 @@ var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 func Build(spec Spec, rows []Row) ([]Item, error) {
 	if spec.Template == "" && spec.Type == Generate {
 		switch spec.Shape {
-		case ShapeAlpaca:
+		case dataset.ShapeAlpaca:
 			spec.Template = alpacaTemplate
 			if spec.Reference == "" {
 				spec.Reference = "output"
 			}
-		case ShapeChat:
+		case dataset.ShapeChat:
 			if spec.K > 0 {
 				return nil, fmt.Errorf("task %s: few_shot needs a prompt.template; chat rows carry their own turns", spec.Name)
 			}

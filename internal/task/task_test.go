@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tunecheck/tunecheck/internal/dataset"
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
@@ -97,7 +98,7 @@ func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
 		map[string]any{"role": "user", "content": "Hi?"},
 		map[string]any{"role": "assistant", "content": "Hello."},
 	}}}}
-	items, err := Build(Spec{Name: "chat", Type: Generate, Source: "c.jsonl", Shape: ShapeChat}, chat)
+	items, err := Build(Spec{Name: "chat", Type: Generate, Source: "c.jsonl", Shape: dataset.ShapeChat}, chat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
 	}
 	alpaca := []Row{{ID: "a1", Line: 1, Fields: map[string]any{"instruction": "Translate.", "input": "chat", "output": "cat"}},
 		{ID: "a2", Line: 2, Fields: map[string]any{"instruction": "Say hi.", "input": "", "output": "hi"}}}
-	items, err = Build(Spec{Name: "alp", Type: Generate, Source: "a.jsonl", Shape: ShapeAlpaca, Chat: true}, alpaca)
+	items, err = Build(Spec{Name: "alp", Type: Generate, Source: "a.jsonl", Shape: dataset.ShapeAlpaca, Chat: true}, alpaca)
 	if err != nil {
 		t.Fatal(err)
 	}
