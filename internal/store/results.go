@@ -13,6 +13,12 @@ import (
 // Result is one item answered (or not) by one model in one run.
 type Result struct {
 	RunID, Model, Task, ItemID string
+	// Stage names the task stage the result belongs to ("" for the first
+	// stage of runs stored before stages existed).
+	Stage string
+	// Endpoint is the endpoint that answered when it is not Model itself (a
+	// judge grading Model's output); empty otherwise.
+	Endpoint string
 	// RequestHash is the sha256 of the request's canonical JSON: the same for the
 	// base and the tuned model on the same item.
 	RequestHash string
@@ -31,17 +37,17 @@ type Result struct {
 
 // Key identifies a result within a run.
 type Key struct {
-	Model, Task, ItemID string
+	Model, Task, Stage, ItemID string
 }
 
-const resultColumns = `run_id, model, task, item_id, request_hash, request, response, error, attempts, latency_ms, cached, prompt_tokens, completion_tokens, scores`
+const resultColumns = `run_id, model, task, stage, item_id, endpoint, request_hash, request, response, error, attempts, latency_ms, cached, prompt_tokens, completion_tokens, scores`
 
 // upsertResult inserts a result; on a key already stored it replaces the row only
 // when the stored one is a failure, so a resumed run can turn failures into
 // successes while a success is never duplicated or overwritten.
-const upsertResult = `INSERT INTO results (` + resultColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, model, task, item_id) DO UPDATE SET
-	request_hash = excluded.request_hash, request = excluded.request, response = excluded.response,
+const upsertResult = `INSERT INTO results (` + resultColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (run_id, model, task, stage, item_id) DO UPDATE SET
+	endpoint = excluded.endpoint, request_hash = excluded.request_hash, request = excluded.request, response = excluded.response,
 	error = excluded.error, attempts = excluded.attempts, latency_ms = excluded.latency_ms,
 	cached = excluded.cached, prompt_tokens = excluded.prompt_tokens,
 	completion_tokens = excluded.completion_tokens, scores = excluded.scores
@@ -68,7 +74,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 	// Rows in key order: two processes writing overlapping keys (a run resumed
 	// twice at once) then lock them in the same order and cannot deadlock.
 	slices.SortFunc(rs, func(a, b Result) int {
-		return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Task, b.Task), cmp.Compare(a.ItemID, b.ItemID))
+		return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Task, b.Task), cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.ItemID, b.ItemID))
 	})
 	slices.SortFunc(cache, func(a, b CacheEntry) int { return cmp.Compare(a.Key, b.Key) })
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -79,7 +85,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 	// Many rows per statement: with modernc's SQLite the per-statement overhead,
 	// not the row, dominates a batch (64 rows a statement cost a third of the CPU
 	// of one; docs/benchmarks/runner.md).
-	args := make([]any, 0, rowsPerInsert*14)
+	args := make([]any, 0, rowsPerInsert*16)
 	for start := 0; start < len(rs); start += rowsPerInsert {
 		part := rs[start:min(start+rowsPerInsert, len(rs))]
 		args = args[:0]
@@ -88,7 +94,7 @@ func (s *Store) PutBatch(ctx context.Context, rs []Result, cache []CacheEntry) e
 			if err != nil {
 				return fmt.Errorf("writing result %s/%s/%s of run %s: %w", r.Model, r.Task, r.ItemID, r.RunID, err)
 			}
-			args = append(args, r.RunID, r.Model, r.Task, r.ItemID, r.RequestHash, r.Request, r.Response,
+			args = append(args, r.RunID, r.Model, r.Task, r.Stage, r.ItemID, r.Endpoint, r.RequestHash, r.Request, r.Response,
 				r.Error, r.Attempts, r.LatencyMS, boolInt(r.Cached), r.PromptTokens, r.CompletionTokens, scores)
 		}
 		if _, err := s.exec(ctx, tx, upsertResults(len(part)), len(part) == rowsPerInsert, args); err != nil {
@@ -138,13 +144,13 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, keep bool, args 
 	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
-// rowsPerInsert keeps a statement's parameters (14 a row) far below SQLite's
+// rowsPerInsert keeps a statement's parameters (16 a row) far below SQLite's
 // and PostgreSQL's limits (32766 and 65535).
 const rowsPerInsert = 64
 
 // upsertResults is upsertResult for n rows.
 func upsertResults(n int) string {
-	one := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	one := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	head, tail, _ := strings.Cut(upsertResult, one)
 	return head + one + strings.Repeat(", "+one, n-1) + tail
 }
@@ -159,11 +165,11 @@ func cachePuts(n int) string {
 // success, else the last failure. PostgreSQL refuses a statement that touches
 // one row twice, so the batch must not carry duplicates.
 func dedupe(rs []Result) []Result {
-	type rk struct{ run, model, task, item string }
+	type rk struct{ run, model, task, stage, item string }
 	idx := make(map[rk]int, len(rs))
 	out := rs[:0:0]
 	for _, r := range rs {
-		k := rk{r.RunID, r.Model, r.Task, r.ItemID}
+		k := rk{r.RunID, r.Model, r.Task, r.Stage, r.ItemID}
 		i, ok := idx[k]
 		switch {
 		case !ok:
@@ -192,7 +198,7 @@ func dedupeCache(cs []CacheEntry) []CacheEntry {
 }
 
 // UpdateScores sets the scores of already stored results, matched by
-// (Model, Task, ItemID) within runID; other fields of rs are ignored. Scores are
+// (Model, Task, Stage, ItemID) within runID; other fields of rs are ignored. Scores are
 // set here rather than at write time because scoring runs after all responses
 // are in (corpus-level metrics need the whole set). Every key must exist.
 func (s *Store) UpdateScores(ctx context.Context, runID string, rs []Result) error {
@@ -201,7 +207,7 @@ func (s *Store) UpdateScores(ctx context.Context, runID string, rs []Result) err
 		return fmt.Errorf("updating scores of run %s: %w", runID, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, s.rebind(`UPDATE results SET scores = ? WHERE run_id = ? AND model = ? AND task = ? AND item_id = ?`))
+	stmt, err := tx.PrepareContext(ctx, s.rebind(`UPDATE results SET scores = ? WHERE run_id = ? AND model = ? AND task = ? AND stage = ? AND item_id = ?`))
 	if err != nil {
 		return fmt.Errorf("updating scores of run %s: %w", runID, err)
 	}
@@ -211,7 +217,7 @@ func (s *Store) UpdateScores(ctx context.Context, runID string, rs []Result) err
 		if err != nil {
 			return fmt.Errorf("updating scores of %s/%s/%s in run %s: %w", r.Model, r.Task, r.ItemID, runID, err)
 		}
-		res, err := stmt.ExecContext(ctx, scores, runID, r.Model, r.Task, r.ItemID)
+		res, err := stmt.ExecContext(ctx, scores, runID, r.Model, r.Task, r.Stage, r.ItemID)
 		if err != nil {
 			return fmt.Errorf("updating scores of %s/%s/%s in run %s: %w", r.Model, r.Task, r.ItemID, runID, wrapErr(err, runID))
 		}
@@ -225,10 +231,10 @@ func (s *Store) UpdateScores(ctx context.Context, runID string, rs []Result) err
 	return nil
 }
 
-// Results returns every result of the run ordered by model, task and item id
+// Results returns every result of the run ordered by model, task, stage and item id
 // (byte order on both backends).
 func (s *Store) Results(ctx context.Context, runID string) ([]Result, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+resultColumns+` FROM results WHERE run_id = ? ORDER BY model, task, item_id`), runID)
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+resultColumns+` FROM results WHERE run_id = ? ORDER BY model, task, stage, item_id`), runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading results of run %s: %w", runID, err)
 	}
@@ -240,7 +246,7 @@ func (s *Store) Results(ctx context.Context, runID string) ([]Result, error) {
 			cached int
 			scores string
 		)
-		if err := rows.Scan(&r.RunID, &r.Model, &r.Task, &r.ItemID, &r.RequestHash, &r.Request, &r.Response, &r.Error,
+		if err := rows.Scan(&r.RunID, &r.Model, &r.Task, &r.Stage, &r.ItemID, &r.Endpoint, &r.RequestHash, &r.Request, &r.Response, &r.Error,
 			&r.Attempts, &r.LatencyMS, &cached, &r.PromptTokens, &r.CompletionTokens, &scores); err != nil {
 			return nil, fmt.Errorf("reading results of run %s: %w", runID, err)
 		}
@@ -266,7 +272,7 @@ func (s *Store) DoneKeys(ctx context.Context, runID string) (map[Key]bool, error
 	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT COUNT(*) FROM results WHERE run_id = ?`), runID).Scan(&n); err != nil {
 		return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
 	}
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT model, task, item_id FROM results WHERE run_id = ? AND error = ''`), runID)
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT model, task, stage, item_id FROM results WHERE run_id = ? AND error = ''`), runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
 	}
@@ -274,7 +280,7 @@ func (s *Store) DoneKeys(ctx context.Context, runID string) (map[Key]bool, error
 	done := make(map[Key]bool, n)
 	for rows.Next() {
 		var k Key
-		if err := rows.Scan(&k.Model, &k.Task, &k.ItemID); err != nil {
+		if err := rows.Scan(&k.Model, &k.Task, &k.Stage, &k.ItemID); err != nil {
 			return nil, fmt.Errorf("reading finished items of run %s: %w", runID, err)
 		}
 		done[k] = true

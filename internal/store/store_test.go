@@ -353,7 +353,7 @@ func TestResults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantDone := map[Key]bool{{"base", "Qa", "x"}: true, {"base", "qa", "item10"}: true, {"base", "qa", "item9"}: true, {"tuned", "qa", "item9"}: true}
+			wantDone := map[Key]bool{{"base", "Qa", "", "x"}: true, {"base", "qa", "", "item10"}: true, {"base", "qa", "", "item9"}: true, {"tuned", "qa", "", "item9"}: true}
 			if !reflect.DeepEqual(done, wantDone) {
 				t.Fatalf("DoneKeys = %v; want %v", done, wantDone)
 			}
@@ -721,7 +721,7 @@ func TestRebind(t *testing.T) {
 			t.Errorf("sqlite rebind(%q) = %q; want it unchanged", tc.in, got)
 		}
 	}
-	if got := strings.Count(pg.rebind(upsertResults(rowsPerInsert)), "$"); got != 14*rowsPerInsert {
-		t.Errorf("a full upsert has %d placeholders; want %d", got, 14*rowsPerInsert)
+	if got := strings.Count(pg.rebind(upsertResults(rowsPerInsert)), "$"); got != 16*rowsPerInsert {
+		t.Errorf("a full upsert has %d placeholders; want %d", got, 16*rowsPerInsert)
 	}
 }
