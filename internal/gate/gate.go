@@ -1,23 +1,53 @@
-// Package gate parses and checks gates: threshold expressions over a run's
-// aggregates and paired deltas, in the spirit of k6 thresholds.
+// Package gate parses, validates and checks gates: threshold expressions over
+// a run's aggregates, paired deltas and failure counts, in the spirit of k6
+// thresholds. A gate has one of two shapes:
 //
-//	TASK.METRIC.FIELD OP NUMBER
+//	TASK.METRIC.FIELD OP NUMBER     a score, e.g. qa.token_f1.delta.ci_low >= -0.02
+//	TASK.FIELD OP NUMBER            a count, e.g. qa.failed_rate <= 0.01
 //
-// FIELD is one of baseline, candidate, delta (point estimates that carry a
-// confidence interval), their interval ends (delta.ci_low, delta.ci_high,
-// candidate.ci_low, …), or p_value / p_adjusted. OP is one of >= > <= < == !=.
+// OP is one of >= > <= < == !=. NUMBER is a finite decimal number (fractions,
+// not percentages: 0.05, not 5%).
 //
-// A gate on a point estimate is decided by its interval: it passes when the
-// whole interval satisfies the threshold, fails when none of it does, and is
-// inconclusive when the interval straddles the threshold. A gate on an
-// interval end or a p-value is a plain comparison.
+// Score fields (TASK.METRIC.FIELD):
+//
+//	value             the candidate's mean, or the only model's on a one-model run
+//	value.ci_low      the low end of its confidence interval
+//	value.ci_high     the high end
+//	candidate         the same as value: on a one-model run the only model is the candidate
+//	candidate.ci_low, candidate.ci_high
+//	baseline          the baseline's mean (needs a comparison)
+//	baseline.ci_low, baseline.ci_high
+//	delta             the paired difference candidate − baseline (needs a comparison)
+//	delta.ci_low, delta.ci_high
+//	p_value           the paired permutation test's two-sided p-value (needs a comparison)
+//	p_adjusted        the same after Holm's correction across the run (needs a comparison)
+//
+// Count fields (TASK.FIELD, no metric), over the candidate's items, or the
+// only model's:
+//
+//	failed            items that failed (request error or unscorable output)
+//	failed_rate       failed / items
+//	empty             items answered with an empty output
+//	empty_rate        empty / items
+//	no_reference      items that had no reference to score against
+//
+// A gate on a point estimate (value, candidate, baseline, delta) is decided by
+// its interval: it passes when the whole interval satisfies the threshold,
+// fails when none of it does, and is inconclusive when the interval straddles
+// the threshold. A gate on an interval end, a p-value or a count is a plain
+// comparison. A gate whose value does not exist because every item failed is
+// an error rather than a failure: the endpoint is broken, the model was not
+// measured (see [Error]).
+//
+// The life of a gate: [Parse] reads it (a typo is an [*ExprError] with the
+// byte offset of the bad character), [Validate] checks it against the plan as
+// built, before any request is sent ([Known]), and [Check] decides it at the
+// end of the run through a [Lookup], which a report implements with [Resolve].
 package gate
 
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 )
 
 // Status is a gate's outcome.
@@ -27,9 +57,26 @@ const (
 	Pass         Status = "pass"
 	Fail         Status = "fail"
 	Inconclusive Status = "inconclusive"
+	// Error is a gate that could not be decided because every item it rests
+	// on failed: no data, rather than bad data. Callers map it to "endpoint
+	// broken" (exit 3) rather than "gate failed" (exit 1).
+	Error Status = "error"
 )
 
-// Gate is one parsed expression.
+// rank orders statuses for Verdict: error > fail > inconclusive > pass.
+func rank(s Status) int {
+	switch s {
+	case Error:
+		return 3
+	case Fail:
+		return 2
+	case Inconclusive:
+		return 1
+	}
+	return 0
+}
+
+// Gate is one parsed expression. Metric is "" for a count field.
 type Gate struct {
 	Expr      string  `json:"expr"`
 	Task      string  `json:"task"`
@@ -39,48 +86,17 @@ type Gate struct {
 	Threshold float64 `json:"threshold"`
 }
 
-var fields = []string{
-	"delta.ci_low", "delta.ci_high", "candidate.ci_low", "candidate.ci_high",
-	"baseline.ci_low", "baseline.ci_high", "delta", "candidate", "baseline",
-	"p_value", "p_adjusted",
+// Path is the gate's left-hand side: TASK.METRIC.FIELD, or TASK.FIELD for a count.
+func (g Gate) Path() string {
+	if g.Metric == "" {
+		return g.Task + "." + g.Field
+	}
+	return g.Task + "." + g.Metric + "." + g.Field
 }
 
-var ops = []string{">=", "<=", "==", "!=", ">", "<"}
-
-// Parse reads one gate expression.
-func Parse(expr string) (Gate, error) {
-	g := Gate{Expr: strings.TrimSpace(expr)}
-	var lhs, rhs string
-	for _, op := range ops {
-		if i := strings.Index(g.Expr, op); i >= 0 {
-			g.Op, lhs, rhs = op, strings.TrimSpace(g.Expr[:i]), strings.TrimSpace(g.Expr[i+len(op):])
-			break
-		}
-	}
-	if g.Op == "" {
-		return g, fmt.Errorf("gate %q has no comparison: write it as TASK.METRIC.delta >= 0 (operators: >= > <= < == !=)", expr)
-	}
-	v, err := strconv.ParseFloat(rhs, 64)
-	if err != nil || math.IsNaN(v) {
-		return g, fmt.Errorf("gate %q: %q is not a number; the right-hand side must be a number such as 0 or -0.02", expr, rhs)
-	}
-	g.Threshold = v
-	for _, f := range fields {
-		if strings.HasSuffix(lhs, "."+f) {
-			g.Field = f
-			lhs = strings.TrimSuffix(lhs, "."+f)
-			break
-		}
-	}
-	if g.Field == "" {
-		return g, fmt.Errorf("gate %q: %q does not end in a known field; use one of %s", expr, lhs, strings.Join(fields, ", "))
-	}
-	task, metric, ok := strings.Cut(lhs, ".")
-	if !ok || task == "" || metric == "" {
-		return g, fmt.Errorf("gate %q: expected TASK.METRIC.%s before the operator, got %q", expr, g.Field, lhs)
-	}
-	g.Task, g.Metric = task, metric
-	return g, nil
+// String writes the gate in its canonical form, which Parse reads back.
+func (g Gate) String() string {
+	return fmt.Sprintf("%s %s %v", g.Path(), g.Op, g.Threshold)
 }
 
 // Value is what a gate looks at: a number and, for point estimates, its interval.
@@ -90,9 +106,17 @@ type Value struct {
 	High   float64
 	HasCI  bool
 	Exists bool
+	// Why says, when the value does not exist, what is missing: the task,
+	// the metric, the field (a comparison field on a one-model run) or the
+	// scored items. Check reports it as the reason.
+	Why string
+	// Failed marks a value that does not exist because every item it rests
+	// on failed; Check then reports Error instead of Fail.
+	Failed bool
 }
 
-// Lookup finds the value of TASK.METRIC.FIELD in a run.
+// Lookup finds the value of TASK.METRIC.FIELD in a run; metric is "" for a
+// count field.
 type Lookup func(task, metric, field string) Value
 
 // Result is a checked gate.
@@ -127,8 +151,17 @@ func Check(g Gate, look Lookup) Result {
 	v := look(g.Task, g.Metric, g.Field)
 	r := Result{Gate: g, Value: v.X}
 	if !v.Exists {
-		r.Status = Fail
-		r.Reason = fmt.Sprintf("no value for %s.%s.%s in this run (unknown task or metric, or no comparison configured)", g.Task, g.Metric, g.Field)
+		r.Value = 0
+		r.Status, r.Reason = Fail, v.Why
+		if v.Failed {
+			r.Status = Error
+			if r.Reason == "" {
+				r.Reason = "no scored items: every item failed"
+			}
+		}
+		if r.Reason == "" {
+			r.Reason = fmt.Sprintf("no value for %s in this run", g.Path())
+		}
 		return r
 	}
 	if math.IsNaN(v.X) {
@@ -160,16 +193,13 @@ func Check(g Gate, look Lookup) Result {
 	return r
 }
 
-// Verdict combines gate results: fail if any failed, else inconclusive if any
-// was, else pass (also with no gates).
+// Verdict combines gate results into the worst status among them, with the
+// precedence error > fail > inconclusive > pass; no gates pass.
 func Verdict(rs []Result) Status {
 	v := Pass
 	for _, r := range rs {
-		switch r.Status {
-		case Fail:
-			return Fail
-		case Inconclusive:
-			v = Inconclusive
+		if rank(r.Status) > rank(v) {
+			v = r.Status
 		}
 	}
 	return v
