@@ -97,12 +97,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
-	dsn := p.Store
-	if o.StoreDSN != "" {
-		dsn = o.StoreDSN
-	} else if dsn != "" && !strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite:") {
-		dsn = p.Resolve(dsn)
-	}
+	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, exitcode.WithHint(fmt.Errorf("opening the store: %w", err), "check plan key store or --store; the default is .tunecheck/tunecheck.db in the current directory")

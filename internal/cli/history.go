@@ -15,37 +15,34 @@ import (
 	"github.com/tunecheck/tunecheck/internal/store"
 )
 
-func openStore(cmd *cobra.Command, dsn string) (*store.Store, error) {
-	st, err := store.Open(cmd.Context(), dsn)
-	if err != nil {
-		return nil, exitcode.WithCode(fmt.Errorf("opening the store: %w", err), exitcode.BadInput)
-	}
-	return st, nil
-}
-
 // loadRun reads the finished run named by args[0] (the newest when args is
-// empty) from the store at dsn.
-func loadRun(cmd *cobra.Command, dsn string, args []string) (store.Run, *report.Report, error) {
-	st, err := openStore(cmd, dsn)
+// empty) from the located store.
+func loadRun(cmd *cobra.Command, loc storeFlags, args []string) (store.Run, *report.Report, error) {
+	st, err := loc.open(cmd.Context())
 	if err != nil {
 		return store.Run{}, nil, err
 	}
 	defer st.Close()
-	id := ""
+	return app.LoadReport(cmd.Context(), st, runArg(args))
+}
+
+// runArg is the RUN argument: a run id or prefix, or "" for the newest.
+func runArg(args []string) string {
 	if len(args) > 0 {
-		id = args[0]
+		return args[0]
 	}
-	return app.LoadReport(cmd.Context(), st, id)
+	return ""
 }
 
 func newReportCmd(env Env) *cobra.Command {
-	var dsn, format, output string
+	var loc storeFlags
+	var format, output string
 	cmd := &cobra.Command{
 		Use:   "report [RUN]",
 		Short: "Render a stored run as terminal text, md, html, json or junit (no model needed)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, rep, err := loadRun(cmd, dsn, args)
+			_, rep, err := loadRun(cmd, loc, args)
 			if err != nil {
 				return err
 			}
@@ -67,21 +64,34 @@ func newReportCmd(env Env) *cobra.Command {
 			return f.Close()
 		},
 	}
-	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	loc.add(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	return cmd
 }
 
 func newRunsCmd(env Env) *cobra.Command {
-	var dsn, name string
+	var dsn, planArg string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "List stored runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, dsn)
+			// --plan is older than the store rule and filters by plan name; a
+			// plan file both filters by its name and locates the store.
+			planPath, name := "", planArg
+			if isPlanFile(planArg) {
+				planPath = planArg
+			}
+			where, p, err := app.LocateStore(dsn, planPath)
+			if err != nil {
+				return err
+			}
+			if planPath != "" {
+				name = p.Name
+			}
+			st, err := openExistingStore(cmd.Context(), where)
 			if err != nil {
 				return err
 			}
@@ -102,8 +112,8 @@ func newRunsCmd(env Env) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
-	cmd.Flags().StringVar(&name, "plan", "", "only runs of the plan with this name")
+	cmd.Flags().StringVar(&dsn, "store", "", storeFlagHelp)
+	cmd.Flags().StringVar(&planArg, "plan", "", "only runs of this plan: its name, or its file (whose store key then also says where the store is)")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
 	return cmd
 }
@@ -116,14 +126,20 @@ func dash(s string) string {
 }
 
 func newShowCmd(env Env) *cobra.Command {
-	var dsn, metric string
+	var loc storeFlags
+	var metric string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "show RUN",
 		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			run, rep, err := loadRun(cmd, dsn, args)
+			st, err := loc.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			run, rep, err := app.LoadReport(cmd.Context(), st, runArg(args))
 			if err != nil {
 				return err
 			}
@@ -136,11 +152,6 @@ func newShowCmd(env Env) *cobra.Command {
 			if !ok {
 				return exitcode.WithCode(fmt.Errorf("--trend wants TASK.METRIC, got %q", metric), exitcode.BadInput)
 			}
-			st, err := openStore(cmd, dsn)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			pts, err := app.Trend(cmd.Context(), st, run.Name, taskName, m, limit)
 			if err != nil {
 				return err
@@ -157,7 +168,7 @@ func newShowCmd(env Env) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	loc.add(cmd)
 	cmd.Flags().StringVar(&metric, "trend", "", "TASK.METRIC to follow across runs of the same plan")
 	cmd.Flags().IntVar(&limit, "limit", 50, "how many runs for --trend")
 	return cmd
@@ -171,7 +182,8 @@ func short(s string) string {
 }
 
 func newCompareCmd(env Env) *cobra.Command {
-	var dsn, baseline, candidate, format string
+	var loc storeFlags
+	var baseline, candidate, format string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "compare RUN [RUN2]",
@@ -181,7 +193,7 @@ compare RUN1 RUN2 --candidate M pairs model M of RUN1 (baseline side) with model
 Both use the per-item scores stored with each run; no model is called.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, dsn)
+			st, err := loc.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -228,7 +240,7 @@ Both use the per-item scores stored with each run; no model is called.`,
 			return render(env.Stdout, rep)
 		},
 	}
-	cmd.Flags().StringVar(&dsn, "store", "", "store (default .tunecheck/tunecheck.db)")
+	loc.add(cmd)
 	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline model (default: the run's compare.baseline)")
 	cmd.Flags().StringVar(&candidate, "candidate", "", "candidate model (default: the run's compare.candidate)")
 	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html or json")

@@ -124,7 +124,7 @@ or the contaminated share of a benchmark, is above --fail-above.`,
 	f.Float64Var(&o.opts.Semantic.Cosine, "cosine", 0.9, "cosine threshold for semantic near duplicates")
 	f.StringVar(&o.opts.Semantic.Index, "embed-index", "auto", "vector search: exact, lsh or auto (exact up to 5000 test rows)")
 	f.IntVar(&o.opts.Semantic.Batch, "embed-batch", 64, "texts per embeddings request")
-	f.StringVar(&o.storeDSN, "store", "", "store for the embeddings cache (default .tunecheck/tunecheck.db; postgres://… allowed)")
+	f.StringVar(&o.storeDSN, "store", "", "store for the embeddings cache (default: the store key of tunecheck.yaml here, else .tunecheck/tunecheck.db; postgres://… allowed)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not cache embeddings")
 	f.StringVarP(&o.output, "output", "o", "text", "output: text, json or md")
 	f.IntVar(&o.maxPairs, "max-pairs", 20, "pairs shown side by side in text output (0 = all kept)")
@@ -295,7 +295,12 @@ func (o *leakageOptions) embedder(ctx context.Context, env Env) (leakage.Embedde
 	if o.noCache {
 		return c, func() {}, nil
 	}
-	st, err := store.Open(ctx, o.storeDSN)
+	// The cache may start here, so the store is created when missing.
+	dsn, _, err := app.LocateStore(o.storeDSN, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "pass --store PATH, or --no-cache to embed without caching")
 	}
@@ -309,7 +314,7 @@ type memorisationOptions struct {
 	outputs     string
 	outputField string
 	run, model  string
-	store       string
+	store       storeFlags
 	output      string
 	failAbove   float64
 	opts        leakage.MemoOptions
@@ -344,7 +349,8 @@ or prediction, or the one named by --output-field).`,
 	f.StringVar(&o.outputField, "output-field", "", "the outputs' text field")
 	f.StringVar(&o.run, "run", "", "check a stored run's outputs instead of --outputs (a run id, or latest)")
 	f.StringVar(&o.model, "model", "", "with --run: the model whose outputs to check (default: the run's candidate)")
-	f.StringVar(&o.store, "store", "", "with --run: the store (default .tunecheck/tunecheck.db)")
+	f.StringVar(&o.store.store, "store", "", "with --run: "+storeFlagHelp)
+	f.StringVar(&o.store.plan, "plan", "", "with --run: "+planFlagHelp)
 	f.IntVar(&o.opts.MinSpan, "min-span", 50, "flag outputs sharing at least this many consecutive words with a training row")
 	f.IntVar(&o.opts.Seed, "seed-span", 8, "shortest span searched for, in words")
 	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
@@ -365,9 +371,9 @@ func runMemorisation(ctx context.Context, env Env, o memorisationOptions) error 
 	var outs []leakage.Output
 	var err error
 	if o.run != "" {
-		st, serr := store.Open(ctx, o.store)
+		st, serr := o.store.open(ctx)
 		if serr != nil {
-			return exitcode.WithCode(fmt.Errorf("opening the store: %w", serr), exitcode.BadInput)
+			return serr
 		}
 		outs, err = app.RunOutputs(ctx, st, o.run, o.model)
 		st.Close()
