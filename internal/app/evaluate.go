@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -19,127 +20,176 @@ import (
 type builtTask struct {
 	Name    string
 	Type    string
+	Group   string
+	Kind    task.Type
+	Spec    task.Spec
+	Stages  []string
 	Dataset report.Dataset
 	Items   []task.Item
 	Scorers []scorer.Scorer
 }
 
-// itemOutcome is one item × model after scoring.
-type itemOutcome struct {
-	Scores map[string]float64
-	// Stats holds each corpus scorer's sufficient statistics (nil for others).
-	Stats  [][]float64
-	Output string
-	Err    string
+// metricDef is one metric of a task with the means to aggregate it: a
+// corpus metric's value is agg of the summed per-item statistics, any other
+// metric's the mean of its per-item values.
+type metricDef struct {
+	scorer.Metric
+	agg func(sum []float64) float64
 }
 
-// scoreItem gathers an item's responses and scores them. Missing or failed
-// responses, and outputs a scorer cannot score, make the item failed.
-func scoreItem(bt *builtTask, it *task.Item, byReq map[string]*store.Result) itemOutcome {
-	resps := make([]provider.Response, len(it.Requests))
-	for i, req := range it.Requests {
-		r, ok := byReq[req.ItemID]
-		if !ok {
-			return itemOutcome{Err: "no result stored (the run did not reach this item)"}
-		}
-		if r.Error != "" {
-			return itemOutcome{Err: r.Error}
-		}
-		if err := json.Unmarshal(r.Response, &resps[i]); err != nil {
-			return itemOutcome{Err: fmt.Sprintf("stored response does not decode: %v", err)}
-		}
-	}
-	if bt.Type == task.MultipleChoice {
-		lls := make([]float64, len(resps))
-		best := 0
-		for i, r := range resps {
-			lls[i] = r.LogLikelihood
-			if lls[i] > lls[best] {
-				best = i
+// metricDefs lists the metrics of scorers in display order.
+func metricDefs(scorers []scorer.Scorer) []metricDef {
+	var out []metricDef
+	for _, s := range scorers {
+		cs, _ := s.(scorer.CorpusScorer)
+		for _, m := range s.Metrics() {
+			d := metricDef{Metric: m}
+			if m.Corpus && cs != nil {
+				name := m.Name
+				d.agg = func(sum []float64) float64 { return cs.Aggregate(sum)[name] }
+			} else {
+				d.Corpus = false
 			}
-		}
-		return itemOutcome{Scores: scorer.MultipleChoice(lls, it.Choices, it.Gold), Output: it.Choices[best]}
-	}
-	out := itemOutcome{Output: resps[0].Text, Scores: map[string]float64{}, Stats: make([][]float64, len(bt.Scorers))}
-	in := scorer.Input{Prediction: resps[0].Text, References: it.References, Fields: it.Fields}
-	if bt.Type == task.Perplexity {
-		in.Prediction, in.LogLikelihood = it.Prompt, resps[0].LogLikelihood
-		out.Output = fmt.Sprintf("log-likelihood %.4f over %d tokens", resps[0].LogLikelihood, resps[0].Tokens)
-	}
-	for si, s := range bt.Scorers {
-		m, err := s.Score(in)
-		if err != nil {
-			return itemOutcome{Output: out.Output, Err: "scoring: " + err.Error()}
-		}
-		for k, v := range m {
-			out.Scores[k] = v
-		}
-		if cs, ok := s.(scorer.CorpusScorer); ok {
-			if out.Stats[si], err = cs.Stats(in); err != nil {
-				return itemOutcome{Output: out.Output, Err: "scoring: " + err.Error()}
-			}
+			out = append(out, d)
 		}
 	}
 	return out
 }
 
-// metricNamesFor names the metrics a task type reports on its own.
-func (bt *builtTask) metricNamesFor() []string {
-	if bt.Type == task.Perplexity {
-		return scorer.PerplexityMetrics
+func metricInfo(defs []metricDef) map[string]report.Metric {
+	out := make(map[string]report.Metric, len(defs))
+	for _, d := range defs {
+		out[d.Name] = report.Metric{Direction: string(d.Direction), Corpus: d.Corpus, Test: d.Test}
 	}
-	return scorer.MultipleChoiceMetrics
+	return out
 }
 
-func (bt *builtTask) metricNames() []string {
-	if bt.Type == task.MultipleChoice {
-		return scorer.MultipleChoiceMetrics
-	}
-	var names []string
-	for _, s := range bt.Scorers {
-		names = append(names, s.Metrics()...)
-	}
-	return names
+// scored is one item × model after scoring, with the text reports show.
+type scored struct {
+	report.Outcome
+	Output string
 }
 
-// corpusOf returns the corpus scorer that computes metric, and its index.
-func (bt *builtTask) corpusOf(metric string) (scorer.CorpusScorer, int) {
-	for i, s := range bt.Scorers {
-		cs, ok := s.(scorer.CorpusScorer)
-		if !ok {
-			continue
+// stageRequests returns the requests of stage s of an item for one model,
+// rebuilding later stages from the model's earlier responses (pure, so it
+// gives the ids the run sent).
+func stageRequests(bt *builtTask, it *task.Item, s int, prior [][]provider.Response) ([]provider.Request, error) {
+	if s == 0 {
+		return it.Requests, nil
+	}
+	return bt.Kind.Next(bt.Spec, s, it, prior)
+}
+
+// responses gathers an item's stored responses, stage by stage, for one
+// model. A missing or failed result ends the item as failed.
+func responses(bt *builtTask, it *task.Item, byKey map[stageKey]*store.Result) ([][]provider.Response, string) {
+	var resps [][]provider.Response
+	for s, stage := range bt.Stages {
+		reqs, err := stageRequests(bt, it, s, resps)
+		if err != nil {
+			return nil, fmt.Sprintf("%s: %v", stage, err)
 		}
-		for _, m := range s.Metrics() {
-			if m == metric {
-				return cs, i
+		if len(reqs) == 0 {
+			break
+		}
+		rs := make([]provider.Response, len(reqs))
+		for i, req := range reqs {
+			r, ok := byKey[stageKey{stageName(bt, s), req.ItemID}]
+			if !ok {
+				return nil, "no result stored (the run did not reach this item)"
+			}
+			if r.Error != "" {
+				if len(bt.Stages) > 1 {
+					return nil, stage + ": " + r.Error
+				}
+				return nil, r.Error
+			}
+			if err := json.Unmarshal(r.Response, &rs[i]); err != nil {
+				return nil, fmt.Sprintf("stored response does not decode: %v", err)
 			}
 		}
+		resps = append(resps, rs)
 	}
-	return nil, -1
+	return resps, ""
 }
 
-// corpusValue aggregates the statistics of the items outs[sel[j]] for j in idx.
-func corpusValue(cs scorer.CorpusScorer, si int, outs []itemOutcome, sel, idx []int, metric string) float64 {
-	var sum []float64
-	for _, j := range idx {
-		st := outs[sel[j]].Stats[si]
-		if sum == nil {
-			sum = make([]float64, len(st))
-		}
-		for k, v := range st {
-			sum[k] += v
-		}
-	}
-	if sum == nil {
-		return 0
-	}
-	return cs.Aggregate(sum)[metric]
+type stageKey struct{ stage, id string }
+
+// stageName is the stored stage of stage s.
+func stageName(bt *builtTask, s int) string { return bt.Stages[s] }
+
+// prepared is an item's scorer input for one model, before the other
+// models' outputs are known.
+type prepared struct {
+	in     scorer.Input
+	output string
+	status string
+	err    string
 }
 
-func identity(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
+func prepare(bt *builtTask, it *task.Item, model string, byKey map[stageKey]*store.Result) prepared {
+	resps, msg := responses(bt, it, byKey)
+	if msg != "" {
+		return prepared{status: report.StatusFailed, err: msg}
+	}
+	in, out, err := bt.Kind.Input(bt.Spec, it, resps)
+	in.Model = model
+	switch {
+	case errors.Is(err, task.ErrEmptyOutput):
+		return prepared{in: in, output: out, status: report.StatusEmpty, err: err.Error()}
+	case err != nil:
+		return prepared{output: out, status: report.StatusFailed, err: "scoring: " + err.Error()}
+	}
+	return prepared{in: in, output: out, status: report.StatusOK}
+}
+
+// score runs the task's scorers on one prepared item. A scorer that cannot
+// score an item lacking a reference leaves that item without a reference
+// (its other metrics stand); any other scorer error fails the item.
+func score(bt *builtTask, p prepared) scored {
+	out := scored{Outcome: report.Outcome{Status: p.status, Error: p.err}, Output: p.output}
+	if p.status != report.StatusOK {
+		return out
+	}
+	out.Scores = map[string]float64{}
+	noRef := false
+	for _, s := range bt.Scorers {
+		m, err := s.Score(p.in)
+		if err == nil {
+			if cs, ok := s.(scorer.CorpusScorer); ok {
+				var st []float64
+				if st, err = cs.Stats(p.in); err == nil {
+					for _, mt := range s.Metrics() {
+						if mt.Corpus {
+							if out.Stats == nil {
+								out.Stats = map[string][]float64{}
+							}
+							out.Stats[mt.Name] = st
+						}
+					}
+				}
+			}
+		}
+		if err != nil {
+			if len(p.in.References) == 0 && len(p.in.Choices) == 0 {
+				noRef = true
+				continue
+			}
+			return scored{Outcome: report.Outcome{Status: report.StatusFailed, Error: "scoring: " + err.Error()}, Output: p.output}
+		}
+		for k, v := range m {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			out.Scores[k] = v
+		}
+	}
+	if noRef {
+		out.Status = report.StatusNoReference
+		out.Error = "the item has no reference"
+	}
+	if len(out.Scores) == 0 {
+		out.Scores = nil
 	}
 	return out
 }
@@ -179,55 +229,89 @@ func Evaluate(ev evaluation) *report.Report {
 	if ev.Baseline != "" && ev.Candidate != "" {
 		r.Compare = &report.CompareInfo{Baseline: ev.Baseline, Candidate: ev.Candidate}
 	}
-	// index results: model → task → request id
-	idx := map[string]map[string]map[string]*store.Result{}
-	for i := range ev.Results {
-		res := &ev.Results[i]
-		if idx[res.Model] == nil {
-			idx[res.Model] = map[string]map[string]*store.Result{}
-		}
-		if idx[res.Model][res.Task] == nil {
-			idx[res.Model][res.Task] = map[string]*store.Result{}
-		}
-		idx[res.Model][res.Task][res.ItemID] = res
-	}
+	idx := indexResults(ev.Results)
 	for _, m := range ev.Models {
 		r.Models = append(r.Models, modelBill(m, ev.Results))
 	}
+	agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
 	for _, bt := range ev.Tasks {
-		tr := report.Task{Name: bt.Name, Type: bt.Type, Dataset: bt.Dataset, Items: len(bt.Items), Metrics: bt.metricNames(), ItemScores: map[string]map[string]map[string]float64{}}
+		defs := metricDefs(bt.Scorers)
+		tr := report.Task{Name: bt.Name, Type: bt.Type, Group: bt.Group, Stages: bt.Stages, Dataset: bt.Dataset, Items: len(bt.Items),
+			Metrics: names(defs), MetricInfo: metricInfo(defs)}
 		if len(tr.Metrics) > 0 {
 			tr.Primary = tr.Metrics[0]
 		}
-		outcomes := map[string][]itemOutcome{}
+		preps := map[string][]prepared{}
 		for _, m := range ev.Models {
-			byReq := idx[m.Name][bt.Name]
-			outs := make([]itemOutcome, len(bt.Items))
+			ps := make([]prepared, len(bt.Items))
 			for i := range bt.Items {
-				outs[i] = scoreItem(bt, &bt.Items[i], byReq)
+				ps[i] = prepare(bt, &bt.Items[i], m.Name, idx[m.Name][bt.Name])
+			}
+			preps[m.Name] = ps
+		}
+		outcomes := map[string][]scored{}
+		for _, m := range ev.Models {
+			outs := make([]scored, len(bt.Items))
+			for i := range bt.Items {
+				p := preps[m.Name][i]
+				for _, o := range ev.Models {
+					if q := preps[o.Name][i]; o.Name != m.Name && q.status == report.StatusOK {
+						if p.in.Others == nil {
+							p.in.Others = map[string]string{}
+						}
+						p.in.Others[o.Name] = q.in.Prediction
+					}
+				}
+				outs[i] = score(bt, p)
 			}
 			outcomes[m.Name] = outs
-			tr.PerModel = append(tr.PerModel, modelScore(ev, bt, m.Name, outs, tr.Metrics))
-			scores := map[string]map[string]float64{}
-			for i, o := range outs {
-				if o.Err == "" {
-					scores[bt.Items[i].ID] = o.Scores
-				}
+		}
+		tr.Records = make([]report.Record, len(bt.Items))
+		for i, it := range bt.Items {
+			rec := report.Record{ID: it.ID, Outcomes: map[string]report.Outcome{}}
+			for _, m := range ev.Models {
+				rec.Outcomes[m.Name] = outcomes[m.Name][i].Outcome
 			}
-			tr.ItemScores[m.Name] = scores
+			tr.Records[i] = rec
+		}
+		for _, m := range ev.Models {
+			tr.PerModel = append(tr.PerModel, agg.modelScore(bt.Name, m.Name, defs, tr.Records))
 		}
 		if r.Compare != nil {
-			base, okB := outcomes[ev.Baseline]
-			cand, okC := outcomes[ev.Candidate]
-			if okB && okC {
-				tr.Comparison = compare(ev, bt, base, cand, tr.Metrics)
-				tr.Worst = worst(bt, base, cand, tr.Primary)
+			if _, ok := outcomes[ev.Baseline]; ok {
+				if _, ok := outcomes[ev.Candidate]; ok {
+					tr.Comparison = agg.compare(bt.Name, ev.Baseline, ev.Candidate, defs, column(tr.Records, ev.Baseline), column(tr.Records, ev.Candidate))
+					tr.Worst = worst(bt, defs, outcomes[ev.Baseline], outcomes[ev.Candidate], tr.Primary)
+				}
 			}
 		}
 		r.Tasks = append(r.Tasks, tr)
 	}
+	r.Groups = agg.groups(r, ev.Tasks, ev.Baseline, ev.Candidate)
 	applyHolm(r.Tasks)
 	return r
+}
+
+func names(defs []metricDef) []string {
+	out := make([]string, len(defs))
+	for i, d := range defs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// column returns one model's outcomes across records (a zero Outcome, which
+// is not scored, where the model has none).
+func column(recs []report.Record, model string) []report.Outcome {
+	out := make([]report.Outcome, len(recs))
+	for i, r := range recs {
+		o, ok := r.Outcomes[model]
+		if !ok {
+			o = report.Outcome{Status: report.StatusFailed, Error: "no outcome recorded for this model"}
+		}
+		out[i] = o
+	}
+	return out
 }
 
 // applyHolm adjusts the p-values of every comparison in tasks together with
@@ -262,7 +346,7 @@ func modelBill(m modelInfo, results []store.Result) report.Model {
 	b := report.Model{Name: m.Name, Provider: m.Provider, Model: m.Model}
 	var lat []float64
 	for _, r := range results {
-		if r.Model != m.Name {
+		if r.Model != m.Name || r.Endpoint != "" {
 			continue
 		}
 		b.Requests++
@@ -287,141 +371,33 @@ func modelBill(m modelInfo, results []store.Result) report.Model {
 	return b
 }
 
-func modelScore(ev evaluation, bt *builtTask, model string, outs []itemOutcome, metrics []string) report.ModelScore {
-	ms := report.ModelScore{Model: model, Metrics: map[string]stats.Summary{}}
-	errs := map[string]*report.ErrorCount{}
-	var order []string
-	var ok []int
-	for i, o := range outs {
-		if o.Err != "" {
-			ms.Failed++
-			e := errs[o.Err]
-			if e == nil {
-				e = &report.ErrorCount{Message: o.Err}
-				errs[o.Err] = e
-				order = append(order, o.Err)
-			}
-			e.Count++
-			if len(e.Items) < 10 {
-				e.Items = append(e.Items, bt.Items[i].ID)
-			}
-			continue
-		}
-		ok = append(ok, i)
-	}
-	ms.Scored = len(ok)
-	sort.SliceStable(order, func(a, b int) bool { return errs[order[a]].Count > errs[order[b]].Count })
-	for i, msg := range order {
-		if i == 5 {
-			break
-		}
-		ms.Errors = append(ms.Errors, *errs[msg])
-	}
-	cfg := func(metric string) stats.Config {
-		return stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf, Seed: seedFor(ev.Seed, bt.Name, model, metric)}
-	}
-	for _, name := range metrics {
-		cs, si := bt.corpusOf(name)
-		if cs == nil {
-			continue
-		}
-		if len(ok) == 0 {
-			ms.Metrics[name] = stats.Summary{}
-			continue
-		}
-		point := corpusValue(cs, si, outs, ok, identity(len(ok)), name)
-		ci := stats.Resample(len(ok), func(idx []int) float64 { return corpusValue(cs, si, outs, ok, idx, name) }, cfg(name))
-		ms.Metrics[name] = stats.Summary{N: len(ok), Mean: point, CI: ci}
-	}
-	for _, name := range metrics {
-		if cs, _ := bt.corpusOf(name); cs != nil {
-			continue
-		}
-		vals := make([]float64, 0, len(ok))
-		for _, i := range ok {
-			if v, has := outs[i].Scores[name]; has && !math.IsNaN(v) {
-				vals = append(vals, v)
-			}
-		}
-		ms.Metrics[name] = stats.Describe(vals, cfg(name))
-	}
-	return ms
-}
-
-func compare(ev evaluation, bt *builtTask, base, cand []itemOutcome, metrics []string) *report.Comparison {
-	c := &report.Comparison{Baseline: ev.Baseline, Candidate: ev.Candidate, Metrics: map[string]stats.Paired{}}
-	var both []int
-	for i := range bt.Items {
-		if base[i].Err == "" && cand[i].Err == "" {
-			both = append(both, i)
-		} else {
-			c.Excluded++
+// worst returns up to five items where the candidate lost most on the
+// primary metric (by its direction; none for a neutral metric).
+func worst(bt *builtTask, defs []metricDef, base, cand []scored, metric string) []report.Example {
+	var def *metricDef
+	for i := range defs {
+		if defs[i].Name == metric {
+			def = &defs[i]
 		}
 	}
-	c.Pairs = len(both)
-	cfg := func(metric string) stats.Config {
-		return stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf, Seed: seedFor(ev.Seed, bt.Name, "paired", metric)}
-	}
-	for _, name := range metrics {
-		var bv, cv []float64
-		for _, i := range both {
-			b, okB := base[i].Scores[name]
-			x, okC := cand[i].Scores[name]
-			if okB && okC && !math.IsNaN(b) && !math.IsNaN(x) {
-				bv = append(bv, b)
-				cv = append(cv, x)
-			}
-		}
-		var pr stats.Paired
-		if cs, si := bt.corpusOf(name); cs != nil {
-			all := identity(len(both))
-			pb, pc := corpusValue(cs, si, base, both, all, name), corpusValue(cs, si, cand, both, all, name)
-			ci, p := stats.ResamplePaired(len(both), func(idx []int) float64 {
-				return corpusValue(cs, si, cand, both, idx, name) - corpusValue(cs, si, base, both, idx, name)
-			}, cfg(name))
-			pr = stats.Paired{N: len(both), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, PValue: p, PAdjusted: p}
-			// wins, ties and losses come from the per-item values of the same metric
-			w := stats.ComparePaired(bv, cv, stats.Config{Resamples: 1})
-			pr.Wins, pr.Ties, pr.Losses = w.Wins, w.Ties, w.Losses
-			if len(both) == 0 {
-				pr = stats.Paired{PValue: 1, PAdjusted: 1}
-			}
-		} else {
-			pr = stats.ComparePaired(bv, cv, cfg(name))
-		}
-		if scorer.LowerIsBetter[name] {
-			pr.Wins, pr.Losses = pr.Losses, pr.Wins
-		}
-		c.Metrics[name] = pr
-	}
-	return c
-}
-
-// worst returns up to five items where the candidate lost most on the primary metric.
-func worst(bt *builtTask, base, cand []itemOutcome, metric string) []report.Example {
-	if metric == "" {
+	if def == nil || def.Direction == scorer.Neutral {
 		return nil
 	}
 	type d struct {
-		i     int
-		delta float64
+		i    int
+		gain float64
 	}
 	var ds []d
 	for i := range bt.Items {
-		if base[i].Err != "" || cand[i].Err != "" {
-			continue
-		}
 		b, okB := base[i].Scores[metric]
 		c, okC := cand[i].Scores[metric]
-		gain := c - b
-		if scorer.LowerIsBetter[metric] {
-			gain = b - c
-		}
-		if okB && okC && gain < 0 {
-			ds = append(ds, d{i, gain})
+		if okB && okC {
+			if g := def.Gain(b, c); g < 0 {
+				ds = append(ds, d{i, g})
+			}
 		}
 	}
-	sort.SliceStable(ds, func(a, b int) bool { return ds[a].delta < ds[b].delta })
+	sort.SliceStable(ds, func(a, b int) bool { return ds[a].gain < ds[b].gain })
 	var out []report.Example
 	for k, x := range ds {
 		if k == 5 {

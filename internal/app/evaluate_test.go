@@ -26,7 +26,7 @@ func genTask(t *testing.T, n int) *builtTask {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bt := &builtTask{Name: "qa", Type: task.Generate, Scorers: []scorer.Scorer{em}}
+	bt := &builtTask{Name: "qa", Type: task.Generate, Kind: task.Types()[task.Generate], Stages: []string{"generate"}, Scorers: []scorer.Scorer{em}}
 	for i := range n {
 		id := string(rune('a' + i))
 		bt.Items = append(bt.Items, task.Item{ID: id, Prompt: "q" + id, References: []string{"yes"}, Gold: -1,
@@ -46,7 +46,7 @@ func TestEvaluateCountsFailuresAndPairs(t *testing.T) {
 			model string
 			out   string
 		}{{"base", base[i]}, {"cand", cand[i]}} {
-			r := store.Result{Model: side.model, Task: "qa", ItemID: it.ID}
+			r := store.Result{Model: side.model, Task: "qa", Stage: "generate", ItemID: it.ID}
 			if side.out == "ERR" {
 				r.Error = "HTTP 500: boom"
 			} else {
@@ -57,7 +57,7 @@ func TestEvaluateCountsFailuresAndPairs(t *testing.T) {
 	}
 	// One item has no stored result at all for the candidate.
 	bt.Items = append(bt.Items, task.Item{ID: "z", References: []string{"yes"}, Requests: []provider.Request{{ItemID: "z"}}})
-	rs = append(rs, store.Result{Model: "base", Task: "qa", ItemID: "z", Response: resp(t, provider.Response{Text: "yes"})})
+	rs = append(rs, store.Result{Model: "base", Task: "qa", Stage: "generate", ItemID: "z", Response: resp(t, provider.Response{Text: "yes"})})
 
 	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "base", Provider: "openai"}, {Name: "cand", Provider: "openai"}},
 		Results: rs, Baseline: "base", Candidate: "cand", Seed: 1, Resamples: 200, Conf: 0.95})
@@ -87,7 +87,7 @@ func TestEvaluateCountsFailuresAndPairs(t *testing.T) {
 }
 
 func TestEvaluateMultipleChoice(t *testing.T) {
-	bt := &builtTask{Name: "mc", Type: task.MultipleChoice}
+	bt := &builtTask{Name: "mc", Type: task.MultipleChoice, Kind: task.Types()[task.MultipleChoice], Stages: []string{"choices"}, Scorers: []scorer.Scorer{scorer.ChoiceScorer}}
 	lls := map[string][]float64{"base": {-1, -2, -5, -3}, "cand": {-4, -1, -2, -9}}
 	var rs []store.Result
 	// item 0: gold 1; item 1: gold 0
@@ -98,7 +98,7 @@ func TestEvaluateMultipleChoice(t *testing.T) {
 		for k := range it.Choices {
 			it.Requests = append(it.Requests, provider.Request{Type: provider.Loglikelihood, ItemID: task.RequestID(id, k, 4)})
 			for m, l := range lls {
-				rs = append(rs, store.Result{Model: m, Task: "mc", ItemID: task.RequestID(id, k, 4), Response: resp(t, provider.Response{LogLikelihood: l[k]})})
+				rs = append(rs, store.Result{Model: m, Task: "mc", Stage: "choices", ItemID: task.RequestID(id, k, 4), Response: resp(t, provider.Response{LogLikelihood: l[k]})})
 			}
 		}
 		bt.Items = append(bt.Items, it)
@@ -121,18 +121,66 @@ func TestEvaluateMultipleChoice(t *testing.T) {
 }
 
 func TestEvaluatePerplexityIsCorpusLevel(t *testing.T) {
-	bt := &builtTask{Name: "ppl", Type: task.Perplexity, Scorers: []scorer.Scorer{scorer.PerplexityScorer}}
+	bt := &builtTask{Name: "ppl", Type: task.Perplexity, Kind: task.Types()[task.Perplexity], Stages: []string{"rolling"}, Scorers: []scorer.Scorer{scorer.PerplexityScorer}}
 	docs := []string{"one two", "three four five six"}
 	var rs []store.Result
 	for i, d := range docs {
 		id := string(rune('a' + i))
 		bt.Items = append(bt.Items, task.Item{ID: id, Prompt: d, Requests: []provider.Request{{Type: provider.LoglikelihoodRolling, ItemID: id}}})
-		rs = append(rs, store.Result{Model: "m", Task: "ppl", ItemID: id, Response: resp(t, provider.Response{LogLikelihood: -float64(len(d))})})
+		rs = append(rs, store.Result{Model: "m", Task: "ppl", Stage: "rolling", ItemID: id, Response: resp(t, provider.Response{LogLikelihood: -float64(len(d))})})
 	}
 	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "m"}}, Results: rs, Seed: 1, Resamples: 100, Conf: 0.95})
 	m := rep.Tasks[0].PerModel[0].Metrics
 	// total ll = -(7+19) = -26 over 26 bytes and 6 words
 	if math.Abs(m["bits_per_byte"].Mean-1/math.Ln2) > 1e-12 || math.Abs(m["word_perplexity"].Mean-math.Exp(26.0/6)) > 1e-9 {
 		t.Fatalf("%+v", m)
+	}
+}
+
+// An empty output and an item without a reference are counted in their own
+// categories, shown with their counts, and never scored 0: the means rest on
+// the items that were scored, and n says how many.
+func TestEvaluateEmptyOutputsAndMissingReferences(t *testing.T) {
+	bt := genTask(t, 5)
+	ln, err := scorer.New("length", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt.Scorers = append(bt.Scorers, ln)
+	bt.Items[3].References = nil // a null reference in the dataset
+	outs := map[string][]string{"base": {"yes", "", "  \n", "yes", "no"}, "cand": {"yes", "yes", "yes", "yes", "yes"}}
+	var rs []store.Result
+	for m, texts := range outs {
+		for i, it := range bt.Items {
+			rs = append(rs, store.Result{Model: m, Task: "qa", Stage: "generate", ItemID: it.ID, Response: resp(t, provider.Response{Text: texts[i]})})
+		}
+	}
+	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "base"}, {Name: "cand"}},
+		Results: rs, Baseline: "base", Candidate: "cand", Seed: 1, Resamples: 100, Conf: 0.95})
+	tr := rep.Tasks[0]
+	b, c := tr.PerModel[0], tr.PerModel[1]
+	if b.Empty != 2 || b.Failed != 0 || b.NoReference != 1 || b.Scored != 3 || b.Items != 5 {
+		t.Fatalf("base counts %+v", b)
+	}
+	if c.Empty != 0 || c.NoReference != 1 || c.Scored != 5 {
+		t.Fatalf("cand counts %+v", c)
+	}
+	// exact_match: base scored on a and e only (b, c empty; d has no reference).
+	if got := b.Metrics["exact_match"]; got.N != 2 || got.Mean != 0.5 {
+		t.Fatalf("base exact_match %+v", got)
+	}
+	// length needs no reference: d is scored on it.
+	if got := b.Metrics["length_words"]; got.N != 3 {
+		t.Fatalf("base length_words %+v", got)
+	}
+	if st := tr.Records[1].Outcomes["base"]; st.Status != "empty" || st.Scores != nil {
+		t.Fatalf("record of the empty output %+v", st)
+	}
+	if st := tr.Records[3].Outcomes["cand"]; st.Status != "no_reference" || st.Scores["length_words"] != 1 {
+		t.Fatalf("record of the item without reference %+v", st)
+	}
+	p := tr.Comparison.Metrics["exact_match"]
+	if tr.Comparison.Excluded != 2 || p.N != 2 {
+		t.Fatalf("comparison %+v %+v", tr.Comparison, p)
 	}
 }

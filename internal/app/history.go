@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
+	"strings"
+
+	"github.com/tunecheck/tunecheck/internal/gate"
+	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/task"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/leakage"
@@ -46,93 +50,234 @@ func LoadReport(ctx context.Context, st *store.Store, id string) (store.Run, *re
 	return run, rep, err
 }
 
-// Side names one model in one report.
+// Side names one model in one stored run.
 type Side struct {
 	Label  string
+	Run    store.Run
 	Report *report.Report
 	Model  string
 }
 
-// CompareSides pairs two models — of one run or of two runs — item by item
-// on every task and metric they share, using the per-item scores stored in
-// results.json. Items are matched by id; items scored on only one side are
-// counted, not paired.
-func CompareSides(a, b Side, cfg stats.Config) (*report.Report, error) {
-	out := &report.Report{Schema: report.Schema, Seed: cfg.Seed, Bootstrap: report.BootstrapInfo{Resamples: cfg.Resamples, Confidence: cfg.Confidence},
+// CompareOptions configure Compare.
+type CompareOptions struct {
+	A, B Side
+	// Seed overrides the bootstrap seed (default: run A's).
+	Seed *uint64
+	// Gates are checked against the comparison; nil means run A's plan gates.
+	Gates []string
+	// AllowDataChange pairs runs whose datasets differ (by fingerprint).
+	AllowDataChange bool
+}
+
+// Compare pairs two models — of one run or of two runs — item by item on
+// every task they share, from the outcomes stored in each run's records: the
+// same statuses, scores and corpus statistics `run` aggregated, through the
+// same aggregation, so `compare RUN` prints exactly the numbers `run` and
+// `show` print. Runs read from different datasets are refused with the
+// differences unless AllowDataChange. The result carries its gates and verdict.
+func Compare(o CompareOptions) (*report.Report, error) {
+	a, b := o.A, o.B
+	seed := a.Report.Seed
+	if o.Seed != nil {
+		seed = *o.Seed
+	}
+	out := &report.Report{Schema: report.Schema, Seed: seed, Bootstrap: a.Report.Bootstrap,
 		Compare: &report.CompareInfo{Baseline: a.Label, Candidate: b.Label}, ToolVersion: a.Report.ToolVersion, Plan: a.Report.Plan}
-	if out.Bootstrap.Resamples == 0 {
-		out.Bootstrap.Resamples = a.Report.Bootstrap.Resamples
+	agg := aggregator{seed: seed, cfg: stats.Config{Resamples: out.Bootstrap.Resamples, Confidence: out.Bootstrap.Confidence}}
+	if diffs := dataDiffs(a, b); len(diffs) > 0 && !o.AllowDataChange {
+		return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("the two runs read different data, so their items do not pair:\n  %s", strings.Join(diffs, "\n  ")), exitcode.BadInput),
+			"compare runs of the same eval set, or pass --allow-data-change to pair the items both runs share")
 	}
-	if out.Bootstrap.Confidence == 0 {
-		out.Bootstrap.Confidence = a.Report.Bootstrap.Confidence
+	defsOf, err := storedMetricDefs(a.Run)
+	if err != nil {
+		return nil, err
 	}
-	cfg.Resamples, cfg.Confidence = out.Bootstrap.Resamples, out.Bootstrap.Confidence
 	for _, ta := range a.Report.Tasks {
-		var tb *report.Task
-		for i := range b.Report.Tasks {
-			if b.Report.Tasks[i].Name == ta.Name {
-				tb = &b.Report.Tasks[i]
-			}
-		}
+		tb := findTask(b.Report, ta.Name)
 		if tb == nil {
 			continue
 		}
-		sa, okA := ta.ItemScores[a.Model]
-		sb, okB := tb.ItemScores[b.Model]
-		if !okA || !okB {
-			return nil, exitcode.WithCode(fmt.Errorf("task %s: model %q or %q has no per-item scores (models in these runs: %v)", ta.Name, a.Model, b.Model, modelNames(ta)), exitcode.BadInput)
+		if !hasModel(ta, a.Model) || !hasModel(*tb, b.Model) {
+			return nil, exitcode.WithCode(fmt.Errorf("task %s: model %q or %q has no outcomes (models in these runs: %v, %v)", ta.Name, a.Model, b.Model, modelNames(ta), modelNames(*tb)), exitcode.BadInput)
 		}
-		t := report.Task{Name: ta.Name, Type: ta.Type, Dataset: ta.Dataset, Metrics: ta.Metrics, Primary: ta.Primary}
-		if ta.Dataset.Fingerprint != tb.Dataset.Fingerprint {
-			t.Dataset.Selection = fmt.Sprintf("%s; WARNING: the other side read a different dataset (%s)", t.Dataset.Selection, tb.Dataset.Fingerprint)
+		defs := defsOf[ta.Name]
+		if defs == nil {
+			return nil, exitcode.WithCode(fmt.Errorf("task %s: run %s's plan does not say how its metrics aggregate", ta.Name, a.Run.ID), exitcode.BadInput)
 		}
-		ids := make([]string, 0, len(sa))
-		for id := range sa {
-			if _, ok := sb[id]; ok {
-				ids = append(ids, id)
+		byID := make(map[string]report.Outcome, len(tb.Records))
+		for _, r := range tb.Records {
+			if oc, ok := r.Outcomes[b.Model]; ok {
+				byID[r.ID] = oc
 			}
 		}
-		sort.Strings(ids)
-		t.Items = len(ids)
-		c := &report.Comparison{Baseline: a.Label, Candidate: b.Label, Pairs: len(ids), Excluded: len(sa) + len(sb) - 2*len(ids), Metrics: map[string]stats.Paired{}}
-		t.PerModel = []report.ModelScore{{Model: a.Label, Scored: len(ids), Metrics: map[string]stats.Summary{}}, {Model: b.Label, Scored: len(ids), Metrics: map[string]stats.Summary{}}}
-		for _, m := range ta.Metrics {
-			var xa, xb []float64
-			for _, id := range ids {
-				va, okA := sa[id][m]
-				vb, okB := sb[id][m]
-				if okA && okB && !math.IsNaN(va) && !math.IsNaN(vb) {
-					xa = append(xa, va)
-					xb = append(xb, vb)
-				}
-			}
-			if len(xa) == 0 {
+		keyA, keyB := a.Model, b.Model
+		if keyA == keyB {
+			keyA, keyB = a.Label, b.Label
+		}
+		var recs []report.Record
+		for _, r := range ta.Records {
+			ob, ok := byID[r.ID]
+			if !ok {
 				continue
 			}
-			mc := cfg
-			mc.Seed = seedFor(cfg.Seed, ta.Name, "compare", m)
-			c.Metrics[m] = stats.ComparePaired(xa, xb, mc)
-			t.PerModel[0].Metrics[m] = stats.Describe(xa, mc)
-			t.PerModel[1].Metrics[m] = stats.Describe(xb, mc)
+			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}})
 		}
-		t.Comparison = c
+		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Dataset: ta.Dataset, Items: len(recs),
+			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}
+		for _, side := range []struct{ key, label string }{{keyA, a.Label}, {keyB, b.Label}} {
+			ms := agg.modelScore(ta.Name, side.key, defs, recs)
+			ms.Model = side.label
+			t.PerModel = append(t.PerModel, ms)
+		}
+		t.Comparison = agg.compare(ta.Name, a.Label, b.Label, defs, column(recs, keyA), column(recs, keyB))
+		if a.Run.ID == b.Run.ID && ta.Comparison != nil && ta.Comparison.Baseline == a.Model && ta.Comparison.Candidate == b.Model {
+			t.Worst = ta.Worst
+		}
+		for i := range recs {
+			recs[i].Outcomes = map[string]report.Outcome{a.Label: recs[i].Outcomes[keyA], b.Label: recs[i].Outcomes[keyB]}
+		}
 		out.Tasks = append(out.Tasks, t)
 	}
 	applyHolm(out.Tasks)
 	if len(out.Tasks) == 0 {
 		return nil, exitcode.WithCode(fmt.Errorf("the two sides share no task"), exitcode.BadInput)
 	}
-	out.Verdict = "pass"
+	exprs := o.Gates
+	if exprs == nil {
+		if p, err := storedPlan(a.Run); err == nil {
+			exprs = p.Gates
+		}
+	}
+	known := gate.Known{Tasks: map[string][]string{}, Compared: true}
+	for _, t := range out.Tasks {
+		known.Tasks[t.Name] = t.Metrics
+	}
+	gates, err := checkGates(exprs, known, "--gate")
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gates {
+		out.Gates = append(out.Gates, gate.Check(g, out.Lookup))
+	}
+	out.Verdict = gate.Verdict(out.Gates)
 	return out, nil
+}
+
+// dataDiffs lists how the two runs' datasets differ, task by task.
+func dataDiffs(a, b Side) []string {
+	var out []string
+	for _, ta := range a.Report.Tasks {
+		tb := findTask(b.Report, ta.Name)
+		if tb == nil {
+			out = append(out, fmt.Sprintf("task %s is only in run %s", ta.Name, a.Run.ID))
+			continue
+		}
+		if ta.Dataset.Fingerprint == tb.Dataset.Fingerprint && ta.Dataset.Selection == tb.Dataset.Selection {
+			continue
+		}
+		idsA, idsB := map[string]bool{}, map[string]bool{}
+		for _, r := range ta.Records {
+			idsA[r.ID] = true
+		}
+		for _, r := range tb.Records {
+			idsB[r.ID] = true
+		}
+		onlyA, onlyB := onlyIn(idsA, idsB), onlyIn(idsB, idsA)
+		out = append(out, fmt.Sprintf("task %s: %s (%d rows%s) vs %s (%d rows%s); %d items only in %s%s, %d only in %s%s",
+			ta.Name, ta.Dataset.Fingerprint, ta.Dataset.Rows, sel(ta.Dataset.Selection), tb.Dataset.Fingerprint, tb.Dataset.Rows, sel(tb.Dataset.Selection),
+			len(onlyA), a.Run.ID, examples(onlyA), len(onlyB), b.Run.ID, examples(onlyB)))
+	}
+	for _, tb := range b.Report.Tasks {
+		if findTask(a.Report, tb.Name) == nil {
+			out = append(out, fmt.Sprintf("task %s is only in run %s", tb.Name, b.Run.ID))
+		}
+	}
+	return out
+}
+
+func sel(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ", " + s
+}
+
+func onlyIn(a, b map[string]bool) []string {
+	var out []string
+	for id := range a {
+		if !b[id] {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func examples(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	if len(ids) > 3 {
+		return " (" + strings.Join(ids[:3], ", ") + ", …)"
+	}
+	return " (" + strings.Join(ids, ", ") + ")"
+}
+
+func findTask(r *report.Report, name string) *report.Task {
+	for i := range r.Tasks {
+		if r.Tasks[i].Name == name {
+			return &r.Tasks[i]
+		}
+	}
+	return nil
+}
+
+func hasModel(t report.Task, model string) bool {
+	for _, m := range t.PerModel {
+		if m.Model == model {
+			return true
+		}
+	}
+	return false
 }
 
 func modelNames(t report.Task) []string {
 	var out []string
-	for m := range t.ItemScores {
-		out = append(out, m)
+	for _, m := range t.PerModel {
+		out = append(out, m.Model)
 	}
-	sort.Strings(out)
 	return out
+}
+
+// storedPlan decodes the plan a run recorded.
+func storedPlan(run store.Run) (*plan.Plan, error) {
+	var p plan.Plan
+	if err := json.Unmarshal(run.Plan, &p); err != nil {
+		return nil, fmt.Errorf("run %s: its stored plan does not decode: %w", run.ID, err)
+	}
+	return &p, nil
+}
+
+// storedMetricDefs rebuilds each task's metric definitions (direction,
+// corpus aggregation) from the plan the run recorded; no dataset is read.
+func storedMetricDefs(run store.Run) (map[string][]metricDef, error) {
+	p, err := storedPlan(run)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]metricDef{}
+	for ti, t := range p.Tasks {
+		kind, ok := task.Types()[t.Type]
+		if !ok {
+			return nil, exitcode.WithCode(fmt.Errorf("run %s: task %s has type %q, which this tunecheck does not know", run.ID, t.Name, t.Type), exitcode.BadInput)
+		}
+		scorers, err := taskScorers(p, ti, kind, task.Spec{Name: t.Name, Type: t.Type})
+		if err != nil {
+			return nil, err
+		}
+		out[t.Name] = metricDefs(scorers)
+	}
+	return out, nil
 }
 
 // TrendPoint is one run's value of a metric.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,7 +72,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	p, err := plan.Load(o.PlanPath)
+	p, err := plan.LoadWith(o.PlanPath, task.PlanTypes())
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
@@ -85,11 +86,13 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		o.HTTPClient = provider.NewHTTPClient(perHost)
 	}
 	warnParams(p, o.Logger)
-	gates, err := parseGates(p)
+	tasks, err := buildTasks(p, o)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
-	tasks, err := buildTasks(p, o)
+	// Gates are checked against the tasks and metrics as built, before any
+	// request: a typo must not cost a whole run.
+	gates, err := planGates(p, tasks)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
@@ -129,21 +132,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}
 
-	var jobs []runner.Job
-	for _, m := range p.Models {
-		for _, bt := range tasks {
-			for _, it := range bt.Items {
-				for _, req := range it.Requests {
-					if req.Type == provider.Generate {
-						req.Params = mergeParams(req.Params, toParams(m.Params))
-					}
-					jobs = append(jobs, runner.Job{Model: m.Name, Task: bt.Name, Request: req})
-				}
-			}
-		}
-	}
-	sum, err := runner.Run(ctx, endpoints, run.ID, jobs, runner.Options{Store: st, Progress: o.Progress, Terminal: o.Terminal, Logger: o.Logger})
-	out := &Outcome{RunID: run.ID, Resumed: resumed, Exec: sum}
+	out := &Outcome{RunID: run.ID, Resumed: resumed}
+	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
+	out.Exec = sum
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return out, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s interrupted; finished work is stored", run.ID), exitcode.Interrupted),
@@ -155,9 +146,6 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	if err := unreachable(p, results, models); err != nil {
-		return out, err
-	}
 	if err := unsupported(results); err != nil {
 		return out, err
 	}
@@ -165,10 +153,14 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence})
 	rep.ToolVersion = o.ToolVersion
 	rep.Plan = report.PlanInfo{Name: p.Name, Hash: p.Hash}
+	broken := brokenEndpoints(p, results)
 	for _, g := range gates {
 		rep.Gates = append(rep.Gates, gate.Check(g, rep.Lookup))
 	}
 	rep.Verdict = gate.Verdict(rep.Gates)
+	if broken != nil {
+		rep.Verdict = gate.Error
+	}
 	out.Report = rep
 
 	outDir := p.Output
@@ -193,10 +185,127 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	// A run whose endpoint answered nothing is finished too, with the
+	// verdict "error": it is a record of what happened, not a run to resume.
 	if err := st.FinishRun(ctx, run.ID, string(rep.Verdict), summary.Bytes()); err != nil {
 		return out, err
 	}
+	if broken != nil {
+		return out, broken
+	}
 	return out, nil
+}
+
+// runStages sends every stage of every task in order: stage s of all tasks
+// goes through the runner together, and a later stage's requests are built
+// from the results the earlier stages stored (a model's own turn-1 answer in
+// its turn-2 request). A run killed in any stage resumes there: finished
+// stages are skipped by the runner's resume, and the next stage's requests
+// are rebuilt from the store.
+func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints map[string]runner.Endpoint, st *store.Store, runID string, o Options) (runner.Summary, error) {
+	var total runner.Summary
+	depth := 0
+	for _, bt := range tasks {
+		depth = max(depth, len(bt.Stages))
+	}
+	for s := range depth {
+		var prior map[string]map[string]map[stageKey]*store.Result
+		if s > 0 {
+			results, err := st.Results(ctx, runID)
+			if err != nil {
+				return total, err
+			}
+			prior = indexResults(results)
+		}
+		var jobs []runner.Job
+		for _, m := range p.Models {
+			for _, bt := range tasks {
+				if s >= len(bt.Stages) {
+					continue
+				}
+				for i := range bt.Items {
+					it := &bt.Items[i]
+					reqs := it.Requests
+					if s > 0 {
+						resps, msg := responsesUpTo(bt, it, s, prior[m.Name][bt.Name])
+						if msg != "" {
+							continue // an earlier stage failed: the item is failed, not sent further
+						}
+						var err error
+						if reqs, err = bt.Kind.Next(bt.Spec, s, it, resps); err != nil {
+							return total, fmt.Errorf("task %s item %s stage %s: %w", bt.Name, it.ID, bt.Stages[s], err)
+						}
+					}
+					for _, req := range reqs {
+						if req.Type == provider.Generate {
+							req.Params = mergeParams(req.Params, toParams(m.Params))
+						}
+						jobs = append(jobs, runner.Job{Model: m.Name, Task: bt.Name, Stage: bt.Stages[s], Request: req})
+					}
+				}
+			}
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		sum, err := runner.Run(ctx, endpoints, runID, jobs, runner.Options{Store: st, Progress: o.Progress, Terminal: o.Terminal, Logger: o.Logger})
+		total = addSummary(total, sum)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// responsesUpTo gathers an item's responses to stages before s.
+func responsesUpTo(bt *builtTask, it *task.Item, s int, byKey map[stageKey]*store.Result) ([][]provider.Response, string) {
+	short := *bt
+	short.Stages = bt.Stages[:s]
+	return responses(&short, it, byKey)
+}
+
+func indexResults(results []store.Result) map[string]map[string]map[stageKey]*store.Result {
+	idx := map[string]map[string]map[stageKey]*store.Result{}
+	for i := range results {
+		res := &results[i]
+		if idx[res.Model] == nil {
+			idx[res.Model] = map[string]map[stageKey]*store.Result{}
+		}
+		if idx[res.Model][res.Task] == nil {
+			idx[res.Model][res.Task] = map[stageKey]*store.Result{}
+		}
+		idx[res.Model][res.Task][stageKey{res.Stage, res.ItemID}] = res
+	}
+	return idx
+}
+
+// addSummary adds the counts of one stage's runner summary to the run's.
+func addSummary(a, b runner.Summary) runner.Summary {
+	a.Elapsed += b.Elapsed
+	for _, m := range b.Models {
+		found := false
+		for i := range a.Models {
+			if a.Models[i].Model == m.Model {
+				x := &a.Models[i]
+				x.Jobs += m.Jobs
+				x.Sent += m.Sent
+				x.Cached += m.Cached
+				x.Resumed += m.Resumed
+				x.Failed += m.Failed
+				x.Retries += m.Retries
+				x.PromptTokens += m.PromptTokens
+				x.CompletionTokens += m.CompletionTokens
+				x.Unfinished += m.Unfinished
+				x.LatencyP50MS = max(x.LatencyP50MS, m.LatencyP50MS)
+				x.LatencyP95MS = max(x.LatencyP95MS, m.LatencyP95MS)
+				found = true
+			}
+		}
+		if !found {
+			a.Models = append(a.Models, m)
+		}
+	}
+	return a
 }
 
 // reportFiles names the file each format is written to.
@@ -265,18 +374,48 @@ func sameDatasets(a, b map[string]string) bool {
 	return true
 }
 
-func parseGates(p *plan.Plan) ([]gate.Gate, error) {
-	var gs []gate.Gate
-	var errs []error
-	for i, expr := range p.Gates {
-		g, err := gate.Parse(expr)
-		if err != nil {
-			errs = append(errs, p.Errorf(fmt.Sprintf("gates[%d]", i), "gates read TASK.METRIC.FIELD OP NUMBER, e.g. qa.token_f1.delta.ci_low >= 0 (docs/plan.md)", "%v", err))
-			continue
+// planGates parses the plan's gates and checks every task and metric they
+// name against the tasks as built (groups included).
+func planGates(p *plan.Plan, tasks []*builtTask) ([]gate.Gate, error) {
+	return checkGates(p.Gates, knownOf(tasks, p.Compare.Baseline != "" && p.Compare.Candidate != ""), p.Path)
+}
+
+func knownOf(tasks []*builtTask, compared bool) gate.Known {
+	k := gate.Known{Tasks: map[string][]string{}, Compared: compared}
+	groups := map[string][]metricDef{}
+	var order []string
+	for _, bt := range tasks {
+		defs := metricDefs(bt.Scorers)
+		k.Tasks[bt.Name] = names(defs)
+		if bt.Group != "" {
+			if prev, ok := groups[bt.Group]; ok {
+				groups[bt.Group] = commonDefs(prev, defs)
+			} else {
+				groups[bt.Group] = defs
+				order = append(order, bt.Group)
+			}
 		}
-		gs = append(gs, g)
 	}
-	return gs, errors.Join(errs...)
+	for _, g := range order {
+		if _, clash := k.Tasks[g]; !clash {
+			k.Tasks[g] = names(groups[g])
+		}
+	}
+	return k
+}
+
+// checkGates validates gate expressions; where names the plan file (or
+// "--gate") in the error.
+func checkGates(exprs []string, known gate.Known, where string) ([]gate.Gate, error) {
+	gs, err := gate.ValidateAll(exprs, known)
+	if err != nil {
+		if where == "" {
+			where = "plan"
+		}
+		return nil, exitcode.WithHint(fmt.Errorf("%s: gates:\n%w", where, err),
+			"gates read TASK.METRIC.FIELD OP NUMBER (e.g. qa.token_f1.delta.ci_low >= 0) or TASK.failed_rate OP NUMBER; docs/plan.md lists the fields")
+	}
+	return gs, nil
 }
 
 func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
@@ -301,7 +440,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			return nil, fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		spec := task.Spec{Name: t.Name, Type: t.Type, Source: path, System: t.Prompt.System, Template: t.Prompt.Template,
-			Chat: t.Prompt.Chat == nil || *t.Prompt.Chat, Reference: t.Reference, Choices: t.Choices, Answer: t.Answer,
+			Chat: t.Prompt.Chat == nil || *t.Prompt.Chat, Reference: t.Reference, Choices: t.Choices, Answer: t.Answer, Turns: t.Turns,
 			K: t.FewShot.K, Target: t.FewShot.Target, FewShotSeed: p.Seed, Shape: ds.Shape}
 		if t.FewShot.Seed != nil {
 			spec.FewShotSeed = *t.FewShot.Seed
@@ -313,34 +452,37 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			}
 			spec.Pool = rows(pool)
 		}
-		params := t.Params
-		if params != nil {
-			spec.Params = toParams(*params)
+		if t.Params != nil {
+			spec.Params = toParams(*t.Params)
 		}
-		items, err := task.Build(spec, rows(ds))
+		kind := task.Types()[spec.Type]
+		items, err := kind.Build(spec, rows(ds))
 		if err != nil {
 			return nil, err
 		}
-		bt := &builtTask{Name: t.Name, Type: t.Type, Items: items,
-			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection}}
-		if bt.Type == "" {
-			bt.Type = task.Generate
+		scorers, err := taskScorers(p, ti, kind, spec)
+		if err != nil {
+			return nil, err
 		}
-		if bt.Type != task.Generate && len(t.Scorers) > 0 {
-			return nil, p.Errorf(fmt.Sprintf("tasks[%d].scorers", ti), "remove the scorers, or make the task type generate",
-				"scorers apply to generate tasks; a %s task is scored by its type (%v)", bt.Type, bt.metricNamesFor())
+		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
+			Items: items, Scorers: scorers,
+			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection}})
+	}
+	return out, nil
+}
+
+// taskScorers builds task ti's scorers: its type's own, or the plan's.
+func taskScorers(p *plan.Plan, ti int, kind task.Type, spec task.Spec) ([]scorer.Scorer, error) {
+	if own := kind.Scorers(spec); own != nil {
+		return own, nil
+	}
+	var out []scorer.Scorer
+	for i, sc := range p.Tasks[ti].Scorers {
+		s, err := scorer.New(sc.Name, scorer.Options(sc.Options))
+		if err != nil {
+			return nil, p.Errorf(fmt.Sprintf("tasks[%d].scorers[%d]", ti, i), "`tunecheck scorers` lists the scorers and their options", "%v", err)
 		}
-		if bt.Type == task.Perplexity {
-			bt.Scorers = []scorer.Scorer{scorer.PerplexityScorer}
-		}
-		for i, sc := range t.Scorers {
-			s, err := scorer.New(sc.Name, scorer.Options(sc.Options))
-			if err != nil {
-				return nil, p.Errorf(fmt.Sprintf("tasks[%d].scorers[%d]", ti, i), "scorers and their options are listed in docs/plan.md", "%v", err)
-			}
-			bt.Scorers = append(bt.Scorers, s)
-		}
-		out = append(out, bt)
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -390,7 +532,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 	var infos []modelInfo
 	needsLL := false
 	for _, bt := range tasks {
-		if bt.Type != task.Generate {
+		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity {
 			needsLL = true
 		}
 	}
@@ -418,30 +560,77 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 	return eps, infos, nil
 }
 
-// unreachable turns "every request to a model failed at the transport level"
-// into exit code 3 with a hint, instead of a report of zeros.
-func unreachable(p *plan.Plan, results []store.Result, models []modelInfo) error {
+// brokenEndpoints turns "every request to a model failed" into exit code 3
+// with the real cause — the HTTP status and an excerpt of the body, a hint to
+// set api_key_env on 401/403, to raise timeout when every attempt timed out —
+// instead of a report of zeros that CI would read as a regressed model.
+func brokenEndpoints(p *plan.Plan, results []store.Result) error {
+	var errs []error
 	for _, m := range p.Models {
 		total, failed := 0, 0
-		var first string
+		var msgs []string
 		for _, r := range results {
-			if r.Model != m.Name {
+			if r.Model != m.Name || r.Endpoint != "" {
 				continue
 			}
 			total++
 			if r.Error != "" {
 				failed++
-				if first == "" {
-					first = r.Error
+				if len(msgs) < 64 {
+					msgs = append(msgs, r.Error)
 				}
 			}
 		}
-		if total > 0 && failed == total && looksUnreachable(first) {
-			return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("model %s: every request failed: %s", m.Name, first), exitcode.Unreachable),
-				fmt.Sprintf("is the server for %s running and reachable at its base_url? `tunecheck probe` checks an endpoint", m.Name))
+		if total == 0 || failed < total {
+			continue
 		}
+		cause, hint := diagnose(m, msgs)
+		errs = append(errs, exitcode.WithHint(fmt.Errorf("model %s: all %d requests failed: %s", m.Name, total, cause), hint))
 	}
-	return nil
+	if len(errs) == 0 {
+		return nil
+	}
+	return exitcode.WithCode(errors.Join(errs...), exitcode.Unreachable)
+}
+
+var httpStatus = regexp.MustCompile(`HTTP (\d{3})`)
+
+// diagnose names the most telling cause among a model's failures, and what to do.
+func diagnose(m plan.Model, msgs []string) (string, string) {
+	first := provider.Truncate(msgs[0], 300)
+	all := func(pred func(string) bool) bool {
+		for _, s := range msgs {
+			if !pred(s) {
+				return false
+			}
+		}
+		return true
+	}
+	if sm := httpStatus.FindStringSubmatch(msgs[0]); sm != nil {
+		switch sm[1] {
+		case "401", "403":
+			env := "api_key_env"
+			if m.APIKeyEnv != "" {
+				env = "the variable " + m.APIKeyEnv + " (api_key_env)"
+			}
+			return first, fmt.Sprintf("the server refused the credentials: set %s for model %s to a valid key", env, m.Name)
+		case "404":
+			return first, fmt.Sprintf("check base_url and model for %s: `tunecheck probe` lists what the server serves", m.Name)
+		}
+		return first, fmt.Sprintf("the server for %s answered with errors; check its logs (`tunecheck probe` checks an endpoint)", m.Name)
+	}
+	if all(func(s string) bool {
+		return strings.Contains(s, "timed out") || strings.Contains(s, "deadline exceeded") || strings.Contains(s, "Timeout")
+	}) {
+		return first, fmt.Sprintf("every attempt timed out after %s: raise `timeout` for model %s, or lower its concurrency", m.Timeout, m.Name)
+	}
+	if strings.Contains(msgs[0], "malformed response") {
+		return first, fmt.Sprintf("the server for %s does not answer in the format of its API (provider %s): check base_url points at the API root (e.g. …/v1)", m.Name, m.Provider)
+	}
+	if looksUnreachable(msgs[0]) {
+		return first, fmt.Sprintf("is the server for %s running and reachable at its base_url? `tunecheck probe` checks an endpoint", m.Name)
+	}
+	return first, fmt.Sprintf("`tunecheck probe` checks the endpoint of %s", m.Name)
 }
 
 // unsupported stops a run whose endpoint cannot serve a request type (an

@@ -11,7 +11,6 @@ import (
 	"github.com/tunecheck/tunecheck/internal/app"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/report"
-	"github.com/tunecheck/tunecheck/internal/stats"
 	"github.com/tunecheck/tunecheck/internal/store"
 )
 
@@ -185,12 +184,20 @@ func newCompareCmd(env Env) *cobra.Command {
 	var loc storeFlags
 	var baseline, candidate, format string
 	var seed uint64
+	var gates []string
+	var allowDataChange, failOnInconclusive bool
 	cmd := &cobra.Command{
 		Use:   "compare RUN [RUN2]",
 		Short: "Paired deltas between two models of a run, or one model across two runs",
 		Long: `compare RUN --baseline A --candidate B pairs two models of one run item by item.
 compare RUN1 RUN2 --candidate M pairs model M of RUN1 (baseline side) with model M of RUN2.
-Both use the per-item scores stored with each run; no model is called.`,
+Both recompute from the outcomes stored with each run (statuses, per-item scores,
+corpus statistics) through the same aggregation as run: compare RUN prints the
+numbers run and show printed. No model is called. Runs that read different data
+are refused unless --allow-data-change. The plan's gates (or --gate) decide the
+exit code: 0 pass, 1 a gate failed, 4 inconclusive with --fail-on-inconclusive.`,
+		Example: `  tunecheck compare latest
+  tunecheck compare 20261206-1 20261207-1 --candidate tuned --gate 'qa.token_f1.delta >= 0'`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := loc.open(cmd.Context())
@@ -202,7 +209,16 @@ Both use the per-item scores stored with each run; no model is called.`,
 			if err != nil {
 				return err
 			}
-			var a, b app.Side
+			o := app.CompareOptions{AllowDataChange: allowDataChange}
+			if cmd.Flags().Changed("seed") {
+				o.Seed = &seed
+			}
+			if cmd.Flags().Changed("gate") {
+				o.Gates = gates
+				if o.Gates == nil {
+					o.Gates = []string{}
+				}
+			}
 			if len(args) == 1 {
 				if baseline == "" && repA.Compare != nil {
 					baseline = repA.Compare.Baseline
@@ -213,8 +229,8 @@ Both use the per-item scores stored with each run; no model is called.`,
 				if baseline == "" || candidate == "" {
 					return exitcode.WithCode(fmt.Errorf("name the two models with --baseline and --candidate"), exitcode.BadInput)
 				}
-				a = app.Side{Label: baseline, Report: repA, Model: baseline}
-				b = app.Side{Label: candidate, Report: repA, Model: candidate}
+				o.A = app.Side{Label: baseline, Run: runA, Report: repA, Model: baseline}
+				o.B = app.Side{Label: candidate, Run: runA, Report: repA, Model: candidate}
 			} else {
 				runB, repB, err := app.LoadReport(cmd.Context(), st, args[1])
 				if err != nil {
@@ -226,24 +242,30 @@ Both use the per-item scores stored with each run; no model is called.`,
 				if baseline == "" {
 					baseline = candidate
 				}
-				a = app.Side{Label: baseline + "@" + runA.ID, Report: repA, Model: baseline}
-				b = app.Side{Label: candidate + "@" + runB.ID, Report: repB, Model: candidate}
+				o.A = app.Side{Label: baseline + "@" + runA.ID, Run: runA, Report: repA, Model: baseline}
+				o.B = app.Side{Label: candidate + "@" + runB.ID, Run: runB, Report: repB, Model: candidate}
 			}
-			rep, err := app.CompareSides(a, b, stats.Config{Seed: seed})
+			rep, err := app.Compare(o)
 			if err != nil {
 				return err
 			}
 			render, ok := report.Renderers[format]
 			if !ok {
-				return exitcode.WithCode(fmt.Errorf("unknown format %q", format), exitcode.BadInput)
+				return exitcode.WithCode(fmt.Errorf("unknown format %q (use terminal, md, html, json or junit)", format), exitcode.BadInput)
 			}
-			return render(env.Stdout, rep)
+			if err := render(env.Stdout, rep); err != nil {
+				return err
+			}
+			return verdictErr(rep.Verdict, failOnInconclusive)
 		},
 	}
 	loc.add(cmd)
 	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline model (default: the run's compare.baseline)")
 	cmd.Flags().StringVar(&candidate, "candidate", "", "candidate model (default: the run's compare.candidate)")
-	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html or json")
-	cmd.Flags().Uint64Var(&seed, "seed", 1234, "bootstrap seed")
+	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "bootstrap seed (default: the first run's)")
+	cmd.Flags().StringArrayVar(&gates, "gate", nil, "gate expression, repeatable (default: the first run's plan gates)")
+	cmd.Flags().BoolVar(&allowDataChange, "allow-data-change", false, "pair runs whose eval sets differ, on the items both have")
+	cmd.Flags().BoolVar(&failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	return cmd
 }

@@ -75,6 +75,16 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	}
 	out, err := app.Run(cmd.Context(), opts)
 	if err != nil {
+		// A run whose endpoint answered nothing still wrote its report: show
+		// it, then the cause (exit 3), so CI reads "broken endpoint", not "regressed".
+		if out != nil && out.Report != nil && !o.quiet {
+			if rerr := report.Terminal(env.Stdout, out.Report); rerr != nil {
+				return rerr
+			}
+			if len(out.Files) > 0 {
+				fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
+			}
+		}
 		return err
 	}
 	rep := out.Report
@@ -97,11 +107,19 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", strings.ToUpper(string(rep.Verdict)), out.RunID)
 	}
-	switch rep.Verdict {
+	return verdictErr(rep.Verdict, o.failOnInconclusive)
+}
+
+// verdictErr maps a verdict to the command's exit: 1 when a gate failed, 4
+// when one was inconclusive and that was asked to fail.
+func verdictErr(v gate.Status, failOnInconclusive bool) error {
+	switch v {
 	case gate.Fail:
 		return &silentErr{exitcode.WithCode(errors.New("a gate failed"), exitcode.GateFailed)}
+	case gate.Error:
+		return &silentErr{exitcode.WithCode(errors.New("a gate could not be decided: every item failed"), exitcode.Unreachable)}
 	case gate.Inconclusive:
-		if o.failOnInconclusive {
+		if failOnInconclusive {
 			return &silentErr{exitcode.WithCode(errors.New("a gate was inconclusive"), exitcode.Inconclusive)}
 		}
 	}

@@ -46,13 +46,33 @@ const (
 // TaskTypes lists the request types a task may have.
 var TaskTypes = []string{TaskGenerate, TaskMultipleChoice, TaskPerplexity}
 
-// Load reads, defaults and validates the plan file at path.
-func Load(path string) (*Plan, error) {
+// TaskType is what validation needs of a task type. The task types
+// themselves (internal/task) implement it, so that a type's keys are checked
+// where the type is defined.
+type TaskType interface {
+	// Check validates task t, found at key path at, reporting through r.
+	Check(t *Task, at string, r Reporter)
+}
+
+// Reporter records problems at plan key paths (file:line:col comes from the path).
+type Reporter interface {
+	Errorf(path, fix, format string, args ...any)
+	// Missing reports a required key absent under parent.
+	Missing(parent, key, fix string)
+}
+
+// Load reads, defaults and validates the plan file at path. Task types are
+// not checked beyond their names (see LoadWith).
+func Load(path string) (*Plan, error) { return LoadWith(path, nil) }
+
+// LoadWith is Load with the task types a task may name, each checking its own
+// keys; every problem in the file is reported at once.
+func LoadWith(path string, types map[string]TaskType) (*Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Errors{{File: path, Msg: "cannot read the plan: " + err.Error(), Fix: "check the path, or run `tunecheck init` to write a starter plan"}}
 	}
-	p, err := Parse(path, data)
+	p, err := ParseWith(path, data, types)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +85,11 @@ func Load(path string) (*Plan, error) {
 // computes its hash. name labels positions in errors. Every problem found is
 // returned at once, as Errors sorted by position. The result has Path ""
 // and Dir "." (relative paths resolve against the working directory).
-func Parse(name string, data []byte) (*Plan, error) {
+func Parse(name string, data []byte) (*Plan, error) { return ParseWith(name, data, nil) }
+
+// ParseWith is Parse with the task types a task may name (nil: the built-in
+// names, unchecked beyond the name).
+func ParseWith(name string, data []byte, types map[string]TaskType) (*Plan, error) {
 	root, err := parseYAML(name, data)
 	if err != nil {
 		return nil, err
@@ -76,7 +100,7 @@ func Parse(name string, data []byte) (*Plan, error) {
 	p.pos = d.pos
 	p.file = name
 	p.applyDefaults()
-	v := &validator{p: p, bad: d.bad, suggested: d.suggested, strs: d.strs, lines: bytes.Split(data, []byte{'\n'}), errs: d.errs}
+	v := &validator{p: p, types: types, bad: d.bad, suggested: d.suggested, strs: d.strs, lines: bytes.Split(data, []byte{'\n'}), errs: d.errs}
 	v.validate()
 	if len(v.errs) > 0 {
 		v.errs.sort()

@@ -117,8 +117,14 @@ type Task struct {
 	Reference string `yaml:"reference" json:"reference,omitempty"`
 	// Choices (multiple_choice) is a field name holding the list of choices, and
 	// Answer the field holding the index (or letter) of the correct one.
-	Choices string   `yaml:"choices" json:"choices,omitempty"`
-	Answer  string   `yaml:"answer" json:"answer,omitempty"`
+	Choices string `yaml:"choices" json:"choices,omitempty"`
+	Answer  string `yaml:"answer" json:"answer,omitempty"`
+	// Turns (generate) names a field holding the user turns of a multi-turn
+	// conversation (MT-Bench's `turns`); each turn is a stage that sees the
+	// model's own earlier answers.
+	Turns string `yaml:"turns" json:"turns,omitempty"`
+	// Group gathers tasks into one reported group (MMLU's subjects under mmlu).
+	Group   string   `yaml:"group" json:"group,omitempty"`
 	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`
 	Scorers []Scorer `yaml:"scorers" json:"scorers"`
 	// Params override the models' generation params for this task.

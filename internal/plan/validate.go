@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 // to decode are skipped, so that one mistake yields one error.
 type validator struct {
 	p         *Plan
+	types     map[string]TaskType
 	bad       map[string]bool
 	suggested map[string]bool
 	strs      map[string]strInfo
@@ -62,6 +64,12 @@ func (v *validator) missing(parent, key, fix string) {
 	e.Path = path
 	v.errs = append(v.errs, e)
 }
+
+// Errorf and Missing let task types report through the validator.
+func (v *validator) Errorf(path, fix, format string, args ...any) {
+	v.errorf(path, fix, format, args...)
+}
+func (v *validator) Missing(parent, key, fix string) { v.missing(parent, key, fix) }
 
 func lastKey(path string) string {
 	if i := strings.LastIndexByte(path, '.'); i >= 0 {
@@ -259,40 +267,21 @@ func (v *validator) task(i int, names map[string]string) {
 	if ds.Sample < 0 {
 		v.errorf(at+".dataset.sample", "use a positive number of rows, or leave it out for all", "must not be negative, got %d", ds.Sample)
 	}
-	if !slices.Contains(TaskTypes, t.Type) {
-		v.errorf(at+".type", didYouMean(t.Type, TaskTypes), "unknown task type %q", t.Type)
+	typeNames := TaskTypes
+	if v.types != nil {
+		typeNames = slices.Sorted(maps.Keys(v.types))
 	}
-	// A generate task on chat (`messages`) or Alpaca rows may leave the
-	// template out: the rows say what to send (the app checks the shape).
-	if t.Prompt.Template == "" && t.Type != TaskGenerate {
-		what := map[string]string{
-			TaskGenerate:       "the user message (or whole prompt) rendered from each row",
-			TaskMultipleChoice: "the context each choice is scored after",
-			TaskPerplexity:     "the text whose likelihood is measured",
-		}[t.Type]
-		if what == "" {
-			what = "the prompt rendered from each row"
-		}
-		v.missing(at+".prompt", "template", fmt.Sprintf("write a Jinja template for %s, e.g. `prompt: {template: \"{{ question }}\"}`", what))
+	if !slices.Contains(typeNames, t.Type) {
+		v.errorf(at+".type", didYouMean(t.Type, typeNames), "unknown task type %q", t.Type)
+	} else if tt := v.types[t.Type]; tt != nil {
+		tt.Check(t, at, v)
 	}
 	v.template(at+".prompt.template", t.Prompt.Template)
 	v.template(at+".prompt.system", t.Prompt.System)
 	v.template(at+".reference", t.Reference)
 	v.template(at+".few_shot.target", t.FewShot.Target)
-	if t.Type == TaskMultipleChoice {
-		if t.Choices == "" {
-			v.missing(at, "choices", "name the field holding the list of choices, e.g. `choices: choices`")
-		}
-		if t.Answer == "" {
-			v.missing(at, "answer", "name the field holding the correct choice (index or letter), e.g. `answer: label`")
-		}
-	}
 	if t.FewShot.K < 0 {
 		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
-	}
-	if t.FewShot.K > 0 && t.Type == TaskGenerate && t.FewShot.Target == "" && t.Reference == "" {
-		// An example without its answer teaches the model nothing.
-		v.errorf(at+".few_shot", "set `few_shot.target` (e.g. \"{{ answer }}\") or the task's `reference`, which examples then show as their answer", "few-shot examples need an answer")
 	}
 	for j, s := range t.Scorers {
 		if s.Name == "" {

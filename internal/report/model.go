@@ -8,28 +8,31 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tunecheck/tunecheck/internal/gate"
 	"github.com/tunecheck/tunecheck/internal/stats"
 )
 
 // Schema identifies the results.json format; bump it on incompatible changes.
-const Schema = "tunecheck.results/v1"
+const Schema = "tunecheck.results/v2"
 
 // Report is a whole run's outcome.
 type Report struct {
-	Schema      string          `json:"schema"`
-	ToolVersion string          `json:"tool_version"`
-	Plan        PlanInfo        `json:"plan"`
-	Seed        uint64          `json:"seed"`
-	Bootstrap   BootstrapInfo   `json:"bootstrap"`
-	Compare     *CompareInfo    `json:"compare,omitempty"`
-	Models      []Model         `json:"models"`
-	Tasks       []Task          `json:"tasks"`
-	Gates       []gate.Result   `json:"gates"`
-	Verdict     gate.Status     `json:"verdict"`
-	Sections    []Section       `json:"sections,omitempty"`
-	Extra       json.RawMessage `json:"extra,omitempty"`
+	Schema      string        `json:"schema"`
+	ToolVersion string        `json:"tool_version"`
+	Plan        PlanInfo      `json:"plan"`
+	Seed        uint64        `json:"seed"`
+	Bootstrap   BootstrapInfo `json:"bootstrap"`
+	Compare     *CompareInfo  `json:"compare,omitempty"`
+	Models      []Model       `json:"models"`
+	Tasks       []Task        `json:"tasks"`
+	// Groups aggregate tasks that share a plan `group` (pooled items).
+	Groups   []Task          `json:"groups,omitempty"`
+	Gates    []gate.Result   `json:"gates"`
+	Verdict  gate.Status     `json:"verdict"`
+	Sections []Section       `json:"sections,omitempty"`
+	Extra    json.RawMessage `json:"extra,omitempty"`
 }
 
 // PlanInfo identifies the plan a run executed.
@@ -73,30 +76,83 @@ type Dataset struct {
 	Selection   string `json:"selection,omitempty"`
 }
 
-// Task is one task's scores.
+// Task is one task's scores (or, in Report.Groups, a group's: its Tasks
+// name the members and its numbers pool their items).
 type Task struct {
-	Name    string   `json:"name"`
-	Type    string   `json:"type"`
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Group string `json:"group,omitempty"`
+	// Tasks are a group's member tasks (groups only).
+	Tasks []string `json:"tasks,omitempty"`
+	// Stages are the task's stages in order (generate, turn2, …).
+	Stages  []string `json:"stages,omitempty"`
 	Dataset Dataset  `json:"dataset"`
 	Items   int      `json:"items"`
 	Metrics []string `json:"metrics"`
+	// MetricInfo says, per metric, which way is better, whether it is a
+	// corpus value, and which paired test fits it.
+	MetricInfo map[string]Metric `json:"metric_info,omitempty"`
 	// Primary is the metric used to pick the worst examples.
 	Primary    string       `json:"primary,omitempty"`
 	PerModel   []ModelScore `json:"per_model"`
 	Comparison *Comparison  `json:"comparison,omitempty"`
 	Worst      []Example    `json:"worst,omitempty"`
-	// ItemScores[model][item id][metric] holds every per-item score, so that
-	// two runs can be compared item by item without a model.
-	ItemScores map[string]map[string]map[string]float64 `json:"item_scores,omitempty"`
+	// Records hold every item's outcome per model — status, scores and the
+	// corpus metrics' sufficient statistics — in dataset order, so that
+	// compare and show recompute every number from exactly the stored data.
+	Records []Record `json:"records,omitempty"`
 }
+
+// Metric describes one metric of a task.
+type Metric struct {
+	// Direction is higher, lower or neutral (neither way is better: length).
+	Direction string `json:"direction"`
+	Corpus    bool   `json:"corpus,omitempty"`
+	Test      string `json:"test"`
+}
+
+// Item statuses: an item × model is scored, failed (request error, an
+// earlier stage failed, or unscorable output), empty (the model answered
+// with nothing), or without a reference (reference-based metrics skipped).
+const (
+	StatusOK          = "ok"
+	StatusFailed      = "failed"
+	StatusEmpty       = "empty"
+	StatusNoReference = "no_reference"
+)
+
+// Record is one item with its outcome for every model.
+type Record struct {
+	ID       string             `json:"id"`
+	Outcomes map[string]Outcome `json:"outcomes"`
+}
+
+// Outcome is one item × model.
+type Outcome struct {
+	Status string             `json:"status"`
+	Error  string             `json:"error,omitempty"`
+	Scores map[string]float64 `json:"scores,omitempty"`
+	// Stats are the corpus metrics' per-item sufficient statistics, by metric.
+	Stats map[string][]float64 `json:"stats,omitempty"`
+}
+
+// Scored reports whether the outcome carries scores (ok, or scored on the
+// metrics that need no reference).
+func (o Outcome) Scored() bool { return o.Status == StatusOK || o.Status == StatusNoReference }
 
 // ModelScore is one model's aggregates on a task.
 type ModelScore struct {
 	Model string `json:"model"`
-	// Scored items, and items that failed (request error or unscorable output).
-	Scored  int                      `json:"scored"`
-	Failed  int                      `json:"failed"`
-	Metrics map[string]stats.Summary `json:"metrics"`
+	// Items in the task; Scored of them carry scores. Failed items had a
+	// request error or unscorable output, Empty ones an empty answer, and
+	// NoReference ones no reference (only reference-free metrics scored
+	// them). Each metric's Summary.N says how many items its number rests on.
+	Items       int                      `json:"items"`
+	Scored      int                      `json:"scored"`
+	Failed      int                      `json:"failed"`
+	Empty       int                      `json:"empty"`
+	NoReference int                      `json:"no_reference"`
+	Metrics     map[string]stats.Summary `json:"metrics"`
 	// Errors are the first distinct error messages, with counts.
 	Errors []ErrorCount `json:"errors,omitempty"`
 }
@@ -131,74 +187,66 @@ type Example struct {
 	CandidateScore float64  `json:"candidate_score"`
 }
 
-// Section is an extra titled Markdown block (training curves, leakage).
+// Section is a side analysis of the run (training curves, leakage,
+// memorisation): its structured findings in Data, a Markdown rendering for
+// text reports, and an inline SVG plot when it has one, so that the HTML
+// report stands alone.
 type Section struct {
-	Title    string `json:"title"`
-	Markdown string `json:"markdown"`
+	Title    string          `json:"title"`
+	Kind     string          `json:"kind,omitempty"`
+	Markdown string          `json:"markdown"`
+	Data     json.RawMessage `json:"data,omitempty"`
+	// SVG is a plot drawn by tunecheck (not data), embedded as an image.
+	SVG string `json:"svg,omitempty"`
 }
 
-// Lookup answers gate queries against r.
+// Lookup answers gate queries against r: a task's or a group's metric, or
+// a task's failure counts (metric ""), for the candidate — or the only
+// model of a one-model run — through gate.Resolve.
 func (r *Report) Lookup(task, metric, field string) gate.Value {
 	var t *Task
-	for i := range r.Tasks {
-		if r.Tasks[i].Name == task {
-			t = &r.Tasks[i]
+	var known []string
+	for _, list := range [][]Task{r.Tasks, r.Groups} {
+		for i := range list {
+			known = append(known, list[i].Name)
+			if list[i].Name == task && t == nil {
+				t = &list[i]
+			}
 		}
 	}
 	if t == nil {
-		return gate.Value{}
+		return gate.NoTask(task, known)
 	}
-	summary := func(model string) (stats.Summary, bool) {
-		for _, m := range t.PerModel {
-			if m.Model == model {
-				s, ok := m.Metrics[metric]
-				return s, ok
-			}
-		}
-		return stats.Summary{}, false
+	cand, base := "", ""
+	if r.Compare != nil {
+		cand, base = r.Compare.Candidate, r.Compare.Baseline
+	} else if len(t.PerModel) > 0 {
+		cand = t.PerModel[len(t.PerModel)-1].Model
 	}
-	if r.Compare == nil {
-		return gate.Value{}
-	}
-	switch field {
-	case "baseline", "candidate", "baseline.ci_low", "baseline.ci_high", "candidate.ci_low", "candidate.ci_high":
-		model := r.Compare.Baseline
-		if field[0] == 'c' {
-			model = r.Compare.Candidate
-		}
-		s, ok := summary(model)
-		if !ok || s.N == 0 {
-			return gate.Value{}
-		}
-		switch field {
-		case "baseline", "candidate":
-			return gate.Value{X: s.Mean, Low: s.CI.Low, High: s.CI.High, HasCI: true, Exists: true}
-		case "baseline.ci_low", "candidate.ci_low":
-			return gate.Value{X: s.CI.Low, Exists: true}
-		default:
-			return gate.Value{X: s.CI.High, Exists: true}
+	src := gate.Sources{Compared: r.Compare != nil && t.Comparison != nil}
+	for _, m := range t.PerModel {
+		c := gate.Counts{Items: m.Items, Failed: m.Failed, Empty: m.Empty, NoReference: m.NoReference}
+		sum := m.Metrics[metric]
+		e := gate.Estimate{N: sum.N, Mean: sum.Mean, Low: sum.CI.Low, High: sum.CI.High}
+		switch m.Model {
+		case cand:
+			src.Counts, src.Candidate = c, e
+		case base:
+			src.BaselineCounts, src.Baseline = c, e
 		}
 	}
-	if t.Comparison == nil {
-		return gate.Value{}
+	if metric != "" {
+		if _, ok := t.MetricInfo[metric]; !ok && !slices.Contains(t.Metrics, metric) {
+			return gate.NoMetric(task, metric, t.Metrics)
+		}
 	}
-	p, ok := t.Comparison.Metrics[metric]
-	if !ok || p.N == 0 {
-		return gate.Value{}
+	if t.Comparison != nil {
+		if p, ok := t.Comparison.Metrics[metric]; ok {
+			src.Delta = gate.Estimate{N: p.N, Mean: p.Delta, Low: p.CI.Low, High: p.CI.High}
+			src.PValue, src.PAdjusted = p.PValue, p.PAdjusted
+		}
 	}
-	switch field {
-	case "delta":
-		return gate.Value{X: p.Delta, Low: p.CI.Low, High: p.CI.High, HasCI: true, Exists: true}
-	case "delta.ci_low":
-		return gate.Value{X: p.CI.Low, Exists: true}
-	case "delta.ci_high":
-		return gate.Value{X: p.CI.High, Exists: true}
-	case "p_value":
-		return gate.Value{X: p.PValue, Exists: true}
-	case "p_adjusted":
-		return gate.Value{X: p.PAdjusted, Exists: true}
-	}
-	return gate.Value{}
+	return gate.Resolve(field, src)
 }
 
 // Decode reads a results.json document.

@@ -7,6 +7,9 @@
 // Every job ends as exactly one stored result: a success, a cache hit or a final
 // failure with its error. Jobs cut short by cancellation are not stored, so that a
 // resumed run (which skips the keys store.DoneKeys reports) sends them again.
+// A job counts as done only once its result is committed (group commit,
+// store.Writer.Commit), so a killed run re-sends at most the requests that were
+// in flight.
 package runner
 
 import (
@@ -31,11 +34,21 @@ import (
 	"github.com/tunecheck/tunecheck/internal/store"
 )
 
-// Job is one request for one model within a task. The result key is
-// (Model, Task, Request.ItemID).
+// Job is one request for one model within a stage of a task. The result
+// key is (Model, Task, Stage, Request.ItemID). Endpoint names the endpoint
+// that answers when it is not Model itself (a judge grading Model's output).
 type Job struct {
-	Model, Task string
-	Request     provider.Request
+	Model, Task, Stage string
+	Endpoint           string
+	Request            provider.Request
+}
+
+// endpoint is the name of the endpoint that serves j.
+func (j Job) endpoint() string {
+	if j.Endpoint != "" {
+		return j.Endpoint
+	}
+	return j.Model
 }
 
 // Endpoint is a model the runner sends requests to, with its limits.
@@ -111,7 +124,7 @@ type Summary struct {
 
 // Key returns the result key of a job.
 func (j Job) Key() store.Key {
-	return store.Key{Model: j.Model, Task: j.Task, ItemID: j.Request.ItemID}
+	return store.Key{Model: j.Model, Task: j.Task, Stage: j.Stage, ItemID: j.Request.ItemID}
 }
 
 // RequestHash is the sha256 of the request's canonical JSON, the same for every
@@ -152,10 +165,10 @@ func Run(ctx context.Context, endpoints map[string]Endpoint, runID string, jobs 
 	var groups []groupTotal
 	groupIndex := map[[2]string]int{}
 	for _, j := range jobs {
-		st := stats[j.Model]
+		st := stats[j.endpoint()]
 		if st == nil {
 			st = &modelStats{}
-			stats[j.Model] = st
+			stats[j.endpoint()] = st
 		}
 		st.jobs++
 		gk := [2]string{j.Model, j.Task}
@@ -171,7 +184,7 @@ func Run(ctx context.Context, endpoints map[string]Endpoint, runID string, jobs 
 			groups[gi].resumed++
 			continue
 		}
-		pending[j.Model] = append(pending[j.Model], j)
+		pending[j.endpoint()] = append(pending[j.endpoint()], j)
 	}
 
 	prog := newProgress(ctx, opts, groups)
@@ -317,12 +330,12 @@ func validate(endpoints map[string]Endpoint, jobs []Job) error {
 	}
 	seen := make(map[store.Key]bool, len(jobs))
 	for i, j := range jobs {
-		if _, ok := endpoints[j.Model]; !ok {
-			return fmt.Errorf("runner: job %d (task %s, item %s) names model %q, which is not an endpoint", i, j.Task, j.Request.ItemID, j.Model)
+		if _, ok := endpoints[j.endpoint()]; !ok {
+			return fmt.Errorf("runner: job %d (task %s, item %s) names endpoint %q, which is not an endpoint", i, j.Task, j.Request.ItemID, j.endpoint())
 		}
 		k := j.Key()
 		if seen[k] {
-			return fmt.Errorf("runner: job %d: item %q appears twice in task %s for model %s (item ids must be unique within a task)", i, j.Request.ItemID, j.Task, j.Model)
+			return fmt.Errorf("runner: job %d: item %q appears twice in task %s stage %q for model %s (item ids must be unique within a task)", i, j.Request.ItemID, j.Task, j.Stage, j.Model)
 		}
 		seen[k] = true
 	}
@@ -362,7 +375,7 @@ func (r *run) jitter(n int) time.Duration {
 // results, and cancellation leaves the job unstored.
 func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, j prepared) error {
 	res := store.Result{
-		RunID: r.runID, Model: j.Model, Task: j.Task, ItemID: j.Request.ItemID,
+		RunID: r.runID, Model: j.Model, Task: j.Task, Stage: j.Stage, ItemID: j.Request.ItemID, Endpoint: j.Endpoint,
 		RequestHash: RequestHash(j.canonical), Request: j.canonical,
 	}
 	if j.inCache {
@@ -379,7 +392,7 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 			res.Cached = true
 			res.LatencyMS = resp.LatencyMS
 			res.PromptTokens, res.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
-			if err := r.writer.Add(context.WithoutCancel(ctx), res); err != nil {
+			if err := r.writer.Commit(context.WithoutCancel(ctx), res, nil); err != nil {
 				return err
 			}
 			st.add(func(s *modelStats) { s.cached++ })
@@ -399,7 +412,7 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 	}
 	res.Attempts = attempts
 	res.LatencyMS = float64(latency) / float64(time.Millisecond)
-	var cacheVal []byte
+	var cache *store.CacheEntry
 	if err != nil {
 		res.Error = err.Error()
 	} else {
@@ -411,15 +424,13 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 		res.Response = val
 		res.PromptTokens, res.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
 		if j.cacheKey != "" {
-			cacheVal = val
+			cache = &store.CacheEntry{Key: j.cacheKey, Value: val}
 		}
 	}
-	if cacheVal != nil {
-		err = r.writer.AddWithCache(context.WithoutCancel(ctx), res, store.CacheEntry{Key: j.cacheKey, Value: cacheVal})
-	} else {
-		err = r.writer.Add(context.WithoutCancel(ctx), res)
-	}
-	if err != nil {
+	// The job is done once its result is durable, not when it is queued: this
+	// worker takes no next job before, so a crash re-sends at most the requests
+	// in flight (one per worker). An interrupted run still stores what finished.
+	if err := r.writer.Commit(context.WithoutCancel(ctx), res, cache); err != nil {
 		return err
 	}
 	failed := res.Error != ""

@@ -1,6 +1,7 @@
 package scorer
 
 import (
+	"fmt"
 	"math"
 	"unicode/utf8"
 
@@ -55,4 +56,24 @@ func perplexity(ll float64, words, bytes int) (map[string]float64, error) {
 		return nil, err
 	}
 	return map[string]float64{"word_perplexity": s.WordPerplexity, "byte_perplexity": s.BytePerplexity, "bits_per_byte": s.BitsPerByte}, nil
+}
+
+type choiceScorer struct{}
+
+// ChoiceScorer scores a multiple-choice item from Input.ChoiceLogLikelihoods
+// (acc and acc_norm, as MultipleChoice).
+var ChoiceScorer Scorer = choiceScorer{}
+
+func (choiceScorer) Metrics() []Metric {
+	return []Metric{passFail("acc"), passFail("acc_norm")}
+}
+
+func (choiceScorer) Score(in Input) (map[string]float64, error) {
+	if len(in.ChoiceLogLikelihoods) != len(in.Choices) || len(in.Choices) == 0 {
+		return nil, fmt.Errorf("multiple choice: %d log-likelihoods for %d choices", len(in.ChoiceLogLikelihoods), len(in.Choices))
+	}
+	if in.Gold < 0 || in.Gold >= len(in.Choices) {
+		return nil, errNoRefs
+	}
+	return MultipleChoice(in.ChoiceLogLikelihoods, in.Choices, in.Gold), nil
 }

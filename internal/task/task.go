@@ -13,10 +13,10 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/tunecheck/tunecheck/internal/dataset"
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
@@ -48,6 +48,10 @@ type Spec struct {
 	// Choices and Answer are field names (multiple_choice).
 	Choices string
 	Answer  string
+	// Turns names a field holding the user turns of a multi-turn
+	// conversation (generate): each turn is a stage that sees the model's
+	// own earlier answers.
+	Turns string
 	// FewShot examples: K drawn from Pool (or from the task's own rows when Pool
 	// is nil, never the item itself), with FewShotSeed; Target renders an example's answer.
 	K           int
@@ -75,8 +79,12 @@ type Item struct {
 	References []string       `json:"references,omitempty"`
 	Choices    []string       `json:"choices,omitempty"`
 	// Gold is the index of the correct choice, -1 when there is none.
-	Gold     int                `json:"gold"`
+	Gold int `json:"gold"`
+	// Requests are the first stage's requests; later stages' are built by
+	// the type's Next from each model's earlier answers.
 	Requests []provider.Request `json:"-"`
+	// Turns are the user turns of a multi-turn item (one stage each).
+	Turns []string `json:"turns,omitempty"`
 }
 
 // RequestID names the i-th request of an item; it is the item id itself when
@@ -90,39 +98,36 @@ func RequestID(itemID string, i, n int) string {
 
 var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Build renders every row into an item with its requests.
+// Build renders every row into an item with its first stage's requests,
+// by the task type spec.Type names.
 func Build(spec Spec, rows []Row) ([]Item, error) {
-	if spec.Template == "" && spec.Type == Generate {
-		switch spec.Shape {
-		case dataset.ShapeAlpaca:
-			spec.Template = alpacaTemplate
-			if spec.Reference == "" {
-				spec.Reference = "output"
-			}
-		case dataset.ShapeChat:
-			if spec.K > 0 {
-				return nil, fmt.Errorf("task %s: few_shot needs a prompt.template; chat rows carry their own turns", spec.Name)
-			}
-			return buildChat(spec, rows)
-		default:
-			return nil, fmt.Errorf("task %s: prompt.template is missing; write a Jinja template such as \"{{ question }}\" (it may be left out only for chat `messages` or Alpaca rows)", spec.Name)
-		}
+	t, ok := Types()[spec.Type]
+	if !ok {
+		return nil, fmt.Errorf("task %s: unknown task type %q (known: %s)", spec.Name, spec.Type, strings.Join(TypeNames(), ", "))
 	}
-	tpl, err := Compile(spec.Template)
-	if err != nil {
+	return t.Build(spec, rows)
+}
+
+// compiled holds a spec's templates, compiled once.
+type compiled struct {
+	spec                  Spec
+	tpl, sys, ref, target *Template
+}
+
+// compile parses the spec's templates; the prompt template is required.
+func compile(spec Spec) (*compiled, error) {
+	b := &compiled{spec: spec}
+	var err error
+	if b.tpl, err = Compile(spec.Template); err != nil {
 		return nil, fmt.Errorf("task %s: prompt.template: %w", spec.Name, err)
 	}
-	var sys *Template
 	if spec.System != "" {
-		if sys, err = Compile(spec.System); err != nil {
+		if b.sys, err = Compile(spec.System); err != nil {
 			return nil, fmt.Errorf("task %s: prompt.system: %w", spec.Name, err)
 		}
 	}
-	var ref, target *Template
-	if spec.Reference != "" && !fieldName.MatchString(spec.Reference) {
-		if ref, err = Compile(spec.Reference); err != nil {
-			return nil, fmt.Errorf("task %s: reference: %w", spec.Name, err)
-		}
+	if b.ref, err = compileReference(spec); err != nil {
+		return nil, err
 	}
 	if spec.K > 0 {
 		t := spec.Target
@@ -135,109 +140,62 @@ func Build(spec Spec, rows []Row) ([]Item, error) {
 		if fieldName.MatchString(t) {
 			t = "{{ " + t + " }}"
 		}
-		if target, err = Compile(t); err != nil {
+		if b.target, err = Compile(t); err != nil {
 			return nil, fmt.Errorf("task %s: few_shot.target: %w", spec.Name, err)
 		}
 	}
-	b := builder{spec: spec, tpl: tpl, sys: sys, ref: ref, target: target}
+	return b, nil
+}
+
+func compileReference(spec Spec) (*Template, error) {
+	if spec.Reference == "" || fieldName.MatchString(spec.Reference) {
+		return nil, nil
+	}
+	ref, err := Compile(spec.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: reference: %w", spec.Name, err)
+	}
+	return ref, nil
+}
+
+// rendered is what every template-based type renders from a row.
+type rendered struct {
+	item   Item
+	system string
+	shots  [][2]string
+}
+
+// render fills an item's prompt and references and draws its examples.
+func (b *compiled) render(r Row, all []Row) (rendered, error) {
+	out := rendered{item: Item{ID: r.ID, Line: r.Line, Fields: r.Fields, Gold: -1}}
+	prompt, err := b.tpl.Render(r.Fields)
+	if err != nil {
+		return out, fmt.Errorf("prompt.template: %w", err)
+	}
+	out.item.Prompt = prompt
+	if out.item.References, err = b.references(r); err != nil {
+		return out, err
+	}
+	if b.sys != nil {
+		if out.system, err = b.sys.Render(r.Fields); err != nil {
+			return out, fmt.Errorf("prompt.system: %w", err)
+		}
+	}
+	out.shots, err = b.fewShot(r, all)
+	return out, err
+}
+
+// eachRow builds one item per row with f, naming the row in errors.
+func eachRow(spec Spec, rows []Row, f func(r Row) (Item, error)) ([]Item, error) {
 	items := make([]Item, 0, len(rows))
 	for _, r := range rows {
-		it, err := b.item(r, rows)
+		it, err := f(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d (id %s): %w", spec.Source, r.Line, r.ID, err)
 		}
 		items = append(items, it)
 	}
 	return items, nil
-}
-
-// buildChat sends each chat row's messages up to (not including) its final
-// assistant turn; that turn is the reference unless the task names one.
-func buildChat(spec Spec, rows []Row) ([]Item, error) {
-	var ref *Template
-	if spec.Reference != "" && !fieldName.MatchString(spec.Reference) {
-		var err error
-		if ref, err = Compile(spec.Reference); err != nil {
-			return nil, fmt.Errorf("task %s: reference: %w", spec.Name, err)
-		}
-	}
-	b := builder{spec: spec, ref: ref}
-	items := make([]Item, 0, len(rows))
-	for _, r := range rows {
-		raw, _ := r.Fields["messages"].([]any)
-		var msgs []provider.Message
-		for _, m := range raw {
-			mm, _ := m.(map[string]any)
-			role, _ := mm["role"].(string)
-			content, _ := mm["content"].(string)
-			msgs = append(msgs, provider.Message{Role: role, Content: content})
-		}
-		it := Item{ID: r.ID, Line: r.Line, Fields: r.Fields, Gold: -1}
-		if n := len(msgs); n > 0 && msgs[n-1].Role == "assistant" {
-			it.References = []string{msgs[n-1].Content}
-			msgs = msgs[:n-1]
-		}
-		if len(msgs) == 0 || msgs[len(msgs)-1].Role != "user" {
-			return nil, fmt.Errorf("%s line %d (id %s): messages: the conversation must end with a user turn (optionally followed by the reference assistant turn)", spec.Source, r.Line, r.ID)
-		}
-		if spec.Reference != "" {
-			refs, err := b.references(r)
-			if err != nil {
-				return nil, fmt.Errorf("%s line %d (id %s): %w", spec.Source, r.Line, r.ID, err)
-			}
-			it.References = refs
-		}
-		it.Prompt = msgs[len(msgs)-1].Content
-		it.Requests = []provider.Request{{Type: provider.Generate, ItemID: r.ID, Messages: msgs, Params: spec.Params}}
-		items = append(items, it)
-	}
-	return items, nil
-}
-
-type builder struct {
-	spec                  Spec
-	tpl, sys, ref, target *Template
-}
-
-func (b *builder) item(r Row, all []Row) (Item, error) {
-	it := Item{ID: r.ID, Line: r.Line, Fields: r.Fields, Gold: -1}
-	prompt, err := b.tpl.Render(r.Fields)
-	if err != nil {
-		return it, fmt.Errorf("prompt.template: %w", err)
-	}
-	it.Prompt = prompt
-	if it.References, err = b.references(r); err != nil {
-		return it, err
-	}
-	system := ""
-	if b.sys != nil {
-		if system, err = b.sys.Render(r.Fields); err != nil {
-			return it, fmt.Errorf("prompt.system: %w", err)
-		}
-	}
-	shots, err := b.fewShot(r, all)
-	if err != nil {
-		return it, err
-	}
-	switch b.spec.Type {
-	case MultipleChoice:
-		return b.multipleChoice(it, r, system, shots)
-	case Perplexity:
-		it.Requests = []provider.Request{{Type: provider.LoglikelihoodRolling, ItemID: r.ID, Prompt: prompt}}
-		return it, nil
-	}
-	req := provider.Request{Type: provider.Generate, ItemID: r.ID, Params: b.spec.Params}
-	if b.spec.Chat {
-		req.System = system
-		for _, s := range shots {
-			req.Messages = append(req.Messages, provider.Message{Role: "user", Content: s[0]}, provider.Message{Role: "assistant", Content: s[1]})
-		}
-		req.Messages = append(req.Messages, provider.Message{Role: "user", Content: prompt})
-	} else {
-		req.Prompt = completionPrompt(system, shots, prompt)
-	}
-	it.Requests = []provider.Request{req}
-	return it, nil
 }
 
 // completionPrompt lays out a plain prompt as lm-evaluation-harness does:
@@ -256,35 +214,6 @@ func completionPrompt(system string, shots [][2]string, prompt string) string {
 	}
 	sb.WriteString(prompt)
 	return sb.String()
-}
-
-func (b *builder) multipleChoice(it Item, r Row, system string, shots [][2]string) (Item, error) {
-	raw, ok := r.Fields[b.spec.Choices]
-	if !ok {
-		return it, fmt.Errorf("field %q (choices) is missing", b.spec.Choices)
-	}
-	list, ok := raw.([]any)
-	if !ok || len(list) < 2 {
-		return it, fmt.Errorf("field %q (choices) must be a list of at least two choices, got %s", b.spec.Choices, describe(raw))
-	}
-	for _, c := range list {
-		it.Choices = append(it.Choices, stringify(c))
-	}
-	gold, err := goldIndex(r.Fields[b.spec.Answer], len(it.Choices))
-	if err != nil {
-		return it, fmt.Errorf("field %q (answer): %w", b.spec.Answer, err)
-	}
-	it.Gold = gold
-	ctx := completionPrompt(system, shots, it.Prompt)
-	for i, c := range it.Choices {
-		it.Requests = append(it.Requests, provider.Request{
-			Type:         provider.Loglikelihood,
-			ItemID:       RequestID(r.ID, i, len(it.Choices)),
-			Prompt:       ctx,
-			Continuation: " " + c,
-		})
-	}
-	return it, nil
 }
 
 // goldIndex accepts an index (number or numeric string) or a letter A, B, C…
@@ -326,36 +255,77 @@ func goldIndex(v any, n int) (int, error) {
 	return idx, nil
 }
 
-func (b *builder) references(r Row) ([]string, error) {
+// references gives the row's reference answers. A null, empty or absent
+// value is no reference (nil), never the reference "": an item without one
+// is counted as such and left out of reference-based metrics, not scored 0.
+// Empty entries of a list are dropped.
+func (b *compiled) references(r Row) ([]string, error) {
 	switch {
 	case b.spec.Reference == "":
 		return nil, nil
 	case b.ref == nil:
-		v, ok := r.Fields[b.spec.Reference]
-		if !ok {
-			return nil, fmt.Errorf("field %q (reference) is missing", b.spec.Reference)
-		}
-		if list, ok := v.([]any); ok {
-			out := make([]string, len(list))
-			for i, x := range list {
-				out[i] = stringify(x)
-			}
-			return out, nil
-		}
-		return []string{stringify(v)}, nil
+		return fieldReferences(r.Fields[b.spec.Reference]), nil
 	default:
 		s, err := b.ref.Render(r.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("reference: %w", err)
 		}
-		return []string{s}, nil
+		return nonEmpty([]string{s}), nil
 	}
+}
+
+func fieldReferences(v any) []string {
+	if list, ok := v.([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, x := range list {
+			if x != nil {
+				out = append(out, stringify(x))
+			}
+		}
+		return nonEmpty(out)
+	}
+	if v == nil {
+		return nil
+	}
+	return nonEmpty([]string{stringify(v)})
+}
+
+func nonEmpty(refs []string) []string {
+	out := refs[:0]
+	for _, r := range refs {
+		if strings.TrimSpace(r) != "" {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// checkReferenceField refuses a reference field that no row has: that is a
+// typo in the plan, not a dataset with some references missing.
+func checkReferenceField(spec Spec, rows []Row) error {
+	if spec.Reference == "" || !fieldName.MatchString(spec.Reference) || len(rows) == 0 {
+		return nil
+	}
+	for _, r := range rows {
+		if _, ok := r.Fields[spec.Reference]; ok {
+			return nil
+		}
+	}
+	var names []string
+	for k := range rows[0].Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("task %s: reference field %q is in no row of %s (fields: %s)", spec.Name, spec.Reference, spec.Source, strings.Join(names, ", "))
 }
 
 // fewShot draws K examples for row r. Each item gets its own stream, seeded by
 // the task seed and the item id, so adding or removing other items does not
 // change an item's examples.
-func (b *builder) fewShot(r Row, all []Row) ([][2]string, error) {
+func (b *compiled) fewShot(r Row, all []Row) ([][2]string, error) {
 	if b.spec.K <= 0 {
 		return nil, nil
 	}
