@@ -14,9 +14,10 @@ import (
 )
 
 // sectionMarkdown renders report sections (training curves, leakage…),
-// which their packages write as GitHub-flavoured Markdown. Raw HTML in them
-// is not passed through (goldmark's default), so a training row cannot
-// inject markup into the page.
+// which their packages write as GitHub-flavoured Markdown. It must never be
+// given html.WithUnsafe: raw HTML is then left out and links to javascript:
+// and the like are emptied. Sections are also passed through mdSection first,
+// as in report.md, so raw HTML from data shows as text rather than vanishing.
 var sectionMarkdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
 
 type htmlSection struct {
@@ -27,7 +28,10 @@ type htmlSection struct {
 //go:embed assets/report.html.tmpl
 var assets embed.FS
 
-var htmlTmpl = template.Must(template.ParseFS(assets, "assets/report.html.tmpl"))
+// The template escapes every value by context (html/template); the text
+// function also drops terminal escapes and control characters (plainText).
+// Strings computed here are passed through plainText before they get there.
+var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"text": plainText}).ParseFS(assets, "assets/report.html.tmpl"))
 
 type htmlRow struct {
 	Metric        string
@@ -49,7 +53,7 @@ type htmlTask struct {
 
 // HTML writes a self-contained page (inline CSS, no scripts or network).
 func HTML(w io.Writer, r *Report) error {
-	title := r.Plan.Name
+	title := plainText(r.Plan.Name)
 	if title == "" {
 		title = "tunecheck run"
 	}
@@ -59,12 +63,16 @@ func HTML(w io.Writer, r *Report) error {
 		Conf                     int
 		Tasks                    []htmlTask
 		Sections                 []htmlSection
-	}{R: r, Title: title, PlanHash: shortFP(r.Plan.Hash), Verdict: strings.ToUpper(string(r.Verdict)), Conf: int(math.Round(r.Bootstrap.Confidence * 100))}
+	}{R: r, Title: title, PlanHash: plainText(shortFP(r.Plan.Hash)), Verdict: plainText(strings.ToUpper(string(r.Verdict))), Conf: int(math.Round(r.Bootstrap.Confidence * 100))}
 	for _, t := range r.Tasks {
-		ht := htmlTask{Name: t.Name, Type: t.Type, Path: t.Dataset.Path, Fingerprint: t.Dataset.Fingerprint, Items: t.Items, Models: t.models(), HasCmp: t.Comparison != nil, Primary: t.Primary, Worst: t.Worst}
+		ht := htmlTask{Name: plainText(t.Name), Type: plainText(t.Type), Path: plainText(t.Dataset.Path), Fingerprint: plainText(t.Dataset.Fingerprint), Items: t.Items, HasCmp: t.Comparison != nil, Primary: plainText(t.Primary), Worst: t.Worst}
+		models := t.models()
+		for _, m := range models {
+			ht.Models = append(ht.Models, plainText(m))
+		}
 		for _, m := range t.Metrics {
-			row := htmlRow{Metric: m, HasCmp: ht.HasCmp}
-			for _, mod := range ht.Models {
+			row := htmlRow{Metric: plainText(m), HasCmp: ht.HasCmp}
+			for _, mod := range models {
 				s, ok := t.score(mod, m)
 				row.Cells = append(row.Cells, summaryCell(s, ok))
 			}
@@ -81,9 +89,9 @@ func HTML(w io.Writer, r *Report) error {
 		}
 		for _, m := range t.PerModel {
 			if m.Failed > 0 {
-				msg := fmt.Sprintf("%s: %d of %d items failed", m.Model, m.Failed, m.Failed+m.Scored)
+				msg := fmt.Sprintf("%s: %d of %d items failed", plainText(m.Model), m.Failed, m.Failed+m.Scored)
 				if len(m.Errors) > 0 {
-					msg += " — " + m.Errors[0].Message
+					msg += " — " + plainText(m.Errors[0].Message)
 				}
 				ht.Failures = append(ht.Failures, msg)
 			}
@@ -92,10 +100,11 @@ func HTML(w io.Writer, r *Report) error {
 	}
 	for _, sec := range r.Sections {
 		var b bytes.Buffer
-		if err := sectionMarkdown.Convert([]byte(sec.Markdown), &b); err != nil {
+		if err := sectionMarkdown.Convert([]byte(mdSection(sec.Markdown)), &b); err != nil {
 			return fmt.Errorf("rendering section %q: %w", sec.Title, err)
 		}
-		data.Sections = append(data.Sections, htmlSection{Title: sec.Title, Body: template.HTML(b.String())})
+		// goldmark's output is HTML it escaped itself, from Markdown without raw HTML.
+		data.Sections = append(data.Sections, htmlSection{Title: plainText(sec.Title), Body: template.HTML(b.String())})
 	}
 	return htmlTmpl.Execute(w, data)
 }

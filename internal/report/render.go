@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -26,13 +27,35 @@ var Renderers = map[string]Renderer{
 }
 
 // JSON writes results.json: indented, keys sorted, a trailing newline.
+// encoding/json escapes <, > and &, C0 control characters and invalid UTF-8;
+// C1 control characters are escaped here as well, since results.json may be
+// printed to a terminal, and some terminals obey U+009B as they do ESC [.
 func JSON(w io.Writer, r *Report) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(append(escapeC1(b), '\n'))
 	return err
+}
+
+// escapeC1 writes U+0080–U+009F in JSON text b as \u escapes. In the UTF-8
+// that encoding/json writes, they are the bytes C2 80–C2 9F, which can only
+// occur inside strings.
+func escapeC1(b []byte) []byte {
+	if !bytes.Contains(b, []byte{0xc2}) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f {
+			out = fmt.Appendf(out, `\u%04x`, b[i+1])
+			i++
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return out
 }
 
 func num(x float64) string {
@@ -109,17 +132,19 @@ func (t *Task) models() []string {
 func Terminal(w io.Writer, r *Report) error {
 	conf := int(math.Round(r.Bootstrap.Confidence * 100))
 	for _, t := range r.Tasks {
-		fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", t.Name, t.Type, t.Items, shortFP(t.Dataset.Fingerprint))
+		fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", termText(t.Name), termText(t.Type), t.Items, termText(shortFP(t.Dataset.Fingerprint)))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		models := t.models()
 		hdr := []string{"metric"}
-		hdr = append(hdr, models...)
+		for _, m := range models {
+			hdr = append(hdr, termText(m))
+		}
 		if t.Comparison != nil {
 			hdr = append(hdr, fmt.Sprintf("delta [%d%% CI]", conf), "p (Holm)", "W/T/L", "n")
 		}
 		fmt.Fprintln(tw, strings.Join(hdr, "\t"))
 		for _, m := range t.Metrics {
-			row := []string{m}
+			row := []string{termText(m)}
 			for _, mod := range models {
 				s, ok := t.score(mod, m)
 				row = append(row, summaryCell(s, ok))
@@ -135,9 +160,9 @@ func Terminal(w io.Writer, r *Report) error {
 		}
 		for _, m := range t.PerModel {
 			if m.Failed > 0 {
-				fmt.Fprintf(w, "  %s: %d of %d items failed", m.Model, m.Failed, m.Failed+m.Scored)
+				fmt.Fprintf(w, "  %s: %d of %d items failed", termText(m.Model), m.Failed, m.Failed+m.Scored)
 				if len(m.Errors) > 0 {
-					fmt.Fprintf(w, " — %s (%d×)", m.Errors[0].Message, m.Errors[0].Count)
+					fmt.Fprintf(w, " — %s (%d×)", termText(m.Errors[0].Message), m.Errors[0].Count)
 				}
 				fmt.Fprintln(w)
 			}
@@ -149,10 +174,10 @@ func Terminal(w io.Writer, r *Report) error {
 	if len(r.Gates) > 0 {
 		fmt.Fprintln(w, "\ngates")
 		for _, g := range r.Gates {
-			fmt.Fprintf(w, "  %-12s %s — %s\n", strings.ToUpper(string(g.Status)), g.Expr, g.Reason)
+			fmt.Fprintf(w, "  %-12s %s — %s\n", termText(strings.ToUpper(string(g.Status))), termText(g.Expr), termText(g.Reason))
 		}
 	}
-	fmt.Fprintf(w, "\nverdict: %s\n", strings.ToUpper(string(r.Verdict)))
+	fmt.Fprintf(w, "\nverdict: %s\n", termText(strings.ToUpper(string(r.Verdict))))
 	return nil
 }
 
@@ -163,30 +188,26 @@ func shortFP(fp string) string {
 	return fp
 }
 
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\n", "<br>")
-	return s
-}
-
-// Markdown writes report.md.
+// Markdown writes report.md. Every string from the report is written with
+// mdText or mdCode (see escape.go), so data cannot add HTML, links or table
+// cells to the page.
 func Markdown(w io.Writer, r *Report) error {
 	conf := int(math.Round(r.Bootstrap.Confidence * 100))
 	name := r.Plan.Name
 	if name == "" {
 		name = "tunecheck run"
 	}
-	fmt.Fprintf(w, "# %s\n\n", name)
-	fmt.Fprintf(w, "**Verdict: %s**", strings.ToUpper(string(r.Verdict)))
+	fmt.Fprintf(w, "# %s\n\n", mdText(name))
+	fmt.Fprintf(w, "**Verdict: %s**", mdText(strings.ToUpper(string(r.Verdict))))
 	if r.Compare != nil {
-		fmt.Fprintf(w, " — candidate `%s` against baseline `%s`", r.Compare.Candidate, r.Compare.Baseline)
+		fmt.Fprintf(w, " — candidate %s against baseline %s", mdCode(r.Compare.Candidate), mdCode(r.Compare.Baseline))
 	}
-	fmt.Fprintf(w, "\n\nPlan `%s` · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile), p-values from a paired sign-flip test with Holm's correction across all metrics.\n",
-		shortFP(r.Plan.Hash), r.ToolVersion, r.Seed, r.Bootstrap.Resamples, conf)
+	fmt.Fprintf(w, "\n\nPlan %s · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile), p-values from a paired sign-flip test with Holm's correction across all metrics.\n",
+		mdCode(shortFP(r.Plan.Hash)), mdText(r.ToolVersion), r.Seed, r.Bootstrap.Resamples, conf)
 	if len(r.Gates) > 0 {
 		fmt.Fprintln(w, "\n## Gates\n\n| status | gate | why |\n|---|---|---|")
 		for _, g := range r.Gates {
-			fmt.Fprintf(w, "| %s | `%s` | %s |\n", strings.ToUpper(string(g.Status)), g.Expr, mdEscape(g.Reason))
+			fmt.Fprintf(w, "| %s | %s | %s |\n", mdText(strings.ToUpper(string(g.Status))), mdCode(g.Expr), mdText(g.Reason))
 		}
 	}
 	fmt.Fprintln(w, "\n## Models\n\n| model | provider | requests | failed | prompt tokens | completion tokens | latency p50 / p95 (ms) | cost |\n|---|---|---:|---:|---:|---:|---:|---:|")
@@ -203,19 +224,19 @@ func Markdown(w io.Writer, r *Report) error {
 		if m.LatencyP50MS > 0 || m.LatencyP95MS > 0 {
 			lat = fmt.Sprintf("%.0f / %.0f", m.LatencyP50MS, m.LatencyP95MS)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", m.Name, mdEscape(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", mdText(m.Name), mdText(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
 	}
 	for _, t := range r.Tasks {
-		fmt.Fprintf(w, "\n## Task `%s`\n\n", t.Name)
+		fmt.Fprintf(w, "\n## Task %s\n\n", mdCode(t.Name))
 		sel := ""
 		if t.Dataset.Selection != "" {
-			sel = ", " + t.Dataset.Selection
+			sel = ", " + mdText(t.Dataset.Selection)
 		}
-		fmt.Fprintf(w, "%s, %d items from `%s` (%d rows%s), fingerprint `%s`.\n\n", t.Type, t.Items, t.Dataset.Path, t.Dataset.Total, sel, t.Dataset.Fingerprint)
+		fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
 		models := t.models()
 		fmt.Fprintf(w, "| metric |")
 		for _, m := range models {
-			fmt.Fprintf(w, " %s (n) |", m)
+			fmt.Fprintf(w, " %s (n) |", mdText(m))
 		}
 		if t.Comparison != nil {
 			fmt.Fprintf(w, " delta [%d%% CI] | p (Holm) | wins / ties / losses |", conf)
@@ -230,7 +251,7 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintln(w)
 		for _, m := range t.Metrics {
-			fmt.Fprintf(w, "| %s |", m)
+			fmt.Fprintf(w, "| %s |", mdText(m))
 			for _, mod := range models {
 				s, ok := t.score(mod, m)
 				fmt.Fprintf(w, " %s (%d) |", summaryCell(s, ok), s.N)
@@ -244,9 +265,13 @@ func Markdown(w io.Writer, r *Report) error {
 		var fails []string
 		for _, m := range t.PerModel {
 			if m.Failed > 0 {
-				fails = append(fails, fmt.Sprintf("- `%s`: %d of %d items failed", m.Model, m.Failed, m.Failed+m.Scored))
+				fails = append(fails, fmt.Sprintf("- %s: %d of %d items failed", mdCode(m.Model), m.Failed, m.Failed+m.Scored))
 				for _, e := range m.Errors {
-					fails = append(fails, fmt.Sprintf("  - %d× %s (items: %s)", e.Count, mdEscape(e.Message), strings.Join(e.Items, ", ")))
+					items := make([]string, len(e.Items))
+					for i, id := range e.Items {
+						items[i] = mdText(id)
+					}
+					fails = append(fails, fmt.Sprintf("  - %d× %s (items: %s)", e.Count, mdText(e.Message), strings.Join(items, ", ")))
 				}
 			}
 		}
@@ -257,19 +282,19 @@ func Markdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "\n**Failures** (counted, not scored):\n\n%s\n", strings.Join(fails, "\n"))
 		}
 		if len(t.Worst) > 0 && r.Compare != nil {
-			fmt.Fprintf(w, "\n### Where the candidate lost most (`%s`)\n", t.Primary)
+			fmt.Fprintf(w, "\n### Where the candidate lost most (%s)\n", mdCode(t.Primary))
 			for _, e := range t.Worst {
-				fmt.Fprintf(w, "\n#### item `%s`: %s %s → %s\n\n", e.ID, e.Metric, num(e.BaselineScore), num(e.CandidateScore))
-				fmt.Fprintf(w, "**Prompt**\n\n%s\n\n", quote(e.Prompt))
+				fmt.Fprintf(w, "\n#### item %s: %s %s → %s\n\n", mdCode(e.ID), mdText(e.Metric), num(e.BaselineScore), num(e.CandidateScore))
+				fmt.Fprintf(w, "**Prompt**\n\n%s\n\n", mdQuote(clip(e.Prompt)))
 				if len(e.References) > 0 {
-					fmt.Fprintf(w, "**Reference**\n\n%s\n\n", quote(e.References[0]))
+					fmt.Fprintf(w, "**Reference**\n\n%s\n\n", mdQuote(clip(e.References[0])))
 				}
-				fmt.Fprintf(w, "| %s (baseline) | %s (candidate) |\n|---|---|\n| %s | %s |\n", r.Compare.Baseline, r.Compare.Candidate, mdEscape(clip(e.Baseline)), mdEscape(clip(e.Candidate)))
+				fmt.Fprintf(w, "| %s (baseline) | %s (candidate) |\n|---|---|\n| %s | %s |\n", mdText(r.Compare.Baseline), mdText(r.Compare.Candidate), mdText(clip(e.Baseline)), mdText(clip(e.Candidate)))
 			}
 		}
 	}
 	for _, s := range r.Sections {
-		fmt.Fprintf(w, "\n## %s\n\n%s\n", s.Title, strings.TrimRight(s.Markdown, "\n"))
+		fmt.Fprintf(w, "\n## %s\n\n%s\n", mdText(s.Title), strings.TrimRight(mdSection(s.Markdown), "\n"))
 	}
 	return nil
 }
@@ -280,14 +305,6 @@ func clip(s string) string {
 		return string(r[:max]) + " …"
 	}
 	return s
-}
-
-func quote(s string) string {
-	lines := strings.Split(clip(s), "\n")
-	for i, l := range lines {
-		lines[i] = "> " + l
-	}
-	return strings.Join(lines, "\n")
 }
 
 type junitSuites struct {
@@ -316,20 +333,22 @@ type junitMessage struct {
 }
 
 // JUnit writes each gate as a test case, so CI systems show gates as tests;
-// an inconclusive gate is a skipped test.
+// an inconclusive gate is a skipped test. Text goes through plainText, since
+// CI log viewers interpret terminal escapes, and encoding/xml escapes it.
 func JUnit(w io.Writer, r *Report) error {
 	s := junitSuite{Name: "tunecheck gates"}
 	if r.Plan.Name != "" {
-		s.Name = "tunecheck " + r.Plan.Name
+		s.Name = "tunecheck " + plainText(r.Plan.Name)
 	}
 	for _, g := range r.Gates {
-		c := junitCase{Name: g.Expr, ClassName: "tunecheck." + g.Task, SystemOut: g.Reason}
+		reason := plainText(g.Reason)
+		c := junitCase{Name: plainText(g.Expr), ClassName: "tunecheck." + plainText(g.Task), SystemOut: reason}
 		switch g.Status {
 		case gate.Fail:
-			c.Failure = &junitMessage{Message: g.Reason}
+			c.Failure = &junitMessage{Message: reason}
 			s.Failures++
 		case gate.Inconclusive:
-			c.Skipped = &junitMessage{Message: g.Reason}
+			c.Skipped = &junitMessage{Message: reason}
 			s.Skipped++
 		}
 		s.Cases = append(s.Cases, c)
