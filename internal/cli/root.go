@@ -95,7 +95,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 
 // extraCommands lists the constructors of every other command, in help order.
 // Each command lives in its own file.
-var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newLeakageCmd, newInitCmd, newProbeCmd}
+var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd}
 
 func newVersionCmd(env Env) *cobra.Command {
 	return &cobra.Command{

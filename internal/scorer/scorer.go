@@ -1,72 +1,37 @@
 // Package scorer turns a model's output for one item into named scores. Each
-// scorer is a thin adapter from plan options to a pure function of the public
-// metrics packages (metrics/text, metrics/rouge, metrics/bleu); scorers are
-// registered by name in one explicit map.
+// scorer is a thin adapter from plan options to the pure functions of the
+// public metrics packages (metrics/text, metrics/bleu, metrics/rouge,
+// metrics/classification, metrics/regression, metrics/code), registered by
+// name in one explicit list (registry.go) with its options and metrics, from
+// which `tunecheck scorers` and docs/plan.md are made. A scorer of a given
+// name gives the same numbers as the metric of that name in `tunecheck score`.
 //
 // A scorer error means "this output could not be scored" (for example an item
-// with no reference for a reference-based metric): the item is counted as
-// failed for that model, never scored as 0.
+// with no reference for a reference-based metric, or an output that is not a
+// number for a regression metric): the item is counted as failed for that
+// model, never scored as 0.
 package scorer
 
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tunecheck/tunecheck/metrics/text"
 )
 
-// Input is what a scorer sees for one item.
-type Input struct {
-	Prediction string
-	References []string
-	Fields     map[string]any
-	// LogLikelihood is the model's rolling log-likelihood of Prediction
-	// (perplexity tasks only).
-	LogLikelihood float64
-}
-
 // Scorer scores one item.
 type Scorer interface {
-	// Metrics lists the names Score returns, in display order.
-	Metrics() []string
+	// Metrics describes the values Score returns, in display order.
+	Metrics() []Metric
 	Score(in Input) (map[string]float64, error)
 }
 
 // Options are a scorer's plan options.
 type Options map[string]any
-
-// Factory builds a scorer from its options.
-type Factory func(o Options) (Scorer, error)
-
-// Registry maps scorer names to factories.
-var Registry = map[string]Factory{
-	"exact_match": newExactMatch,
-	"contains":    newContains,
-	"regex":       newRegex,
-	"token_f1":    newTokenF1,
-	"squad":       newSquad,
-	"json_valid":  newJSONValid,
-	"length":      newLength,
-	"bleu":        newBLEU,
-	"chrf":        newChrF,
-	"rouge":       newRouge,
-}
-
-// Names lists the registered scorers, sorted.
-func Names() []string { return slices.Sorted(maps.Keys(Registry)) }
-
-// New builds the named scorer, checking its options.
-func New(name string, o Options) (Scorer, error) {
-	f, ok := Registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown scorer %q; known scorers: %s", name, strings.Join(Names(), ", "))
-	}
-	return f(o)
-}
 
 // opts reads typed options and remembers which keys were used, so unknown
 // options are reported instead of silently ignored.
@@ -78,54 +43,155 @@ type opts struct {
 
 func newOpts(o Options) *opts { return &opts{o: o, used: map[string]bool{}} }
 
-func (p *opts) bool(key string, def bool) bool {
+func (p *opts) fail(format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf(format, args...)
+	}
+}
+
+// get marks key as known and returns its value.
+func (p *opts) get(key string) (any, bool) {
 	p.used[key] = true
 	v, ok := p.o[key]
+	return v, ok
+}
+
+// has reports whether the plan sets key (marking it known).
+func (p *opts) has(key string) bool {
+	_, ok := p.get(key)
+	return ok
+}
+
+func (p *opts) bool(key string, def bool) bool {
+	v, ok := p.get(key)
 	if !ok {
 		return def
 	}
 	b, ok := v.(bool)
-	if !ok && p.err == nil {
-		p.err = fmt.Errorf("option %s must be true or false, got %v", key, v)
+	if !ok {
+		p.fail("option %s must be true or false, got %v", key, v)
 	}
 	return b
 }
 
 func (p *opts) string(key, def string) string {
-	p.used[key] = true
-	v, ok := p.o[key]
+	v, ok := p.get(key)
 	if !ok {
 		return def
 	}
 	s, ok := v.(string)
-	if !ok && p.err == nil {
-		p.err = fmt.Errorf("option %s must be a string, got %v", key, v)
+	if !ok {
+		p.fail("option %s must be a string, got %v", key, v)
 	}
 	return s
 }
 
-func (p *opts) strings(key string) []string {
-	p.used[key] = true
-	v, ok := p.o[key]
+// asInt accepts the integer forms plan decoding produces (int64; float64 from
+// JSON) when they hold a whole number.
+func asInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case int:
+		return x, true
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return int(x), true
+		}
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) <= math.MaxInt32 {
+			return int(x), true
+		}
+	}
+	return 0, false
+}
+
+func (p *opts) int(key string, def int) int {
+	v, ok := p.get(key)
 	if !ok {
-		return nil
+		return def
+	}
+	n, ok := asInt(v)
+	if !ok {
+		p.fail("option %s must be a whole number, got %v", key, v)
+	}
+	return n
+}
+
+func (p *opts) float(key string, def float64) float64 {
+	v, ok := p.get(key)
+	if !ok {
+		return def
+	}
+	switch x := v.(type) {
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return x
+		}
+	case int64:
+		return float64(x)
+	case int:
+		return float64(x)
+	}
+	p.fail("option %s must be a finite number, got %v", key, v)
+	return def
+}
+
+func (p *opts) list(key string, what string) ([]any, bool) {
+	v, ok := p.get(key)
+	if !ok {
+		return nil, false
 	}
 	list, ok := v.([]any)
 	if !ok {
-		if p.err == nil {
-			p.err = fmt.Errorf("option %s must be a list of strings", key)
-		}
+		p.fail("option %s must be a list of %s, got %v", key, what, v)
+		return nil, false
+	}
+	return list, true
+}
+
+func (p *opts) strings(key string) []string {
+	list, ok := p.list(key, "strings")
+	if !ok {
 		return nil
 	}
 	out := make([]string, 0, len(list))
 	for _, x := range list {
 		s, ok := x.(string)
-		if !ok && p.err == nil {
-			p.err = fmt.Errorf("option %s must be a list of strings, found %v", key, x)
+		if !ok {
+			p.fail("option %s must be a list of strings, found %v", key, x)
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+func (p *opts) ints(key string, def []int) []int {
+	list, ok := p.list(key, "whole numbers")
+	if !ok {
+		return def
+	}
+	out := make([]int, 0, len(list))
+	for _, x := range list {
+		n, ok := asInt(x)
+		if !ok {
+			p.fail("option %s must be a list of whole numbers, found %v", key, x)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// mapping reads a nested options mapping (pass_at_k's check_options).
+func (p *opts) mapping(key string) Options {
+	v, ok := p.get(key)
+	if !ok || v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		p.fail("option %s must be a mapping of options, got %v", key, v)
+		return nil
+	}
+	return Options(m)
 }
 
 // done reports a type error or an unknown option.
@@ -157,108 +223,37 @@ func normalization(p *opts) text.Normalization {
 	}
 }
 
-type funcScorer struct {
-	names []string
-	f     func(Input) (map[string]float64, error)
+// normalizationOptions documents the options normalization reads.
+func normalizationOptions() []Option {
+	return []Option{
+		{Name: "nfkc", Type: "bool", Default: "false", Doc: "Unicode NFKC normalisation (full-width letters, ligatures) first"},
+		{Name: "lowercase", Type: "bool", Default: "false", Doc: "lower-case as Python's str.lower"},
+		{Name: "strip_punctuation", Type: "bool", Default: "false", Doc: "remove Unicode punctuation and Python's string.punctuation"},
+		{Name: "remove_articles", Type: "bool", Default: "false", Doc: "remove the English articles a, an, the"},
+		{Name: "collapse_whitespace", Type: "bool", Default: "true", Doc: "trim, and turn each run of whitespace into one space"},
+	}
 }
 
-func (s funcScorer) Metrics() []string                          { return s.names }
+type funcScorer struct {
+	metrics []Metric
+	f       func(Input) (map[string]float64, error)
+}
+
+func (s funcScorer) Metrics() []Metric                          { return s.metrics }
 func (s funcScorer) Score(in Input) (map[string]float64, error) { return s.f(in) }
 
-func one(name string, f func(Input) (float64, error)) Scorer {
-	return funcScorer{names: []string{name}, f: func(in Input) (map[string]float64, error) {
+func one(m Metric, f func(Input) (float64, error)) Scorer {
+	name := m.Name
+	return funcScorer{metrics: []Metric{m}, f: func(in Input) (map[string]float64, error) {
 		v, err := f(in)
 		if err != nil {
 			return nil, err
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s is %v for this item", name, v)
 		}
 		return map[string]float64{name: v}, nil
 	}}
 }
 
-func newExactMatch(o Options) (Scorer, error) {
-	p := newOpts(o)
-	n := normalization(p)
-	if err := p.done("exact_match"); err != nil {
-		return nil, err
-	}
-	return one("exact_match", func(in Input) (float64, error) { return text.ExactMatch(in.Prediction, in.References, n) }), nil
-}
-
-func newContains(o Options) (Scorer, error) {
-	p := newOpts(o)
-	n := normalization(p)
-	if err := p.done("contains"); err != nil {
-		return nil, err
-	}
-	return one("contains", func(in Input) (float64, error) { return text.Contains(in.Prediction, in.References, n) }), nil
-}
-
-func newRegex(o Options) (Scorer, error) {
-	p := newOpts(o)
-	pattern := p.string("pattern", "")
-	full := p.bool("full", false)
-	name := p.string("name", "regex")
-	if err := p.done("regex"); err != nil {
-		return nil, err
-	}
-	if pattern == "" {
-		return nil, fmt.Errorf("scorer regex: option pattern is required (a Go RE2 regular expression)")
-	}
-	re, err := text.CompileRegex(pattern, full)
-	if err != nil {
-		return nil, fmt.Errorf("scorer regex: %w", err)
-	}
-	return one(name, func(in Input) (float64, error) { return re.Match(in.Prediction), nil }), nil
-}
-
-func newTokenF1(o Options) (Scorer, error) {
-	if err := newOpts(o).done("token_f1"); err != nil {
-		return nil, err
-	}
-	return one("token_f1", func(in Input) (float64, error) { return text.SquadF1(in.Prediction, in.References) }), nil
-}
-
-// newSquad gives both SQuAD v1.1 numbers, as the official script reports them
-// (exact match and F1, each in [0, 1] per item).
-func newSquad(o Options) (Scorer, error) {
-	if err := newOpts(o).done("squad"); err != nil {
-		return nil, err
-	}
-	return funcScorer{names: []string{"squad_em", "squad_f1"}, f: func(in Input) (map[string]float64, error) {
-		r, err := text.SquadScore(in.Prediction, in.References)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]float64{"squad_em": r.ExactMatch, "squad_f1": r.F1}, nil
-	}}, nil
-}
-
-func newJSONValid(o Options) (Scorer, error) {
-	p := newOpts(o)
-	keys := p.strings("keys")
-	fence := p.bool("strip_fence", true)
-	object := p.bool("object", len(keys) > 0)
-	if err := p.done("json_valid"); err != nil {
-		return nil, err
-	}
-	return one("json_valid", func(in Input) (float64, error) {
-		if text.JSONValidity(in.Prediction, keys, fence).OK(object) {
-			return 1, nil
-		}
-		return 0, nil
-	}), nil
-}
-
-// newLength reports response length in characters (code points) and
-// whitespace-separated words, for verbosity comparisons.
-func newLength(o Options) (Scorer, error) {
-	if err := newOpts(o).done("length"); err != nil {
-		return nil, err
-	}
-	return funcScorer{names: []string{"length_chars", "length_words"}, f: func(in Input) (map[string]float64, error) {
-		return map[string]float64{
-			"length_chars": float64(utf8.RuneCountInString(in.Prediction)),
-			"length_words": float64(len(text.PySplit(in.Prediction))),
-		}, nil
-	}}, nil
-}
+var errNoRefs = fmt.Errorf("the item has no reference (set the task's reference)")
