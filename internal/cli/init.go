@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/task"
 )
 
 // initOptions are the flags of `tunecheck init`.
@@ -53,7 +55,7 @@ func runInit(env Env, o initOptions) error {
 	if err != nil {
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
-	if _, err := f.Write(plan.Starter()); err != nil {
+	if _, err := f.Write(starterPlan()); err != nil {
 		f.Close()
 		return err
 	}
@@ -62,4 +64,22 @@ func runInit(env Env, o initOptions) error {
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s: edit the models, the dataset path and the gates, then run `tunecheck run %s`\n", o.path, o.path)
 	return nil
+}
+
+// starterPlan is plan.Starter with the registered task types, each with its
+// one-line doc, listed in a comment above the tasks: the plan package cannot
+// name them (internal/task imports it), and a list written by hand would
+// fall behind the registry.
+func starterPlan() []byte {
+	starter := plan.Starter()
+	at := bytes.Index(starter, []byte("\ntasks:\n"))
+	if at < 0 {
+		return starter
+	}
+	at += len("\ntasks:\n")
+	var out bytes.Buffer
+	out.Write(starter[:at])
+	out.WriteString(task.StarterComment("  "))
+	out.Write(starter[at:])
+	return out.Bytes()
 }
