@@ -2,7 +2,10 @@ package app
 
 import (
 	"math"
+	"runtime"
 	"sort"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/scorer"
@@ -66,17 +69,32 @@ func (a aggregator) modelScore(taskName, model string, defs []metricDef, recs []
 		}
 		ms.Errors = append(ms.Errors, *errs[msg])
 	}
-	for _, d := range defs {
-		cfg := a.config(taskName, model, d.Name)
-		if d.agg != nil {
-			sel := withStats(outs, d.Name)
-			if len(sel) == 0 {
-				ms.Metrics[d.Name] = stats.Summary{}
+	// Each metric's bootstrap is independent of the others' (its own seed),
+	// so they run on up to GOMAXPROCS goroutines: most of a large run's
+	// evaluation time, on two cores rather than one. The corpus metrics call
+	// their scorer, so they run one after another on one goroutine: a scorer
+	// is never called concurrently.
+	sums := make([]stats.Summary, len(defs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.Go(func() error {
+		for i, d := range defs {
+			if d.agg == nil {
 				continue
 			}
-			point := corpusValue(d, outs, sel, identity(len(sel)))
-			ci := stats.Resample(len(sel), func(idx []int) float64 { return corpusValue(d, outs, sel, idx) }, cfg)
-			ms.Metrics[d.Name] = stats.Summary{N: len(sel), Mean: point, CI: ci}
+			sel := withStats(outs, d.Name)
+			if len(sel) == 0 {
+				continue
+			}
+			rows := corpusRows(d, outs, sel)
+			point := corpusValue(d, rows, identity(len(sel)))
+			ci := stats.Resample(len(sel), func(idx []int) float64 { return corpusValue(d, rows, idx) }, a.config(taskName, model, d.Name))
+			sums[i] = stats.Summary{N: len(sel), Mean: point, CI: ci}
+		}
+		return nil
+	})
+	for i, d := range defs {
+		if d.agg != nil {
 			continue
 		}
 		var vals []float64
@@ -85,7 +103,12 @@ func (a aggregator) modelScore(taskName, model string, defs []metricDef, recs []
 				vals = append(vals, v)
 			}
 		}
-		ms.Metrics[d.Name] = stats.Describe(vals, cfg)
+		cfg := a.config(taskName, model, d.Name)
+		g.Go(func() error { sums[i] = stats.Describe(vals, cfg); return nil })
+	}
+	g.Wait()
+	for i, d := range defs {
+		ms.Metrics[d.Name] = sums[i]
 	}
 	return ms
 }
@@ -101,11 +124,64 @@ func withStats(outs []report.Outcome, metric string) []int {
 	return sel
 }
 
-// corpusValue aggregates the statistics of outs[sel[j]] for j in idx.
-func corpusValue(d metricDef, outs []report.Outcome, sel, idx []int) float64 {
+// corpusStats holds a metric's statistics of the selected outcomes, row j
+// for outs[sel[j]], gathered once rather than looked up in a map per item and
+// resample. Rows of one width (every corpus scorer's) are also held as
+// columns, cols[k][j] = rows[j][k]: summing component k over a resample then
+// reads one cached array rather than a row scattered in the heap per item.
+// Map lookups and cache misses were most of the evaluation time of a large
+// run (docs/benchmarks/app.md); the sums are added in the same order either
+// way, so they are the same numbers.
+type corpusStats struct {
+	rows [][]float64
+	cols [][]float64
+	even bool
+}
+
+// corpusRows gathers the metric's statistics of outs[sel[j]].
+func corpusRows(d metricDef, outs []report.Outcome, sel []int) corpusStats {
+	c := corpusStats{rows: make([][]float64, len(sel)), even: len(sel) > 0}
+	for j, i := range sel {
+		c.rows[j] = outs[i].Stats[d.Name]
+		c.even = c.even && len(c.rows[j]) == len(c.rows[0])
+	}
+	if c.even {
+		c.cols = make([][]float64, len(c.rows[0]))
+		for k := range c.cols {
+			col := make([]float64, len(c.rows))
+			for j, r := range c.rows {
+				col[j] = r[k]
+			}
+			c.cols[k] = col
+		}
+	}
+	return c
+}
+
+// corpusValue aggregates the statistics rows[j] for j in idx.
+func corpusValue(d metricDef, c corpusStats, idx []int) float64 {
+	rows := c.rows
+	if d.aggItems != nil {
+		items := make([][]float64, len(idx))
+		for k, j := range idx {
+			items[k] = rows[j]
+		}
+		return d.aggItems(items)
+	}
+	if c.even && len(idx) > 0 {
+		sum := make([]float64, len(c.cols))
+		for k, col := range c.cols {
+			var x float64
+			for _, j := range idx {
+				x += col[j]
+			}
+			sum[k] = x
+		}
+		return d.agg(sum)
+	}
 	var sum []float64
 	for _, j := range idx {
-		st := outs[sel[j]].Stats[d.Name]
+		st := rows[j]
 		if sum == nil {
 			sum = make([]float64, len(st))
 		}
@@ -168,9 +244,10 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 				continue
 			}
 			all := identity(len(sel))
-			pb, pc := corpusValue(d, base, sel, all), corpusValue(d, cand, sel, all)
+			br, cr := corpusRows(d, base, sel), corpusRows(d, cand, sel)
+			pb, pc := corpusValue(d, br, all), corpusValue(d, cr, all)
 			ci, p := stats.ResamplePaired(len(sel), func(idx []int) float64 {
-				return corpusValue(d, cand, sel, idx) - corpusValue(d, base, sel, idx)
+				return corpusValue(d, cr, idx) - corpusValue(d, br, idx)
 			}, cfg)
 			pr = stats.Paired{N: len(sel), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, PValue: p, PAdjusted: p}
 			// wins, ties and losses come from the per-item values of the same metric

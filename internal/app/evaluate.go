@@ -35,6 +35,9 @@ type builtTask struct {
 type metricDef struct {
 	scorer.Metric
 	agg func(sum []float64) float64
+	// aggItems, when set, aggregates the items' statistics themselves
+	// (rank correlations need more than their sum).
+	aggItems func(items [][]float64) float64
 }
 
 // metricDefs lists the metrics of scorers in display order.
@@ -47,6 +50,9 @@ func metricDefs(scorers []scorer.Scorer) []metricDef {
 			if m.Corpus && cs != nil {
 				name := m.Name
 				d.agg = func(sum []float64) float64 { return cs.Aggregate(sum)[name] }
+				if ia, ok := s.(scorer.ItemAggregator); ok {
+					d.aggItems = func(items [][]float64) float64 { return ia.AggregateItems(items)[name] }
+				}
 			} else {
 				d.Corpus = false
 			}
@@ -136,7 +142,7 @@ func prepare(bt *builtTask, it *task.Item, model string, byKey map[stageKey]*sto
 	in.Model = model
 	switch {
 	case errors.Is(err, task.ErrEmptyOutput):
-		return prepared{in: in, output: out, status: report.StatusEmpty, err: err.Error()}
+		return prepared{in: in, output: out, status: report.StatusEmpty}
 	case err != nil:
 		return prepared{output: out, status: report.StatusFailed, err: "scoring: " + err.Error()}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -47,14 +48,23 @@ func trainingSections(ctx context.Context, p *plan.Plan, tasks []*builtTask, res
 			}
 		}
 		const plot = "training-curves.svg"
-		if err := curves.WritePlot(filepath.Join(outDir, plot), as); err != nil {
+		var svg bytes.Buffer
+		if err := curves.RenderPlot(&svg, "svg", as); err != nil {
+			return nil, fmt.Errorf("training.logs: drawing the plot: %w", err)
+		}
+		// The file serves report.md; the HTML report embeds the same SVG.
+		if err := os.WriteFile(filepath.Join(outDir, plot), svg.Bytes(), 0o644); err != nil {
 			return nil, fmt.Errorf("training.logs: writing the plot: %w", err)
 		}
 		var b bytes.Buffer
-		if err := curves.WriteMarkdown(&b, as, plot); err != nil {
+		if err := curves.WriteMarkdown(&b, as, ""); err != nil {
 			return nil, err
 		}
-		out = append(out, report.Section{Title: curves.MarkdownTitle, Markdown: b.String()})
+		data, err := json.Marshal(as)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, report.Section{Title: curves.MarkdownTitle, Kind: "training_curves", Markdown: b.String(), Data: data, SVG: svg.String(), SVGFile: plot})
 	}
 	if t.Data == "" {
 		return out, nil
@@ -66,6 +76,7 @@ func trainingSections(ctx context.Context, p *plan.Plan, tasks []*builtTask, res
 		methods = []string{leakage.MethodExact, leakage.MethodMinHash}
 	}
 	var b bytes.Buffer
+	leaks := map[string]*leakage.Report{}
 	for ti, bt := range tasks {
 		pt := p.Tasks[ti]
 		if f := strings.ToLower(pt.Dataset.Format); f != "" && f != "auto" && f != "jsonl" {
@@ -83,6 +94,7 @@ func trainingSections(ctx context.Context, p *plan.Plan, tasks []*builtTask, res
 		if err != nil {
 			return nil, fmt.Errorf("training.data: checking task %s: %w", bt.Name, err)
 		}
+		leaks[bt.Name] = rep
 		fmt.Fprintf(&b, "### Task `%s`\n\n", bt.Name)
 		var lb bytes.Buffer
 		if err := leakage.WriteMarkdown(&lb, rep); err != nil {
@@ -98,7 +110,11 @@ func trainingSections(ctx context.Context, p *plan.Plan, tasks []*builtTask, res
 		b.WriteString(body)
 		b.WriteString("\n")
 	}
-	out = append(out, report.Section{Title: "Leakage", Markdown: b.String()})
+	data, err := json.Marshal(leaks)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, report.Section{Title: "Leakage", Kind: "leakage", Markdown: b.String(), Data: data})
 
 	model := p.Compare.Candidate
 	if model == "" && len(p.Models) > 0 {
@@ -118,7 +134,10 @@ func trainingSections(ctx context.Context, p *plan.Plan, tasks []*builtTask, res
 		return nil, err
 	}
 	b.WriteString("```\n")
-	out = append(out, report.Section{Title: "Memorisation", Markdown: b.String()})
+	if data, err = json.Marshal(memo); err != nil {
+		return nil, err
+	}
+	out = append(out, report.Section{Title: "Memorisation", Kind: "memorisation", Markdown: b.String(), Data: data})
 	return out, nil
 }
 

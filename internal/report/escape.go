@@ -21,6 +21,7 @@ package report
 //     in them.
 
 import (
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -295,4 +296,10 @@ func mdSection(md string) string {
 		}
 		src = b
 	}
+}
+
+// mdLinkTarget writes a file name tunecheck chose as a Markdown link target:
+// percent-encoded, so it cannot end the link or start another.
+func mdLinkTarget(name string) string {
+	return (&url.URL{Path: name}).EscapedPath()
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -23,6 +24,7 @@ var sectionMarkdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
 type htmlSection struct {
 	Title string
 	Body  template.HTML
+	Plot  template.URL
 }
 
 //go:embed assets/report.html.tmpl
@@ -64,7 +66,7 @@ func HTML(w io.Writer, r *Report) error {
 		Tasks                    []htmlTask
 		Sections                 []htmlSection
 	}{R: r, Title: title, PlanHash: plainText(shortFP(r.Plan.Hash)), Verdict: plainText(strings.ToUpper(string(r.Verdict))), Conf: int(math.Round(r.Bootstrap.Confidence * 100))}
-	for _, t := range r.Tasks {
+	for _, t := range r.allTasks() {
 		ht := htmlTask{Name: plainText(t.Name), Type: plainText(t.Type), Path: plainText(t.Dataset.Path), Fingerprint: plainText(t.Dataset.Fingerprint), Items: t.Items, HasCmp: t.Comparison != nil, Primary: plainText(t.Primary), Worst: t.Worst}
 		models := t.models()
 		for _, m := range models {
@@ -78,23 +80,21 @@ func HTML(w io.Writer, r *Report) error {
 			}
 			if c := t.Comparison; c != nil {
 				p := c.Metrics[m]
-				row.Delta, row.P, row.WTL = deltaCell(p), pvalue(p.PAdjusted), fmt.Sprintf("%d / %d / %d", p.Wins, p.Ties, p.Losses)
-				if p.N > 0 && p.CI.Low > 0 {
-					row.Dir = "up"
-				} else if p.N > 0 && p.CI.High < 0 {
-					row.Dir = "down"
-				}
+				row.Delta, row.P, row.WTL = deltaCell(p, t.direction(m)), pvalue(p.PAdjusted), wtl(p, t.direction(m), " / ")
+				_, row.Dir = mark(p, t.direction(m))
 			}
 			ht.Rows = append(ht.Rows, row)
 		}
 		for _, m := range t.PerModel {
-			if m.Failed > 0 {
-				msg := fmt.Sprintf("%s: %d of %d items failed", plainText(m.Model), m.Failed, m.Failed+m.Scored)
-				if len(m.Errors) > 0 {
-					msg += " — " + plainText(m.Errors[0].Message)
-				}
-				ht.Failures = append(ht.Failures, msg)
+			if line := countsLine(m, plainText); line != "" {
+				ht.Failures = append(ht.Failures, line)
 			}
+		}
+		if line := excludedLine(t.Comparison); line != "" {
+			ht.Failures = append(ht.Failures, line)
+		}
+		if len(t.Tasks) > 0 {
+			ht.Type = fmt.Sprintf("group of %d tasks", len(t.Tasks))
 		}
 		data.Tasks = append(data.Tasks, ht)
 	}
@@ -104,7 +104,13 @@ func HTML(w io.Writer, r *Report) error {
 			return fmt.Errorf("rendering section %q: %w", sec.Title, err)
 		}
 		// goldmark's output is HTML it escaped itself, from Markdown without raw HTML.
-		data.Sections = append(data.Sections, htmlSection{Title: plainText(sec.Title), Body: template.HTML(b.String())})
+		hs := htmlSection{Title: plainText(sec.Title), Body: template.HTML(b.String())}
+		if sec.SVG != "" {
+			// The plot tunecheck drew, embedded as an image (a data: URL in an
+			// <img> runs no script), so the page needs no file beside it.
+			hs.Plot = template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(sec.SVG)))
+		}
+		data.Sections = append(data.Sections, hs)
 	}
 	return htmlTmpl.Execute(w, data)
 }

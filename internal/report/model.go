@@ -196,8 +196,11 @@ type Section struct {
 	Kind     string          `json:"kind,omitempty"`
 	Markdown string          `json:"markdown"`
 	Data     json.RawMessage `json:"data,omitempty"`
-	// SVG is a plot drawn by tunecheck (not data), embedded as an image.
-	SVG string `json:"svg,omitempty"`
+	// SVG is a plot drawn by tunecheck (not data): the HTML report embeds it
+	// as an image, so the page stands alone; SVGFile is the copy written
+	// beside report.md that the Markdown links.
+	SVG     string `json:"svg,omitempty"`
+	SVGFile string `json:"svg_file,omitempty"`
 }
 
 // Lookup answers gate queries against r: a task's or a group's metric, or

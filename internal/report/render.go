@@ -95,21 +95,6 @@ func pvalue(p float64) string {
 	return fmt.Sprintf("%.3f", p)
 }
 
-// deltaCell marks a delta whose interval excludes zero.
-func deltaCell(p stats.Paired) string {
-	if p.N == 0 {
-		return "—"
-	}
-	mark := ""
-	switch {
-	case p.CI.Low > 0:
-		mark = " ▲"
-	case p.CI.High < 0:
-		mark = " ▼"
-	}
-	return fmt.Sprintf("%s [%s, %s]%s", signed(p.Delta), signed(p.CI.Low), signed(p.CI.High), mark)
-}
-
 func (t *Task) score(model, metric string) (stats.Summary, bool) {
 	for _, m := range t.PerModel {
 		if m.Model == model {
@@ -131,8 +116,12 @@ func (t *Task) models() []string {
 // Terminal writes the summary printed after a run.
 func Terminal(w io.Writer, r *Report) error {
 	conf := int(math.Round(r.Bootstrap.Confidence * 100))
-	for _, t := range r.Tasks {
-		fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", termText(t.Name), termText(t.Type), t.Items, termText(shortFP(t.Dataset.Fingerprint)))
+	for _, t := range r.allTasks() {
+		if len(t.Tasks) > 0 {
+			fmt.Fprintf(w, "\n%s  (group of %d tasks, %d items)\n", termText(t.Name), len(t.Tasks), t.Items)
+		} else {
+			fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", termText(t.Name), termText(t.Type), t.Items, termText(shortFP(t.Dataset.Fingerprint)))
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		models := t.models()
 		hdr := []string{"metric"}
@@ -151,7 +140,7 @@ func Terminal(w io.Writer, r *Report) error {
 			}
 			if c := t.Comparison; c != nil {
 				p := c.Metrics[m]
-				row = append(row, deltaCell(p), pvalue(p.PAdjusted), fmt.Sprintf("%d/%d/%d", p.Wins, p.Ties, p.Losses), fmt.Sprint(p.N))
+				row = append(row, deltaCell(p, t.direction(m)), pvalue(p.PAdjusted), wtl(p, t.direction(m), "/"), fmt.Sprint(p.N))
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
@@ -159,16 +148,12 @@ func Terminal(w io.Writer, r *Report) error {
 			return err
 		}
 		for _, m := range t.PerModel {
-			if m.Failed > 0 {
-				fmt.Fprintf(w, "  %s: %d of %d items failed", termText(m.Model), m.Failed, m.Failed+m.Scored)
-				if len(m.Errors) > 0 {
-					fmt.Fprintf(w, " — %s (%d×)", termText(m.Errors[0].Message), m.Errors[0].Count)
-				}
-				fmt.Fprintln(w)
+			if line := countsLine(m, termText); line != "" {
+				fmt.Fprintf(w, "  %s\n", line)
 			}
 		}
-		if c := t.Comparison; c != nil && c.Excluded > 0 {
-			fmt.Fprintf(w, "  %d items left out of the comparison (failed on at least one side)\n", c.Excluded)
+		if line := excludedLine(t.Comparison); line != "" {
+			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
 	if len(r.Gates) > 0 {
@@ -226,13 +211,21 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", mdText(m.Name), mdText(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
 	}
-	for _, t := range r.Tasks {
-		fmt.Fprintf(w, "\n## Task %s\n\n", mdCode(t.Name))
-		sel := ""
-		if t.Dataset.Selection != "" {
-			sel = ", " + mdText(t.Dataset.Selection)
+	for _, t := range r.allTasks() {
+		if len(t.Tasks) > 0 {
+			names := make([]string, len(t.Tasks))
+			for i, n := range t.Tasks {
+				names[i] = mdCode(n)
+			}
+			fmt.Fprintf(w, "\n## Group %s\n\n%d items pooled from tasks %s.\n\n", mdCode(t.Name), t.Items, strings.Join(names, ", "))
+		} else {
+			fmt.Fprintf(w, "\n## Task %s\n\n", mdCode(t.Name))
+			sel := ""
+			if t.Dataset.Selection != "" {
+				sel = ", " + mdText(t.Dataset.Selection)
+			}
+			fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
 		}
-		fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
 		models := t.models()
 		fmt.Fprintf(w, "| metric |")
 		for _, m := range models {
@@ -258,14 +251,14 @@ func Markdown(w io.Writer, r *Report) error {
 			}
 			if c := t.Comparison; c != nil {
 				p := c.Metrics[m]
-				fmt.Fprintf(w, " %s | %s | %d / %d / %d |", deltaCell(p), pvalue(p.PAdjusted), p.Wins, p.Ties, p.Losses)
+				fmt.Fprintf(w, " %s | %s | %s |", deltaCell(p, t.direction(m)), pvalue(p.PAdjusted), wtl(p, t.direction(m), " / "))
 			}
 			fmt.Fprintln(w)
 		}
 		var fails []string
 		for _, m := range t.PerModel {
-			if m.Failed > 0 {
-				fails = append(fails, fmt.Sprintf("- %s: %d of %d items failed", mdCode(m.Model), m.Failed, m.Failed+m.Scored))
+			if line := countsLine(m, mdText); line != "" {
+				fails = append(fails, "- "+line)
 				for _, e := range m.Errors {
 					items := make([]string, len(e.Items))
 					for i, id := range e.Items {
@@ -275,11 +268,11 @@ func Markdown(w io.Writer, r *Report) error {
 				}
 			}
 		}
-		if c := t.Comparison; c != nil && c.Excluded > 0 {
-			fails = append(fails, fmt.Sprintf("- %d items are left out of the comparison because they failed on at least one side.", c.Excluded))
+		if line := excludedLine(t.Comparison); line != "" {
+			fails = append(fails, "- "+line+".")
 		}
 		if len(fails) > 0 {
-			fmt.Fprintf(w, "\n**Failures** (counted, not scored):\n\n%s\n", strings.Join(fails, "\n"))
+			fmt.Fprintf(w, "\n**Not scored** (counted, never scored 0):\n\n%s\n", strings.Join(fails, "\n"))
 		}
 		if len(t.Worst) > 0 && r.Compare != nil {
 			fmt.Fprintf(w, "\n### Where the candidate lost most (%s)\n", mdCode(t.Primary))
@@ -294,7 +287,11 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 	}
 	for _, s := range r.Sections {
-		fmt.Fprintf(w, "\n## %s\n\n%s\n", mdText(s.Title), strings.TrimRight(mdSection(s.Markdown), "\n"))
+		fmt.Fprintf(w, "\n## %s\n\n", mdText(s.Title))
+		if s.SVGFile != "" {
+			fmt.Fprintf(w, "![%s](%s)\n\n", mdText(s.Title), mdLinkTarget(s.SVGFile))
+		}
+		fmt.Fprintf(w, "%s\n", strings.TrimRight(mdSection(s.Markdown), "\n"))
 	}
 	return nil
 }
@@ -316,6 +313,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -324,6 +322,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	ClassName string        `xml:"classname,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -350,6 +349,10 @@ func JUnit(w io.Writer, r *Report) error {
 		case gate.Inconclusive:
 			c.Skipped = &junitMessage{Message: reason}
 			s.Skipped++
+		case gate.Error:
+			// Undecided because nothing was scored: an error, never a pass.
+			c.Error = &junitMessage{Message: reason}
+			s.Errors++
 		}
 		s.Cases = append(s.Cases, c)
 	}

@@ -193,6 +193,12 @@ func signFlipP(d []float64, resamples int, r *rand.Rand) float64 {
 
 // percentileInterval sorts xs in place and returns the central interval.
 func percentileInterval(xs []float64, conf float64) Interval {
+	// A statistic undefined on a resample (a correlation of a constant
+	// resample) is left out, as `tunecheck score` does.
+	xs = slices.DeleteFunc(xs, math.IsNaN)
+	if len(xs) == 0 {
+		return Interval{Low: math.NaN(), High: math.NaN()}
+	}
 	slices.Sort(xs)
 	alpha := (1 - conf) / 2
 	return Interval{Low: Quantile(xs, alpha), High: Quantile(xs, 1-alpha)}
@@ -278,6 +284,9 @@ func ResamplePaired(n int, diff func(idx []int) float64, cfg Config) (Interval, 
 			idx[i] = r.IntN(n)
 		}
 		vals[b] = diff(idx)
+		if math.IsNaN(vals[b]) {
+			continue
+		}
 		if vals[b] <= 0 {
 			le++
 		}
@@ -285,6 +294,17 @@ func ResamplePaired(n int, diff func(idx []int) float64, cfg Config) (Interval, 
 			ge++
 		}
 	}
-	p := 2 * float64(min(le, ge)+1) / float64(cfg.Resamples+1)
+	defined := le + ge - countEqual(vals, 0)
+	p := 2 * float64(min(le, ge)+1) / float64(defined+1)
 	return percentileInterval(vals, cfg.Confidence), math.Min(1, p)
+}
+
+func countEqual(xs []float64, x float64) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
 }
