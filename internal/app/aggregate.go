@@ -268,44 +268,64 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 	return c
 }
 
-// groups aggregates the tasks of each plan group over their pooled items,
-// on the metrics every member reports.
-func (a aggregator) groups(r *report.Report, tasks []*builtTask, baseline, candidate string) []report.Task {
-	var order []string
-	members := map[string][]int{}
-	for i, bt := range tasks {
-		if bt.Group == "" {
+// groupSpec names a group and its member tasks, in report order.
+type groupSpec struct {
+	Name  string
+	Tasks []string
+}
+
+// groupSpecs reads the plan's groups from the tasks' `group`, in order.
+func groupSpecs(tasks []report.Task) []groupSpec {
+	var out []groupSpec
+	at := map[string]int{}
+	for _, t := range tasks {
+		if t.Group == "" {
 			continue
 		}
-		if _, ok := members[bt.Group]; !ok {
-			order = append(order, bt.Group)
+		i, ok := at[t.Group]
+		if !ok {
+			i = len(out)
+			at[t.Group] = i
+			out = append(out, groupSpec{Name: t.Group})
 		}
-		members[bt.Group] = append(members[bt.Group], i)
+		out[i].Tasks = append(out[i].Tasks, t.Name)
 	}
+	return out
+}
+
+// groups aggregates the tasks of each group over their pooled items (ids
+// "task/item"), on the metrics every member reports. run and compare both
+// call it on the tasks' records, so a group's numbers agree between them.
+func (a aggregator) groups(tasks []report.Task, specs []groupSpec, defsOf map[string][]metricDef, models []string, baseline, candidate string) []report.Task {
 	var out []report.Task
-	for _, g := range order {
-		idx := members[g]
-		defs := metricDefs(tasks[idx[0]].Scorers)
-		for _, i := range idx[1:] {
-			defs = commonDefs(defs, metricDefs(tasks[i].Scorers))
+	for _, g := range specs {
+		var defs []metricDef
+		var recs []report.Record
+		gt := report.Task{Name: g.Name, Type: "group", Tasks: g.Tasks}
+		for k, name := range g.Tasks {
+			if k == 0 {
+				defs = defsOf[name]
+			} else {
+				defs = commonDefs(defs, defsOf[name])
+			}
+			for _, t := range tasks {
+				if t.Name != name {
+					continue
+				}
+				for _, rec := range t.Records {
+					recs = append(recs, report.Record{ID: name + "/" + rec.ID, Outcomes: rec.Outcomes})
+				}
+			}
 		}
-		gt := report.Task{Name: g, Type: "group", MetricInfo: metricInfo(defs), Metrics: names(defs)}
+		gt.MetricInfo, gt.Metrics, gt.Items = metricInfo(defs), names(defs), len(recs)
 		if len(gt.Metrics) > 0 {
 			gt.Primary = gt.Metrics[0]
 		}
-		var recs []report.Record
-		for _, i := range idx {
-			gt.Tasks = append(gt.Tasks, tasks[i].Name)
-			for _, rec := range r.Tasks[i].Records {
-				recs = append(recs, report.Record{ID: tasks[i].Name + "/" + rec.ID, Outcomes: rec.Outcomes})
-			}
+		for _, m := range models {
+			gt.PerModel = append(gt.PerModel, a.modelScore("group:"+g.Name, m, defs, recs))
 		}
-		gt.Items = len(recs)
-		for _, m := range r.Models {
-			gt.PerModel = append(gt.PerModel, a.modelScore("group:"+g, m.Name, defs, recs))
-		}
-		if r.Compare != nil {
-			gt.Comparison = a.compare("group:"+g, baseline, candidate, defs, column(recs, baseline), column(recs, candidate))
+		if baseline != "" && candidate != "" {
+			gt.Comparison = a.compare("group:"+g.Name, baseline, candidate, defs, column(recs, baseline), column(recs, candidate))
 		}
 		out = append(out, gt)
 	}

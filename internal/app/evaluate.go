@@ -293,8 +293,20 @@ func Evaluate(ev evaluation) *report.Report {
 		}
 		r.Tasks = append(r.Tasks, tr)
 	}
-	r.Groups = agg.groups(r, ev.Tasks, ev.Baseline, ev.Candidate)
-	applyHolm(r.Tasks)
+	defsOf := map[string][]metricDef{}
+	for _, bt := range ev.Tasks {
+		defsOf[bt.Name] = metricDefs(bt.Scorers)
+	}
+	var models []string
+	for _, m := range ev.Models {
+		models = append(models, m.Name)
+	}
+	base, cand := "", ""
+	if r.Compare != nil {
+		base, cand = ev.Baseline, ev.Candidate
+	}
+	r.Groups = agg.groups(r.Tasks, groupSpecs(r.Tasks), defsOf, models, base, cand)
+	applyHolm(r.Tasks, r.Groups)
 	return r
 }
 
@@ -320,9 +332,13 @@ func column(recs []report.Record, model string) []report.Outcome {
 	return out
 }
 
-// applyHolm adjusts the p-values of every comparison in tasks together with
-// Holm's step-down method (one family: the whole run), in place.
-func applyHolm(tasks []report.Task) {
+// applyHolm adjusts the p-values of every comparison in tasks and groups
+// together with Holm's step-down method (one family: the whole run), in place.
+func applyHolm(taskLists ...[]report.Task) {
+	var tasks []report.Task
+	for _, l := range taskLists {
+		tasks = append(tasks, l...)
+	}
 	type at struct {
 		c      *report.Comparison
 		metric string

@@ -138,10 +138,23 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		}
 		out.Tasks = append(out.Tasks, t)
 	}
-	applyHolm(out.Tasks)
 	if len(out.Tasks) == 0 {
 		return nil, exitcode.WithCode(fmt.Errorf("the two sides share no task"), exitcode.BadInput)
 	}
+	var specs []groupSpec
+	for _, g := range a.Report.Groups {
+		spec := groupSpec{Name: g.Name}
+		for _, name := range g.Tasks {
+			if findTask(out, name) != nil {
+				spec.Tasks = append(spec.Tasks, name)
+			}
+		}
+		if len(spec.Tasks) > 0 {
+			specs = append(specs, spec)
+		}
+	}
+	out.Groups = agg.groups(out.Tasks, specs, defsOf, []string{a.Label, b.Label}, a.Label, b.Label)
+	applyHolm(out.Tasks, out.Groups)
 	exprs := o.Gates
 	if exprs == nil {
 		if p, err := storedPlan(a.Run); err == nil {
@@ -149,8 +162,10 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		}
 	}
 	known := gate.Known{Tasks: map[string][]string{}, Compared: true}
-	for _, t := range out.Tasks {
-		known.Tasks[t.Name] = t.Metrics
+	for _, t := range append(append([]report.Task{}, out.Tasks...), out.Groups...) {
+		if _, ok := known.Tasks[t.Name]; !ok {
+			known.Tasks[t.Name] = t.Metrics
+		}
 	}
 	gates, err := checkGates(exprs, known, "--gate")
 	if err != nil {

@@ -475,6 +475,12 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		if err != nil {
 			return nil, err
 		}
+		for tj, other := range p.Tasks {
+			if t.Group != "" && other.Name == t.Group {
+				return nil, p.Errorf(fmt.Sprintf("tasks[%d].group", ti), "give the group a name no task has",
+					"group %q has the name of task %d; gates could not tell them apart", t.Group, tj)
+			}
+		}
 		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
 			Items: items, Scorers: scorers,
 			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection}})

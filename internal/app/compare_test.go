@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/store"
+)
+
+// compare of a run's own baseline and candidate recomputes every number from
+// the stored records — corpus BLEU and chrF included, and a group pooling two
+// tasks — and gets exactly what run printed and stored.
+func TestCompareEqualsRun(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "quickstart")
+	plan, err := os.ReadFile(filepath.Join(src, "tunecheck.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two tasks over the same rows, one group over both.
+	text := strings.ReplaceAll(string(plan), "path: data/", "path: "+abs+"/data/")
+	task := text[strings.Index(text, "  - name: mtbench-ref"):strings.Index(text, "\ncompare:")]
+	second := strings.Replace(task, "name: mtbench-ref", "name: mtbench-ref-2", 1)
+	text = strings.Replace(text, task, task+second, 1)
+	text = strings.ReplaceAll(text, "    dataset:\n", "    group: mtbench\n    dataset:\n")
+	text = strings.Replace(text, "  - mtbench-ref.token_f1.delta >= 0", "  - mtbench-ref.token_f1.delta >= 0\n  - mtbench.bleu.delta >= 0", 1)
+	if err := os.WriteFile(filepath.Join(dir, "tunecheck.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dsn := filepath.Join(dir, "tc.db")
+	res, err := Run(ctx, Options{PlanPath: filepath.Join(dir, "tunecheck.yaml"), StoreDSN: dsn, OutputDir: filepath.Join(dir, "out"), ToolVersion: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Groups) != 1 || res.Report.Groups[0].Comparison == nil {
+		t.Fatalf("no group in the run's report: %+v", res.Report.Groups)
+	}
+	st, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, stored, err := LoadReport(ctx, st, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := Compare(CompareOptions{A: Side{Label: "llama-13b", Run: run, Report: stored, Model: "llama-13b"},
+		B: Side{Label: "vicuna-13b", Run: run, Report: stored, Model: "vicuna-13b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]any{}, tasksOf(res.Report.Tasks)...), tasksOf(res.Report.Groups)...)
+	got := append(append([]any{}, tasksOf(cmp.Tasks)...), tasksOf(cmp.Groups)...)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("compare differs from run:\n got %+v\nwant %+v", got, want)
+	}
+	if len(cmp.Gates) != 2 || cmp.Verdict != res.Report.Verdict || cmp.Gates[1].Reason != res.Report.Gates[1].Reason {
+		t.Fatalf("gates: compare %+v, run %+v", cmp.Gates, res.Report.Gates)
+	}
+}
+
+// tasksOf keeps the numbers of each task: per-model aggregates and the
+// paired comparison.
+func tasksOf[T any](ts []T) []any {
+	var out []any
+	for _, t := range ts {
+		out = append(out, t)
+	}
+	return numbers(out)
+}
+
+func numbers(ts []any) []any {
+	var out []any
+	for _, x := range ts {
+		v := reflect.ValueOf(x)
+		out = append(out, []any{v.FieldByName("Name").Interface(), v.FieldByName("PerModel").Interface(), v.FieldByName("Comparison").Interface()})
+	}
+	return out
+}
