@@ -53,6 +53,9 @@ type Writer struct {
 	// closed channel.
 	sending sync.RWMutex
 	closed  bool
+	// beforeCommit, set by tests, runs in the writer's goroutine before each
+	// batch is committed, with its number of results and of waiting callers.
+	beforeCommit func(rows, waiters int)
 }
 
 type writeReq struct {
@@ -70,6 +73,10 @@ var ErrWriterClosed = errors.New("result writer is closed")
 
 // NewWriter starts a batch writer. Close it to commit the last batch.
 func (s *Store) NewWriter(opts WriterOptions) *Writer {
+	return s.newWriter(opts, nil)
+}
+
+func (s *Store) newWriter(opts WriterOptions, beforeCommit func(rows, waiters int)) *Writer {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 256
 	}
@@ -82,7 +89,7 @@ func (s *Store) NewWriter(opts WriterOptions) *Writer {
 	if opts.MaxLinger <= 0 {
 		opts.MaxLinger = 50 * time.Millisecond
 	}
-	w := &Writer{s: s, opts: opts, in: make(chan writeReq, 2*opts.BatchSize), done: make(chan struct{})}
+	w := &Writer{s: s, opts: opts, in: make(chan writeReq, 2*opts.BatchSize), done: make(chan struct{}), beforeCommit: beforeCommit}
 	go w.loop()
 	return w
 }
@@ -202,6 +209,9 @@ func (w *Writer) loop() {
 	commit := func() {
 		timer.Stop()
 		armed = false
+		if w.beforeCommit != nil && len(batch) > 0 {
+			w.beforeCommit(len(batch), len(waiters))
+		}
 		err := w.Err()
 		if err == nil && len(batch) > 0 {
 			// The batch is committed even when a caller's context is cancelled:
