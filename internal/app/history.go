@@ -88,6 +88,12 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("the two runs read different data, so their items do not pair:\n  %s", strings.Join(diffs, "\n  ")), exitcode.BadInput),
 			"compare runs of the same eval set, or pass --allow-data-change to pair the items both runs share")
 	}
+	for _, side := range []Side{a, b} {
+		if side.Report.Schema != report.Schema {
+			return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s was stored by an earlier tunecheck (%s), without the per-item records compare pairs", side.Run.ID, side.Report.Schema), exitcode.BadInput),
+				"run its plan again: the answers come from the response cache, and the new run carries the records")
+		}
+	}
 	defsOf, err := storedMetricDefs(a.Run)
 	if err != nil {
 		return nil, err

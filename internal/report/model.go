@@ -17,6 +17,9 @@ import (
 // Schema identifies the results.json format; bump it on incompatible changes.
 const Schema = "tunecheck.results/v2"
 
+// SchemaV1 is the results format before per-item records; Decode reads it.
+const SchemaV1 = "tunecheck.results/v1"
+
 // Report is a whole run's outcome.
 type Report struct {
 	Schema      string        `json:"schema"`
@@ -258,7 +261,12 @@ func Decode(data []byte) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("reading results: %w", err)
 	}
-	if r.Schema != Schema {
+	switch r.Schema {
+	case Schema:
+	case SchemaV1:
+		// Runs stored before pipeline v2 still show and trend: their
+		// aggregates read the same; they only lack per-item records.
+	default:
 		return nil, fmt.Errorf("results schema %q is not %q: this tunecheck cannot read it", r.Schema, Schema)
 	}
 	return &r, nil

@@ -110,3 +110,26 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("want schema error, got %v", err)
 	}
 }
+
+// A run stored before pipeline v2 (results v1, the quickstart as it was)
+// still decodes and renders, so history survives the upgrade.
+func TestDecodeV1(t *testing.T) {
+	data, err := os.ReadFile("testdata/results.v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Terminal(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "token_f1") || !strings.Contains(b.String(), "verdict: PASS") {
+		t.Fatalf("v1 report renders as:\n%s", b.String())
+	}
+	if _, err := Decode([]byte(`{"schema": "tunecheck.results/v9"}`)); err == nil {
+		t.Fatal("an unknown schema must be refused")
+	}
+}
