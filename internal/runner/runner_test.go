@@ -197,7 +197,7 @@ func TestValidate(t *testing.T) {
 		jobs []Job
 		want string
 	}{
-		{"unknown model", eps, []Job{{Model: "x", Task: "t", Request: provider.Request{ItemID: "1"}}}, `names model "x"`},
+		{"unknown model", eps, []Job{{Model: "x", Task: "t", Request: provider.Request{ItemID: "1"}}}, `"x", which is not an endpoint`},
 		{"duplicate item", eps, []Job{{Model: "m", Task: "t", Request: provider.Request{ItemID: "1"}}, {Model: "m", Task: "t", Request: provider.Request{ItemID: "1"}}}, `item "1" appears twice`},
 		{"no provider", map[string]Endpoint{"m": {}}, nil, "has no provider"},
 		{"negative", map[string]Endpoint{"m": {Provider: p, MaxRetries: -1}}, nil, "must not be negative"},
@@ -371,6 +371,49 @@ func TestStoreFailureStopsRun(t *testing.T) {
 	_, err := Run(ctx, eps, "r", makeJobs([]string{"m"}, []string{"qa"}, 600), Options{Store: s})
 	if !errors.Is(err, store.ErrRunFinished) {
 		t.Fatalf("err = %v; want ErrRunFinished", err)
+	}
+}
+
+// A job counts as done only once its result is committed, so when a request
+// goes out at most one answered result per worker is not yet stored: a run
+// killed at any moment sends again at most the requests it had in flight.
+func TestResultStoredBeforeNextJob(t *testing.T) {
+	const workers = 4
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t)
+			defer s.Close()
+			newRun(t, s, "r")
+			var answered, worst atomic.Int64
+			p := newFake(func(ctx context.Context, req provider.Request, n int) (provider.Response, error) {
+				// Answered first, stored after: the lag can only be overstated.
+				a := answered.Load()
+				done, err := s.DoneKeys(ctx, "r")
+				if err != nil {
+					return provider.Response{}, err
+				}
+				for lag := a - int64(len(done)); ; {
+					w := worst.Load()
+					if lag <= w || worst.CompareAndSwap(w, lag) {
+						break
+					}
+				}
+				defer answered.Add(1)
+				return echo(ctx, req, n)
+			})
+			eps := map[string]Endpoint{"m": {Provider: p, Concurrency: workers}}
+			sum, err := Run(ctx, eps, "r", makeJobs([]string{"m"}, []string{"qa"}, 300), Options{Store: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Models[0].Sent != 300 {
+				t.Fatalf("summary %+v", sum.Models[0])
+			}
+			if w := worst.Load(); w > workers {
+				t.Fatalf("up to %d answered results were not stored when a request went out; want at most %d (one per worker)", w, workers)
+			}
+		})
 	}
 }
 
