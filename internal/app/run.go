@@ -451,7 +451,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			return nil, fmt.Errorf("task %s: %w", t.Name, err)
 		}
 		spec := task.Spec{Name: t.Name, Type: t.Type, Source: path, System: t.Prompt.System, Template: t.Prompt.Template,
-			Chat: t.Prompt.Chat == nil || *t.Prompt.Chat, Reference: t.Reference, Choices: t.Choices, Answer: t.Answer, Turns: t.Turns,
+			Chat: t.Prompt.Chat == nil || *t.Prompt.Chat, Reference: t.Reference, Choices: t.Choices, Answer: t.Answer, Turns: t.Turns, Options: t.Options,
 			K: t.FewShot.K, Target: t.FewShot.Target, FewShotSeed: p.Seed, Shape: ds.Shape}
 		if t.FewShot.Seed != nil {
 			spec.FewShotSeed = *t.FewShot.Seed

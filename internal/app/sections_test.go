@@ -47,7 +47,8 @@ func TestTrainingSections(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(page.String(), `src="data:image/svg&#43;xml;base64,`) || strings.Contains(page.String(), `src="training-curves.svg"`) {
-		i := strings.Index(page.String(), "<img"); t.Errorf("the HTML report does not embed the training plot: %.200s", page.String()[max(i, 0):])
+		i := strings.Index(page.String(), "<img")
+		t.Errorf("the HTML report does not embed the training plot: %.200s", page.String()[max(i, 0):])
 	}
 	if _, err := os.Stat(filepath.Join(out, "training-curves.svg")); err != nil {
 		t.Errorf("plot not written: %v", err)

@@ -123,6 +123,10 @@ type Task struct {
 	// conversation (MT-Bench's `turns`); each turn is a stage that sees the
 	// model's own earlier answers.
 	Turns string `yaml:"turns" json:"turns,omitempty"`
+	// Options are settings of the task's type beyond the common keys: a type
+	// plug-in documents and checks its own (internal/task), so adding a type
+	// needs no new field here.
+	Options map[string]any `yaml:"options" json:"options,omitempty"`
 	// Group gathers tasks into one reported group (MMLU's subjects under mmlu).
 	Group   string   `yaml:"group" json:"group,omitempty"`
 	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`

@@ -36,6 +36,7 @@ func (generateType) Check(t *plan.Task, at string, r plan.Reporter) {
 		// An example without its answer teaches the model nothing.
 		r.Errorf(at+".few_shot", "set `few_shot.target` (e.g. \"{{ answer }}\") or the task's `reference`, which examples then show as their answer", "few-shot examples need an answer")
 	}
+	checkNoOptions(t, at, r)
 	if t.Turns != "" && t.FewShot.K > 0 {
 		r.Errorf(at+".few_shot", "remove few_shot: a multi-turn conversation carries its own turns", "few_shot does not combine with turns")
 	}

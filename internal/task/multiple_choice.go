@@ -37,6 +37,7 @@ func (multipleChoiceType) Check(t *plan.Task, at string, r plan.Reporter) {
 	}
 	checkNoScorers(t, at, r, "acc, acc_norm")
 	checkNoTurns(t, at, r)
+	checkNoOptions(t, at, r)
 }
 
 // checkTemplate requires prompt.template for types that cannot do without.
@@ -50,6 +51,13 @@ func checkNoScorers(t *plan.Task, at string, r plan.Reporter, own string) {
 	if len(t.Scorers) > 0 {
 		r.Errorf(at+".scorers", "remove the scorers, or make the task type generate",
 			"scorers apply to generate tasks; a %s task is scored by its type (%s)", t.Type, own)
+	}
+}
+
+// checkNoOptions refuses type options for a type that reads none.
+func checkNoOptions(t *plan.Task, at string, r plan.Reporter) {
+	if len(t.Options) > 0 {
+		r.Errorf(at+".options", "remove options: the keys this type reads are documented in docs/plan.md (Task types)", "a %s task takes no options", t.Type)
 	}
 }
 

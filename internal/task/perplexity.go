@@ -25,6 +25,7 @@ func (perplexityType) Check(t *plan.Task, at string, r plan.Reporter) {
 	checkTemplate(t, at, r, "the text whose likelihood is measured")
 	checkNoScorers(t, at, r, "word_perplexity, byte_perplexity, bits_per_byte")
 	checkNoTurns(t, at, r)
+	checkNoOptions(t, at, r)
 	if t.Choices != "" || t.Answer != "" {
 		r.Errorf(at+".type", "set `type: multiple_choice`, or remove choices and answer", "choices and answer apply to multiple_choice tasks, not perplexity")
 	}

@@ -48,6 +48,8 @@ type Spec struct {
 	// Choices and Answer are field names (multiple_choice).
 	Choices string
 	Answer  string
+	// Options are the plan's type options (tasks[].options), for the type to read.
+	Options map[string]any
 	// Turns names a field holding the user turns of a multi-turn
 	// conversation (generate): each turn is a stage that sees the model's
 	// own earlier answers.

@@ -1,11 +1,13 @@
 package task
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/dataset"
+	"github.com/tunecheck/tunecheck/internal/plan"
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
@@ -119,3 +121,22 @@ func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
 		t.Fatalf("plain rows without a template: %v", err)
 	}
 }
+
+// The built-in types read no type options: a plan that gives some is told so
+// at the key, before anything runs.
+func TestBuiltInTypesRefuseOptions(t *testing.T) {
+	for _, name := range TypeNames() {
+		r := &collect{}
+		Types()[name].Check(&plan.Task{Type: name, Options: map[string]any{"rubric": "x"}, Prompt: plan.Prompt{Template: "{{ q }}"}, Choices: "c", Answer: "a"}, "tasks[0]", r)
+		if !strings.Contains(strings.Join(r.msgs, "\n"), "tasks[0].options: a "+name+" task takes no options") {
+			t.Errorf("%s: %v", name, r.msgs)
+		}
+	}
+}
+
+type collect struct{ msgs []string }
+
+func (c *collect) Errorf(path, fix, format string, args ...any) {
+	c.msgs = append(c.msgs, path+": "+fmt.Sprintf(format, args...))
+}
+func (c *collect) Missing(parent, key, fix string) { c.msgs = append(c.msgs, parent+"."+key+": missing") }
