@@ -176,7 +176,11 @@ func Run(ctx context.Context, endpoints map[string]Endpoint, runID string, jobs 
 		if !ok {
 			gi = len(groups)
 			groupIndex[gk] = gi
-			groups = append(groups, groupTotal{model: j.Model, task: j.Task})
+			label := j.Task
+			if j.Stage != "" {
+				label += " (" + j.Stage + ")"
+			}
+			groups = append(groups, groupTotal{model: j.Model, task: label})
 		}
 		groups[gi].total++
 		if done[j.Key()] {
