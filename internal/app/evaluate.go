@@ -88,10 +88,15 @@ func stageRequests(bt *builtTask, it *task.Item, s int, prior [][]provider.Respo
 
 // responses gathers an item's stored responses, stage by stage, for one
 // model. A missing or failed result ends the item as failed.
+// An earlier stage's empty answer (the type's Next says ErrEmptyOutput)
+// ends the item as empty: it is not sent further.
 func responses(bt *builtTask, it *task.Item, byKey map[stageKey]*store.Result) ([][]provider.Response, string) {
 	var resps [][]provider.Response
 	for s, stage := range bt.Stages {
 		reqs, err := stageRequests(bt, it, s, resps)
+		if errors.Is(err, task.ErrEmptyOutput) {
+			return resps, report.StatusEmpty
+		}
 		if err != nil {
 			return nil, fmt.Sprintf("%s: %v", stage, err)
 		}
@@ -135,7 +140,11 @@ type prepared struct {
 
 func prepare(bt *builtTask, it *task.Item, model string, byKey map[stageKey]*store.Result) prepared {
 	resps, msg := responses(bt, it, byKey)
-	if msg != "" {
+	switch msg {
+	case "":
+	case report.StatusEmpty:
+		return prepared{output: resps[len(resps)-1][0].Text, status: report.StatusEmpty}
+	default:
 		return prepared{status: report.StatusFailed, err: msg}
 	}
 	in, out, err := bt.Kind.Input(bt.Spec, it, resps)

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/provider"
@@ -182,5 +183,51 @@ func TestEvaluateEmptyOutputsAndMissingReferences(t *testing.T) {
 	p := tr.Comparison.Metrics["exact_match"]
 	if tr.Comparison.Excluded != 2 || p.N != 2 {
 		t.Fatalf("comparison %+v %+v", tr.Comparison, p)
+	}
+}
+
+// A two-turn item is scored on its turn-2 answer; an empty turn-1 answer
+// ends it as empty (not sent on), and a failed turn 2 fails it, naming the stage.
+func TestEvaluateTurns(t *testing.T) {
+	spec := task.Spec{Name: "chat", Type: task.Generate, Turns: "turns", Reference: "ref", Chat: true}
+	kind := task.Types()[task.Generate]
+	rows := []task.Row{
+		{ID: "a", Fields: map[string]any{"turns": []any{"hi", "and then?"}, "ref": "yes"}},
+		{ID: "b", Fields: map[string]any{"turns": []any{"hi", "and then?"}, "ref": "yes"}},
+		{ID: "c", Fields: map[string]any{"turns": []any{"hi", "and then?"}, "ref": "yes"}},
+	}
+	items, err := kind.Build(spec, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, _ := scorer.New("exact_match", nil)
+	bt := &builtTask{Name: "chat", Type: task.Generate, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items), Items: items, Scorers: []scorer.Scorer{em}}
+	if len(bt.Stages) != 2 || bt.Stages[1] != "turn2" {
+		t.Fatalf("stages %v", bt.Stages)
+	}
+	rs := []store.Result{
+		{Model: "m", Task: "chat", Stage: "turn1", ItemID: "a", Response: resp(t, provider.Response{Text: "hello"})},
+		{Model: "m", Task: "chat", Stage: "turn2", ItemID: "a", Response: resp(t, provider.Response{Text: "yes"})},
+		{Model: "m", Task: "chat", Stage: "turn1", ItemID: "b", Response: resp(t, provider.Response{Text: " "})},
+		{Model: "m", Task: "chat", Stage: "turn1", ItemID: "c", Response: resp(t, provider.Response{Text: "hello"})},
+		{Model: "m", Task: "chat", Stage: "turn2", ItemID: "c", Error: "HTTP 500: boom"},
+	}
+	rep := Evaluate(evaluation{Tasks: []*builtTask{bt}, Models: []modelInfo{{Name: "m"}}, Results: rs, Seed: 1, Resamples: 50, Conf: 0.95})
+	tr := rep.Tasks[0]
+	got := map[string]string{}
+	for _, r := range tr.Records {
+		got[r.ID] = r.Outcomes["m"].Status + " " + r.Outcomes["m"].Error
+	}
+	want := map[string]string{"a": "ok ", "b": "empty ", "c": "failed turn2: HTTP 500: boom"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	if m := tr.PerModel[0]; m.Scored != 1 || m.Empty != 1 || m.Failed != 1 || m.Metrics["exact_match"].Mean != 1 {
+		t.Fatalf("counts %+v", m)
+	}
+	// The turn-2 request of item a carries the model's own turn-1 answer.
+	reqs, err := kind.Next(spec, 1, &bt.Items[0], [][]provider.Response{{{Text: "hello"}}})
+	if err != nil || len(reqs) != 1 || len(reqs[0].Messages) != 3 || reqs[0].Messages[1].Content != "hello" || reqs[0].Messages[2].Content != "and then?" {
+		t.Fatalf("turn-2 request %+v, %v", reqs, err)
 	}
 }

@@ -234,7 +234,11 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 							continue // an earlier stage failed: the item is failed, not sent further
 						}
 						var err error
-						if reqs, err = bt.Kind.Next(bt.Spec, s, it, resps); err != nil {
+						reqs, err = bt.Kind.Next(bt.Spec, s, it, resps)
+						if errors.Is(err, task.ErrEmptyOutput) {
+							continue // an empty earlier answer: counted as empty, not sent further
+						}
+						if err != nil {
 							return total, fmt.Errorf("task %s item %s stage %s: %w", bt.Name, it.ID, bt.Stages[s], err)
 						}
 					}
@@ -249,6 +253,9 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 		}
 		if len(jobs) == 0 {
 			continue
+		}
+		if depth > 1 {
+			o.Logger.Info("stage", "stage", s+1, "of", depth, "requests", len(jobs))
 		}
 		sum, err := runner.Run(ctx, endpoints, runID, jobs, runner.Options{Store: st, Progress: o.Progress, Terminal: o.Terminal, Logger: o.Logger})
 		total = addSummary(total, sum)

@@ -174,7 +174,7 @@ func buildTurns(spec Spec, rows []Row) ([]Item, error) {
 			return it, err
 		}
 		it.References = refs
-		it.Prompt = it.Turns[len(it.Turns)-1]
+		it.Prompt = turnsPrompt(it.Turns)
 		system := ""
 		if sys != nil {
 			if system, err = sys.Render(r.Fields); err != nil {
@@ -204,6 +204,13 @@ func (generateType) Next(spec Spec, s int, it *Item, prior [][]provider.Response
 	if s >= len(it.Turns) {
 		return nil, nil
 	}
+	for k := 0; k < s; k++ {
+		if strings.TrimSpace(prior[k][0].Text) == "" {
+			// An empty answer ends the conversation: the item is counted
+			// as empty, not sent on with an empty assistant turn.
+			return nil, ErrEmptyOutput
+		}
+	}
 	first := it.Requests[0]
 	req := provider.Request{Type: provider.Generate, ItemID: it.ID, System: first.System, Params: first.Params}
 	for k := 0; k < s; k++ {
@@ -232,4 +239,20 @@ func (generateType) Input(spec Spec, it *Item, resps [][]provider.Response) (sco
 		return in, last.Text, ErrEmptyOutput
 	}
 	return in, last.Text, nil
+}
+
+// turnsPrompt shows a multi-turn item's user turns in reports, each marked;
+// the answers between them are each model's own.
+func turnsPrompt(turns []string) string {
+	if len(turns) == 1 {
+		return turns[0]
+	}
+	var b strings.Builder
+	for i, t := range turns {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		fmt.Fprintf(&b, "[turn %d] %s", i+1, t)
+	}
+	return b.String()
 }
