@@ -599,6 +599,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 // instead of a report of zeros that CI would read as a regressed model.
 func brokenEndpoints(p *plan.Plan, results []store.Result) error {
 	var errs []error
+	var hints []string
 	for _, m := range p.Models {
 		total, failed := 0, 0
 		var msgs []string
@@ -618,12 +619,13 @@ func brokenEndpoints(p *plan.Plan, results []store.Result) error {
 			continue
 		}
 		cause, hint := diagnose(m, msgs)
-		errs = append(errs, exitcode.WithHint(fmt.Errorf("model %s: all %d requests failed: %s", m.Name, total, cause), hint))
+		errs = append(errs, fmt.Errorf("model %s: all %d requests failed: %s", m.Name, total, cause))
+		hints = append(hints, hint)
 	}
 	if len(errs) == 0 {
 		return nil
 	}
-	return exitcode.WithCode(errors.Join(errs...), exitcode.Unreachable)
+	return exitcode.WithHint(exitcode.WithCode(errors.Join(errs...), exitcode.Unreachable), strings.Join(hints, "\n"))
 }
 
 var httpStatus = regexp.MustCompile(`HTTP (\d{3})`)
