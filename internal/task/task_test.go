@@ -139,4 +139,6 @@ type collect struct{ msgs []string }
 func (c *collect) Errorf(path, fix, format string, args ...any) {
 	c.msgs = append(c.msgs, path+": "+fmt.Sprintf(format, args...))
 }
-func (c *collect) Missing(parent, key, fix string) { c.msgs = append(c.msgs, parent+"."+key+": missing") }
+func (c *collect) Missing(parent, key, fix string) {
+	c.msgs = append(c.msgs, parent+"."+key+": missing")
+}
