@@ -16,11 +16,13 @@ type WriterOptions struct {
 	FlushInterval time.Duration
 	// Linger is how long a batch holding Commit callers waits for the next
 	// result, and again after each one that arrives, when the previous batch
-	// had more than one caller (default 2ms; negative: never). Under load it
-	// turns many small transactions into a few large ones, each of which costs
+	// had more than one caller (default 1ms; negative: never). Under load it
+	// turns many small transactions into fewer large ones, each of which costs
 	// little more than a small one; a lone caller never waits.
 	Linger time.Duration
-	// MaxLinger bounds the whole wait of one batch (default 50ms).
+	// MaxLinger bounds the whole wait of one batch (default 10ms). Short, so
+	// that a batch never holds every worker: while it commits, the callers not
+	// in it keep their requests going.
 	MaxLinger time.Duration
 }
 
@@ -84,10 +86,10 @@ func (s *Store) newWriter(opts WriterOptions, beforeCommit func(rows, waiters in
 		opts.FlushInterval = 100 * time.Millisecond
 	}
 	if opts.Linger == 0 {
-		opts.Linger = 2 * time.Millisecond
+		opts.Linger = time.Millisecond
 	}
 	if opts.MaxLinger <= 0 {
-		opts.MaxLinger = 50 * time.Millisecond
+		opts.MaxLinger = 10 * time.Millisecond
 	}
 	w := &Writer{s: s, opts: opts, in: make(chan writeReq, 2*opts.BatchSize), done: make(chan struct{}), beforeCommit: beforeCommit}
 	go w.loop()

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tunecheck/tunecheck/internal/cpuclock"
 )
 
 func writerResult(run, item string) Result {
@@ -281,4 +286,41 @@ func TestWriterLingersUnderLoad(t *testing.T) {
 	if !slices.Equal(rows, []int{1, 2, 2}) || !slices.Equal(waiters, rows) {
 		t.Fatalf("batches of %v rows with %v callers; want 1, 2 and 2", rows, waiters)
 	}
+}
+
+// BenchmarkWriterCommit measures results/s through group commit into SQLite
+// with 256 callers each waiting for its commit, as the runner's workers do at
+// concurrency 256, each result with a cache entry.
+func BenchmarkWriterCommit(b *testing.B) {
+	ctx := context.Background()
+	s := OpenSQLiteForTest(b, filepath.Join(b.TempDir(), "w.db"))
+	if err := s.CreateRun(ctx, Run{ID: "r", Name: "n", PlanHash: "h"}); err != nil {
+		b.Fatal(err)
+	}
+	var rows, commits atomic.Int64
+	w := s.newWriter(WriterOptions{}, func(n, _ int) { rows.Add(int64(n)); commits.Add(1) })
+	req := []byte(`{"type":"generate","item_id":"x","messages":[{"role":"user","content":"What is the capital of France? Answer in one word."}],"params":{"max_tokens":16}}`)
+	resp := []byte(`{"text":"The capital of France is Paris.","finish_reason":"stop","usage":{"prompt_tokens":24,"completion_tokens":8},"model":"bench"}`)
+	var next atomic.Int64
+	b.SetParallelism(256 / runtime.GOMAXPROCS(0))
+	t0, c0 := time.Now(), cpuclock.Process()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			r := Result{RunID: "r", Model: "m", Task: "t", ItemID: fmt.Sprintf("%09d", i), RequestHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+				Request: req, Response: resp, Attempts: 1, LatencyMS: 1.5, PromptTokens: 24, CompletionTokens: 8}
+			if err := w.Commit(ctx, r, &CacheEntry{Key: fmt.Sprintf("%064d", i), Value: resp}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed, cpu := time.Since(t0), cpuclock.Process()-c0
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	n := float64(next.Load())
+	b.ReportMetric(n/elapsed.Seconds(), "results/s")
+	b.ReportMetric(n/cpu.Seconds(), "results/cpu-s")
+	b.ReportMetric(float64(rows.Load())/float64(max(commits.Load(), 1)), "rows/commit")
 }
