@@ -225,7 +225,8 @@ tasks:
 		}
 		return p
 	}
-	resent := make([]int, kills) // requests sent again after kill i
+	resent := make([]int, kills)           // requests sent again after kill i
+	oldest := make([]time.Duration, kills) // the oldest of their lost answers
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	for i := range items {
@@ -243,7 +244,9 @@ tasks:
 				continue
 			}
 			resent[p]++
-			if age := killed[p].Sub(lost.done); age > time.Second {
+			age := killed[p].Sub(lost.done)
+			oldest[p] = max(oldest[p], age)
+			if age > time.Second {
 				t.Errorf("%q was answered %v before kill %d and sent again: its result was not stored in time", prompt, age, p)
 			}
 		}
@@ -255,5 +258,6 @@ tasks:
 			t.Errorf("kill %d: %d requests sent again; want at most %d (the requests in flight)", k, n, concurrency)
 		}
 	}
-	t.Logf("%d items, concurrency %d: requests sent again after each of %d kills: %v (%d in all)", items, concurrency, kills, resent, total)
+	t.Logf("%d items, concurrency %d: requests sent again after each of %d kills: %v (%d in all), answered at most %v before the kill",
+		items, concurrency, kills, resent, total, oldest)
 }
