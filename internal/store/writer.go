@@ -21,8 +21,8 @@ type WriterOptions struct {
 	// little more than a small one; a lone caller never waits.
 	Linger time.Duration
 	// MaxLinger bounds the whole wait of one batch (default 10ms). Short, so
-	// that a batch never holds every worker: while it commits, the callers not
-	// in it keep their requests going.
+	// that under load a batch holds only some of the callers: while it
+	// commits, the others keep their requests going.
 	MaxLinger time.Duration
 }
 
