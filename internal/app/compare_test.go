@@ -53,6 +53,11 @@ func TestCompareEqualsRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The listed summary stays small; the records are stored beside it and
+	// come back with the report.
+	if strings.Contains(string(run.Summary), `"records"`) || len(stored.Tasks[0].Records) != 30 {
+		t.Fatalf("records: in summary %v, loaded %d", strings.Contains(string(run.Summary), `"records"`), len(stored.Tasks[0].Records))
+	}
 	cmp, err := Compare(CompareOptions{A: Side{Label: "llama-13b", Run: run, Report: stored, Model: "llama-13b"},
 		B: Side{Label: "vicuna-13b", Run: run, Report: stored, Model: "vicuna-13b"}})
 	if err != nil {

@@ -47,7 +47,21 @@ func LoadReport(ctx context.Context, st *store.Store, id string) (store.Run, *re
 		return run, nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s has not finished", run.ID), exitcode.BadInput), "run its plan again to resume and finish it")
 	}
 	rep, err := report.Decode(run.Summary)
-	return run, rep, err
+	if err != nil {
+		return run, nil, err
+	}
+	raw, err := st.RunRecords(ctx, run.ID)
+	if err != nil {
+		return run, nil, err
+	}
+	if len(raw) > 0 {
+		var recs map[string][]report.Record
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			return run, nil, fmt.Errorf("run %s: its stored records do not decode: %w", run.ID, err)
+		}
+		rep.AttachRecords(recs)
+	}
+	return run, rep, nil
 }
 
 // Side names one model in one stored run.

@@ -176,20 +176,25 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, exitcode.WithCode(err, exitcode.BadInput)
 	}
 
+	// The summary the store lists and trends is the report without its
+	// per-item records; the records are stored beside it.
+	short, recs := rep.SplitRecords()
 	var summary bytes.Buffer
-	if err := report.JSON(&summary, rep); err != nil {
+	if err := report.JSON(&summary, short); err != nil {
 		return out, err
 	}
-	// results.json is the summary's bytes (report.JSON both): encoding a
-	// report of 100,000 records twice cost a second.
-	files, err := writeReports(outDir, rep, o.Formats, map[string][]byte{"json": summary.Bytes()})
+	records, err := json.Marshal(recs)
+	if err != nil {
+		return out, err
+	}
+	files, err := writeReports(outDir, rep, o.Formats, nil)
 	out.Files = files
 	if err != nil {
 		return out, err
 	}
 	// A run whose endpoint answered nothing is finished too, with the
 	// verdict "error": it is a record of what happened, not a run to resume.
-	if err := st.FinishRun(ctx, run.ID, string(rep.Verdict), summary.Bytes()); err != nil {
+	if err := st.FinishRunWithRecords(ctx, run.ID, string(rep.Verdict), summary.Bytes(), records); err != nil {
 		return out, err
 	}
 	if broken != nil {

@@ -271,3 +271,29 @@ func Decode(data []byte) (*Report, error) {
 	}
 	return &r, nil
 }
+
+// SplitRecords returns a copy of r without its tasks' per-item records, and
+// the records by task name. The store keeps the two apart (a summary stays
+// small however many items the run had); AttachRecords puts them back.
+func (r *Report) SplitRecords() (*Report, map[string][]Record) {
+	out := *r
+	out.Tasks = make([]Task, len(r.Tasks))
+	recs := map[string][]Record{}
+	for i, t := range r.Tasks {
+		if t.Records != nil {
+			recs[t.Name] = t.Records
+		}
+		t.Records = nil
+		out.Tasks[i] = t
+	}
+	return &out, recs
+}
+
+// AttachRecords gives each task its records back (see SplitRecords).
+func (r *Report) AttachRecords(recs map[string][]Record) {
+	for i := range r.Tasks {
+		if rs, ok := recs[r.Tasks[i].Name]; ok {
+			r.Tasks[i].Records = rs
+		}
+	}
+}

@@ -85,8 +85,15 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 // clock's time (see SetClock). From then on the run and its results are
 // immutable: any later write fails with ErrRunFinished.
 func (s *Store) FinishRun(ctx context.Context, id, verdict string, summary []byte) error {
-	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE runs SET status = ?, verdict = ?, summary = ?, finished_at = ? WHERE id = ?`),
-		StatusFinished, verdict, summary, unixNano(s.now()), id)
+	return s.FinishRunWithRecords(ctx, id, verdict, summary, nil)
+}
+
+// FinishRunWithRecords is FinishRun that also stores the run's per-item
+// records, kept apart from the summary so that listing runs stays cheap
+// however many items a run had (see RunRecords).
+func (s *Store) FinishRunWithRecords(ctx context.Context, id, verdict string, summary, records []byte) error {
+	res, err := s.db.ExecContext(ctx, s.rebind(`UPDATE runs SET status = ?, verdict = ?, summary = ?, records = ?, finished_at = ? WHERE id = ?`),
+		StatusFinished, verdict, summary, records, unixNano(s.now()), id)
 	if err != nil {
 		return fmt.Errorf("finishing run %s: %w", id, wrapErr(err, id))
 	}
@@ -220,4 +227,17 @@ func fromUnixNano(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
+}
+
+// RunRecords returns the per-item records stored with a finished run (nil
+// for runs finished without them).
+func (s *Store) RunRecords(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	if err := s.db.QueryRowContext(ctx, s.rebind(`SELECT records FROM runs WHERE id = ?`), id).Scan(&b); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("records of run %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("records of run %s: %w", id, err)
+	}
+	return b, nil
 }
