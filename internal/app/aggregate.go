@@ -218,7 +218,15 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 		}
 	}
 	c.Pairs = len(both)
-	for _, d := range defs {
+	// As in modelScore: the per-item metrics' tests run on up to GOMAXPROCS
+	// goroutines while the corpus metrics, which call their scorer, run one
+	// after another on this one.
+	prs := make([]stats.Paired, len(defs))
+	skip := make([]bool, len(defs))
+	var corpus []func()
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for k, d := range defs {
 		cfg := a.config(taskName, "paired", d.Name)
 		var bv, cv []float64
 		var sel []int
@@ -237,24 +245,37 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 				}
 			}
 		}
-		var pr stats.Paired
-		if d.agg != nil {
-			if len(sel) == 0 {
-				c.Metrics[d.Name] = stats.Paired{PValue: 1, PAdjusted: 1}
-				continue
-			}
+		if d.agg == nil {
+			g.Go(func() error { prs[k] = stats.ComparePaired(bv, cv, cfg); return nil })
+			continue
+		}
+		if len(sel) == 0 {
+			prs[k], skip[k] = stats.Paired{PValue: 1, PAdjusted: 1}, true
+			continue
+		}
+		corpus = append(corpus, func() {
 			all := identity(len(sel))
 			br, cr := corpusRows(d, base, sel), corpusRows(d, cand, sel)
 			pb, pc := corpusValue(d, br, all), corpusValue(d, cr, all)
 			ci, p := stats.ResamplePaired(len(sel), func(idx []int) float64 {
 				return corpusValue(d, cr, idx) - corpusValue(d, br, idx)
 			}, cfg)
-			pr = stats.Paired{N: len(sel), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, PValue: p, PAdjusted: p}
+			pr := stats.Paired{N: len(sel), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, PValue: p, PAdjusted: p}
 			// wins, ties and losses come from the per-item values of the same metric
 			w := stats.ComparePaired(bv, cv, stats.Config{Resamples: 1})
 			pr.Wins, pr.Ties, pr.Losses = w.Wins, w.Ties, w.Losses
-		} else {
-			pr = stats.ComparePaired(bv, cv, cfg)
+			prs[k] = pr
+		})
+	}
+	for _, f := range corpus {
+		f()
+	}
+	g.Wait()
+	for k, d := range defs {
+		pr := prs[k]
+		if skip[k] {
+			c.Metrics[d.Name] = pr
+			continue
 		}
 		switch d.Direction {
 		case scorer.Lower:
