@@ -263,11 +263,12 @@ type prepared struct {
 	Job
 	canonical []byte
 	cacheKey  string // empty: the cache is off for this job
-	inCache   bool   // the cache held the key when the run started
+	cached    []byte // the cached response when the run started (nil: none)
 }
 
-// prepare encodes the jobs and finds which are in the cache with a few batched
-// queries, so that the common case of a miss costs no query of its own.
+// prepare encodes the jobs and reads the cached responses of those in the
+// cache with a few batched queries, so that neither a miss nor a hit costs a
+// query of its own. The hits' responses are held until their jobs run.
 func prepare(ctx context.Context, s *store.Store, ep Endpoint, useCache bool, js []Job) (chan prepared, error) {
 	queue := make(chan prepared, len(js))
 	ps := make([]prepared, len(js))
@@ -283,15 +284,15 @@ func prepare(ctx context.Context, s *store.Store, ep Endpoint, useCache bool, js
 			keys = append(keys, ps[i].cacheKey)
 		}
 	}
-	var have map[string]bool
+	var have map[string][]byte
 	if len(keys) > 0 {
 		var err error
-		if have, err = s.CacheHas(ctx, keys); err != nil {
+		if have, err = s.CacheGetMany(ctx, keys); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range ps {
-		p.inCache = have[p.cacheKey]
+		p.cached = have[p.cacheKey]
 		queue <- p
 	}
 	close(queue)
@@ -382,16 +383,12 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 		RunID: r.runID, Model: j.Model, Task: j.Task, Stage: j.Stage, ItemID: j.Request.ItemID, Endpoint: j.Endpoint,
 		RequestHash: RequestHash(j.canonical), Request: j.canonical,
 	}
-	if j.inCache {
-		val, ok, err := r.opts.Store.CacheGet(ctx, j.cacheKey)
-		if err != nil && ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			r.opts.Logger.Warn("response cache unreadable; sending the request", "model", j.Model, "item", j.Request.ItemID, "err", err)
-		}
+	if j.cached != nil {
+		val := j.cached
 		var resp provider.Response
-		if ok && json.Unmarshal(val, &resp) == nil {
+		if err := json.Unmarshal(val, &resp); err != nil {
+			r.opts.Logger.Warn("cached response unreadable; sending the request", "model", j.Model, "item", j.Request.ItemID, "err", err)
+		} else {
 			res.Response = val
 			res.Cached = true
 			res.LatencyMS = resp.LatencyMS
