@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -131,5 +133,34 @@ func TestDecodeV1(t *testing.T) {
 	}
 	if _, err := Decode([]byte(`{"schema": "tunecheck.results/v9"}`)); err == nil {
 		t.Fatal("an unknown schema must be refused")
+	}
+}
+
+// results.json writes records one a line and reads back to the same report.
+func TestJSONRecordsOneALine(t *testing.T) {
+	r := fixture()
+	r.Tasks = append(r.Tasks, r.Tasks[0])
+	r.Tasks[1].Name = "second"
+	r.Tasks[0].Records = []Record{
+		{ID: "1", Outcomes: map[string]Outcome{"base": {Status: StatusOK, Scores: map[string]float64{"bleu": 1}, Stats: map[string][]float64{"bleu": {1, 2}}}}},
+		{ID: "x\n</script>", Outcomes: map[string]Outcome{"base": {Status: StatusEmpty}}},
+	}
+	r.Tasks[1].Records = []Record{{ID: "only", Outcomes: map[string]Outcome{"tuned": {Status: StatusFailed, Error: "HTTP 500"}}}}
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(b.Bytes()) {
+		t.Fatalf("not JSON:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "\n        {\"id\":\"1\",\"outcomes\":{\"base\":{\"status\":\"ok\",\"scores\":{\"bleu\":1},\"stats\":{\"bleu\":[1,2]}}}},\n") {
+		t.Fatalf("records are not one a line:\n%s", b.String())
+	}
+	back, err := Decode(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Tasks, r.Tasks) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", back.Tasks, r.Tasks)
 	}
 }
