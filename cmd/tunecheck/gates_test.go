@@ -97,19 +97,20 @@ func TestGateTyposRefusedBeforeAnyRequest(t *testing.T) {
 			name: "typos",
 			plan: "name: typos\n" + two + "gates:\n  - qa.tokenf1.delta >= 0\n  - qaa.token_f1.delta >= 0",
 			want: []string{
-				"\ngates[0]: qa.tokenf1.delta >= 0",
-				"\n             ^ unknown metric \"tokenf1\" in task qa",
+				// each problem names where the plan wrote the gate; the caret is under the bad part
+				"\ntypos.yaml:13:5: gates[0]: qa.tokenf1.delta >= 0",
+				"\n" + strings.Repeat(" ", len("typos.yaml:13:5: ")) + "             ^ unknown metric \"tokenf1\" in task qa",
 				"did you mean token_f1",
-				"\ngates[1]: qaa.token_f1.delta >= 0",
-				"\n          ^ unknown task \"qaa\"; known: qa",
+				"\ntypos.yaml:14:5: gates[1]: qaa.token_f1.delta >= 0",
+				"\n" + strings.Repeat(" ", len("typos.yaml:14:5: ")) + "          ^ unknown task \"qaa\"; known: qa",
 			},
 		},
 		{
 			name: "delta without a comparison",
 			plan: "name: onedelta\n" + one + "gates:\n  - qa.token_f1.delta >= 0",
 			want: []string{
-				"\ngates[0]: qa.token_f1.delta >= 0",
-				"\n                      ^ delta needs a comparison",
+				"\ndelta_without_a_comparison.yaml:11:5: gates[0]: qa.token_f1.delta >= 0",
+				"\n" + strings.Repeat(" ", len("delta_without_a_comparison.yaml:11:5: ")) + "                      ^ delta needs a comparison",
 				"set compare.baseline and compare.candidate",
 			},
 		},

@@ -187,7 +187,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			known.Tasks[t.Name] = t.Metrics
 		}
 	}
-	gates, err := checkGates(exprs, known, "--gate")
+	gates, err := checkGates(exprs, known, nil)
 	if err != nil {
 		return nil, err
 	}

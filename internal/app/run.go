@@ -400,7 +400,7 @@ func sameDatasets(a, b map[string]string) bool {
 // planGates parses the plan's gates and checks every task and metric they
 // name against the tasks as built (groups included).
 func planGates(p *plan.Plan, tasks []*builtTask) ([]gate.Gate, error) {
-	return checkGates(p.Gates, knownOf(tasks, p.Compare.Baseline != "" && p.Compare.Candidate != ""), p.Path)
+	return checkGates(p.Gates, knownOf(tasks, p.Compare.Baseline != "" && p.Compare.Candidate != ""), p.Position)
 }
 
 func knownOf(tasks []*builtTask, compared bool) gate.Known {
@@ -429,16 +429,32 @@ func knownOf(tasks []*builtTask, compared bool) gate.Known {
 
 // checkGates validates gate expressions; where names the plan file (or
 // "--gate") in the error.
-func checkGates(exprs []string, known gate.Known, where string) ([]gate.Gate, error) {
+// checkGates validates gate expressions; position, when not nil, labels each
+// problem with where the plan wrote the gate (file:line:col), otherwise they
+// are labelled gates[i] (the --gate flags).
+func checkGates(exprs []string, known gate.Known, position func(label string) string) ([]gate.Gate, error) {
 	gs, err := gate.ValidateAll(exprs, known)
-	if err != nil {
-		if where == "" {
-			where = "plan"
-		}
-		return nil, exitcode.WithHint(fmt.Errorf("%s: gates:\n%w", where, err),
-			"gates read TASK.METRIC.FIELD OP NUMBER (e.g. qa.token_f1.delta.ci_low >= 0) or TASK.failed_rate OP NUMBER; docs/plan.md lists the fields")
+	if err == nil {
+		return gs, nil
 	}
-	return gs, nil
+	if position != nil {
+		var list []error
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			list = j.Unwrap()
+		} else {
+			list = []error{err}
+		}
+		for _, e := range list {
+			var ee *gate.ExprError
+			if errors.As(e, &ee) {
+				ee.Label = position(ee.Label) + ": " + ee.Label
+			}
+		}
+		err = errors.Join(list...)
+	}
+	// Each problem starts on a line of its own, so its caret lines up.
+	return nil, exitcode.WithHint(fmt.Errorf("gates that cannot be checked (nothing was sent):\n%w", err),
+		"gates read TASK.METRIC.FIELD OP NUMBER (e.g. qa.token_f1.delta.ci_low >= 0) or TASK.failed_rate OP NUMBER; docs/plan.md lists the fields")
 }
 
 func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
