@@ -61,6 +61,9 @@ type Outcome struct {
 	Report  *report.Report
 	Exec    runner.Summary
 	Files   []string
+	// Providers is each model's provider kind by name, so the summary can say
+	// "answers read from files" for the file provider instead of "requests sent".
+	Providers map[string]string
 }
 
 // Run executes a plan end to end and stores it. A run interrupted by ctx is
@@ -132,7 +135,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}
 
-	out := &Outcome{RunID: run.ID, Resumed: resumed}
+	out := &Outcome{RunID: run.ID, Resumed: resumed, Providers: map[string]string{}}
+	for _, m := range models {
+		out.Providers[m.Name] = m.Provider
+	}
 	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
 	out.Exec = sum
 	if err != nil {

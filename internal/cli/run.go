@@ -96,11 +96,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		if out.Resumed {
 			how = "resumed run"
 		}
-		var sent, cached, resumed, failed int
-		for _, m := range out.Exec.Models {
-			sent, cached, resumed, failed = sent+m.Sent, cached+m.Cached, resumed+m.Resumed, failed+m.Failed
-		}
-		fmt.Fprintf(env.Stdout, "%s %s · %d requests sent, %d from cache, %d already done, %d failed\n", how, out.RunID, sent, cached, resumed, failed)
+		fmt.Fprintf(env.Stdout, "%s %s · %s\n", how, out.RunID, execSummary(out))
 		if len(out.Files) > 0 {
 			fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
 		}
@@ -108,6 +104,32 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", strings.ToUpper(string(rep.Verdict)), out.RunID)
 	}
 	return verdictErr(rep.Verdict, o.failOnInconclusive)
+}
+
+// execSummary counts the run's work. The file provider sends nothing — it
+// reads answers from a file — so its models are counted apart from the
+// models that were sent requests, and a run of only file models never claims
+// a request was sent.
+func execSummary(out *app.Outcome) string {
+	var sent, read, cached, resumed, failed int
+	var anySent, anyRead bool
+	for _, m := range out.Exec.Models {
+		if out.Providers[m.Model] == "file" {
+			read, anyRead = read+m.Sent, true
+		} else {
+			sent, anySent = sent+m.Sent, true
+		}
+		cached, resumed, failed = cached+m.Cached, resumed+m.Resumed, failed+m.Failed
+	}
+	var parts []string
+	if anySent || !anyRead {
+		parts = append(parts, fmt.Sprintf("%d requests sent", sent))
+	}
+	if anyRead {
+		parts = append(parts, fmt.Sprintf("%d answers read from files", read))
+	}
+	parts = append(parts, fmt.Sprintf("%d from cache, %d already done, %d failed", cached, resumed, failed))
+	return strings.Join(parts, ", ")
 }
 
 // verdictErr maps a verdict to the command's exit: 1 when a gate failed, 4
