@@ -103,7 +103,9 @@ func (b *bars) finish() {
 	b.p.Wait()
 }
 
-// logProgress writes one slog line per model every LogEvery, and a last one at the end.
+// logProgress writes one slog line per model when the run starts (with its
+// total, so a run shorter than LogEvery still shows what it is doing before it
+// ends), then one every LogEvery, and a last one at the end.
 type logProgress struct {
 	opts   Options
 	groups []groupTotal
@@ -120,6 +122,7 @@ func newLogProgress(ctx context.Context, opts Options, groups []groupTotal) *log
 		done_: make([]atomic.Int64, len(groups)), fail: make([]atomic.Int64, len(groups)),
 		start: opts.Now(), stop: make(chan struct{}),
 	}
+	l.log(ctx, "started")
 	l.wg.Go(func() {
 		t := time.NewTicker(opts.LogEvery)
 		defer t.Stop()
