@@ -169,3 +169,16 @@ func TestCurvesMapFlag(t *testing.T) {
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }
 func itoa(i int) string         { return strconv.Itoa(i) }
+
+// TestCurvesFailOnDivergedTrainOnly: a train-only QLoRA log whose loss climbs
+// from 1 to 30 is diverged, and --fail-on diverged fires without eval loss.
+func TestCurvesFailOnDivergedTrainOnly(t *testing.T) {
+	log := filepath.Join("testdata", "curves", "qlora_diverging.trainer_log.jsonl")
+	code, out, errOut := runCLI(t, "curves", log, "--fail-on", "diverged")
+	if code != 1 || !strings.Contains(out, "diverged since step 10") || !strings.Contains(errOut, "--fail-on") {
+		t.Errorf("exit %d, out %s, stderr %s; want diverged and exit 1", code, out, errOut)
+	}
+	if !strings.Contains(out, "the last logged value is 30") {
+		t.Errorf("the reason should quote the raw last loss: %s", out)
+	}
+}

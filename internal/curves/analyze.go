@@ -108,6 +108,9 @@ type Analysis struct {
 	// non-finite points. It does not follow --smooth (a display choice): an
 	// unsmoothed curve would turn every low outlier into a "minimum".
 	trainFinite []Point
+	// rlObjective: the log has RL series (rewards, KL, policy), so a train
+	// loss that does not fall is the objective's nature, not divergence.
+	rlObjective bool
 }
 
 // Best is the best evaluation of a series.
@@ -219,6 +222,7 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		}
 		return a, exitcode.WithHint(msg, "name the loss columns with --map step=COL,train=COL,eval=COL, or force a reader with --format")
 	}
+	a.rlObjective = isRLLog(run, a.TrainKey)
 	a.Train = run.Series[a.TrainKey]
 	a.Eval = run.Series[a.EvalKey]
 	a.TrainSmoothed = Smooth(a.Train, opts.Smooth)
@@ -269,6 +273,21 @@ func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 		}
 	}
 	return a, nil
+}
+
+// isRLLog reports whether a log is of an RL objective (PPO, GRPO, DPO and
+// their kin log rewards, KL and policy terms beside the loss), whose loss is
+// not a language-modelling loss and need not fall.
+func isRLLog(run *Run, trainKey string) bool {
+	for _, n := range append(run.names(), trainKey) {
+		l := strings.ToLower(n)
+		for _, w := range []string{"reward", "kl", "policy", "objective/", "advantage", "logps", "ppo/", "grpo", "dpo"} {
+			if strings.Contains(l, w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lossNames lists the names frameworks log train and eval loss under, in

@@ -355,3 +355,98 @@ func TestRisingRLLoss(t *testing.T) {
 		t.Errorf("verdict %q notes %q", a.Verdict, a.Notes)
 	}
 }
+
+// TestVerdictRegressions covers runs that were misjudged: a diverging
+// language-modelling loss without eval loss, a GRPO loss that rises by its
+// nature, and eval loss rising at every evaluation (with and without the
+// train loss rising too).
+func TestVerdictRegressions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	tests := []struct {
+		name      string
+		run       *Run
+		verdict   string
+		reason    []string
+		notReason []string
+		noteHas   string
+	}{
+		{
+			name:    "diverging QLoRA train-only loss",
+			run:     synth(2000, 100, func(s float64) float64 { return 1.0 + 29*math.Pow(s/2000, 2) + rng.NormFloat64()*0.01 }, nil),
+			verdict: VerdictDiverged,
+			reason:  []string{"never fell", "last logged value", "diverged"},
+		},
+		{
+			name:    "GRPO loss grows from zero",
+			run:     synth(2000, 100, func(s float64) float64 { return 0.0001 + s*2e-5 }, nil),
+			verdict: VerdictNoEvalLoss,
+			noteHas: "last logged value is 0.0401",
+		},
+		{
+			name: "RL log with rewards: rising loss is not divergence",
+			run: func() *Run {
+				r := synth(2000, 100, func(s float64) float64 { return 1 + s*0.01 }, nil)
+				r.Series["rewards/chosen"] = []Point{{Step: 10, Value: 0.1}}
+				return r
+			}(),
+			verdict: VerdictNoEvalLoss,
+			noteHas: "never fell",
+		},
+		{
+			name: "resumed run: train and eval rise at every eval",
+			run: withEvals(synth(2000, 400, func(s float64) float64 { return 1.0 + s*1e-4 + rng.NormFloat64()*0.002 }, nil),
+				3.6, 3.605, 3.612, 3.625, 3.641),
+			verdict:   VerdictDiverged,
+			reason:    []string{"rose at every one of the 4 evaluations", "first evaluation", "instability"},
+			notReason: []string{"flat"},
+		},
+		{
+			name: "eval rises at every eval, train falls",
+			run: withEvals(synth(2000, 400, func(s float64) float64 { return 2 * math.Exp(-s/1000) }, nil),
+				3.6, 3.605, 3.612, 3.625, 3.641),
+			verdict: VerdictOverfitting,
+			reason:  []string{"rose at every one of the 4 evaluations"},
+		},
+		{
+			name: "minimum at the first eval, flat after",
+			run: withEvals(synth(2000, 200, func(s float64) float64 { return 2 * math.Exp(-s/1000) }, nil),
+				1.2, 1.203, 1.201, 1.204, 1.202, 1.203),
+			verdict:   VerdictHealthy,
+			notReason: []string{"fell from"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := AnalyzeRun(tt.run, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Verdict != tt.verdict {
+				t.Fatalf("verdict %q (%s; notes %q), want %q", a.Verdict, a.Reason, a.Notes, tt.verdict)
+			}
+			for _, w := range tt.reason {
+				if !strings.Contains(a.Reason, w) {
+					t.Errorf("reason %q lacks %q", a.Reason, w)
+				}
+			}
+			for _, w := range tt.notReason {
+				if strings.Contains(a.Reason, w) {
+					t.Errorf("reason %q says %q", a.Reason, w)
+				}
+			}
+			if tt.noteHas != "" && !strings.Contains(strings.Join(a.Notes, "\n"), tt.noteHas) {
+				t.Errorf("notes %q lack %q", a.Notes, tt.noteHas)
+			}
+		})
+	}
+}
+
+// withEvals adds eval losses at evenly spread steps over the run's train steps.
+func withEvals(r *Run, vs ...float64) *Run {
+	train := r.Series["loss"]
+	last := train[len(train)-1].Step
+	for i, v := range vs {
+		r.Series["eval_loss"] = append(r.Series["eval_loss"], Point{Step: last * int64(i+1) / int64(len(vs)), Value: v})
+	}
+	return r
+}

@@ -32,13 +32,21 @@ func verdict(a *Analysis, evals []Point) {
 	if a.overfitting(evals) {
 		return
 	}
+	// A steady climb inflates the noise estimate the test above relies on.
+	if a.risingEveryEval(evals) {
+		return
+	}
 	if a.noisy(evals) {
 		return
 	}
 	a.Verdict = VerdictHealthy
 	b := a.BestEval
 	last := evals[len(evals)-1]
-	a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at %s (last %.5g at %s) with no sustained rise", evals[0].Value, b.Value, a.at(b.Step), last.Value, a.at(last.Step))
+	if b.Step == evals[0].Step {
+		a.Reason = fmt.Sprintf("eval loss never went below its first evaluation, %.5g at %s, its minimum (last %.5g at %s), with no sustained rise", b.Value, a.at(b.Step), last.Value, a.at(last.Step))
+	} else {
+		a.Reason = fmt.Sprintf("eval loss fell from %.5g to its minimum %.5g at %s (last %.5g at %s) with no sustained rise", evals[0].Value, b.Value, a.at(b.Step), last.Value, a.at(last.Step))
+	}
 	p := plateauStart(evals, a.plateauBand())
 	switch {
 	case b.Step == last.Step:
@@ -63,11 +71,63 @@ func plateauStart(evals []Point, band float64) int {
 	for _, p := range evals {
 		low = min(low, p.Value)
 	}
-	i := len(evals) - 1
+	// len(evals) when even the last evaluation is outside the band: there
+	// is no plateau to speak of.
+	i := len(evals)
 	for i > 0 && evals[i-1].Value <= low+band {
 		i--
 	}
 	return i
+}
+
+// risingEveryEval: after its minimum the eval loss went up at every one of
+// at least minRises evaluations, to the last. Whatever the noise estimate
+// says (a steady climb inflates it), that is never healthy: with train loss
+// rising too it is instability (diverged), else overfitting.
+func (a *Analysis) risingEveryEval(evals []Point) bool {
+	const minRises = 3
+	m := indexOfStep(evals, bestPoint(evals, false).Step)
+	post := evals[m:]
+	if len(post)-1 < minRises {
+		return false
+	}
+	for i := 1; i < len(post); i++ {
+		if post[i].Value <= post[i-1].Value {
+			return false
+		}
+	}
+	low, lastV := evals[m].Value, evals[len(evals)-1].Value
+	if lastV-low <= 0.002*math.Abs(low) {
+		return false // float jitter on a plateau, not a rise
+	}
+	on := &Onset{Step: evals[m].Step, EvalAtOnset: low, EvalLast: lastV, Rise: median(values(post[1:])) - low, EvalsAfter: len(post) - 1}
+	a.Overfit = on
+	tAt, okAt := valueAt(a.trainFinite, on.Step)
+	tLast, okLast := valueAt(a.trainFinite, a.LastStep)
+	if okAt && okLast {
+		on.TrainAtOnset, on.TrainLast = tAt, tLast
+	}
+	where := "its minimum " + num(low) + " at " + a.at(evals[m].Step)
+	if m == 0 {
+		where = num(low) + " at the first evaluation (" + a.at(evals[m].Step) + "), its minimum"
+	}
+	if okAt && okLast && tLast-tAt > max(2*a.trainSigma, 0.01*math.Abs(tAt)) {
+		a.Instability.BothRising = true
+		a.Verdict, a.Since = VerdictDiverged, on.Step
+		a.Reason = fmt.Sprintf("eval loss rose at every one of the %d evaluations after %s, to %.5g at %s, and smoothed train loss rose too, from %.5g to %.5g: that is instability, not overfitting (lower the learning rate, check the restart)",
+			len(post)-1, where, lastV, a.at(evals[len(evals)-1].Step), tAt, tLast)
+		a.Reason += a.restartNote()
+		return true
+	}
+	a.Verdict, a.Since = VerdictOverfitting, on.Step
+	a.Reason = fmt.Sprintf("eval loss rose at every one of the %d evaluations after %s, to %.5g at %s", len(post)-1, where, lastV, a.at(evals[len(evals)-1].Step))
+	if okAt && okLast {
+		a.Reason += fmt.Sprintf(" while smoothed train loss went from %.5g to %.5g", tAt, tLast)
+	} else {
+		a.Reason += " (no train loss to confirm it kept falling)"
+	}
+	a.Reason += fmt.Sprintf("; keep the checkpoint from %s", a.at(evals[m].Step))
+	return true
 }
 
 // divergedNonFinite: the run ends with a NaN/Inf loss.
@@ -100,18 +160,46 @@ func (a *Analysis) divergedTrain() bool {
 	if last-low.Value <= margin {
 		return false
 	}
+	rawLast := lastFinite(a.Train)
 	if first-low.Value <= max(0.05*math.Abs(first), 2*a.trainSigma) {
-		// The loss never fell in the first place: not a loss that climbs
-		// back but one that is not minimised, as an RL objective (GRPO,
-		// PPO: the KL term grows) or a broken setup. Say so; judge the run
-		// on its eval loss.
-		a.Notes = append(a.Notes, fmt.Sprintf("the train loss (%s) never fell: %.5g at the start, %.5g at the end; an RL objective (GRPO, PPO) is not expected to fall, otherwise check the learning rate and the data", a.TrainKey, first, last))
+		// The loss never fell in the first place: either a language-modelling
+		// loss that blew up from the first steps (a diverging run), or one
+		// that is not minimised, as an RL objective (GRPO, PPO: the KL term
+		// grows). The first is diverged with or without eval loss; the
+		// second is judged on its eval loss.
+		if !a.rlObjective && first >= minLMLoss && last >= divergeFactor*first {
+			a.Verdict, a.Since = VerdictDiverged, ts[0].Step
+			a.Reason = fmt.Sprintf("the train loss (%s) never fell and climbed from %.5g at %s to %.5g by %s (smoothed; the last logged value is %.5g), %.3gx its start: the run diverged; lower the learning rate, enable gradient clipping, or check the data and the quantisation setup",
+				a.TrainKey, first, a.at(ts[0].Step), last, a.at(ts[len(ts)-1].Step), rawLast, last/first)
+			a.Reason += a.restartNote()
+			return true
+		}
+		a.Notes = append(a.Notes, fmt.Sprintf("the train loss (%s) never fell: %.5g at the start, %.5g at the end (smoothed; the last logged value is %.5g); an RL objective (GRPO, PPO) is not expected to fall, otherwise check the learning rate and the data", a.TrainKey, first, last, rawLast))
 		return false
 	}
 	a.Verdict, a.Since = VerdictDiverged, low.Step
 	a.Reason = fmt.Sprintf("smoothed train loss fell to %.5g at %s and then climbed to %.5g by %s; the optimiser is no longer making progress (learning rate too high, or a bad restart)", low.Value, a.at(low.Step), last, a.at(ts[len(ts)-1].Step))
 	a.Reason += a.restartNote()
 	return true
+}
+
+// minLMLoss and divergeFactor decide when a train loss that never fell has
+// diverged: a language-modelling cross-entropy starts well above zero (an RL
+// objective such as GRPO's starts near it), and climbing to several times
+// its start is no plateau but a blow-up.
+const (
+	minLMLoss     = 0.05
+	divergeFactor = 3
+)
+
+// lastFinite is the last finite value of ps (NaN when none).
+func lastFinite(ps []Point) float64 {
+	for i := len(ps) - 1; i >= 0; i-- {
+		if finite(ps[i].Value) {
+			return ps[i].Value
+		}
+	}
+	return math.NaN()
 }
 
 // restartNote points at resumes, the usual cause of losses climbing back.
@@ -207,7 +295,7 @@ func (a *Analysis) noisy(evals []Point) bool {
 	// Up-steps on the final plateau are expected jitter around a converged
 	// loss; only those on the way down make the curve noisy.
 	all := evals
-	evals = evals[:plateauStart(evals, a.plateauBand())+1]
+	evals = evals[:min(plateauStart(evals, a.plateauBand()), len(evals)-1)+1]
 	if len(evals) < 6 {
 		return false
 	}
