@@ -330,6 +330,8 @@ func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, 
 		return nil, err
 	}
 	var out []TrendPoint
+	// What the runs hold, to say what exists when TASK.METRIC names nothing.
+	tasks, metrics := map[string]bool{}, map[string]bool{}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
 		if r.Status != store.StatusFinished {
@@ -340,6 +342,7 @@ func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, 
 			continue
 		}
 		for _, t := range rep.Tasks {
+			tasks[t.Name] = true
 			if t.Name != taskName {
 				continue
 			}
@@ -348,6 +351,9 @@ func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, 
 				model = rep.Compare.Candidate
 			}
 			for _, ms := range t.PerModel {
+				for m := range ms.Metrics {
+					metrics[m] = true
+				}
 				if (model == "" || ms.Model == model) && ms.Metrics[metric].N > 0 {
 					p := TrendPoint{Run: r, Model: ms.Model, Summary: ms.Metrics[metric]}
 					if t.Comparison != nil {
@@ -360,7 +366,24 @@ func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, 
 			}
 		}
 	}
+	if len(out) == 0 && len(tasks) > 0 {
+		switch {
+		case !tasks[taskName]:
+			return nil, exitcode.WithCode(fmt.Errorf("no task %q in the runs of plan %q; its tasks: %s", taskName, name, trendNames(tasks)), exitcode.BadInput)
+		case !metrics[metric]:
+			return nil, exitcode.WithCode(fmt.Errorf("task %s has no metric %q in the runs of plan %q; its metrics: %s", taskName, metric, name, trendNames(metrics)), exitcode.BadInput)
+		}
+	}
 	return out, nil
+}
+
+func trendNames(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
 }
 
 // RunOutputs returns the generated texts of one model in a finished run

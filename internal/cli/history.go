@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -99,6 +100,12 @@ func newRunsCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// A plan name that matches nothing is most often a typo: say so, with
+			// the names there are, rather than print an empty table and exit 0.
+			// A plan file that has not run yet is no mistake, so it is not refused.
+			if len(runs) == 0 && name != "" && planPath == "" {
+				return unknownPlanErr(cmd, st, name)
+			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "run\tplan\tstatus\tverdict\tstarted\tplan hash")
 			for _, r := range runs {
@@ -115,6 +122,27 @@ func newRunsCmd(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&planArg, "plan", "", "only runs of this plan: its name, or its file (whose store key then also says where the store is)")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
 	return cmd
+}
+
+func unknownPlanErr(cmd *cobra.Command, st *store.Store, name string) error {
+	all, err := st.ListRuns(cmd.Context(), "", 0)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range all {
+		if !seen[r.Name] {
+			seen[r.Name] = true
+			names = append(names, r.Name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return exitcode.WithCode(fmt.Errorf("no runs of plan %q: the store holds no runs", name), exitcode.BadInput)
+	}
+	return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("no runs of plan %q; plans in this store: %s", name, strings.Join(names, ", ")), exitcode.BadInput),
+		"--plan takes a plan's name (its name: key) or its file")
 }
 
 func dash(s string) string {
