@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -326,6 +327,7 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	h := &histScanner{names: make(map[string]string)}
 	var fields, kept []histField
+	var rows []logRow
 	var lastLine []byte // LLaMA-Factory's last line carries the total elapsed_time
 	for sc.Scan() {
 		line++
@@ -383,11 +385,9 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 				kept = append(kept, f)
 			}
 		}
-		b.at(step)
-		for _, f := range kept {
-			b.add(f.name, step, f.value)
-		}
+		rows = append(rows, logRow{step: step, fields: slices.Clone(kept)})
 	}
+	ws := resolveWriters(rows, b)
 	if err := sc.Err(); err != nil {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: stopped reading: %v", path, line+1, err))
 	}
@@ -396,6 +396,14 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	if dups > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("%d duplicated lines ignored", dups))
+	}
+	run.Writers, run.RepeatedSteps = ws.writers, ws.repeated
+	if ws.writers > 1 || ws.repeated > 0 {
+		who := "the same steps were logged more than once"
+		if ws.writers > 1 {
+			who = fmt.Sprintf("%d writers logged the same steps at once", ws.writers)
+		}
+		run.Notes = append(run.Notes, fmt.Sprintf("%s (%d lines repeat a value already logged at their step; the later line is kept): two processes appending to one log, not a resume — check that only the main process logs", who, ws.repeated))
 	}
 	if len(lastLine) > 0 {
 		var last struct {

@@ -350,3 +350,43 @@ func TestOpenAIBase64(t *testing.T) {
 		t.Errorf("format %q, %d train / %d eval points; want openai-csv 300/30", a.Format, len(a.Train), len(a.Eval))
 	}
 }
+
+// TestTwoWritersOneResume: a LLaMA-Factory log written by two processes at
+// once (the same steps, interleaved with a lag) and resumed once at step 210
+// has one restart, not one per interleaved line, and says it had two writers.
+// The fixture was written by a short script: writers a and b log steps
+// 10..250, b two lines behind a, then both resume at 210 and log to 400.
+func TestTwoWritersOneResume(t *testing.T) {
+	run, err := Read(filepath.Join("testdata", "logs", "llamafactory_two_writers"), "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Restarts) != 1 || run.Restarts[0] != 210 {
+		t.Errorf("restarts %v, want [210]", run.Restarts)
+	}
+	if run.Writers != 2 || run.RepeatedSteps != 49 {
+		t.Errorf("writers %d, repeated %d; want 2 and 49", run.Writers, run.RepeatedSteps)
+	}
+	if len(run.Notes) != 1 || !strings.Contains(run.Notes[0], "2 writers logged the same steps") {
+		t.Errorf("notes %q", run.Notes)
+	}
+	// One point per step, the resumed values from 210 on.
+	loss := run.Series["loss"]
+	if len(loss) != 40 {
+		t.Errorf("%d loss points, want 40 (steps 10..400)", len(loss))
+	}
+	if v, _ := valueAt(loss, 250); math.Abs(v-(1.9-0.25)) > 1e-9 {
+		t.Errorf("loss at 250 = %v, want the resumed 1.65", v)
+	}
+	a, err := AnalyzeRun(run, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	if err := WriteText(&text, []Analysis{a}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "the log goes back to step 210 (") {
+		t.Errorf("summary:\n%s", text.String())
+	}
+}

@@ -31,6 +31,11 @@ type Run struct {
 	BestCheckpoint string `json:"best_checkpoint,omitempty"`
 	// Restarts lists the steps at which the log went back (a resumed run).
 	Restarts []int64 `json:"restarts,omitempty"`
+	// Writers is the most processes found appending the same steps to the
+	// log at once (0 or 1: one); RepeatedSteps counts the lines that logged
+	// a value again at a step that already had it. Neither is a restart.
+	Writers       int `json:"writers,omitempty"`
+	RepeatedSteps int `json:"repeated_steps,omitempty"`
 	// Damage lists what could not be read (file, offset or line, reason).
 	Damage []string `json:"damage,omitempty"`
 	// Notes are harmless oddities of the file worth telling the user.
