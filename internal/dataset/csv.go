@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -42,7 +44,10 @@ func readCSV(name string, data []byte, comma rune, columns []string) ([]Row, err
 		}
 		if j, dup := seen[h]; dup {
 			where := "give every column a distinct name"
-			if headerLine == 0 {
+			if headerLine == 1 && (len(header) == 6 && isAnswerLetter(header[5]) || headerLooksLikeData(header, nil) != "") {
+				// MMLU's layout, whose answer options repeat ("True, True").
+				where = "the first line looks like data, not a header; if the file has no header row, name its columns: " + columnsFix(header)
+			} else if headerLine == 0 {
 				where = "give every entry of columns a distinct name"
 			}
 			return nil, &Error{File: name, Line: headerLine, Field: h, Msg: fmt.Sprintf("column name repeated (columns %d and %d)", j+1, i+1), Hint: where}
@@ -75,7 +80,77 @@ func readCSV(name string, data []byte, comma rune, columns []string) ([]Row, err
 		}
 		rows = append(rows, row)
 	}
+	if headerLine == 1 {
+		if why := headerLooksLikeData(header, rows); why != "" {
+			return nil, &Error{File: name, Line: 1, Msg: "the first line looks like data, not a header: " + why,
+				Hint: "if the file has no header row, name its columns: " + columnsFix(header)}
+		}
+	}
 	return rows, nil
+}
+
+// headerLooksLikeData says why the header row reads as a row of data, or ""
+// when it reads as column names. MMLU's files have no header, and taking their
+// first question as column names would silently drop it and name the columns
+// after it. Two signs, each one that column names do not give:
+//   - a column whose values are all answer letters (A–J) or all numbers has a
+//     header of the same kind;
+//   - a header cell is a sentence (ten words or more, or over 100 characters).
+func headerLooksLikeData(header []string, rows []Row) string {
+	for i, h := range header {
+		for _, kind := range []struct {
+			name string
+			is   func(string) bool
+		}{{"an answer letter", isAnswerLetter}, {"a number", isNumber}} {
+			if !kind.is(h) {
+				continue
+			}
+			all := len(rows) > 0
+			for _, r := range rows {
+				if v, _ := r.Fields[h].(string); !kind.is(v) {
+					all = false
+					break
+				}
+			}
+			if all {
+				return fmt.Sprintf("column %d's name %q is %s, like every value under it", i+1, h, kind.name)
+			}
+		}
+	}
+	for i, h := range header {
+		if words := len(strings.Fields(h)); words >= 10 || len(h) > 100 {
+			return fmt.Sprintf("column %d's name is a sentence (%q)", i+1, clip(h, 40))
+		}
+	}
+	return ""
+}
+
+func isAnswerLetter(s string) bool { return len(s) == 1 && s[0] >= 'A' && s[0] <= 'J' }
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// columnsFix is the flag (and plan key) that reads a header-less file,
+// with MMLU's names when the row has MMLU's layout.
+func columnsFix(first []string) string {
+	names := "question,A,B,C,D,answer"
+	if len(first) != 6 || !isAnswerLetter(first[5]) {
+		n := make([]string, len(first))
+		for i := range n {
+			n[i] = fmt.Sprintf("col%d", i+1)
+		}
+		names = strings.Join(n, ",")
+	}
+	return fmt.Sprintf("--columns %s (dataset.columns: [%s] in a plan)", names, strings.ReplaceAll(names, ",", ", "))
 }
 
 func csvError(name, kind string, err error) error {
