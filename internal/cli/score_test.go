@@ -58,6 +58,10 @@ func TestScoreCommand(t *testing.T) {
 		{"classification flags", "", []string{"--pred", scoreData + "labels.jsonl", "--metrics", "precision,f1,cohen_kappa,balanced_accuracy", "--average", "weighted", "--weights", "linear", "--adjusted", "--zero-division", "1"}, "labels.txt"},
 		{"binary string labels", "", []string{"--pred", scoreData + "probs.jsonl", "--metrics", "brier,ece,log_loss,roc_auc", "--pos-label", "yes", "--bins", "3", "--strategy", "quantile"}, "probs.txt"},
 		{"pass@k", "", []string{"--pred", scoreData + "counts.jsonl", "--metrics", "pass@k", "--k", "1,2,10"}, "counts.txt"},
+		// scikit-learn 1.2.1 gives the same (precision_recall_fscore_support
+		// and confusion_matrix with labels=["pos", "neg", "other"]): a subset
+		// of the classes plus one that never occurs is accepted.
+		{"labels subset and unseen label", "", []string{"--pred", scoreData + "labels.jsonl", "--metrics", "precision,recall,f1,confusion_matrix", "--labels", `["pos", "neg", "other"]`, "--average", "macro", "--zero-division", "0"}, "labels-subset.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +106,7 @@ func TestScoreBadInput(t *testing.T) {
 		{"length mismatch", []string{"--pred", scoreData + "hyp.txt", "--ref", scoreData + "text.jsonl"}, "one reference per prediction"},
 		{"seed without confidence", []string{"--pred", scoreData + "text.jsonl", "--seed", "3"}, "add --confidence"},
 		{"bad zero division", []string{"--pred", scoreData + "labels.jsonl", "--metrics", "f1", "--zero-division", "2"}, "zero_division \"2\""},
+		{"accuracy on multi-reference text", []string{"--pred", scoreData + "text.jsonl", "--metrics", "accuracy"}, "text.jsonl:2: field \"references\": 2 references, but accuracy compares the prediction with one true class"},
 		{"per-item of corpus metrics", []string{"--pred", scoreData + "scores.jsonl", "--per-item", filepath.Join(dir, "x.jsonl")}, "none of the metrics has per-item values"},
 	}
 	for _, tt := range tests {

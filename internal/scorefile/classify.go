@@ -11,30 +11,57 @@ import (
 func nan() float64 { return math.NaN() }
 
 // labelPairs returns (y_true, y_pred): label rows as given, text rows as
-// string labels (first reference against the prediction), so generated
-// answers can be scored as classes.
-func (c *context) labelPairs() ([]classification.Label, []classification.Label) {
+// string labels (the reference against the prediction, compared exactly as
+// given), so that generated answers that name a class ("positive", "B") can
+// be scored as classes. A text row is a label only with a single reference:
+// with several, which one is the true class is unknown, so such a row is an
+// error naming its file and line rather than scored against its first
+// reference.
+func (c *context) labelPairs(metric string) ([]classification.Label, []classification.Label, error) {
 	if c.in.Kind == KindLabels {
-		return c.yTrue, c.yPred
+		return c.yTrue, c.yPred, nil
 	}
 	t := make([]classification.Label, len(c.hyps))
 	p := make([]classification.Label, len(c.hyps))
 	for i := range c.hyps {
+		if n := len(c.refs[i]); n != 1 {
+			return nil, nil, fmt.Errorf("%s: field \"references\": %d references, but %s compares the prediction with one true class: "+
+				"give text rows with a single reference that names the class (or rows {\"label\": y, \"pred\": y'}); "+
+				"to score free text against any of several references use exact_match, token_f1 or bleu", c.in.Pos(i), n, metric)
+		}
 		t[i] = classification.Str(c.refs[i][0])
 		p[i] = classification.Str(c.hyps[i])
 	}
-	return t, p
+	return t, p, nil
+}
+
+// freeTextWarning is the warning for text rows whose references do not look
+// like a small set of classes (more distinct references than half the rows):
+// every distinct sentence is then a class of its own and accuracy is exact
+// string match, usually near 0 for generated text.
+func (c *context) freeTextWarning(metric string, yTrue []classification.Label) string {
+	if c.in.Kind != KindText || len(yTrue) < 4 {
+		return ""
+	}
+	classes, err := classification.Classes(yTrue)
+	if err != nil || 2*len(classes) <= len(yTrue) {
+		return ""
+	}
+	return fmt.Sprintf("the %d text rows hold %d distinct references: %s treats each as a class and counts only exact string matches; for free text use exact_match, token_f1, bleu or rougeL", len(yTrue), len(classes), metric)
 }
 
 // average resolves "auto": binary when there are at most two classes and
 // the positive class is known (set, or 1 among numbers/booleans), macro
-// otherwise.
+// otherwise. The classes are those of the rows and of --labels together, and
+// a --labels list must hold the positive class, so that a list is never
+// silently dropped by a binary average (which, as in scikit-learn, ignores
+// it): --labels [0, 1, 2] over rows of 0 and 1, or --labels [0], is macro.
 func (c *context) average(yTrue, yPred []classification.Label) (classification.Average, error) {
 	a := c.o.Average
 	if a != "" && a != "auto" {
 		return classification.ParseAverage(a)
 	}
-	classes, err := classification.Classes(yTrue, yPred)
+	classes, err := classification.Classes(yTrue, yPred, c.labels)
 	if err != nil {
 		return "", err
 	}
@@ -43,17 +70,27 @@ func (c *context) average(yTrue, yPred []classification.Label) (classification.A
 		if c.posLabel != nil {
 			pos = *c.posLabel
 		}
-		for _, cl := range classes {
-			if classification.Equal(cl, pos) {
-				return classification.AverageBinary, nil
+		has := func(ls []classification.Label) bool {
+			for _, l := range ls {
+				if classification.Equal(l, pos) {
+					return true
+				}
 			}
+			return false
+		}
+		if has(classes) && (c.labels == nil || has(c.labels)) {
+			return classification.AverageBinary, nil
 		}
 	}
 	return classification.AverageMacro, nil
 }
 
 func (c *context) labelMetric(name string) (metricRun, error) {
-	yTrue, yPred := c.labelPairs()
+	yTrue, yPred, err := c.labelPairs(name)
+	if err != nil {
+		return metricRun{}, err
+	}
+	freeText := c.freeTextWarning(name, yTrue)
 	zd, err := classification.ParseZeroDivision(c.o.ZeroDivision)
 	if err != nil {
 		return metricRun{}, err
@@ -136,7 +173,11 @@ func (c *context) labelMetric(name string) (metricRun, error) {
 			if total > 0 {
 				v = float64(correct) / float64(total)
 			}
-			return Result{Value: v, Details: []Detail{{"labels", classes}, {"matrix", m}, {"value_is", "trace / total (accuracy over the listed labels)"}}}, nil
+			res := Result{Value: v, Details: []Detail{{"labels", classes}, {"matrix", m}, {"value_is", "trace / total (accuracy over the listed labels)"}}}
+			if freeText != "" {
+				res.Warnings = append(res.Warnings, freeText)
+			}
+			return res, nil
 		}}, nil
 	}
 	return metricRun{
@@ -146,6 +187,9 @@ func (c *context) labelMetric(name string) (metricRun, error) {
 				return Result{}, err
 			}
 			res := Result{Value: v, Details: d, Warnings: w}
+			if freeText != "" {
+				res.Warnings = append(res.Warnings, freeText)
+			}
 			if name == "accuracy" {
 				// Per item: 1 where the prediction is right.
 				res.PerItem = make([]float64, len(yTrue))
@@ -205,6 +249,9 @@ func (c *context) probMetric(name string) (metricRun, error) {
 			return r.Value, nil, r.Warnings, err
 		}
 	case "log_loss":
+		if err := c.labelsCoverRows(); err != nil {
+			return metricRun{}, err
+		}
 		eval = func(idx []int) (float64, []Detail, []string, error) {
 			p := c.prob
 			if !list {

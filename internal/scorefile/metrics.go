@@ -67,14 +67,15 @@ func newContext(in Input, o Options) (*context, error) {
 	for i := range in.N {
 		c.samples = append(c.samples, code.Sample{N: in.N[i], C: in.C[i]})
 	}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
-// validate reports row-level problems with the file and line of the row.
-func (c *context) validate() error {
+// labelsCoverRows reports, with the file and line of the row, a label
+// outside --labels. Only log_loss needs this: its probability columns are the
+// listed labels, so scikit-learn 1.2.1 refuses any other; precision, recall,
+// F and the confusion matrix accept a subset of the classes (and listed
+// classes that never occur) and count only the listed ones.
+func (c *context) labelsCoverRows() error {
 	if c.labels == nil {
 		return nil
 	}
@@ -89,12 +90,7 @@ func (c *context) validate() error {
 	}
 	for i, l := range in.Labels {
 		if !known(l) {
-			return fmt.Errorf("%s: field \"label\": %s is not in --labels %s: add it to --labels", in.Pos(i), l, c.o.Labels)
-		}
-	}
-	for i, l := range in.Preds {
-		if !known(l) {
-			return fmt.Errorf("%s: field \"pred\": %s is not in --labels %s: add it to --labels", in.Pos(i), l, c.o.Labels)
+			return fmt.Errorf("%s: field \"label\": %s is not in --labels %s: log_loss needs every class of the rows in --labels (one probability column each): add it to --labels", in.Pos(i), l, c.o.Labels)
 		}
 	}
 	return nil
@@ -223,6 +219,8 @@ func (c *context) sacrebleu(name string) (metricRun, error) {
 		m        statMetric
 		corpus   func(sum []float64) (float64, []Detail)
 		sentence func(st []float64) float64
+		// item is one segment's details, for the per-item file.
+		item func(st []float64) []Detail
 	)
 	nrefs := bleu.NRefs(c.refs)
 	switch name {
@@ -255,13 +253,10 @@ func (c *context) sacrebleu(name string) (metricRun, error) {
 		m = b
 		corpus = func(sum []float64) (float64, []Detail) {
 			s := b.ScoreStats(sum)
-			return s.Score, []Detail{
-				{"precisions", s.Precisions}, {"bp", s.BP}, {"ratio", s.Ratio},
-				{"sys_len", s.SysLen}, {"ref_len", s.RefLen},
-				{"signature", b.Signature(nrefs, false)},
-			}
+			return s.Score, append(bleuDetails(s), Detail{"signature", b.Signature(nrefs, false)})
 		}
 		sentence = func(st []float64) float64 { return b.SentenceScoreStats(st).Score }
+		item = func(st []float64) []Detail { return bleuDetails(b.SentenceScoreStats(st)) }
 	case "chrf", "chrf++":
 		opts := bleu.ChrFOptions{CharOrder: c.o.CharOrder, Beta: c.o.ChrFBeta, Lowercase: c.o.Lowercase, Whitespace: c.o.Whitespace, EpsSmoothing: c.o.EpsSmoothing}
 		if opts.CharOrder == 0 {
@@ -282,9 +277,10 @@ func (c *context) sacrebleu(name string) (metricRun, error) {
 		}
 		m = ch
 		corpus = func(sum []float64) (float64, []Detail) {
-			return ch.ScoreStats(sum).Score, []Detail{{"signature", ch.Signature(nrefs)}}
+			return ch.ScoreStats(sum).Score, append(chrfDetails(sum), Detail{"signature", ch.Signature(nrefs)})
 		}
 		sentence = func(st []float64) float64 { return ch.ScoreStats(st).Score }
+		item = chrfDetails
 	case "ter":
 		t := bleu.NewTER(bleu.TEROptions{Normalized: c.o.TERNormalized, NoPunct: c.o.TERNoPunct, AsianSupport: c.o.TERAsian, CaseSensitive: c.o.TERCaseSensitive})
 		m = t
@@ -293,6 +289,10 @@ func (c *context) sacrebleu(name string) (metricRun, error) {
 			return s.Score, []Detail{{"num_edits", s.NumEdits}, {"ref_length", s.RefLength}, {"signature", t.Signature(nrefs)}}
 		}
 		sentence = func(st []float64) float64 { return t.ScoreStats(st).Score }
+		item = func(st []float64) []Detail {
+			s := t.ScoreStats(st)
+			return []Detail{{"num_edits", s.NumEdits}, {"ref_length", s.RefLength}}
+		}
 	}
 	segs, err := m.SegmentStats(c.hyps, c.refs)
 	if err != nil {
@@ -323,10 +323,34 @@ func (c *context) sacrebleu(name string) (metricRun, error) {
 			for i, st := range segs {
 				per[i] = sentence(st)
 			}
-			return Result{Value: v, Details: details, PerItem: per}, nil
+			return Result{Value: v, Details: details, PerItem: per, ItemDetails: func(i int) []Detail { return item(segs[i]) }}, nil
 		},
 		resample: func(idx []int) float64 { v, _ := corpus(sumOver(idx)); return v },
 	}, nil
+}
+
+// bleuDetails are the fields of sacrebleu's BLEUScore besides the score:
+// counts and totals (the matched and hypothesis n-grams per order) are what
+// adds up across files, the rest is derived from them and the lengths.
+func bleuDetails(s bleu.BLEUScore) []Detail {
+	return []Detail{
+		{"precisions", s.Precisions}, {"bp", s.BP}, {"ratio", s.Ratio},
+		{"sys_len", s.SysLen}, {"ref_len", s.RefLen},
+		{"counts", s.Counts}, {"totals", s.Totals},
+	}
+}
+
+// chrfDetails splits chrF statistics ([hyp, ref, match] per n-gram order,
+// character orders first, then word orders) into the n-gram counts of the
+// hypothesis and the reference and their matches, per order; summed over
+// files they give the corpus chrF.
+func chrfDetails(st []float64) []Detail {
+	n := len(st) / 3
+	hyp, ref, match := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		hyp[i], ref[i], match[i] = st[3*i], st[3*i+1], st[3*i+2]
+	}
+	return []Detail{{"hyp_ngrams", hyp}, {"ref_ngrams", ref}, {"matches", match}}
 }
 
 // meanRun is a metric that is the mean of per-row values.
@@ -372,7 +396,17 @@ func (c *context) rouge(name string) (metricRun, error) {
 		per[i] = r[name].FMeasure
 	}
 	mean := corp.Mean[name]
-	return meanRun(per, 1, []Detail{{"precision", mean.Precision}, {"recall", mean.Recall}, {"stem", c.o.Stem}}), nil
+	run := meanRun(per, 1, []Detail{{"precision", mean.Precision}, {"recall", mean.Recall}, {"stem", c.o.Stem}})
+	compute := run.compute
+	run.compute = func() (Result, error) {
+		res, err := compute()
+		res.ItemDetails = func(i int) []Detail {
+			v := corp.PerExample[i][name]
+			return []Detail{{"precision", v.Precision}, {"recall", v.Recall}, {"fmeasure", v.FMeasure}}
+		}
+		return res, err
+	}
+	return run, nil
 }
 
 func (c *context) textMean(name string) (metricRun, error) {

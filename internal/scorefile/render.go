@@ -236,9 +236,9 @@ func renderJSON(w io.Writer, rep Report) error {
 	return err
 }
 
-// WritePerItem writes one JSON object per input row: its file position and
+// WritePerItem writes one JSON object per input row: its file position,
 // every per-item value the metrics have (corpus-only metrics such as
-// ROC-AUC have none).
+// ROC-AUC have none) and, under "details", each metric's per-row details.
 func WritePerItem(w io.Writer, rep Report) error {
 	var cols []Result
 	for _, r := range rep.Results {
@@ -252,8 +252,18 @@ func WritePerItem(w io.Writer, rep Report) error {
 	var b bytes.Buffer
 	for i, line := range rep.Input.Lines {
 		o := orderedObject{{"row", i + 1}, {"line", line}}
+		var details orderedObject
 		for _, c := range cols {
 			o = append(o, Detail{c.Metric, c.PerItem[i]})
+			if c.ItemDetails != nil {
+				details = append(details, Detail{c.Metric, orderedObject(c.ItemDetails(i))})
+			}
+		}
+		if details != nil {
+			// Each metric's full per-row detail (BLEU counts and totals,
+			// TER edits, ROUGE precision and recall, ...), under one key so
+			// the metric columns above keep their names.
+			o = append(o, Detail{"details", details})
 		}
 		line, err := json.Marshal(o)
 		if err != nil {

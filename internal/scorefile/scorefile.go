@@ -83,6 +83,9 @@ type Result struct {
 	Warnings []string
 	// PerItem holds one value per row when the metric has one.
 	PerItem []float64
+	// ItemDetails, when set, gives row i's own details (the sentence-level
+	// counterparts of Details), built only when the per-item file is written.
+	ItemDetails func(i int) []Detail
 }
 
 // Detail is one named extra of a Result.

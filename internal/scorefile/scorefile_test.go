@@ -171,8 +171,13 @@ func TestBadInput(t *testing.T) {
 		{"negative probability in list", "p.jsonl", "{\"label\": 1, \"prob\": [-0.1, 1.1]}\n", nil, nil, Options{}, []string{"p.jsonl:1", `"prob[0]"`, "outside [0, 1]"}},
 		{"ragged probability lists", "p.jsonl", "{\"label\": 1, \"prob\": [0.5, 0.5]}\n{\"label\": 0, \"prob\": [0.2, 0.3, 0.5]}\n", nil, nil, Options{}, []string{"p.jsonl:2", "first row has 2"}},
 		{"mixed probability forms", "p.jsonl", "{\"label\": 1, \"prob\": 0.5}\n{\"label\": 0, \"prob\": [0.2, 0.8]}\n", nil, nil, Options{}, []string{"p.jsonl:2", "list of probabilities", "single probability"}},
-		{"label missing from labels", "l.jsonl", "{\"label\": 0, \"pred\": 0}\n{\"label\": 2, \"pred\": 1}\n", nil, []string{"f1"}, Options{Labels: "[0, 1]"}, []string{"l.jsonl:2", `"label"`, "not in --labels"}},
-		{"pred missing from labels", "l.jsonl", "{\"label\": 0, \"pred\": 3}\n", nil, []string{"accuracy"}, Options{Labels: "[0, 1]"}, []string{"l.jsonl:1", `"pred"`, "not in --labels"}},
+		// precision/recall/f1 accept a subset of the labels (scikit-learn
+		// does; TestLabelsMatchSklearn); log_loss needs every label.
+		{"label missing from log_loss labels", "p.jsonl", "{\"label\": 0, \"prob\": 0.3}\n{\"label\": 2, \"prob\": 0.6}\n", nil, []string{"log_loss"}, Options{Labels: "[0, 1]"}, []string{"p.jsonl:2", `"label"`, "not in --labels", "log_loss needs every class"}},
+		{"several references as a class", "t.jsonl", "{\"prediction\": \"yes\", \"references\": [\"yes\"]}\n{\"prediction\": \"a cat\", \"references\": [\"the cat\", \"a cat\"]}\n", nil, []string{"accuracy"}, Options{}, []string{"t.jsonl:2", `"references"`, "2 references", "accuracy compares the prediction with one true class", "exact_match"}},
+		// confusion_matrix([0, 1], [0, 1], labels=[5]) raises in scikit-learn 1.2.1.
+		{"confusion matrix labels absent from y_true", "l.jsonl", "{\"label\": 0, \"pred\": 0}\n{\"label\": 1, \"pred\": 1}\n", nil, []string{"confusion_matrix"}, Options{Labels: "[5]"}, []string{"none of the labels (5) occurs in y_true"}},
+		{"several references for f1", "t.jsonl", "{\"prediction\": \"yes\", \"references\": [\"yes\", \"y\"]}\n", nil, []string{"f1"}, Options{}, []string{"t.jsonl:1", "f1 compares"}},
 		{"empty file", "e.jsonl", "\n\n", nil, nil, Options{}, []string{"e.jsonl", "no rows", "undefined"}},
 		{"mixed shapes", "m.jsonl", "{\"label\": 0, \"pred\": 1}\n{\"label\": 0, \"score\": 0.1}\n", nil, nil, Options{}, []string{"m.jsonl:2", "one row shape per file"}},
 		{"not json", "x.jsonl", "{\"label\": 0, \"pred\": 1}\nlabel=0\n", nil, nil, Options{}, []string{"x.jsonl:2", "not a JSON object"}},

@@ -45,6 +45,19 @@ func ConfusionMatrix(yTrue, yPred, labels []Label) (m [][]int, classes []Label, 
 		classes = labels
 	}
 	ix := newIndex(classes)
+	if labels != nil && len(yTrue) > 0 {
+		// scikit-learn 1.2.1 raises here rather than return a zero matrix.
+		found := false
+		for _, l := range yTrue {
+			if _, ok := ix.of(l); ok {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("none of the labels (%s) occurs in y_true: at least one label must (scikit-learn raises too)", joinLabels(labels))
+		}
+	}
 	m = make([][]int, len(classes))
 	for i := range m {
 		m[i] = make([]int, len(classes))
