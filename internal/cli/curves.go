@@ -62,6 +62,7 @@ compared on one plot.`,
 	f.StringVar(&o.opts.Metric, "metric", "", "metric_for_best_model for the replay (default: eval loss)")
 	f.BoolVar(&o.greaterIsBetter, "greater-is-better", false, "the replay metric improves upward (default: inferred from its name)")
 	f.BoolVar(&o.opts.RestoreBestWeights, "restore-best-weights", false, "Keras replay: restore_best_weights")
+	f.BoolVar(&o.opts.Join, "join", false, "read a lightning_logs/ directory's version_N logs as one resumed run (default: the newest version only)")
 	f.IntVar(&o.opts.StartFromEpoch, "start-from-epoch", 0, "Keras replay: start_from_epoch, in evaluations")
 	return cmd
 }

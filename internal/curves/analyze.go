@@ -33,6 +33,8 @@ type Options struct {
 	// RestoreBestWeights and StartFromEpoch are the Keras replay's options.
 	RestoreBestWeights bool
 	StartFromEpoch     int
+	// Join reads a Lightning directory of several version_N as one run.
+	Join bool
 }
 
 // DefaultOptions are the command's defaults.
@@ -186,7 +188,7 @@ var ErrNoLoss = errors.New("no train or eval loss in this log")
 func Analyze(paths []string, opts Options) ([]Analysis, error) {
 	out := make([]Analysis, 0, len(paths))
 	for _, p := range paths {
-		run, err := Read(p, opts.Format, opts.Map)
+		run, err := read(p, opts.Format, opts.Map, opts.Join)
 		if err != nil {
 			return nil, exitcode.WithCode(err, exitcode.BadInput)
 		}
@@ -545,6 +547,22 @@ func replays(run *Run, a *Analysis, opts Options) *EarlyStopping {
 	}
 	for _, r := range []*Replay{&es.HF, &es.Keras} {
 		r.SavedSeconds = r.SavedFraction * a.TrainSeconds
+		if !r.Stopped || a.BestEval == nil {
+			continue
+		}
+		byStop := math.Inf(1)
+		for _, p := range finitePoints(a.Eval) {
+			if p.Step <= r.StopStep {
+				byStop = min(byStop, p.Value)
+			}
+			if p.Step == r.KeptStep {
+				r.KeptEvalLoss = Float(p.Value)
+			}
+		}
+		if finite(byStop) {
+			r.EvalLossByStop = Float(byStop)
+			r.EvalLossCost = byStop - a.BestEval.Value
+		}
 	}
 	es.HF.KeptCheckpoint = run.Checkpoints[es.HF.KeptStep]
 	es.Keras.KeptCheckpoint = run.Checkpoints[es.Keras.KeptStep]

@@ -43,6 +43,14 @@ type Replay struct {
 	// SavedSeconds is SavedFraction of the run's stated wall time, when the
 	// log states it (steps are taken as equally long).
 	SavedSeconds float64 `json:"saved_seconds,omitempty"`
+	// EvalLossByStop is the best eval loss evaluated up to the stop, and
+	// EvalLossCost how much worse it is than the whole run's best (0 when
+	// the run's minimum came before the stop): what the saving costs.
+	// Both are set when the run stopped and has eval loss.
+	EvalLossByStop Float   `json:"eval_loss_by_stop,omitempty"`
+	EvalLossCost   float64 `json:"eval_loss_cost,omitempty"`
+	// KeptEvalLoss is the eval loss at KeptStep, when evaluated there.
+	KeptEvalLoss Float `json:"kept_eval_loss,omitempty"`
 }
 
 // ReplayHF replays EarlyStoppingCallback: at each evaluation the counter

@@ -288,3 +288,47 @@ func TestCheckpointsWithFinalState(t *testing.T) {
 		t.Errorf("format %s, %d loss points, checkpoints %v; want 25 points from the final state", run.Format, len(run.Series["loss"]), run.Checkpoints)
 	}
 }
+
+// TestLightningVersions: reading lightning_logs/ with several versions says
+// which one was read and offers --join; joined, a resumed run is one curve
+// with its restart where version_1 goes back.
+func TestLightningVersions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "lightning_logs")
+	bodies := map[string]string{
+		"version_0": "epoch,step,train_loss,val_loss\n0,9,2.0,\n0,9,,2.1\n0,19,1.8,\n0,19,,1.9\n0,29,1.7,\n",
+		"version_1": "epoch,step,train_loss,val_loss\n1,19,1.75,\n1,19,,1.85\n1,29,1.6,\n1,39,1.5,\n1,39,,1.7\n",
+	}
+	for v, body := range bodies {
+		if err := os.MkdirAll(filepath.Join(dir, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, v, "metrics.csv"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := Read(dir, "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Series["train_loss"]) != 3 || len(run.Notes) != 1 || !strings.Contains(run.Notes[0], "only the newest, version_1, was read: pass --join") {
+		t.Errorf("newest only: train_loss %v, notes %q", run.Series["train_loss"], run.Notes)
+	}
+	run, err = ReadJoined(dir, "", Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Point{{9, 2.0}, {19, 1.75}, {29, 1.6}, {39, 1.5}}
+	if got := run.Series["train_loss"]; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[3] != want[3] {
+		t.Errorf("joined train_loss %v, want %v", got, want)
+	}
+	if len(run.Restarts) != 1 || run.Restarts[0] != 19 || len(run.Series["val_loss"]) != 3 {
+		t.Errorf("restarts %v, val_loss %v", run.Restarts, run.Series["val_loss"])
+	}
+	if n := run.Notes[len(run.Notes)-1]; !strings.Contains(n, "joined 2 logger versions in order (version_0, version_1)") {
+		t.Errorf("notes %q", run.Notes)
+	}
+	as, err := Analyze([]string{dir}, Options{Smooth: 0.6, Patience: 3, Join: true})
+	if err != nil || len(as[0].Train) != 4 {
+		t.Errorf("Analyze with Join: %v, %d train points", err, len(as))
+	}
+}

@@ -43,7 +43,21 @@ var Formats = []string{
 var checkpointDir = regexp.MustCompile(`^checkpoint-(\d+)$`)
 
 // Read reads one log file or directory as a run. format "" detects it.
+// A lightning_logs/ directory is read from its newest version_N (a note
+// says so); ReadJoined joins them all.
 func Read(path, format string, m Mapping) (*Run, error) {
+	return read(path, format, m, false)
+}
+
+// ReadJoined is Read, except that a Lightning directory of several
+// version_N/metrics.csv (a run resumed into new versions) is read as one
+// curve: the versions in order, each later one replacing the steps it logs
+// again (a restart where it goes back).
+func ReadJoined(path, format string, m Mapping) (*Run, error) {
+	return read(path, format, m, true)
+}
+
+func read(path, format string, m Mapping, join bool) (*Run, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading training log: %w", err)
@@ -82,12 +96,23 @@ func Read(path, format string, m Mapping) (*Run, error) {
 		run, err = readKerasHistory(path)
 	case FormatLightningCSV, FormatKerasCSV, FormatOpenAICSV, FormatWandbCSV, FormatCSV:
 		p := path
+		var versions []string
 		if st.IsDir() {
 			if p, err = findMetricsCSV(path); err != nil {
 				return nil, err
 			}
+			versions = metricsVersions(path)
 		}
-		run, err = readCSV(p, format, m)
+		switch {
+		case join && len(versions) > 1:
+			run, err = joinCSV(versions, format, m)
+		default:
+			run, err = readCSV(p, format, m)
+			if err == nil && len(versions) > 1 {
+				run.Notes = append(run.Notes, fmt.Sprintf("%s holds %d logger versions (%s); only the newest, %s, was read: pass --join to join resumed versions into one curve, or pass one version's directory",
+					path, len(versions), versionNames(versions), filepath.Base(filepath.Dir(p))))
+			}
+		}
 	default:
 		return nil, fmt.Errorf("unknown log format %q (known: %s)", format, strings.Join(Formats, ", "))
 	}
@@ -378,16 +403,72 @@ func findMetricsCSV(dir string) (string, error) {
 	if p := filepath.Join(dir, "metrics.csv"); fileExists(p) {
 		return p, nil
 	}
+	found := metricsVersions(dir)
+	if len(found) == 0 {
+		return "", fmt.Errorf("%s: no metrics.csv in this directory or its version_*/ subdirectories", dir)
+	}
+	return found[len(found)-1], nil
+}
+
+// metricsVersions lists the metrics.csv files below dir (not dir's own) in
+// version order, oldest first.
+func metricsVersions(dir string) []string {
+	if fileExists(filepath.Join(dir, "metrics.csv")) {
+		return nil
+	}
 	var found []string
 	for _, pattern := range []string{"*/metrics.csv", "*/*/metrics.csv"} {
 		ms, _ := filepath.Glob(filepath.Join(dir, pattern))
 		found = append(found, ms...)
 	}
-	if len(found) == 0 {
-		return "", fmt.Errorf("%s: no metrics.csv in this directory or its version_*/ subdirectories", dir)
+	sort.SliceStable(found, func(i, j int) bool { return versionOf(found[i]) < versionOf(found[j]) })
+	return found
+}
+
+func versionNames(paths []string) string {
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(filepath.Dir(p))
 	}
-	sort.Slice(found, func(i, j int) bool { return versionOf(found[i]) < versionOf(found[j]) })
-	return found[len(found)-1], nil
+	return strings.Join(names, ", ")
+}
+
+// joinCSV reads each metrics.csv and joins them in order as one run.
+func joinCSV(paths []string, format string, m Mapping) (*Run, error) {
+	out := &Run{Format: format}
+	b := newSeriesBuilder()
+	for _, p := range paths {
+		r, err := readCSV(p, format, m)
+		if err != nil {
+			return nil, err
+		}
+		out.Damage = append(out.Damage, r.Damage...)
+		out.Notes = append(out.Notes, r.Notes...)
+		out.MaxSteps = max(out.MaxSteps, r.MaxSteps)
+		out.Restarts = append(out.Restarts, r.Restarts...)
+		byStep := map[int64]map[string]float64{}
+		for name, ps := range r.Series {
+			for _, pt := range ps {
+				if byStep[pt.Step] == nil {
+					byStep[pt.Step] = map[string]float64{}
+				}
+				byStep[pt.Step][name] = pt.Value
+			}
+		}
+		steps := slices.Sorted(maps.Keys(byStep))
+		for _, st := range steps {
+			b.at(st)
+			for _, name := range slices.Sorted(maps.Keys(byStep[st])) {
+				b.add(name, st, byStep[st][name])
+			}
+		}
+	}
+	out.Series = b.series
+	out.Restarts = append(out.Restarts, b.restarts...)
+	slices.Sort(out.Restarts)
+	out.Restarts = slices.Compact(out.Restarts)
+	out.Notes = append(out.Notes, fmt.Sprintf("joined %d logger versions in order (%s); a later version replaces the steps it logs again", len(paths), versionNames(paths)))
+	return out, nil
 }
 
 // versionOf is N of a .../version_N/metrics.csv path, or -1.

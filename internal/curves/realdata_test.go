@@ -1,6 +1,7 @@
 package curves
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/shareddata"
@@ -129,5 +130,27 @@ func TestVerdictIgnoresDisplaySmoothing(t *testing.T) {
 				t.Errorf("%s --smooth %g: %q since %d (%s), want %q since %d", f, w, a.Verdict, a.Since, a.Reason, want.Verdict, want.Since)
 			}
 		}
+	}
+}
+
+// TestEarlyStopCost: the replay says what stopping costs in eval loss: on the
+// noisy mT5 log HF patience 3 stops at 3200 having seen 2.1714 at best, the
+// run reached 2.0532; on the overfitting log the minimum came before the stop.
+func TestEarlyStopCost(t *testing.T) {
+	a := analyzeShared(t, noisyLog, DefaultOptions())
+	hf := a.EarlyStopping.HF
+	if !near(float64(hf.EvalLossByStop), 2.1714, 5e-5) || !near(hf.EvalLossCost, 2.1714-2.0532, 1e-4) {
+		t.Errorf("noisy: by stop %v, cost %v", hf.EvalLossByStop, hf.EvalLossCost)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, []Analysis{a}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "saves 3800 steps (54.3%), costing +0.11818 eval loss (best 2.1714 by the stop vs the run's best 2.0532 at step 6900)") {
+		t.Errorf("summary lacks the cost:\n%s", b.String())
+	}
+	a = analyzeShared(t, overfitLog, DefaultOptions())
+	if hf := a.EarlyStopping.HF; hf.EvalLossCost != 0 || !near(float64(hf.EvalLossByStop), 1.5518, 5e-5) {
+		t.Errorf("overfit: by stop %v, cost %v", hf.EvalLossByStop, hf.EvalLossCost)
 	}
 }

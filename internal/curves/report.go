@@ -132,7 +132,27 @@ func replayLine(a *Analysis, rule, args string, r Replay) string {
 	if r.SavedSeconds > 0 {
 		saved += fmt.Sprintf(", about %s of %s", duration(r.SavedSeconds), duration(a.TrainSeconds))
 	}
-	return fmt.Sprintf("%s (%s): stops at %s, keeps %s, saves %d %ss (%s)", rule, args, a.at(r.StopStep), kept, r.SavedSteps, a.StepUnit, saved)
+	return fmt.Sprintf("%s (%s): stops at %s, keeps %s, saves %d %ss (%s)%s", rule, args, a.at(r.StopStep), kept, r.SavedSteps, a.StepUnit, saved, stopCost(a, r))
+}
+
+// stopCost says what stopping early costs in eval loss: the best eval loss
+// seen by the stop against the run's best.
+func stopCost(a *Analysis, r Replay) string {
+	if !r.Stopped || a.BestEval == nil || r.EvalLossByStop == 0 && r.EvalLossCost == 0 {
+		return ""
+	}
+	var s string
+	if r.EvalLossCost <= 0 {
+		s = fmt.Sprintf(", at no eval-loss cost (the run's best, %s at %s, was reached by the stop)", num(a.BestEval.Value), a.at(a.BestEval.Step))
+	} else {
+		s = fmt.Sprintf(", costing +%s eval loss (best %s by the stop vs the run's best %s at %s)", num(r.EvalLossCost), num(float64(r.EvalLossByStop)), num(a.BestEval.Value), a.at(a.BestEval.Step))
+	}
+	if k := float64(r.KeptEvalLoss); k != 0 && k > float64(r.EvalLossByStop) {
+		// Keras without restore_best_weights, or a min_delta that held an
+		// earlier best: the weights kept are not the best seen.
+		s += fmt.Sprintf("; the %s it keeps has %s", a.at(r.KeptStep), num(k))
+	}
+	return s
 }
 
 // stepList prints up to eight steps, then how many more.
@@ -210,6 +230,11 @@ func WriteMarkdown(w io.Writer, as []Analysis, plotPath string) error {
 		if es := a.EarlyStopping; es != nil {
 			if es.HF.Stopped {
 				stop = fmt.Sprintf("%s %d, keeps %d, saves %s (patience %d)", a.StepUnit, es.HF.StopStep, es.HF.KeptStep, pct(es.HF.SavedFraction), es.Patience)
+				if a.BestEval != nil && es.HF.EvalLossCost > 0 {
+					stop += fmt.Sprintf(", costs +%s eval loss", num(es.HF.EvalLossCost))
+				} else if a.BestEval != nil {
+					stop += ", no eval-loss cost"
+				}
 			} else {
 				stop = fmt.Sprintf("would not stop (patience %d)", es.Patience)
 			}
