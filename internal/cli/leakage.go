@@ -31,7 +31,7 @@ type leakageReadFlags struct {
 func (r *leakageReadFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&r.format, "format", "auto", "row format: auto, jsonl or text (one document per line)")
-	f.StringVar(&r.fields, "fields", "", "JSON fields that count, e.g. instruction,output or messages:user+assistant (default: messages, Alpaca fields, text, else all string fields)")
+	f.StringVar(&r.fields, "fields", "", "JSON fields that count, e.g. instruction,output or messages:user+assistant (default: every text field: messages, instruction/input/output, prompt/completion, question/answer, text, …, else all string fields)")
 	f.StringVar(&r.idField, "id-field", "id", "JSON field holding a row id (default: line number)")
 }
 
@@ -73,18 +73,24 @@ func newLeakageCmd(env Env) *cobra.Command {
   exact    duplicates after normalisation (NFKC, case, whitespace, punctuation)
   minhash  near duplicates: MinHash over shingles, LSH banding optimised for the
            Jaccard threshold, every candidate verified with the exact Jaccard
-  ngram    benchmark contamination: GPT-3 style 13-gram overlap with the stored
-           benchmark test items, and the Llama 2 contaminated-token share
-           (clean / not clean / dirty) per item
+  ngram    GPT-3 style 13-gram overlap and the Llama 2 contaminated-token share
+           (clean / not clean / dirty) per item: of the stored benchmark test
+           items with --bench, else of the --test items (an item that is not
+           clean counts as leaked)
   embed    semantic near duplicates through an embeddings endpoint (OpenAI-
            compatible /v1/embeddings or Ollama /api/embed), cached in the store
 
 The training set is streamed; the test set and the benchmark items are held in
-memory. Rows are JSONL (plain text, chat "messages" or Alpaca rows) or plain text,
-one document per line. The exit code is 1 when the leaked share of the test set,
-or the contaminated share of a benchmark, is above --fail-above.`,
+memory. Rows are JSONL (chat "messages", Alpaca instruction/input/output,
+prompt/completion, question/answer, "text", …) or plain text, one document per
+line. By default every text field counts: a training row is compared whole and
+field by field, a test row whole and by its prompt fields, so a test prompt
+copied into one field of a training row is found; the report names the fields.
+The exit code is 1 when the leaked share of the test set, or the contaminated
+share of a benchmark, is above --fail-above.`,
 		Example: `  tunecheck leakage --train train.jsonl --test eval.jsonl
   tunecheck leakage --train train.jsonl --bench all --method ngram
+  tunecheck leakage --train train.jsonl --test eval.jsonl --method ngram
   tunecheck leakage --train train.jsonl --test eval.jsonl --bench mmlu,gsm8k --method exact,minhash,ngram --fail-above 0
   tunecheck leakage --train train.jsonl --test eval.jsonl --method embed --embed-kind ollama --embed-url http://localhost:11434 --embed-model all-minilm`,
 		Args: cobra.NoArgs,
@@ -104,7 +110,7 @@ or the contaminated share of a benchmark, is above --fail-above.`,
 	f.StringVar(&o.test, "test", "", "test set to check against the training set")
 	f.StringVar(&o.read.testFields, "test-fields", "", "--fields for the test set when it differs")
 	f.StringVar(&o.bench, "bench", "", "stored benchmarks for ngram contamination: "+strings.Join(benchdata.Names(), ",")+" or all")
-	f.StringVar(&o.methods, "method", "exact,minhash", "methods: exact, minhash, ngram, embed (default exact,minhash with --test, plus ngram with --bench)")
+	f.StringVar(&o.methods, "method", "exact,minhash", "methods: exact, minhash, ngram (against --bench, else --test), embed (default exact,minhash with --test, plus ngram with --bench)")
 	f.StringVar(&o.normalize, "normalize", "all", "normalisation before exact and MinHash: nfkc, case, whitespace, punct, all or none")
 	f.Float64Var(&o.opts.Threshold, "threshold", 0.8, "Jaccard threshold for near duplicates")
 	f.IntVar(&o.opts.NumPerm, "num-perm", 128, "MinHash permutations")
@@ -114,7 +120,7 @@ or the contaminated share of a benchmark, is above --fail-above.`,
 	f.StringVar(&o.lshWeights, "lsh-weights", "0.1,0.9", "false-positive,false-negative weights for choosing the LSH banding")
 	f.BoolVar(&o.opts.Within, "within", true, "also report duplicates inside each split")
 	f.BoolVar(&o.opts.WithinTrainNear, "within-train-near", false, "near duplicates inside the training set too (indexes every training row)")
-	f.IntVar(&o.opts.Ngram.N, "ngram", 13, "n-gram length in words for benchmark contamination")
+	f.IntVar(&o.opts.Ngram.N, "ngram", 13, "n-gram length in words for method ngram")
 	f.Float64Var(&o.opts.Ngram.CleanBelow, "clean-below", 0.2, "an item is clean below this contaminated-token share")
 	f.Float64Var(&o.opts.Ngram.DirtyFrom, "dirty-from", 0.8, "an item is dirty from this contaminated-token share on")
 	f.StringVar(&o.embedKind, "embed-kind", "openai", "embeddings endpoint kind: openai (any /v1/embeddings server) or ollama")
@@ -232,8 +238,8 @@ func (o *leakageOptions) validate() error {
 	if len(o.opts.Methods) == 0 {
 		return fmt.Errorf("--method is empty (use exact, minhash, ngram, embed)")
 	}
-	if methodOn(o.opts.Methods, leakage.MethodNgram) && len(o.opts.Benchmarks) == 0 {
-		return fmt.Errorf("method ngram needs --bench (e.g. --bench mmlu,gsm8k or --bench all)")
+	if methodOn(o.opts.Methods, leakage.MethodNgram) && len(o.opts.Benchmarks) == 0 && o.test == "" {
+		return fmt.Errorf("method ngram needs --test (13-gram overlap with the test set) or --bench (e.g. --bench mmlu,gsm8k or --bench all)")
 	}
 	if methodOn(o.opts.Methods, leakage.MethodEmbed) && o.test == "" {
 		return fmt.Errorf("method embed needs --test")

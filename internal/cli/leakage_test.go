@@ -144,7 +144,7 @@ func TestLeakageBadInput(t *testing.T) {
 		{[]string{"leakage"}, "--train is required"},
 		{[]string{"leakage", "--train", "missing.jsonl"}, "cannot read missing.jsonl"},
 		{[]string{"leakage", "--train", train, "--method", "fuzzy"}, `unknown method "fuzzy"`},
-		{[]string{"leakage", "--train", train, "--method", "ngram"}, "needs --bench"},
+		{[]string{"leakage", "--train", train, "--method", "ngram"}, "needs --test (13-gram overlap with the test set) or --bench"},
 		{[]string{"leakage", "--train", train, "--bench", "mmlu,squad"}, `unknown benchmark "squad"`},
 		{[]string{"leakage", "--train", train, "--test", test, "--threshold", "1.5"}, "--threshold 1.5"},
 		{[]string{"leakage", "--train", train, "--test", test, "--lsh-weights", "1"}, "--lsh-weights"},
@@ -242,5 +242,88 @@ func TestMemorisationCommand(t *testing.T) {
 	code, _, errOut = leakageCLI(t, nil, "leakage", "memorisation", "--train", train, "--outputs", outs, "--output-field", "completion")
 	if code != 2 || !strings.Contains(errOut, "outputs.jsonl line 1: no text field") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestLeakageAlpacaDefaultFields is the check that, with the default
+// fields, test prompts copied verbatim into the instruction (or input) of
+// Alpaca training rows are found when the test set has another shape
+// (prompt/completion), and that every output format names the fields
+// compared on each side.
+func TestLeakageAlpacaDefaultFields(t *testing.T) {
+	items, err := benchdata.Load("gsm8k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var tr, te []map[string]any
+	for i, it := range items[100:200] {
+		tr = append(tr, map[string]any{"instruction": it.Question, "input": "", "output": it.Answer, "id": fmt.Sprintf("train-%d", i)})
+	}
+	for k := range 10 {
+		// The training answers are not the test set's.
+		row := map[string]any{"instruction": items[k].Question, "input": "", "output": items[k+50].Answer, "id": fmt.Sprintf("planted-%d", k)}
+		if k%4 == 3 {
+			row["instruction"], row["input"] = "Answer the question below.", items[k].Question
+		}
+		tr = append(tr, row)
+	}
+	for i, it := range items[:30] {
+		te = append(te, map[string]any{"id": fmt.Sprintf("test-%d", i), "prompt": it.Question, "completion": it.Answer})
+	}
+	train := writeJSONL(t, filepath.Join(dir, "train.jsonl"), tr)
+	test := writeJSONL(t, filepath.Join(dir, "test.jsonl"), te)
+	for _, method := range []string{"exact", "minhash", "exact,minhash"} {
+		code, out, errOut := leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--method", method)
+		if code != 0 || !strings.Contains(out, "test items leaked: 10 of 30 (33.3%)") {
+			t.Errorf("--method %s: exit %d, stderr %q\n%s", method, code, errOut, out)
+		}
+		if !strings.Contains(out, "fields: train instruction, input, output (whole row, and each field alone); test prompt, completion (whole row, and prompt part: prompt)") {
+			t.Errorf("--method %s: text does not name the fields:\n%s", method, out)
+		}
+	}
+	code, out, _ := leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "json")
+	var rep struct {
+		Train struct {
+			Fields []string `json:"fields"`
+		} `json:"train"`
+		Test struct {
+			Fields       []string `json:"fields"`
+			PromptFields []string `json:"prompt_fields"`
+		} `json:"test"`
+		LeakedTestIDs []string `json:"leaked_test_ids"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
+		t.Fatalf("json: %v (exit %d)", err, code)
+	}
+	if fmt.Sprint(rep.Train.Fields, rep.Test.Fields, rep.Test.PromptFields) != "[instruction input output] [prompt completion] [prompt]" ||
+		strings.Join(rep.LeakedTestIDs, ",") != "test-0,test-1,test-2,test-3,test-4,test-5,test-6,test-7,test-8,test-9" {
+		t.Errorf("json report %+v", rep)
+	}
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "md")
+	if code != 0 || !strings.Contains(out, "Fields compared: train `instruction`, `input`, `output` (whole row, and each field alone); test `prompt`, `completion` (whole row, and prompt part: `prompt`).") {
+		t.Errorf("markdown does not name the fields:\n%s", out)
+	}
+}
+
+// TestLeakageNgramTestSet is the check that --method ngram without --bench
+// compares the test set with the training set.
+func TestLeakageNgramTestSet(t *testing.T) {
+	train, test, _ := leakFiles(t)
+	code, out, errOut := leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--method", "ngram", "--fail-above", "5")
+	// test-4 is in the training set whole (dirty); test-8 without its first
+	// sentence (not clean or dirty, by its length).
+	if code != 1 || !strings.Contains(errOut, "leakage 10.0% is above --fail-above 5%") {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"test set n-gram overlap with the training set (13-gram", "ngram          2  10.0%",
+		"not clean: test-4 test-8", "ngram    train-test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--method", "ngram", "-o", "md")
+	if code != 0 || !strings.Contains(out, "### Test set n-gram overlap") {
+		t.Errorf("markdown: exit %d\n%s", code, out)
 	}
 }

@@ -46,6 +46,9 @@ const (
 	KindExact    = "exact"
 	KindNear     = "near"
 	KindSemantic = "semantic"
+	// KindNgram is a test item whose share of tokens inside 13-grams also
+	// found in a training row is at or above Ngram.CleanBelow.
+	KindNgram = "ngram"
 )
 
 // Scopes of pairs.
@@ -164,6 +167,35 @@ type SetInfo struct {
 	Name  string `json:"name"`
 	Rows  int    `json:"rows"`
 	Empty int    `json:"empty"` // rows whose text is empty after normalisation (not compared)
+	// Fields are the fields whose text was compared ("(line)" for plain
+	// text, "messages:user" for chat turns), in DefaultFields order. Each
+	// row is compared whole; a training row also field by field, a test
+	// row also by its PromptFields together.
+	Fields       []string `json:"fields"`
+	PromptFields []string `json:"prompt_fields,omitempty"`
+}
+
+// fieldSet collects the fields seen on one side.
+type fieldSet struct{ all, prompt map[string]bool }
+
+func newFieldSet() fieldSet { return fieldSet{all: map[string]bool{}, prompt: map[string]bool{}} }
+
+func (f fieldSet) add(d Doc) {
+	for _, p := range d.Parts {
+		f.all[p.Field] = true
+		if p.Prompt {
+			f.prompt[p.Field] = true
+		}
+	}
+}
+
+func rankedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, FieldRank)
+	return out
 }
 
 // Config is what the report records about how it was made.
@@ -202,6 +234,10 @@ type Report struct {
 	Pairs      []Pair                   `json:"pairs"`
 	Truncated  map[string]int           `json:"truncated,omitempty"` // pairs left out, by "scope/kind"
 	Benchmarks []BenchmarkContamination `json:"benchmarks,omitempty"`
+	// TestNgram is the n-gram overlap of each test item with the training
+	// set, reported as a benchmark is, when method ngram runs without
+	// benchmarks.
+	TestNgram *BenchmarkContamination `json:"test_ngram,omitempty"`
 	// LeakedTestIDs lists the ids of leaked test items, sorted, so that a
 	// score on the remaining items can be reported separately.
 	LeakedTestIDs []string `json:"leaked_test_ids,omitempty"`
@@ -221,6 +257,50 @@ type prepared struct {
 	set   []uint64
 	sig   []uint32
 	th    []uint64
+	// extra are the row's other comparison units, beyond the whole text:
+	// each field of a training row, the prompt fields of a test row.
+	extra []unit
+}
+
+// unit is one normalised text compared on its own.
+type unit struct {
+	norm string
+	key  [16]byte
+	set  []uint64
+	sig  []uint32
+}
+
+// extraTexts lists the normalised texts a row is compared by besides its
+// whole text n: for a training row each part alone, for a test row its
+// prompt parts together (its answer alone would match any row that gives
+// the same short answer). Texts equal to n or to each other are left out.
+func (p *preparer) extraTexts(d Doc, n string, test bool) []string {
+	if len(d.Parts) < 2 {
+		return nil
+	}
+	var texts []string
+	if test {
+		var prompt []string
+		for _, pt := range d.Parts {
+			if pt.Prompt {
+				prompt = append(prompt, pt.Text)
+			}
+		}
+		if len(prompt) > 0 {
+			texts = append(texts, p.opt.Normalize.Apply(strings.Join(prompt, "\n")))
+		}
+	} else {
+		for _, pt := range d.Parts {
+			texts = append(texts, p.opt.Normalize.Apply(pt.Text))
+		}
+	}
+	out := texts[:0]
+	for _, t := range texts {
+		if t != n && strings.TrimSpace(t) != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 type preparer struct {
@@ -241,6 +321,21 @@ func (p *preparer) prepare(d Doc, keepSig bool) prepared {
 			if p.opt.has(MethodExact) {
 				sum := sha256.Sum256([]byte(n))
 				copy(pr.key[:], sum[:16])
+			}
+			for _, t := range p.extraTexts(d, n, keepSig) {
+				u := unit{norm: t}
+				if p.opt.has(MethodExact) {
+					sum := sha256.Sum256([]byte(t))
+					copy(u.key[:], sum[:16])
+				}
+				if keepSig && p.opt.has(MethodMinHash) {
+					u.set, p.toks = p.opt.Shingling.ShingleSet(t, p.toks, nil)
+					u.sig = p.mh.Signature(u.set, nil)
+				}
+				if keepSig {
+					u.norm = "" // test units are held; their sets are enough
+				}
+				pr.extra = append(pr.extra, u)
 			}
 			if p.opt.has(MethodMinHash) {
 				if keepSig {
@@ -310,16 +405,25 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 	// The test side, in memory.
 	var tdocs []prepared
 	testByKey := map[[16]byte][]int32{}
+	withinByKey := map[[16]byte]int32{} // whole texts only
 	testIx := NewLSHIndex(params)
+	// ixToTest maps testIx positions to tdocs: a test row may be indexed
+	// more than once (whole and prompt), and empty rows not at all.
+	var ixToTest []int32
 	if test != nil {
 		rep.Test = &SetInfo{Name: test.Name}
 		p := &preparer{opt: opt, mh: mh}
+		fs := newFieldSet()
 		if err := readSource(*test, func(d Doc) error {
-			tdocs = append(tdocs, p.prepare(d, true))
+			fs.add(d)
+			pr := p.prepare(d, true)
+			pr.doc.Parts = nil
+			tdocs = append(tdocs, pr)
 			return nil
 		}); err != nil {
 			return nil, err
 		}
+		rep.Test.Fields, rep.Test.PromptFields = rankedKeys(fs.all), rankedKeys(fs.prompt)
 		rep.Test.Rows = len(tdocs)
 		rep.Summary.TestItems = len(tdocs)
 		keys := []uint64(nil)
@@ -330,9 +434,11 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 				continue
 			}
 			if opt.has(MethodExact) {
-				if prev := testByKey[td.key]; opt.Within && len(prev) > 0 {
+				if prev, ok := withinByKey[td.key]; opt.Within && ok {
 					pairs.add(Pair{Kind: KindExact, Scope: ScopeWithinTest, Similarity: 1,
-						A: ref("test", tdocs[prev[0]].doc), B: ref("test", td.doc)})
+						A: ref("test", tdocs[prev].doc), B: ref("test", td.doc)})
+				} else if !ok {
+					withinByKey[td.key] = int32(i)
 				}
 				testByKey[td.key] = append(testByKey[td.key], int32(i))
 			}
@@ -341,28 +447,37 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 					var ms []Match
 					ms, keys = testIx.Query(td.sig, td.set, opt.Threshold, keys, seen)
 					for _, m := range ms {
-						if opt.has(MethodExact) && tdocs[m.Pos].key == td.key {
+						other := tdocs[ixToTest[m.Pos]]
+						if opt.has(MethodExact) && other.key == td.key {
 							continue // already an exact pair
 						}
 						pairs.add(Pair{Kind: KindNear, Scope: ScopeWithinTest, Similarity: m.Jaccard,
-							A: ref("test", tdocs[m.Pos].doc), B: ref("test", td.doc)})
+							A: ref("test", other.doc), B: ref("test", td.doc)})
 					}
 				}
 				testIx.Add(td.sig, td.set)
+				ixToTest = append(ixToTest, int32(i))
 			}
 		}
-	}
-	// testIx positions equal tdocs positions only when no test row is empty;
-	// keep the mapping explicit.
-	ixToTest := make([]int32, 0, len(tdocs))
-	for i, td := range tdocs {
-		if !td.empty {
-			ixToTest = append(ixToTest, int32(i))
+		// The prompt units go in after the within-test pairs, which compare
+		// whole rows only.
+		for i, td := range tdocs {
+			for _, u := range td.extra {
+				if opt.has(MethodExact) && !slices.Contains(testByKey[u.key], int32(i)) {
+					testByKey[u.key] = append(testByKey[u.key], int32(i))
+				}
+				if opt.has(MethodMinHash) {
+					testIx.Add(u.sig, u.set)
+					ixToTest = append(ixToTest, int32(i))
+				}
+			}
 		}
 	}
 
 	var nix *NgramIndex
 	var nacc *ngramAcc
+	testNgram := false
+	ngramRows := map[int32]DocRef{} // training rows that share an n-gram with a test item
 	if opt.has(MethodNgram) {
 		items := opt.BenchItems
 		if items == nil {
@@ -374,8 +489,16 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 				items = append(items, its...)
 			}
 		}
+		if len(items) == 0 && test != nil {
+			// No benchmarks: the test set is the benchmark.
+			testNgram = true
+			items = make([]benchdata.Item, len(tdocs))
+			for i, td := range tdocs {
+				items[i] = benchdata.Item{Benchmark: test.Name, ID: td.doc.ID, Question: td.doc.Text}
+			}
+		}
 		if len(items) == 0 {
-			return nil, fmt.Errorf("method ngram needs benchmarks (--bench mmlu,gsm8k or all)")
+			return nil, fmt.Errorf("method ngram needs a test set or benchmarks (--test, or --bench mmlu,gsm8k or all)")
 		}
 		nix = NewNgramIndex(items, opt.Ngram)
 		nacc = nix.newAcc()
@@ -395,8 +518,10 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 	if opt.Within && opt.WithinTrainNear && opt.has(MethodMinHash) {
 		trainIx = NewLSHIndex(params)
 	}
+	trainFields := newFieldSet()
 	collect := func(r trainResult) {
 		rep.Train.Rows++
+		trainFields.add(r.doc)
 		if r.empty {
 			rep.Train.Empty++
 			return
@@ -443,11 +568,15 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 		}
 		if nix != nil {
 			nix.add(nacc, r.hits)
+			if testNgram && len(r.hits) > 0 {
+				ngramRows[int32(r.doc.Line)] = ref("train", r.doc)
+			}
 		}
 	}
 	if err := streamTrain(ctx, train, opt, mh, testByKey, testIx, nix, trainIx != nil, collect); err != nil {
 		return nil, err
 	}
+	rep.Train.Fields = rankedKeys(trainFields.all)
 
 	// Near pairs are reported once per test item, with its best match.
 	for ti, l := range leaks[KindNear] {
@@ -465,6 +594,24 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 		for _, p := range sem.pairs {
 			pairs.add(p)
 		}
+	}
+
+	if testNgram {
+		res := nix.result(nacc)
+		if len(res) == 1 {
+			rep.TestNgram = &res[0]
+		}
+		ls := make([]testLeak, len(tdocs))
+		for i := range tdocs {
+			frac, ok := nix.fraction(nacc, i)
+			if !ok || opt.Ngram.classify(frac) == ClassClean {
+				continue
+			}
+			a := ngramRows[nacc.first[i]]
+			ls[i] = testLeak{train: a, sim: frac, found: true}
+			pairs.add(Pair{Kind: KindNgram, Scope: ScopeCross, Similarity: frac, A: a, B: ref("test", tdocs[i].doc)})
+		}
+		leaks[KindNgram] = ls
 	}
 
 	leakedIDs := []string{}
@@ -486,7 +633,7 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 	if len(tdocs) > 0 {
 		rep.Summary.LeakedShare = float64(rep.Summary.LeakedAny) / float64(len(tdocs))
 	}
-	if nix != nil {
+	if nix != nil && !testNgram {
 		rep.Benchmarks = nix.result(nacc)
 		for _, b := range rep.Benchmarks {
 			rep.Summary.BenchmarkShare = max(rep.Summary.BenchmarkShare, b.Share)
@@ -512,7 +659,7 @@ func Check(ctx context.Context, train Source, test *Source, opt Options) (*Repor
 }
 
 var scopeOrder = map[string]int{ScopeCross: 0, ScopeWithinTest: 1, ScopeWithinTrain: 2}
-var kindOrder = map[string]int{KindExact: 0, KindNear: 1, KindSemantic: 2}
+var kindOrder = map[string]int{KindExact: 0, KindNear: 1, KindNgram: 2, KindSemantic: 3}
 
 func sortPairs(ps []Pair) {
 	sort.SliceStable(ps, func(i, j int) bool {
@@ -619,6 +766,8 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 			var keys []uint64
 			seen := map[int32]struct{}{}
 			sig := make([]uint32, mh.NumPerm())
+			var uset []uint64
+			var toks []string
 			specs := parseFieldSpecs(train.Read.Fields)
 			for b := range in {
 				b.res = make([]trainResult, len(b.lines))
@@ -645,6 +794,19 @@ func streamTrain(ctx context.Context, train Source, opt Options, mh *MinHasher,
 							if keepSig {
 								r.sig = slices.Clone(s)
 								r.set = sortSet(slices.Clone(pr.set))
+							}
+						}
+						// Each field alone: a test prompt copied into one
+						// field of a longer row.
+						for _, u := range pr.extra {
+							if ts, ok := testByKey[u.key]; ok && opt.has(MethodExact) {
+								r.exact = append(slices.Clip(r.exact), ts...)
+							}
+							if opt.has(MethodMinHash) && testIx.Len() > 0 {
+								uset, toks = opt.Shingling.shingles(u.norm, toks, uset[:0])
+								var ms []Match
+								ms, keys = testIx.query(mh.Signature(uset, sig), uset, false, opt.Threshold, keys, seen)
+								r.near = append(r.near, ms...)
 							}
 						}
 					}

@@ -199,7 +199,8 @@ func (ix *NgramIndex) result(a *ngramAcc) []BenchmarkContamination {
 		}
 		bc.Items++
 		n := int(ix.ntok[i])
-		if n < ix.opt.N {
+		frac, ok := ix.fraction(a, i)
+		if !ok {
 			bc.TooShort++
 			continue
 		}
@@ -210,7 +211,6 @@ func (ix *NgramIndex) result(a *ngramAcc) []BenchmarkContamination {
 				cov++
 			}
 		}
-		frac := float64(cov) / float64(n)
 		class := ix.opt.classify(frac)
 		switch class {
 		case ClassClean:
@@ -234,6 +234,22 @@ func (ix *NgramIndex) result(a *ngramAcc) []BenchmarkContamination {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Benchmark < out[j].Benchmark })
 	return out
+}
+
+// fraction is the share of item i's tokens inside n-grams found in the
+// training data; ok is false when the item is shorter than one n-gram.
+func (ix *NgramIndex) fraction(a *ngramAcc, i int) (frac float64, ok bool) {
+	n := int(ix.ntok[i])
+	if n < ix.opt.N {
+		return 0, false
+	}
+	cov := 0
+	for _, c := range a.covered[i] {
+		if c {
+			cov++
+		}
+	}
+	return float64(cov) / float64(n), true
 }
 
 func (o NgramOptions) classify(frac float64) string {

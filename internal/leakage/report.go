@@ -18,6 +18,47 @@ func sortedKeys(m map[string]int) []string {
 	return ks
 }
 
+// fieldsCompared says which fields were compared on each side, and how.
+func fieldsCompared(r *Report, quote string) string {
+	list := func(fs []string) string {
+		if len(fs) == 0 {
+			return "none"
+		}
+		return quote + strings.Join(fs, quote+", "+quote) + quote
+	}
+	s := "train " + list(r.Train.Fields)
+	if len(r.Train.Fields) > 1 {
+		s += " (whole row, and each field alone)"
+	}
+	if r.Test != nil {
+		s += "; test " + list(r.Test.Fields)
+		if len(r.Test.PromptFields) > 0 && len(r.Test.Fields) > 1 {
+			s += " (whole row, and prompt part: " + list(r.Test.PromptFields) + ")"
+		}
+	}
+	return s
+}
+
+// writeNgramTable writes benchmark-style n-gram rows as text.
+func writeNgramTable(ew *errWriter, bs []BenchmarkContamination, name string) {
+	ew.printf("  %-11s %6s %7s %13s %7s %9s %6s\n", name, "items", "checked", "contaminated", "clean", "not clean", "dirty")
+	for _, b := range bs {
+		ew.printf("  %-11s %6d %7d %6d %6s %7d %9d %6d\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
+	}
+	for _, b := range bs {
+		if ids := b.DirtyIDs(); len(ids) > 0 {
+			ew.printf("  %s not clean: %s\n", b.Benchmark, strings.Join(ids, " "))
+		}
+	}
+}
+
+func ngramN(r *Report) int {
+	if r.Config.Ngram != nil {
+		return r.Config.Ngram.N
+	}
+	return 13
+}
+
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return shorten(s, n)
@@ -43,11 +84,11 @@ func WriteText(w io.Writer, r *Report, maxPairs int) error {
 	if r.Config.Semantic != nil {
 		ew.printf(" · embed cosine ≥ %.2f (%s)", r.Config.Semantic.Cosine, r.Config.Semantic.Index)
 	}
-	ew.printf("\n\n")
+	ew.printf("\nfields: %s\n\n", fieldsCompared(r, ""))
 	if r.Test != nil {
 		s := r.Summary
 		ew.printf("test items leaked: %d of %d (%s)\n", s.LeakedAny, s.TestItems, pct(s.LeakedShare))
-		for _, k := range []string{KindExact, KindNear, KindSemantic} {
+		for _, k := range []string{KindExact, KindNear, KindNgram, KindSemantic} {
 			if n, ok := s.Leaked[k]; ok {
 				ew.printf("  %-9s %6d  %s\n", k, n, pct(float64(n)/float64(max(s.TestItems, 1))))
 			}
@@ -60,23 +101,16 @@ func WriteText(w io.Writer, r *Report, maxPairs int) error {
 		}
 	}
 	if len(r.Benchmarks) > 0 {
-		n := 13
-		if r.Config.Ngram != nil {
-			n = r.Config.Ngram.N
-		}
 		if r.Test != nil || len(r.Summary.Within) > 0 {
 			ew.printf("\n")
 		}
-		ew.printf("benchmark contamination (%d-gram overlap; Llama 2 classes by contaminated-token share):\n", n)
-		ew.printf("  %-11s %6s %7s %13s %7s %9s %6s\n", "benchmark", "items", "checked", "contaminated", "clean", "not clean", "dirty")
-		for _, b := range r.Benchmarks {
-			ew.printf("  %-11s %6d %7d %6d %6s %7d %9d %6d\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
-		}
-		for _, b := range r.Benchmarks {
-			if ids := b.DirtyIDs(); len(ids) > 0 {
-				ew.printf("  %s not clean: %s\n", b.Benchmark, strings.Join(ids, " "))
-			}
-		}
+		ew.printf("benchmark contamination (%d-gram overlap; Llama 2 classes by contaminated-token share):\n", ngramN(r))
+		writeNgramTable(ew, r.Benchmarks, "benchmark")
+	}
+	if tn := r.TestNgram; tn != nil {
+		ew.printf("\ntest set n-gram overlap with the training set (%d-gram; Llama 2 classes by contaminated-token share, an item not clean from %s on counts as leaked):\n",
+			ngramN(r), pct(r.Config.Ngram.CleanBelow))
+		writeNgramTable(ew, []BenchmarkContamination{*tn}, "test set")
 	}
 	if len(r.Pairs) > 0 {
 		ew.printf("\npairs:\n")
@@ -110,11 +144,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		ew.printf(" MinHash over %s %d-shingles, %d permutations (seed %d), Jaccard ≥ %.2f, LSH %d bands × %d rows.",
 			r.Config.Shingling.Unit, r.Config.Shingling.K, r.Config.NumPerm, r.Config.Seed, r.Config.Threshold, r.Config.LSH.Bands, r.Config.LSH.Rows)
 	}
-	ew.printf("\n\n")
+	ew.printf(" Fields compared: %s.\n\n", fieldsCompared(r, "`"))
 	if r.Test != nil {
 		s := r.Summary
 		ew.printf("| kind | test items leaked | share |\n|---|---:|---:|\n")
-		for _, k := range []string{KindExact, KindNear, KindSemantic} {
+		for _, k := range []string{KindExact, KindNear, KindNgram, KindSemantic} {
 			if n, ok := s.Leaked[k]; ok {
 				ew.printf("| %s | %d | %s |\n", k, n, pct(float64(n)/float64(max(s.TestItems, 1))))
 			}
@@ -128,18 +162,14 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		ew.printf("\n")
 	}
+	if tn := r.TestNgram; tn != nil {
+		ew.printf("### Test set n-gram overlap\n\n%d-gram overlap of each test item with the training set; an item not clean (from %s of its tokens on) counts as leaked.\n\n",
+			ngramN(r), pct(r.Config.Ngram.CleanBelow))
+		writeNgramMarkdown(ew, []BenchmarkContamination{*tn}, "test set")
+	}
 	if len(r.Benchmarks) > 0 {
-		ew.printf("### Benchmark contamination\n\n| benchmark | items | checked | contaminated | share | clean | not clean | dirty |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, b := range r.Benchmarks {
-			ew.printf("| %s | %d | %d | %d | %s | %d | %d | %d |\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
-		}
-		ew.printf("\n")
-		for _, b := range r.Benchmarks {
-			if ids := b.DirtyIDs(); len(ids) > 0 {
-				ew.printf("- %s, not clean: `%s`\n", b.Benchmark, strings.Join(ids, "`, `"))
-			}
-		}
-		ew.printf("\n")
+		ew.printf("### Benchmark contamination\n\n")
+		writeNgramMarkdown(ew, r.Benchmarks, "benchmark")
 	}
 	if len(r.Pairs) > 0 {
 		ew.printf("### Pairs\n\n| kind | scope | similarity | A | B |\n|---|---|---:|---|---|\n")
@@ -153,6 +183,20 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		ew.printf("%d more %s pairs were counted but not listed.\n", r.Truncated[k], k)
 	}
 	return ew.err
+}
+
+func writeNgramMarkdown(ew *errWriter, bs []BenchmarkContamination, name string) {
+	ew.printf("| %s | items | checked | contaminated | share | clean | not clean | dirty |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", name)
+	for _, b := range bs {
+		ew.printf("| %s | %d | %d | %d | %s | %d | %d | %d |\n", mdEscape(b.Benchmark), b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
+	}
+	ew.printf("\n")
+	for _, b := range bs {
+		if ids := b.DirtyIDs(); len(ids) > 0 {
+			ew.printf("- %s, not clean: `%s`\n", mdEscape(b.Benchmark), strings.Join(ids, "`, `"))
+		}
+	}
+	ew.printf("\n")
 }
 
 func mdEscape(s string) string {

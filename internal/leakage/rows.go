@@ -22,6 +22,56 @@ type Doc struct {
 	ID    string `json:"id"`              // the row's id field, or "line N"
 	Text  string `json:"text"`            // the fields that count, joined by newlines
 	Raw   []byte `json:"-"`               // the line as read (splitting writes it back unchanged)
+	// Parts are the texts of Text one field (or chat message) at a time, so
+	// that a test prompt copied into one field of a training row is found
+	// although the row holds other fields too. Empty for plain-text rows.
+	Parts []Part `json:"-"`
+}
+
+// Part is the text of one field of a row.
+type Part struct {
+	Field  string // "instruction", or "messages:user" for a chat message
+	Text   string
+	Prompt bool // the field asks rather than answers: instruction, input, question, prompt, user turns, …
+}
+
+// PlainField names the whole line of a plain-text row in reports.
+const PlainField = "(line)"
+
+// DefaultFields are the text fields read when ReadOptions.Fields is empty,
+// in the order their text is joined: every text field of the common shapes
+// (plain text, chat messages or ShareGPT conversations, Alpaca, Dolly,
+// prompt/completion, question/answer, preference pairs). A row with none of
+// them is read through all of its top-level string fields.
+var DefaultFields = []string{"system", "instruction", "input", "context", "prompt", "question", "query", "problem",
+	"text", "messages", "conversations", "output", "completion", "response", "answer", "solution", "chosen", "rejected"}
+
+// promptFields hold the asking side of an item; the rest of DefaultFields
+// hold answers (or, for system, a preamble shared by many rows).
+var promptFields = map[string]bool{"instruction": true, "input": true, "context": true, "prompt": true,
+	"question": true, "query": true, "problem": true, "text": true}
+
+// promptRoles are the chat roles that ask.
+var promptRoles = map[string]bool{"user": true, "human": true}
+
+// FieldRank orders field names as DefaultFields does, others after them by
+// name; chat parts ("messages:user") sort under their field.
+func FieldRank(a, b string) int {
+	ra, rb := fieldRank(a), fieldRank(b)
+	if ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
+}
+
+func fieldRank(f string) int {
+	name, _, _ := strings.Cut(f, ":")
+	for i, d := range DefaultFields {
+		if d == name {
+			return i
+		}
+	}
+	return len(DefaultFields)
 }
 
 // ReadOptions says how rows become text.
@@ -31,9 +81,8 @@ type ReadOptions struct {
 	Format string
 	// Fields lists the JSON fields whose text counts, in order. A chat field
 	// may name its roles after a colon, joined by '+': "messages:user+assistant".
-	// Empty means: messages (all
-	// roles) for chat rows, instruction/input/output for Alpaca rows, else
-	// "text", else every top-level string field in key order.
+	// Empty means every field of DefaultFields the row has (chat messages in
+	// all roles), else every top-level string field in key order.
 	Fields []string
 	// IDField names the field holding a row id; default "id" when present.
 	IDField string
@@ -157,6 +206,7 @@ func parseDoc(b []byte, line int, format string, specs []fieldSpec, opt ReadOpti
 	if format == "text" {
 		d.Text = string(tb)
 		d.ID = "line " + strconv.Itoa(line)
+		d.Parts = []Part{{Field: PlainField, Text: d.Text, Prompt: true}}
 		return d, nil
 	}
 	err := parseJSONRow(tb, specs, opt.IDField, &d)
@@ -180,9 +230,12 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return b, err
 }
 
+// chatMessage is an OpenAI message, or a ShareGPT one ({from, value}).
 type chatMessage struct {
 	Role    string          `json:"role"`
 	Content json.RawMessage `json:"content"`
+	From    string          `json:"from"`
+	Value   json.RawMessage `json:"value"`
 }
 
 func parseJSONRow(b []byte, specs []fieldSpec, idField string, d *Doc) error {
@@ -200,14 +253,12 @@ func parseJSONRow(b []byte, specs []fieldSpec, idField string, d *Doc) error {
 		d.ID = "line " + strconv.Itoa(d.Line)
 	}
 	if len(specs) == 0 {
-		switch {
-		case obj["messages"] != nil:
-			specs = []fieldSpec{{name: "messages"}}
-		case obj["instruction"] != nil:
-			specs = []fieldSpec{{name: "instruction"}, {name: "input"}, {name: "output"}}
-		case obj["text"] != nil:
-			specs = []fieldSpec{{name: "text"}}
-		default:
+		for _, f := range DefaultFields {
+			if v, ok := obj[f]; ok && string(v) != "null" {
+				specs = append(specs, fieldSpec{name: f})
+			}
+		}
+		if len(specs) == 0 {
 			keys := make([]string, 0, len(obj))
 			for k, v := range obj {
 				if k != idField && len(v) > 0 && v[0] == '"' {
@@ -219,7 +270,7 @@ func parseJSONRow(b []byte, specs []fieldSpec, idField string, d *Doc) error {
 				specs = append(specs, fieldSpec{name: k})
 			}
 			if len(specs) == 0 {
-				return fmt.Errorf("no text field: the row has no messages, instruction, text or other string field (name them with --fields)")
+				return fmt.Errorf("no text field: the row has none of %s, nor any other string field (name them with --fields)", strings.Join(DefaultFields, ", "))
 			}
 		}
 	}
@@ -237,17 +288,23 @@ func parseJSONRow(b []byte, specs []fieldSpec, idField string, d *Doc) error {
 				return fmt.Errorf("field %q: want a list of {role, content} messages: %w", s.name, err)
 			}
 			for _, m := range msgs {
-				if s.roles != nil && !s.roles[m.Role] {
+				role, content := m.Role, m.Content
+				if role == "" && m.From != "" {
+					role, content = m.From, m.Value
+				}
+				if s.roles != nil && !s.roles[role] {
 					continue
 				}
-				if t := contentText(m.Content); t != "" {
+				if t := contentText(content); t != "" {
 					parts = append(parts, t)
+					d.Parts = append(d.Parts, Part{Field: s.name + ":" + role, Text: t, Prompt: promptRoles[role]})
 				}
 			}
 			continue
 		}
 		if t := scalarString(raw); t != "" {
 			parts = append(parts, t)
+			d.Parts = append(d.Parts, Part{Field: s.name, Text: t, Prompt: promptFields[s.name]})
 		}
 	}
 	if !found {
