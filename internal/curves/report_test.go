@@ -80,7 +80,7 @@ func TestWritePlot(t *testing.T) {
 		file  string
 		check func([]byte) bool
 	}{
-		{"one.svg", func(b []byte) bool { return validXML(b) && bytes.Contains(b, []byte("eval minimum (step 7)")) }},
+		{"one.svg", func(b []byte) bool { return validXML(b) && bytes.Contains(b, []byte("eval minimum (epoch 7)")) }},
 		{"two.svg", func(b []byte) bool {
 			return validXML(b) && bytes.Contains(b, []byte("keras_training.log.csv")) && bytes.Contains(b, []byte("openai_step_metrics.csv"))
 		}},
