@@ -182,3 +182,17 @@ func TestCurvesFailOnDivergedTrainOnly(t *testing.T) {
 		t.Errorf("the reason should quote the raw last loss: %s", out)
 	}
 }
+
+// TestCurvesLightningVersions: without --join the summary says only the
+// newest version was read; with it the versions are one curve, resumed once.
+func TestCurvesLightningVersions(t *testing.T) {
+	dir := filepath.Join("testdata", "curves", "lightning_logs")
+	code, out, errOut := runCLI(t, "curves", dir)
+	if code != 0 || !strings.Contains(out, "only the newest, version_1, was read: pass --join") || !strings.Contains(out, "steps 19-49") {
+		t.Errorf("exit %d, out %s, stderr %s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "curves", dir, "--join")
+	if code != 0 || !strings.Contains(out, "steps 9-49") || !strings.Contains(out, "the log goes back to step 19") || !strings.Contains(out, "joined 2 logger versions") {
+		t.Errorf("--join: exit %d, out %s, stderr %s", code, out, errOut)
+	}
+}

@@ -100,9 +100,13 @@ type Analysis struct {
 	// Options.Metric series (the eval loss by default).
 	EarlyStopping *EarlyStopping `json:"early_stopping,omitempty"`
 
-	Restarts []int64  `json:"restarts,omitempty"`
-	Damage   []string `json:"damage,omitempty"`
-	Notes    []string `json:"notes,omitempty"`
+	Restarts []int64 `json:"restarts,omitempty"`
+	// Writers and RepeatedSteps are Run's: processes logging the same
+	// steps at once, and the lines that repeated a step (not restarts).
+	Writers       int      `json:"writers,omitempty"`
+	RepeatedSteps int      `json:"repeated_steps,omitempty"`
+	Damage        []string `json:"damage,omitempty"`
+	Notes         []string `json:"notes,omitempty"`
 
 	// trainSigma is the robust σ of raw train loss around its smoothed trend.
 	trainSigma float64
@@ -204,7 +208,7 @@ func Analyze(paths []string, opts Options) ([]Analysis, error) {
 // AnalyzeRun analyses one run already read.
 func AnalyzeRun(run *Run, opts Options) (Analysis, error) {
 	a := Analysis{Name: run.Name, Path: run.Path, Format: run.Format, MaxSteps: run.MaxSteps, TrainSeconds: run.TrainSeconds,
-		Restarts: run.Restarts, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
+		Restarts: run.Restarts, Writers: run.Writers, RepeatedSteps: run.RepeatedSteps, Damage: run.Damage, Notes: slices.Clone(run.Notes)}
 	var others []string
 	a.TrainKey, a.EvalKey, others = pickLossKeys(run, opts.Map)
 	if len(others) > 0 {
