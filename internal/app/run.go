@@ -484,6 +484,9 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.Name, err)
 		}
+		if ds.IDField != "" && t.Dataset.IDField == "" && o.Logger != nil {
+			o.Logger.Info("item ids from the dataset's own field", "task", t.Name, "id_field", ds.IDField)
+		}
 		spec := task.Spec{Name: t.Name, Type: t.Type, Source: path, System: t.Prompt.System, Template: t.Prompt.Template,
 			Chat: t.Prompt.Chat == nil || *t.Prompt.Chat, Reference: t.Reference, Choices: t.Choices, Answer: t.Answer, Turns: t.Turns, Options: t.Options,
 			K: t.FewShot.K, Target: t.FewShot.Target, FewShotSeed: p.Seed, Shape: ds.Shape}
@@ -517,7 +520,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		}
 		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
 			Items: items, Scorers: scorers,
-			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection}})
+			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection, IDField: ds.IDField}})
 	}
 	return out, nil
 }

@@ -32,8 +32,9 @@ alpaca or plain). The fingerprint ignores formatting and key order but not value
 row order; runs record it, so results on different data are never compared by mistake.
 
 With --diff OLD NEW, rows are matched by id and listed as added (+), removed (-) or
-changed (~, with the fields that differ). Without --id-field, ids derive from row
-content, so an edited row shows as one removed and one added.`,
+changed (~, with the fields that differ). Without --id-field, ids are the rows' id,
+question_id or task_id (the first that every row has, unique), else derived from
+row content, so an edited row shows as one removed and one added.`,
 		Example: `  tunecheck data fingerprint eval.jsonl train.parquet
   tunecheck data fingerprint --diff --id-field id eval-v1.jsonl eval-v2.jsonl`,
 		Args: cobra.MinimumNArgs(1),
@@ -46,7 +47,7 @@ content, so an edited row shows as one removed and one added.`,
 	f.BoolVar(&o.diff, "diff", false, "compare two files: OLD NEW")
 	f.BoolVar(&o.json, "json", false, "print JSON instead of text")
 	f.StringVar(&o.format, "format", "", "file format when the extension does not tell: jsonl, json, csv, tsv, parquet")
-	f.StringVar(&o.idField, "id-field", "", "column holding row ids (default: ids derived from content)")
+	f.StringVar(&o.idField, "id-field", "", "column holding row ids (default: id, question_id or task_id when every row has it, unique; else ids derived from content)")
 	f.StringSliceVar(&o.columns, "columns", nil, "column names of a CSV/TSV file without a header row, e.g. question,A,B,C,D,answer")
 	return cmd
 }

@@ -39,6 +39,15 @@ func TestDataFingerprint(t *testing.T) {
 {"id":"c","q":"capital of France","a":"Paris, France"}
 {"id":"d","q":"5*5","a":"25"}
 `)
+	// Without an id field, ids derive from content.
+	v1n := writeFile("v1n.jsonl", `{"q":"2+2","a":"4"}
+{"q":"3+3","a":"6"}
+{"q":"capital of France","a":"Paris"}
+`)
+	v2n := writeFile("v2n.jsonl", `{"q":"2+2","a":"4"}
+{"q":"capital of France","a":"Paris, France"}
+{"q":"5*5","a":"25"}
+`)
 	bad := writeFile("bad.jsonl", "{\"id\":\"a\"}\n{\"id\":\"b\",}\n")
 	tests := []struct {
 		golden string
@@ -51,7 +60,8 @@ func TestDataFingerprint(t *testing.T) {
 			filepath.Join(shared, "benchmarks", "truthfulqa", "v1", "mc_task.json")}, 0},
 		{"shared.json", []string{"data", "fingerprint", "--json", "--id-field", "question_id", filepath.Join(shared, "mtbench", "question.jsonl")}, 0},
 		{"diff.txt", []string{"data", "fingerprint", "--diff", "--id-field", "id", v1, v2}, 0},
-		{"diff-derived.txt", []string{"data", "fingerprint", "--diff", v1, v2}, 0},
+		{"diff-derived.txt", []string{"data", "fingerprint", "--diff", v1n, v2n}, 0},
+		{"diff-default-id.txt", []string{"data", "fingerprint", "--diff", v1, v2}, 0},
 		{"diff.json", []string{"data", "fingerprint", "--diff", "--json", "--id-field", "id", v1, v2}, 0},
 		{"same.txt", []string{"data", "fingerprint", "--diff", v1, v1}, 0},
 		{"bad.txt", []string{"data", "fingerprint", v1, bad, v2, filepath.Join(dir, "none.csv")}, 2},

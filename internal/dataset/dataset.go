@@ -51,8 +51,12 @@ const (
 type Options struct {
 	// Format is "", "auto" (from the extension) or one of Formats.
 	Format string
-	// IDField names the column holding row ids; empty derives ids from content.
+	// IDField names the column holding row ids. Empty uses the first of
+	// DefaultIDFields that every row has, with unique values, and derives ids
+	// from content when none does.
 	IDField string
+	// ContentIDs derives ids from content even when a default id field exists.
+	ContentIDs bool
 	// Limit keeps the first N rows (0: all).
 	Limit int
 	// Sample draws N rows without replacement with a PCG seeded by Seed, kept
@@ -78,7 +82,16 @@ type Dataset struct {
 	Total int
 	// Selection says which rows were kept: "all", "limit 50", "sample 100 seed 7", ...
 	Selection string
+	// IDField is the field the ids were read from: Options.IDField, or the
+	// default found in every row; "" when ids derive from content.
+	IDField string
 }
+
+// DefaultIDFields are the fields whose values become row ids when no IDField
+// is given, tried in this order; the first that every row has, with unique
+// values, is used. Outputs keyed by a dataset's own ids (MT-Bench's
+// question_id, HumanEval's task_id) then match its items without id_field.
+var DefaultIDFields = []string{"id", "question_id", "task_id"}
 
 // Row is one record.
 type Row struct {
@@ -167,7 +180,11 @@ func Decode(name string, data []byte, opts Options) (*Dataset, error) {
 		h.Write([]byte{'\n'})
 	}
 	d.Fingerprint = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	if err := assignIDs(name, rows, canon, opts.IDField); err != nil {
+	d.IDField = opts.IDField
+	if d.IDField == "" && !opts.ContentIDs {
+		d.IDField = defaultIDField(rows)
+	}
+	if err := assignIDs(name, rows, canon, d.IDField); err != nil {
 		return nil, err
 	}
 	if d.Shape, err = detectShape(name, rows); err != nil {
@@ -237,6 +254,28 @@ func assignIDs(name string, rows []Row, canon [][]byte, idField string) error {
 		rows[i].ID = id
 	}
 	return nil
+}
+
+// defaultIDField is the first of DefaultIDFields present in every row with
+// a unique, valid id, or "" (content-derived ids) when none is.
+func defaultIDField(rows []Row) string {
+next:
+	for _, f := range DefaultIDFields {
+		seen := make(map[string]bool, len(rows))
+		for i := range rows {
+			v, ok := rows[i].Fields[f]
+			if !ok {
+				continue next
+			}
+			id, err := idString(v)
+			if err != nil || seen[id] {
+				continue next
+			}
+			seen[id] = true
+		}
+		return f
+	}
+	return ""
 }
 
 // selectRows applies Limit then Sample.

@@ -77,6 +77,8 @@ type Dataset struct {
 	Rows        int    `json:"rows"`
 	Total       int    `json:"total"`
 	Selection   string `json:"selection,omitempty"`
+	// IDField is the field the item ids came from ("" when derived from content).
+	IDField string `json:"id_field,omitempty"`
 }
 
 // Task is one task's scores (or, in Report.Groups, a group's: its Tasks

@@ -276,6 +276,9 @@ func Markdown(w io.Writer, r *Report) error {
 			if t.Dataset.Selection != "" {
 				sel = ", " + mdText(t.Dataset.Selection)
 			}
+			if t.Dataset.IDField != "" {
+				sel += ", ids from " + mdCode(t.Dataset.IDField)
+			}
 			fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
 		}
 		models := t.models()
