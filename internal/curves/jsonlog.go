@@ -397,7 +397,10 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	if dups > 0 {
 		run.Notes = append(run.Notes, fmt.Sprintf("%d duplicated lines ignored", dups))
 	}
-	run.Writers, run.RepeatedSteps = ws.writers, ws.repeated
+	run.RepeatedSteps = ws.repeated
+	if ws.writers > 1 {
+		run.Writers = ws.writers
+	}
 	if ws.writers > 1 || ws.repeated > 0 {
 		who := "the same steps were logged more than once"
 		if ws.writers > 1 {
