@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -327,7 +326,7 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 	}
 	h := &histScanner{names: make(map[string]string)}
 	var fields, kept []histField
-	var rows []logRow
+	var rows rowFields
 	var lastLine []byte // LLaMA-Factory's last line carries the total elapsed_time
 	for sc.Scan() {
 		line++
@@ -385,9 +384,9 @@ func readJSONL(path, format string, m Mapping) (*Run, error) {
 				kept = append(kept, f)
 			}
 		}
-		rows = append(rows, logRow{step: step, fields: slices.Clone(kept)})
+		rows.add(step, kept)
 	}
-	ws := resolveWriters(rows, b)
+	ws := resolveWriters(&rows, b)
 	if err := sc.Err(); err != nil {
 		run.Damage = append(run.Damage, fmt.Sprintf("%s:%d: stopped reading: %v", path, line+1, err))
 	}

@@ -1,14 +1,40 @@
 package curves
 
 import (
+	"hash/maphash"
+	"slices"
 	"sort"
-	"strings"
 )
 
-// logRow is one line of a JSONL log: its step and the values it logged.
+// logRow is one line of a JSONL log: its step and the values it logged, as
+// a range of a shared field slice (one allocation for the whole log), and
+// the kind of line it is (a hash of its field names).
 type logRow struct {
-	step   int64
+	step     int64
+	from, to int
+	kind     uint64
+}
+
+// rowFields collects the rows of a log and their fields.
+type rowFields struct {
+	rows   []logRow
 	fields []histField
+	seed   maphash.Seed
+}
+
+// add appends one line. Its kind is the sum of its field names' hashes, so
+// the order the fields were written in does not matter.
+func (rf *rowFields) add(step int64, fs []histField) {
+	if len(rf.rows) == 0 {
+		rf.seed = maphash.MakeSeed()
+	}
+	var kind uint64
+	for _, f := range fs {
+		kind += maphash.String(rf.seed, f.name)
+	}
+	from := len(rf.fields)
+	rf.fields = append(rf.fields, fs...)
+	rf.rows = append(rf.rows, logRow{step: step, from: from, to: len(rf.fields), kind: kind})
 }
 
 // maxWriters bounds the writers tracked at once; a log whose step jumps
@@ -39,7 +65,8 @@ type writerStats struct {
 // winning a tie; a writer that starts after all earlier ones stopped, lower
 // than where they got to, is a resume: one restart, and it replaces the
 // history from its first step on.
-func resolveWriters(rows []logRow, b *seriesBuilder) writerStats {
+func resolveWriters(rf *rowFields, b *seriesBuilder) writerStats {
+	rows := rf.rows
 	var st writerStats
 	if len(rows) == 0 {
 		return st
@@ -73,23 +100,32 @@ func resolveWriters(rows []logRow, b *seriesBuilder) writerStats {
 	start, end := 0, tracks[0].lastRow
 	flush := func(from, to int) {
 		group := rows[from : to+1]
-		sort.SliceStable(group, func(i, j int) bool { return group[i].step < group[j].step })
+		if !slices.IsSortedFunc(group, func(x, y logRow) int { return cmpInt64(x.step, y.step) }) {
+			sort.SliceStable(group, func(i, j int) bool { return group[i].step < group[j].step })
+		}
+		type kindCount struct {
+			kind uint64
+			n    int
+		}
 		var at int64
-		var kinds map[string]int
+		var kinds []kindCount // the kinds of line logged at step at
 		for k, r := range group {
 			if k == 0 || r.step != at {
-				at, kinds = r.step, map[string]int{}
+				at, kinds = r.step, kinds[:0]
 			}
 			// A trainer logs a train line and an eval line at one step; the
 			// same kind of line (the same fields) twice is a second writer.
-			kind := rowKind(r)
-			if kinds[kind] > 0 {
+			i := slices.IndexFunc(kinds, func(c kindCount) bool { return c.kind == r.kind })
+			if i < 0 {
+				kinds = append(kinds, kindCount{kind: r.kind})
+				i = len(kinds) - 1
+			} else {
 				st.repeated++
 			}
-			kinds[kind]++
-			st.writers = max(st.writers, kinds[kind])
+			kinds[i].n++
+			st.writers = max(st.writers, kinds[i].n)
 			b.at(r.step)
-			for _, f := range r.fields {
+			for _, f := range rf.fields[r.from:r.to] {
 				b.add(f.name, r.step, f.value)
 			}
 		}
@@ -106,12 +142,12 @@ func resolveWriters(rows []logRow, b *seriesBuilder) writerStats {
 	return st
 }
 
-// rowKind names the kind of line by its sorted field names.
-func rowKind(r logRow) string {
-	names := make([]string, len(r.fields))
-	for i, f := range r.fields {
-		names[i] = f.name
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
 	}
-	sort.Strings(names)
-	return strings.Join(names, "\x00")
+	return 0
 }
