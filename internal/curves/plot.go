@@ -124,6 +124,9 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 				lasts = append(lasts, ps[len(ps)-1].Value)
 			}
 		}
+		if v := lastFinite(a.Train); finite(v) {
+			lasts = append(lasts, v) // the raw last loss too
+		}
 	}
 	lo, hi := 0.0, 1.0
 	if len(yvals) > 0 {
@@ -171,6 +174,9 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 			sm.Width = vg.Points(1.5)
 			p.Add(sm)
 			add("train (smoothed)", sm)
+			if multi && len(finitePoints(a.Eval)) == 0 {
+				entry(a.Name, sm) // a train-only run is named by its train line
+			}
 		}
 		if ev := finitePoints(a.Eval); len(ev) > 0 {
 			l, s, err := plotter.NewLinePoints(clip(stride(ev, maxPlotPoints)))

@@ -89,6 +89,24 @@ func TestPlotLegendAndClipping(t *testing.T) {
 	if !bytes.Contains(buf.Bytes(), []byte(">run.v2.trainer_state.json</text>")) {
 		t.Errorf("the legend lost the file name's dots")
 	}
+	// A train-only run is in the legend too, and its last raw point in view.
+	trainOnly := synth(600, 100, func(s float64) float64 { return 1 + 29*math.Pow(s/600, 2) }, nil)
+	trainOnly.Name = "qlora.train-only.jsonl"
+	b, err := AnalyzeRun(trainOnly, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, _, err = buildPlot([]Analysis{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Max < 30 {
+		t.Errorf("y axis top %v hides the diverging run's last loss, 30", p.Y.Max)
+	}
+	var buf2 bytes.Buffer
+	if err := RenderPlot(&buf2, "svg", []Analysis{a, b}); err != nil || !bytes.Contains(buf2.Bytes(), []byte(">qlora.train-only.jsonl</text>")) {
+		t.Errorf("train-only run missing from the legend (%v)", err)
+	}
 	if !bytes.Contains(buf.Bytes(), []byte("cross: off the axis")) {
 		t.Errorf("no key for clipped points")
 	}
