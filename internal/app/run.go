@@ -193,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	files, err := writeReports(outDir, rep, o.Formats, nil)
+	files, err := WriteReports(outDir, rep, o.Formats)
 	out.Files = files
 	if err != nil {
 		return out, err
@@ -333,11 +333,6 @@ var reportFiles = map[string]string{"md": "report.md", "json": "results.json", "
 
 // WriteReports renders rep into dir in each format (md and json by default).
 func WriteReports(dir string, rep *report.Report, formats []string) ([]string, error) {
-	return writeReports(dir, rep, formats, nil)
-}
-
-// writeReports is WriteReports with the formats in rendered already rendered.
-func writeReports(dir string, rep *report.Report, formats []string, rendered map[string][]byte) ([]string, error) {
 	if len(formats) == 0 {
 		formats = []string{"md", "json"}
 	}
@@ -351,16 +346,12 @@ func writeReports(dir string, rep *report.Report, formats []string, rendered map
 		if !ok || render == nil {
 			return files, exitcode.WithCode(fmt.Errorf("unknown report format %q (use md, json, html, junit)", f), exitcode.BadInput)
 		}
-		b, ok := rendered[f]
-		if !ok {
-			var buf bytes.Buffer
-			if err := render(&buf, rep); err != nil {
-				return files, err
-			}
-			b = buf.Bytes()
+		var buf bytes.Buffer
+		if err := render(&buf, rep); err != nil {
+			return files, err
 		}
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			return files, err
 		}
 		files = append(files, path)
