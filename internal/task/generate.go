@@ -29,9 +29,7 @@ func (generateType) Keys() []Key {
 }
 
 func (generateType) Check(t *plan.Task, at string, r plan.Reporter) {
-	if t.Choices != "" || t.Answer != "" {
-		r.Errorf(at+".type", "set `type: multiple_choice`, or remove choices and answer", "choices and answer apply to multiple_choice tasks, not generate")
-	}
+	checkNoChoices(t, at, r)
 	if t.FewShot.K > 0 && t.FewShot.Target == "" && t.Reference == "" {
 		// An example without its answer teaches the model nothing.
 		r.Errorf(at+".few_shot", "set `few_shot.target` (e.g. \"{{ answer }}\") or the task's `reference`, which examples then show as their answer", "few-shot examples need an answer")
@@ -82,15 +80,7 @@ func (generateType) Build(spec Spec, rows []Row) ([]Item, error) {
 	if spec.Turns != "" {
 		return nil, fmt.Errorf("task %s: prompt.template and turns both say what to send; remove the template (each turn is sent as written) or turns", spec.Name)
 	}
-	b, err := compile(spec)
-	if err != nil {
-		return nil, err
-	}
-	return eachRow(spec, rows, func(r Row) (Item, error) {
-		rd, err := b.render(r, rows)
-		if err != nil {
-			return Item{}, err
-		}
+	return renderRows(spec, rows, func(r Row, rd rendered) (Item, error) {
 		it := rd.item
 		req := provider.Request{Type: provider.Generate, ItemID: r.ID, Params: spec.Params}
 		if spec.Chat {

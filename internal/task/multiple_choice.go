@@ -61,6 +61,13 @@ func checkNoOptions(t *plan.Task, at string, r plan.Reporter) {
 	}
 }
 
+// checkNoChoices refuses multiple-choice keys on another type.
+func checkNoChoices(t *plan.Task, at string, r plan.Reporter) {
+	if t.Choices != "" || t.Answer != "" {
+		r.Errorf(at+".type", "set `type: multiple_choice`, or remove choices and answer", "choices and answer apply to multiple_choice tasks, not %s", t.Type)
+	}
+}
+
 func checkNoTurns(t *plan.Task, at string, r plan.Reporter) {
 	if t.Turns != "" {
 		r.Errorf(at+".turns", "remove turns, or make the task type generate", "turns apply to generate tasks")
@@ -70,15 +77,7 @@ func checkNoTurns(t *plan.Task, at string, r plan.Reporter) {
 func (multipleChoiceType) Stages(Spec, []Item) []string { return []string{"choices"} }
 
 func (multipleChoiceType) Build(spec Spec, rows []Row) ([]Item, error) {
-	b, err := compile(spec)
-	if err != nil {
-		return nil, err
-	}
-	return eachRow(spec, rows, func(r Row) (Item, error) {
-		rd, err := b.render(r, rows)
-		if err != nil {
-			return Item{}, err
-		}
+	return renderRows(spec, rows, func(r Row, rd rendered) (Item, error) {
 		it := rd.item
 		raw, ok := r.Fields[spec.Choices]
 		if !ok {

@@ -26,23 +26,13 @@ func (perplexityType) Check(t *plan.Task, at string, r plan.Reporter) {
 	checkNoScorers(t, at, r, "word_perplexity, byte_perplexity, bits_per_byte")
 	checkNoTurns(t, at, r)
 	checkNoOptions(t, at, r)
-	if t.Choices != "" || t.Answer != "" {
-		r.Errorf(at+".type", "set `type: multiple_choice`, or remove choices and answer", "choices and answer apply to multiple_choice tasks, not perplexity")
-	}
+	checkNoChoices(t, at, r)
 }
 
 func (perplexityType) Stages(Spec, []Item) []string { return []string{"rolling"} }
 
 func (perplexityType) Build(spec Spec, rows []Row) ([]Item, error) {
-	b, err := compile(spec)
-	if err != nil {
-		return nil, err
-	}
-	return eachRow(spec, rows, func(r Row) (Item, error) {
-		rd, err := b.render(r, rows)
-		if err != nil {
-			return Item{}, err
-		}
+	return renderRows(spec, rows, func(r Row, rd rendered) (Item, error) {
 		it := rd.item
 		it.Requests = []provider.Request{{Type: provider.LoglikelihoodRolling, ItemID: r.ID, Prompt: it.Prompt}}
 		return it, nil

@@ -187,6 +187,22 @@ func (b *compiled) render(r Row, all []Row) (rendered, error) {
 	return out, err
 }
 
+// renderRows compiles the spec's templates and builds one item per row with
+// f from what the templates render (the template-based task types).
+func renderRows(spec Spec, rows []Row, f func(r Row, rd rendered) (Item, error)) ([]Item, error) {
+	b, err := compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	return eachRow(spec, rows, func(r Row) (Item, error) {
+		rd, err := b.render(r, rows)
+		if err != nil {
+			return Item{}, err
+		}
+		return f(r, rd)
+	})
+}
+
 // eachRow builds one item per row with f, naming the row in errors.
 func eachRow(spec Spec, rows []Row, f func(r Row) (Item, error)) ([]Item, error) {
 	items := make([]Item, 0, len(rows))
