@@ -40,9 +40,6 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// MultipleChoiceMetrics are the names MultipleChoice returns.
-var MultipleChoiceMetrics = []string{"acc", "acc_norm"}
-
 // PerplexityMetrics are the corpus metrics of a perplexity task, as
 // lm-evaluation-harness reports them for rolling log-likelihood tasks.
 var PerplexityMetrics = []string{"word_perplexity", "byte_perplexity", "bits_per_byte"}

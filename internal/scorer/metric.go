@@ -43,18 +43,6 @@ type Metric struct {
 	Binary bool `json:"binary,omitempty"`
 }
 
-// Better reports whether moving from a to b is an improvement; equal values
-// and neutral metrics are not.
-func (m Metric) Better(a, b float64) bool {
-	switch m.Direction {
-	case Higher:
-		return b > a
-	case Lower:
-		return b < a
-	}
-	return false
-}
-
 // Gain is b−a oriented so that a positive gain is an improvement (0 for
 // neutral metrics).
 func (m Metric) Gain(a, b float64) float64 {
