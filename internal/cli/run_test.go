@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/app"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/gate"
 	"github.com/tunecheck/tunecheck/internal/runner"
 )
 
@@ -33,5 +35,28 @@ func TestExecSummaryCountsFileModelsApart(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// The verdict decides the exit: a failed gate is 1, an undecidable one
+// (every item failed) is 3 like a broken endpoint, never a pass, and an
+// inconclusive one fails only when asked.
+func TestVerdictExit(t *testing.T) {
+	for _, tc := range []struct {
+		v          gate.Status
+		strict     bool
+		wantCode   exitcode.Code
+		wantPasses bool
+	}{
+		{gate.Pass, true, 0, true},
+		{gate.Fail, false, exitcode.GateFailed, false},
+		{gate.Error, false, exitcode.Unreachable, false},
+		{gate.Inconclusive, false, 0, true},
+		{gate.Inconclusive, true, exitcode.Inconclusive, false},
+	} {
+		err := verdictErr(tc.v, tc.strict)
+		if (err == nil) != tc.wantPasses || (err != nil && exitcode.Of(err) != tc.wantCode) {
+			t.Errorf("verdict %s (strict %v): %v (code %v), want code %v", tc.v, tc.strict, err, exitcode.Of(err), tc.wantCode)
+		}
 	}
 }

@@ -164,3 +164,16 @@ func TestJSONRecordsOneALine(t *testing.T) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", back.Tasks, r.Tasks)
 	}
 }
+
+// A gate that could not be decided is an error in JUnit, never a pass.
+func TestJUnitErrorGate(t *testing.T) {
+	r := fixture()
+	r.Gates = []gate.Result{{Gate: gate.Gate{Expr: "qa.token_f1.value >= 0.5", Task: "qa"}, Status: gate.Error, Reason: "no scored items: 30 of 30 failed"}}
+	var b bytes.Buffer
+	if err := JUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `errors="1"`) || !strings.Contains(b.String(), `<error message="no scored items: 30 of 30 failed">`) {
+		t.Fatalf("junit:\n%s", b.String())
+	}
+}
