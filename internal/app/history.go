@@ -122,7 +122,8 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		}
 		defs := defsOf[ta.Name]
 		if defs == nil {
-			return nil, exitcode.WithCode(fmt.Errorf("task %s: run %s's plan does not say how its metrics aggregate", ta.Name, a.Run.ID), exitcode.BadInput)
+			return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("task %s is not in the plan stored with run %s, so how its metrics aggregate is unknown", ta.Name, a.Run.ID), exitcode.BadInput),
+				"name as the first run one whose plan has the task, or run the plan again (answers come from the response cache)")
 		}
 		byID := make(map[string]report.Outcome, len(tb.Records))
 		for _, r := range tb.Records {
