@@ -28,6 +28,7 @@ type chatServer struct {
 	answered  map[string]int
 	total     int
 	hangAfter int
+	hanging   int // requests now held back by hangAfter
 	release   chan struct{}
 }
 
@@ -50,8 +51,16 @@ func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	prompt := req.Messages[len(req.Messages)-1].Content
 	s.mu.Lock()
 	hang := s.hangAfter > 0 && s.total >= s.hangAfter
+	if hang {
+		s.hanging++
+	}
 	s.mu.Unlock()
 	if hang {
+		defer func() {
+			s.mu.Lock()
+			s.hanging--
+			s.mu.Unlock()
+		}()
 		select {
 		case <-r.Context().Done():
 			return
@@ -68,6 +77,13 @@ func (s *chatServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.answered[prompt]++
 	s.total++
 	s.mu.Unlock()
+}
+
+// held is how many requests are waiting on the server's release.
+func (s *chatServer) held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hanging
 }
 
 func (s *chatServer) count() int {
@@ -283,11 +299,15 @@ tasks:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The server counts an answer when it has written it, which is before
+	// the client has read it. Wait until all four workers are held on a new
+	// request: each has then read the answer to its previous one, so every
+	// counted answer has reached tunecheck and must be stored.
 	deadline := time.Now().Add(60 * time.Second)
-	for srv.count() < 50 {
+	for srv.count() < 50 || srv.held() < 4 {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatal("server never reached 50 answers")
+			t.Fatalf("server never reached 50 answers with 4 requests held (answered %d, held %d)", srv.count(), srv.held())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
