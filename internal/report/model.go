@@ -31,10 +31,13 @@ type Report struct {
 	Models      []Model       `json:"models"`
 	Tasks       []Task        `json:"tasks"`
 	// Groups aggregate tasks that share a plan `group` (pooled items).
-	Groups   []Task          `json:"groups,omitempty"`
-	Gates    []gate.Result   `json:"gates"`
-	Verdict  gate.Status     `json:"verdict"`
-	Sections []Section       `json:"sections,omitempty"`
+	Groups   []Task        `json:"groups,omitempty"`
+	Gates    []gate.Result `json:"gates"`
+	Verdict  gate.Status   `json:"verdict"`
+	Sections []Section     `json:"sections,omitempty"`
+	// Warnings are things a reader must know to trust the verdict, e.g. a
+	// gate threshold smaller than the effect this eval set can detect.
+	Warnings []string        `json:"warnings,omitempty"`
 	Extra    json.RawMessage `json:"extra,omitempty"`
 }
 
@@ -101,7 +104,16 @@ type Task struct {
 	Primary    string       `json:"primary,omitempty"`
 	PerModel   []ModelScore `json:"per_model"`
 	Comparison *Comparison  `json:"comparison,omitempty"`
-	Worst      []Example    `json:"worst,omitempty"`
+	// Worst are, per metric with a direction, the up to N items where the
+	// candidate lost most (Kind "worst"); Flipped are the items of a binary
+	// metric that went right→wrong (Kind "regressed") or wrong→right (Kind
+	// "fixed"). N is the plan's report.examples (default 20).
+	Worst   []Example `json:"worst,omitempty"`
+	Flipped []Example `json:"flipped,omitempty"`
+	// Slices break the task's items down by the plan's slices: per value,
+	// each model's scores and the paired comparison, and the disparity
+	// across values.
+	Slices []Slice `json:"slices,omitempty"`
 	// Records hold every item's outcome per model — status, scores and the
 	// corpus metrics' sufficient statistics — in dataset order, so that
 	// compare and show recompute every number from exactly the stored data.
@@ -182,6 +194,8 @@ type Comparison struct {
 
 // Example is one item side by side.
 type Example struct {
+	// Kind is worst, regressed (right→wrong) or fixed (wrong→right).
+	Kind           string   `json:"kind,omitempty"`
 	ID             string   `json:"id"`
 	Prompt         string   `json:"prompt"`
 	References     []string `json:"references,omitempty"`
@@ -190,6 +204,45 @@ type Example struct {
 	Metric         string   `json:"metric"`
 	BaselineScore  float64  `json:"baseline_score"`
 	CandidateScore float64  `json:"candidate_score"`
+}
+
+// Slice is a task's items broken down by one slice of the plan: a field's
+// value (MT-Bench category), a length bucket or a template over the row.
+type Slice struct {
+	Name string `json:"name"`
+	// By says how values were drawn: "field language", "length of question
+	// in chars: 0–200, 200–1000, ≥1000", or the template.
+	By     string       `json:"by"`
+	Groups []SliceGroup `json:"groups"`
+	// Disparity per metric: how far apart the groups are.
+	Disparity map[string]Disparity `json:"disparity,omitempty"`
+}
+
+// SliceGroup is one value of a slice: its items' scores per model and, on
+// a compared run, the paired comparison within it.
+type SliceGroup struct {
+	Value      string       `json:"value"`
+	Items      int          `json:"items"`
+	PerModel   []ModelScore `json:"per_model"`
+	Comparison *Comparison  `json:"comparison,omitempty"`
+}
+
+// Disparity summarises one metric across a slice's groups with at least
+// one scored item. Worst is the group with the lowest candidate score (by
+// the metric's direction), Best the highest; Gap is best − worst candidate
+// score (≥ 0 for either direction, in the metric's units) and Ratio their
+// ratio worst/best for a metric where higher is better, best/worst where
+// lower is (0 when undefined). MinDelta is the group whose delta is worst
+// by the metric's direction, with its paired comparison; DeltaGap is the
+// spread between the best and the worst group's delta.
+type Disparity struct {
+	Worst         string        `json:"worst"`
+	Best          string        `json:"best"`
+	Gap           float64       `json:"gap"`
+	Ratio         float64       `json:"ratio"`
+	MinDeltaGroup string        `json:"min_delta_group,omitempty"`
+	MinDelta      *stats.Paired `json:"min_delta,omitempty"`
+	DeltaGap      float64       `json:"delta_gap,omitempty"`
 }
 
 // Section is a side analysis of the run (training curves, leakage,

@@ -104,13 +104,36 @@ type Paired struct {
 	CandidateMean float64  `json:"candidate_mean"`
 	Delta         float64  `json:"delta"`
 	CI            Interval `json:"ci"`
-	// PValue is the two-sided p-value of the paired sign-flip permutation test
-	// of "no difference"; PAdjusted is after Holm's correction across a run.
+	// CIBCa is the bias-corrected and accelerated bootstrap interval of the
+	// same resamples (Efron 1987); CI is their percentile interval.
+	CIBCa Interval `json:"ci_bca"`
+	// Test names the test behind PValue as it was run: mcnemar-exact,
+	// wilcoxon-exact, wilcoxon-normal, permutation-exact, paired-t or
+	// bootstrap.
+	Test string `json:"test"`
+	// PValue is the test's two-sided p-value of "no difference"; PAdjusted
+	// is after Holm's correction across a run.
 	PValue    float64 `json:"p_value"`
 	PAdjusted float64 `json:"p_adjusted"`
 	Wins      int     `json:"wins"`
 	Ties      int     `json:"ties"`
 	Losses    int     `json:"losses"`
+	// Effect is the standardised effect size: Cohen's d_z of the paired
+	// differences, or the odds ratio of the discordant pairs for McNemar.
+	Effect *Effect `json:"effect,omitempty"`
+	// MDE is the minimum detectable effect: the smallest true delta (in the
+	// metric's units, either sign) a two-sided test at α = 0.05 detects with
+	// 80% power on this many pairs with this variance. 0 when undefined.
+	MDE float64 `json:"mde"`
+}
+
+// Effect is a standardised effect size.
+type Effect struct {
+	// Name is cohen_dz or odds_ratio.
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	// CI is the effect's 95% interval where one is defined (odds ratio).
+	CI *Interval `json:"ci,omitempty"`
 }
 
 // ComparePaired compares candidate against baseline item by item: base[i] and
