@@ -39,6 +39,8 @@ type Plan struct {
 	Seed uint64 `yaml:"seed" json:"seed"`
 	// Bootstrap resamples for confidence intervals (default 1000) and the level (default 0.95).
 	Bootstrap Bootstrap `yaml:"bootstrap" json:"bootstrap"`
+	// Report sets what reports show beyond the numbers.
+	Report ReportOptions `yaml:"report" json:"report,omitzero"`
 	// Training points at the fine-tune's trainer logs and training data; the
 	// run report then gains training-curve, leakage and memorisation sections.
 	Training *Training `yaml:"training" json:"training,omitempty"`
@@ -128,11 +130,38 @@ type Task struct {
 	// needs no new field here.
 	Options map[string]any `yaml:"options" json:"options,omitempty"`
 	// Group gathers tasks into one reported group (MMLU's subjects under mmlu).
-	Group   string   `yaml:"group" json:"group,omitempty"`
+	Group string `yaml:"group" json:"group,omitempty"`
+	// Slices break the task's metrics and deltas down by a row field, a
+	// length bucket or a template over the row (internal/slice).
+	Slices  []Slice  `yaml:"slices" json:"slices,omitempty"`
 	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`
 	Scorers []Scorer `yaml:"scorers" json:"scorers"`
 	// Params override the models' generation params for this task.
 	Params *Params `yaml:"params" json:"params,omitempty"`
+}
+
+// Slice is one way to break a task's items into groups. Exactly one of
+// Field, Length and Template says how an item's group is found.
+type Slice struct {
+	// Name labels the slice in reports and gates (TASK.METRIC.slice(NAME)…);
+	// it defaults to Field.
+	Name string `yaml:"name" json:"name,omitempty"`
+	// Field groups by a row field's value (MT-Bench's category).
+	Field string `yaml:"field" json:"field,omitempty"`
+	// Length groups by the length of a row field in buckets.
+	Length *LengthSlice `yaml:"length" json:"length,omitempty"`
+	// Template is a Jinja template over the row whose output is the group,
+	// e.g. "{{ 'code' if '```' in question else 'prose' }}".
+	Template string `yaml:"template" json:"template,omitempty"`
+}
+
+// LengthSlice buckets items by the length of a field: Bounds [200, 1000]
+// make the groups <200, 200–999 and ≥1000.
+type LengthSlice struct {
+	Field string `yaml:"field" json:"field"`
+	// Unit is chars (default, Unicode characters) or words (whitespace-separated).
+	Unit   string `yaml:"unit" json:"unit,omitempty"`
+	Bounds []int  `yaml:"bounds" json:"bounds"`
 }
 
 // Dataset says where a task's rows come from.
@@ -201,6 +230,13 @@ type Training struct {
 	// MemorisationMinSpan flags outputs sharing at least this many consecutive
 	// words with a training row (default 50; 0 keeps the default).
 	MemorisationMinSpan int `yaml:"memorisation_min_span" json:"memorisation_min_span,omitempty"`
+}
+
+// ReportOptions set what reports show beyond the numbers.
+type ReportOptions struct {
+	// Examples is how many worst items per metric (and flipped items per
+	// binary metric and direction) reports show; 0 means the default, 20.
+	Examples int `yaml:"examples" json:"examples,omitempty"`
 }
 
 // Bootstrap settings for confidence intervals.

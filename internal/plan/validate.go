@@ -114,6 +114,9 @@ func (v *validator) validate() {
 	if c := p.Bootstrap.Confidence; c <= 0 || c >= 1 {
 		v.errorf("bootstrap.confidence", "write the level as a fraction, e.g. `confidence: 0.95`", "must be between 0 and 1 (exclusive), got %g", c)
 	}
+	if p.Report.Examples < 0 {
+		v.errorf("report.examples", "use a positive number of items, or leave it out for 20", "must not be negative, got %d", p.Report.Examples)
+	}
 	if t := p.Training; t != nil {
 		for i, m := range t.Leakage {
 			if m != "exact" && m != "minhash" && m != "ngram" {
@@ -283,6 +286,7 @@ func (v *validator) task(i int, names map[string]string) {
 	if t.FewShot.K < 0 {
 		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
 	}
+	v.slices(at, t.Slices)
 	for j, s := range t.Scorers {
 		if s.Name == "" {
 			v.missing(fmt.Sprintf("%s.scorers[%d]", at, j), "name", "name the scorer, e.g. `- name: exact_match`")
@@ -292,6 +296,64 @@ func (v *validator) task(i int, names map[string]string) {
 		v.params(at+".params", t.Params)
 	}
 }
+
+// slices checks a task's slices: each says how in exactly one way, names
+// are distinct and usable in a gate, length bounds ascend.
+func (v *validator) slices(at string, ss []Slice) {
+	seen := map[string]string{}
+	for j, s := range ss {
+		sp := fmt.Sprintf("%s.slices[%d]", at, j)
+		ways := 0
+		for _, set := range []bool{s.Field != "", s.Length != nil, s.Template != ""} {
+			if set {
+				ways++
+			}
+		}
+		if ways != 1 {
+			v.errorf(sp, "use one of `field: category`, `length: {field: question, bounds: [200, 1000]}` or `template: \"{{ ... }}\"`", "a slice needs exactly one of field, length and template, got %d", ways)
+			continue
+		}
+		name := s.Name
+		if name == "" {
+			switch {
+			case s.Field != "":
+				name = s.Field
+			case s.Length != nil:
+				name = s.Length.Field + "_length"
+			default:
+				v.missing(sp, "name", "name a template slice, e.g. `name: has_code`; gates refer to it as `TASK.METRIC.slice(has_code)`")
+				continue
+			}
+		}
+		if !sliceNameRE.MatchString(name) {
+			v.errorf(sp+".name", "use letters, digits and _ (starting with a letter), so gates can write `slice(NAME)`", "slice name %q cannot be used in gate expressions", name)
+		} else if prev, dup := seen[name]; dup {
+			v.errorf(sp+".name", "give every slice of a task a distinct name", "duplicate slice name %q (also %s)", name, prev)
+		} else {
+			seen[name] = sp
+		}
+		if l := s.Length; l != nil {
+			if l.Field == "" {
+				v.missing(sp+".length", "field", "name the field whose length buckets the items, e.g. `field: question`")
+			}
+			if l.Unit != "" && l.Unit != "chars" && l.Unit != "words" {
+				v.errorf(sp+".length.unit", didYouMean(l.Unit, []string{"chars", "words"}), "unknown length unit %q", l.Unit)
+			}
+			if len(l.Bounds) == 0 {
+				v.missing(sp+".length", "bounds", "give the bucket bounds, e.g. `bounds: [200, 1000]` for <200, 200–999 and ≥1000")
+			}
+			for k, b := range l.Bounds {
+				if b <= 0 || (k > 0 && b <= l.Bounds[k-1]) {
+					v.errorf(fmt.Sprintf("%s.length.bounds[%d]", sp, k), "list positive bounds in ascending order, e.g. `[200, 1000]`", "bound %d is not positive or not above the one before", b)
+					break
+				}
+			}
+		}
+		v.template(sp+".template", s.Template)
+	}
+}
+
+var sliceNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 // template checks that a Jinja template parses; rendering errors (unknown
 // fields, filters) can only show with a row and are reported at run time.
