@@ -22,6 +22,21 @@
 //	p_value           the paired permutation test's two-sided p-value (needs a comparison)
 //	p_adjusted        the same after Holm's correction across the run (needs a comparison)
 //
+// Slice fields break a score down by a plan slice of the task (tasks[].slices):
+//
+//	TASK.METRIC.slice(NAME=GROUP).FIELD   a score field of one group, e.g.
+//	                                      qa.token_f1.slice(language=de).delta.ci_low >= -0.05
+//	TASK.METRIC.slice(NAME).FIELD         the disparity across the groups:
+//	min_value         the worst group's candidate score (by the metric's direction)
+//	min_value.ci_low, min_value.ci_high
+//	min_delta         the worst group's paired delta (needs a comparison)
+//	min_delta.ci_low, min_delta.ci_high
+//	gap               best − worst group's candidate score (≥ 0)
+//	ratio             worst / best group's candidate score (best / worst when lower is better)
+//	delta_gap         best − worst group's delta (needs a comparison)
+//
+// GROUP is written as the report prints it, without spaces.
+//
 // Count fields (TASK.FIELD, no metric), over the candidate's items, or the
 // only model's:
 //
@@ -78,9 +93,14 @@ func rank(s Status) int {
 
 // Gate is one parsed expression. Metric is "" for a count field.
 type Gate struct {
-	Expr      string  `json:"expr"`
-	Task      string  `json:"task"`
-	Metric    string  `json:"metric"`
+	Expr   string `json:"expr"`
+	Task   string `json:"task"`
+	Metric string `json:"metric"`
+	// Slice names a plan slice of the task, and Group one of its groups:
+	// TASK.METRIC.slice(SLICE=GROUP).FIELD reads a score field of the
+	// group; TASK.METRIC.slice(SLICE).FIELD a disparity field.
+	Slice     string  `json:"slice,omitempty"`
+	Group     string  `json:"group,omitempty"`
 	Field     string  `json:"field"`
 	Op        string  `json:"op"`
 	Threshold float64 `json:"threshold"`
@@ -88,8 +108,13 @@ type Gate struct {
 
 // Path is the gate's left-hand side: TASK.METRIC.FIELD, or TASK.FIELD for a count.
 func (g Gate) Path() string {
-	if g.Metric == "" {
+	switch {
+	case g.Metric == "":
 		return g.Task + "." + g.Field
+	case g.Slice != "" && g.Group != "":
+		return g.Task + "." + g.Metric + ".slice(" + g.Slice + "=" + g.Group + ")." + g.Field
+	case g.Slice != "":
+		return g.Task + "." + g.Metric + ".slice(" + g.Slice + ")." + g.Field
 	}
 	return g.Task + "." + g.Metric + "." + g.Field
 }
@@ -115,9 +140,9 @@ type Value struct {
 	Failed bool
 }
 
-// Lookup finds the value of TASK.METRIC.FIELD in a run; metric is "" for a
-// count field.
-type Lookup func(task, metric, field string) Value
+// Lookup finds the value of a gate's left-hand side in a run: TASK.FIELD
+// (Metric ""), TASK.METRIC.FIELD, or a slice's (Slice, Group).
+type Lookup func(g Gate) Value
 
 // Result is a checked gate.
 type Result struct {
@@ -148,7 +173,7 @@ func cmp(x float64, op string, t float64) bool {
 
 // Check evaluates g against the run.
 func Check(g Gate, look Lookup) Result {
-	v := look(g.Task, g.Metric, g.Field)
+	v := look(g)
 	r := Result{Gate: g, Value: v.X}
 	if !v.Exists {
 		r.Value = 0

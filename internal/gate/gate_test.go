@@ -30,6 +30,12 @@ func TestParse(t *testing.T) {
 		{"qa.empty < 3", Gate{Task: "qa", Field: "empty", Op: "<", Threshold: 3}},
 		{"qa.empty_rate<0.5", Gate{Task: "qa", Field: "empty_rate", Op: "<", Threshold: 0.5}},
 		{"qa.no_reference == 0", Gate{Task: "qa", Field: "no_reference", Op: "==", Threshold: 0}},
+		// Slices: the disparity across groups, or one group's score fields.
+		{"support.token_f1.slice(language).min_delta.ci_low > -0.05", Gate{Task: "support", Metric: "token_f1", Slice: "language", Field: "min_delta.ci_low", Op: ">", Threshold: -0.05}},
+		{"qa.acc.slice(category).ratio >= 0.8", Gate{Task: "qa", Metric: "acc", Slice: "category", Field: "ratio", Op: ">=", Threshold: 0.8}},
+		{"qa.acc.slice(category).gap <= 0.1", Gate{Task: "qa", Metric: "acc", Slice: "category", Field: "gap", Op: "<=", Threshold: 0.1}},
+		{"qa.rouge.L.slice(q_length=≥1000).delta >= 0", Gate{Task: "qa", Metric: "rouge.L", Slice: "q_length", Group: "≥1000", Field: "delta", Op: ">=", Threshold: 0}},
+		{"qa.acc.slice(lang=de).value.ci_low >= 0.5", Gate{Task: "qa", Metric: "acc", Slice: "lang", Group: "de", Field: "value.ci_low", Op: ">=", Threshold: 0.5}},
 	}
 	for _, c := range cases {
 		g, err := Parse(c.in)
@@ -56,6 +62,13 @@ func TestParseErrors(t *testing.T) {
 		offset int
 		msg    string // the whole Message(): problem; fix
 	}{
+		{"qa.acc.slice(lang.gap > 0", 21, "missing ) after the slice name; write slice(NAME) or slice(NAME=GROUP)"},
+		{"qa.acc.slice().gap > 0", 13, "empty slice name; name one of the task's slices, e.g. slice(category)"},
+		{"qa.acc.slice(lang=).gap > 0", 18, "empty slice group after =; write slice(NAME=GROUP), e.g. slice(category=coding), or slice(NAME) for the disparity across groups"},
+		{"qa.acc.slice(lang) > 0", 18, "missing field after the slice; " + sliceList},
+		{"qa.acc.slice(lang).gapp > 0", 19, `unknown field "gapp" after slice(lang); ` + sliceList + " (did you mean gap?)"},
+		{"qa.acc.slice(lang=de).gap > 0", 22, `unknown field "gap" after slice(lang=de); a group takes the score fields: value, candidate, baseline, delta (each also with .ci_low and .ci_high), p_value, p_adjusted`},
+		{"qa..slice(lang).gap > 0", 3, "empty metric name; write qa.METRIC.slice(NAME).min_delta, e.g. qa.token_f1.slice(category).min_delta"},
 		{"", 0, "empty gate; " + shape},
 		{"qa.exact_match.delta", 20, "missing operator; one of >= > <= < == != goes here; " + shape},
 		{"qa.exact_match.delta 0", 20, "missing operator; one of >= > <= < == != goes here; " + shape},
@@ -118,7 +131,7 @@ var known = Known{Tasks: map[string][]string{
 	"t":       {"token_f1", "bleu", "rougeL"},
 	"tickets": {"token_f1"},
 	"open":    nil, // metrics known only after the run
-}}
+}, Slices: map[string][]string{"t": {"language", "length"}}}
 
 func TestValidate(t *testing.T) {
 	compared := known
@@ -153,6 +166,16 @@ func TestValidate(t *testing.T) {
 				"       ^ p_value needs a comparison, and this plan compares no models; set compare.baseline and compare.candidate, or gate on value or candidate (the only model's score)"},
 		{"x.m.value > 0", Known{}, "x.m.value > 0\n" + `^ unknown task "x"; the plan has no tasks`},
 		{"t.m.value > 0", Known{Tasks: map[string][]string{"t": {}}}, "t.m.value > 0\n" + `  ^ unknown metric "m" in task t; task t has no metrics`},
+		{"t.bleu.slice(language).gap <= 0.1", known, ""},
+		{"t.bleu.slice(langauge).gap <= 0.1", known,
+			"t.bleu.slice(langauge).gap <= 0.1\n" +
+				`       ^ unknown slice "langauge" in task t; known: language, length (did you mean language?)`},
+		{"tickets.token_f1.slice(language).gap <= 0.1", known,
+			"tickets.token_f1.slice(language).gap <= 0.1\n" +
+				"                 ^ unknown slice \"language\" in task tickets; task tickets has no slices: add `slices: [{field: FIELD}]` to it in the plan"},
+		{"t.bleu.slice(language).min_delta >= 0", known,
+			"t.bleu.slice(language).min_delta >= 0\n" +
+				"                       ^ min_delta needs a comparison, and this plan compares no models; set compare.baseline and compare.candidate, or gate on value or candidate (the only model's score)"},
 	}
 	for _, c := range cases {
 		g, err := Parse(c.in)
@@ -209,7 +232,7 @@ func TestValidateAll(t *testing.T) {
 }
 
 func TestCheckUsesInterval(t *testing.T) {
-	look := func(v Value) Lookup { return func(string, string, string) Value { return v } }
+	look := func(v Value) Lookup { return func(Gate) Value { return v } }
 	g, _ := Parse("t.m.delta >= 0")
 	cases := []struct {
 		v      Value
@@ -236,9 +259,9 @@ func TestCheckUsesInterval(t *testing.T) {
 	}
 	// A count gate looks up its task and field with no metric.
 	gc, _ := Parse("qa.failed <= 2")
-	r := Check(gc, func(task, metric, field string) Value {
-		if task != "qa" || metric != "" || field != "failed" {
-			t.Errorf("lookup(%q, %q, %q)", task, metric, field)
+	r := Check(gc, func(g Gate) Value {
+		if g.Task != "qa" || g.Metric != "" || g.Field != "failed" {
+			t.Errorf("lookup(%+v)", g)
 		}
 		return Value{X: 3, Exists: true}
 	})
@@ -286,7 +309,7 @@ func TestFieldsDocumented(t *testing.T) {
 			_, doc, _ = strings.Cut(doc, "## `gates`")
 			doc, _, _ = strings.Cut(doc, "\n## ")
 		}
-		for _, f := range allFields {
+		for _, f := range append(append([]string{}, allFields...), sliceFields...) {
 			if !strings.Contains(doc, f) {
 				t.Errorf("%s does not document the field %s", file, f)
 			}

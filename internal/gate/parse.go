@@ -65,6 +65,13 @@ var (
 		"delta", "delta.ci_low", "delta.ci_high",
 		"p_value", "p_adjusted",
 	}
+	// sliceFields follow TASK.METRIC.slice(NAME): the disparity across the
+	// slice's groups.
+	sliceFields = []string{
+		"min_value", "min_value.ci_low", "min_value.ci_high",
+		"min_delta", "min_delta.ci_low", "min_delta.ci_high",
+		"gap", "ratio", "delta_gap",
+	}
 	// countFields follow TASK directly.
 	countFields = []string{"failed", "failed_rate", "empty", "empty_rate", "no_reference"}
 	allFields   = append(append([]string{}, scoreFields...), countFields...)
@@ -77,7 +84,7 @@ func IsCountField(field string) bool { return contains(countFields, field) }
 // candidate are compared.
 func NeedsComparison(field string) bool {
 	return strings.HasPrefix(field, "baseline") || strings.HasPrefix(field, "delta") ||
-		field == "p_value" || field == "p_adjusted"
+		strings.HasPrefix(field, "min_delta") || field == "p_value" || field == "p_adjusted"
 }
 
 func contains(list []string, s string) bool {
@@ -91,13 +98,14 @@ func contains(list []string, s string) bool {
 
 const (
 	shape      = "write TASK.METRIC.FIELD OP NUMBER, e.g. qa.token_f1.delta.ci_low >= 0, or TASK.FIELD OP NUMBER for counts, e.g. qa.failed_rate <= 0.01"
+	sliceList  = "slice fields: min_value, min_delta (each also with .ci_low and .ci_high), gap, ratio, delta_gap; or slice(NAME=GROUP) followed by a score field"
 	fieldsList = "score fields: value, candidate, baseline, delta (each also with .ci_low and .ci_high), p_value, p_adjusted; count fields (no metric): failed, failed_rate, empty, empty_rate, no_reference"
 )
 
 // parsed is a gate with the byte offsets of its parts, for Validate's carets.
 type parsed struct {
-	g                                 Gate
-	taskOff, metricOff, fieldOff, num int
+	g                                           Gate
+	taskOff, metricOff, sliceOff, fieldOff, num int
 }
 
 // Parse reads one gate expression. Its error is an *ExprError.
@@ -119,8 +127,9 @@ func parse(raw string) (parsed, *ExprError) {
 		return fail(0, "empty gate", shape)
 	}
 
-	// The operator is the first run of comparison characters.
-	i := strings.IndexAny(expr, "<>=!")
+	// The operator is the first run of comparison characters outside the
+	// parentheses of a slice (slice(lang=de) holds an = of its own).
+	i := opIndex(expr)
 	if i < 0 {
 		off := len(expr)
 		if j := strings.IndexFunc(expr, unicode.IsSpace); j >= 0 {
@@ -174,6 +183,26 @@ func parse(raw string) (parsed, *ExprError) {
 	return p, nil
 }
 
+// opIndex is the byte offset of the first of <>=! outside parentheses, or -1.
+func opIndex(expr string) int {
+	depth := 0
+	for i := 0; i < len(expr); i++ {
+		switch c := expr[i]; {
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth == 0 && strings.IndexByte("<>=!", c) >= 0:
+			return i
+		}
+	}
+	if depth > 0 {
+		// An unclosed parenthesis: the operator may be inside it.
+		return strings.IndexAny(expr, "<>=!")
+	}
+	return -1
+}
+
 // parseLHS splits TASK.METRIC.FIELD or TASK.FIELD. Offsets are into lhs,
 // which starts where the expression does.
 func (p *parsed) parseLHS(lhs string) *ExprError {
@@ -196,6 +225,9 @@ func (p *parsed) parseLHS(lhs string) *ExprError {
 		p.g.Field, p.metricOff, p.fieldOff = rest, restOff, restOff
 		return nil
 	}
+	if k := strings.Index(rest, ".slice("); k >= 0 {
+		return p.parseSlice(task, rest, restOff, k)
+	}
 
 	field := ""
 	for _, f := range scoreFields {
@@ -216,6 +248,51 @@ func (p *parsed) parseLHS(lhs string) *ExprError {
 	}
 	p.g.Metric, p.g.Field = metric, field
 	p.metricOff, p.fieldOff = restOff, restOff+len(metric)+1
+	return nil
+}
+
+// parseSlice reads METRIC.slice(NAME).FIELD or METRIC.slice(NAME=GROUP).FIELD
+// in rest, where the slice starts at byte k.
+func (p *parsed) parseSlice(task, rest string, restOff, k int) *ExprError {
+	fail := func(off int, msg, fix string) *ExprError {
+		return &ExprError{Offset: off, Msg: msg, Fix: fix}
+	}
+	metric := rest[:k]
+	if metric == "" {
+		return fail(restOff, "empty metric name", fmt.Sprintf("write %s.METRIC.slice(NAME).min_delta, e.g. %s.token_f1.slice(category).min_delta", task, task))
+	}
+	open := k + len(".slice(")
+	end := strings.IndexByte(rest[open:], ')')
+	if end < 0 {
+		return fail(restOff+len(rest), "missing ) after the slice name", "write slice(NAME) or slice(NAME=GROUP)")
+	}
+	inner := rest[open : open+end]
+	name, group, hasGroup := strings.Cut(inner, "=")
+	if name == "" {
+		return fail(restOff+open, "empty slice name", "name one of the task's slices, e.g. slice(category)")
+	}
+	if hasGroup && group == "" {
+		return fail(restOff+open+len(name)+1, "empty slice group after =", "write slice(NAME=GROUP), e.g. slice(category=coding), or slice(NAME) for the disparity across groups")
+	}
+	p.g.Metric, p.g.Slice, p.g.Group = metric, name, group
+	p.metricOff, p.sliceOff = restOff, restOff+k+1
+	after := open + end + 1
+	if after >= len(rest) || rest[after] != '.' {
+		return fail(restOff+after, "missing field after the slice", sliceList)
+	}
+	field, fieldOff := rest[after+1:], restOff+after+1
+	known := sliceFields
+	if hasGroup {
+		known = scoreFields
+	}
+	if !contains(known, field) {
+		fix := sliceList
+		if hasGroup {
+			fix = "a group takes the score fields: value, candidate, baseline, delta (each also with .ci_low and .ci_high), p_value, p_adjusted"
+		}
+		return fail(fieldOff, fmt.Sprintf("unknown field %q after slice(%s)", field, inner), fix+didYouMean(suggest(field, known)))
+	}
+	p.g.Field, p.fieldOff = field, fieldOff
 	return nil
 }
 

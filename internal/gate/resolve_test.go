@@ -102,7 +102,7 @@ func TestResolveThroughCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Check(g, func(_, _, field string) Value { return Resolve(field, c.s) })
+		r := Check(g, func(g Gate) Value { return Resolve(g.Field, c.s) })
 		if r.Status != c.want || r.Reason != c.reason {
 			t.Errorf("%s: %s (%s), want %s (%s)", c.expr, r.Status, r.Reason, c.want, c.reason)
 		}

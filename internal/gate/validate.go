@@ -17,6 +17,8 @@ type Known struct {
 	// Compared is true when the plan sets both compare.baseline and
 	// compare.candidate; without it only value, candidate and count fields exist.
 	Compared bool
+	// Slices maps a task to its slices' names (tasks without slices are absent).
+	Slices map[string][]string
 }
 
 // Validate checks a parsed gate against the plan: the task exists, the
@@ -40,7 +42,7 @@ func Validate(g Gate, known Known) error {
 
 func validate(g Gate, known Known) []*ExprError {
 	p, perr := parse(g.Expr)
-	if perr != nil || p.g.Task != g.Task || p.g.Metric != g.Metric || p.g.Field != g.Field {
+	if perr != nil || p.g.Task != g.Task || p.g.Metric != g.Metric || p.g.Field != g.Field || p.g.Slice != g.Slice || p.g.Group != g.Group {
 		// A gate built by hand, or whose Expr was edited: locate its parts
 		// in its canonical form instead.
 		p, perr = parse(g.String())
@@ -63,6 +65,9 @@ func validate(g Gate, known Known) []*ExprError {
 		add(p.taskOff, fmt.Sprintf("unknown task %q", g.Task), knownFix(g.Task, names, "the plan has no tasks"))
 	} else if g.Metric != "" && metrics != nil && !contains(metrics, g.Metric) {
 		add(p.metricOff, fmt.Sprintf("unknown metric %q in task %s", g.Metric, g.Task), knownFix(g.Metric, metrics, "task "+g.Task+" has no metrics"))
+	}
+	if g.Slice != "" && ok && !contains(known.Slices[g.Task], g.Slice) {
+		add(p.sliceOff, fmt.Sprintf("unknown slice %q in task %s", g.Slice, g.Task), knownFix(g.Slice, known.Slices[g.Task], "task "+g.Task+" has no slices: add `slices: [{field: FIELD}]` to it in the plan"))
 	}
 	if NeedsComparison(g.Field) && !known.Compared {
 		add(p.fieldOff, fmt.Sprintf("%s needs a comparison, and this plan compares no models", g.Field),
