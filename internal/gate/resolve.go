@@ -160,3 +160,47 @@ func NoTask(task string, known []string) Value {
 func NoMetric(task, metric string, known []string) Value {
 	return Value{Why: fmt.Sprintf("no metric %q in task %s; %s", metric, task, knownFix(metric, known, "the task has no metrics"))}
 }
+
+// Disparity is what Resolve reads for a slice's disparity fields.
+type Disparity struct {
+	MinValue    Estimate
+	HasMinValue bool
+	MinDelta    Estimate
+	HasMinDelta bool
+	Gap, Ratio  float64
+	DeltaGap    float64
+}
+
+// ResolveDisparity answers a disparity field (TASK.METRIC.slice(NAME).FIELD).
+func ResolveDisparity(field string, d Disparity) Value {
+	end := func(e Estimate, has bool, name string) Value {
+		if !has || e.N == 0 {
+			return Value{Why: "no group of the slice has " + name}
+		}
+		switch {
+		case strings.HasSuffix(field, ".ci_low"):
+			return Value{X: e.Low, Exists: true}
+		case strings.HasSuffix(field, ".ci_high"):
+			return Value{X: e.High, Exists: true}
+		}
+		return Value{X: e.Mean, Low: e.Low, High: e.High, HasCI: true, Exists: true}
+	}
+	switch {
+	case strings.HasPrefix(field, "min_value"):
+		return end(d.MinValue, d.HasMinValue, "scored items")
+	case strings.HasPrefix(field, "min_delta"):
+		return end(d.MinDelta, d.HasMinDelta, "scored pairs")
+	case !d.HasMinValue:
+		return Value{Why: "no group of the slice has scored items"}
+	case field == "gap":
+		return Value{X: d.Gap, Exists: true}
+	case field == "ratio":
+		return Value{X: d.Ratio, Exists: true}
+	case field == "delta_gap":
+		if !d.HasMinDelta {
+			return Value{Why: "no group of the slice has scored pairs"}
+		}
+		return Value{X: d.DeltaGap, Exists: true}
+	}
+	return Value{Why: fmt.Sprintf("unknown slice field %q", field)}
+}

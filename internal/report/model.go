@@ -142,6 +142,8 @@ const (
 type Record struct {
 	ID       string             `json:"id"`
 	Outcomes map[string]Outcome `json:"outcomes"`
+	// Slices are the item's group in each of the task's slices, by slice name.
+	Slices map[string]string `json:"slices,omitempty"`
 }
 
 // Outcome is one item × model.
@@ -236,7 +238,9 @@ type SliceGroup struct {
 // by the metric's direction, with its paired comparison; DeltaGap is the
 // spread between the best and the worst group's delta.
 type Disparity struct {
-	Worst         string        `json:"worst"`
+	Worst string `json:"worst"`
+	// MinValue is the worst group's candidate score with its interval.
+	MinValue      stats.Summary `json:"min_value"`
 	Best          string        `json:"best"`
 	Gap           float64       `json:"gap"`
 	Ratio         float64       `json:"ratio"`
@@ -263,29 +267,81 @@ type Section struct {
 
 // Lookup answers gate queries against r: a task's or a group's metric, or
 // a task's failure counts (metric ""), for the candidate — or the only
-// model of a one-model run — through gate.Resolve.
-func (r *Report) Lookup(task, metric, field string) gate.Value {
+// model of a one-model run — through gate.Resolve; and a slice's group or
+// disparity (g.Slice).
+func (r *Report) Lookup(g gate.Gate) gate.Value {
 	var t *Task
 	var known []string
 	for _, list := range [][]Task{r.Tasks, r.Groups} {
 		for i := range list {
 			known = append(known, list[i].Name)
-			if list[i].Name == task && t == nil {
+			if list[i].Name == g.Task && t == nil {
 				t = &list[i]
 			}
 		}
 	}
 	if t == nil {
-		return gate.NoTask(task, known)
+		return gate.NoTask(g.Task, known)
 	}
+	if g.Metric != "" {
+		if _, ok := t.MetricInfo[g.Metric]; !ok && !slices.Contains(t.Metrics, g.Metric) {
+			return gate.NoMetric(g.Task, g.Metric, t.Metrics)
+		}
+	}
+	if g.Slice == "" {
+		return gate.Resolve(g.Field, r.sources(t.PerModel, t.Comparison, g.Metric))
+	}
+	var sl *Slice
+	var names []string
+	for i := range t.Slices {
+		names = append(names, t.Slices[i].Name)
+		if t.Slices[i].Name == g.Slice {
+			sl = &t.Slices[i]
+		}
+	}
+	if sl == nil {
+		return gate.Value{Why: fmt.Sprintf("task %s has no slice %q (slices: %v)", g.Task, g.Slice, names)}
+	}
+	if g.Group != "" {
+		var groups []string
+		for _, sg := range sl.Groups {
+			groups = append(groups, sg.Value)
+			if sg.Value == g.Group {
+				return gate.Resolve(g.Field, r.sources(sg.PerModel, sg.Comparison, g.Metric))
+			}
+		}
+		return gate.Value{Why: fmt.Sprintf("slice %s of task %s has no group %q (groups: %v)", g.Slice, g.Task, g.Group, groups)}
+	}
+	d, ok := sl.Disparity[g.Metric]
+	if !ok {
+		return gate.Value{Why: fmt.Sprintf("slice %s of task %s has no disparity for %s: the metric has no direction, or no group has scored items", g.Slice, g.Task, g.Metric)}
+	}
+	return gate.ResolveDisparity(g.Field, gate.Disparity{
+		MinValue:    gate.Estimate{N: d.MinValue.N, Mean: d.MinValue.Mean, Low: d.MinValue.CI.Low, High: d.MinValue.CI.High},
+		HasMinValue: d.Worst != "",
+		MinDelta:    d.minDelta(), HasMinDelta: d.MinDelta != nil && r.Compare != nil,
+		Gap: d.Gap, Ratio: d.Ratio, DeltaGap: d.DeltaGap,
+	})
+}
+
+func (d Disparity) minDelta() gate.Estimate {
+	if d.MinDelta == nil {
+		return gate.Estimate{}
+	}
+	return gate.Estimate{N: d.MinDelta.N, Mean: d.MinDelta.Delta, Low: d.MinDelta.CI.Low, High: d.MinDelta.CI.High}
+}
+
+// sources gathers what gate.Resolve reads from one task's (or one slice
+// group's) per-model scores and comparison.
+func (r *Report) sources(per []ModelScore, cmp *Comparison, metric string) gate.Sources {
 	cand, base := "", ""
 	if r.Compare != nil {
 		cand, base = r.Compare.Candidate, r.Compare.Baseline
-	} else if len(t.PerModel) > 0 {
-		cand = t.PerModel[len(t.PerModel)-1].Model
+	} else if len(per) > 0 {
+		cand = per[len(per)-1].Model
 	}
-	src := gate.Sources{Compared: r.Compare != nil && t.Comparison != nil}
-	for _, m := range t.PerModel {
+	src := gate.Sources{Compared: r.Compare != nil && cmp != nil}
+	for _, m := range per {
 		c := gate.Counts{Items: m.Items, Failed: m.Failed, Empty: m.Empty, NoReference: m.NoReference}
 		sum := m.Metrics[metric]
 		e := gate.Estimate{N: sum.N, Mean: sum.Mean, Low: sum.CI.Low, High: sum.CI.High}
@@ -296,18 +352,13 @@ func (r *Report) Lookup(task, metric, field string) gate.Value {
 			src.BaselineCounts, src.Baseline = c, e
 		}
 	}
-	if metric != "" {
-		if _, ok := t.MetricInfo[metric]; !ok && !slices.Contains(t.Metrics, metric) {
-			return gate.NoMetric(task, metric, t.Metrics)
-		}
-	}
-	if t.Comparison != nil {
-		if p, ok := t.Comparison.Metrics[metric]; ok {
+	if cmp != nil {
+		if p, ok := cmp.Metrics[metric]; ok {
 			src.Delta = gate.Estimate{N: p.N, Mean: p.Delta, Low: p.CI.Low, High: p.CI.High}
 			src.PValue, src.PAdjusted = p.PValue, p.PAdjusted
 		}
 	}
-	return gate.Resolve(field, src)
+	return src
 }
 
 // Decode reads a results.json document.
