@@ -27,6 +27,10 @@ type builtTask struct {
 	Dataset report.Dataset
 	Items   []task.Item
 	Scorers []scorer.Scorer
+	// Slices are the plan's slices of the task; Labels[i] the groups of
+	// Items[i] in them, by slice name.
+	Slices []sliceDef
+	Labels []map[string]string
 }
 
 // metricDef is one metric of a task with the means to aggregate it: a
@@ -229,6 +233,8 @@ type evaluation struct {
 	Seed      uint64
 	Resamples int
 	Conf      float64
+	// Examples is how many worst and flipped items per metric to keep.
+	Examples int
 }
 
 type modelInfo struct {
@@ -284,6 +290,9 @@ func Evaluate(ev evaluation) *report.Report {
 		tr.Records = make([]report.Record, len(bt.Items))
 		for i, it := range bt.Items {
 			rec := report.Record{ID: it.ID, Outcomes: map[string]report.Outcome{}}
+			if bt.Labels != nil {
+				rec.Slices = bt.Labels[i]
+			}
 			for _, m := range ev.Models {
 				rec.Outcomes[m.Name] = outcomes[m.Name][i].Outcome
 			}
@@ -292,14 +301,21 @@ func Evaluate(ev evaluation) *report.Report {
 		for _, m := range ev.Models {
 			tr.PerModel = append(tr.PerModel, agg.modelScore(bt.Name, m.Name, defs, tr.Records))
 		}
+		base, cand := "", ""
 		if r.Compare != nil {
 			if _, ok := outcomes[ev.Baseline]; ok {
 				if _, ok := outcomes[ev.Candidate]; ok {
+					base, cand = ev.Baseline, ev.Candidate
 					tr.Comparison = agg.compare(bt.Name, ev.Baseline, ev.Candidate, defs, column(tr.Records, ev.Baseline), column(tr.Records, ev.Candidate))
-					tr.Worst = worst(bt, defs, outcomes[ev.Baseline], outcomes[ev.Candidate], tr.Primary)
+					tr.Worst, tr.Flipped = itemExamples(bt, defs, outcomes[ev.Baseline], outcomes[ev.Candidate], ev.Examples)
 				}
 			}
 		}
+		var models []string
+		for _, m := range ev.Models {
+			models = append(models, m.Name)
+		}
+		tr.Slices = agg.slices(bt.Name, defs, bt.Slices, tr.Records, models, base, cand)
 		r.Tasks = append(r.Tasks, tr)
 	}
 	defsOf := map[string][]metricDef{}
@@ -402,41 +418,68 @@ func modelBill(m modelInfo, results []store.Result) report.Model {
 	return b
 }
 
-// worst returns up to five items where the candidate lost most on the
-// primary metric (by its direction; none for a neutral metric).
-func worst(bt *builtTask, defs []metricDef, base, cand []scored, metric string) []report.Example {
-	var def *metricDef
-	for i := range defs {
-		if defs[i].Name == metric {
-			def = &defs[i]
+// itemExamples returns, per metric with a direction, up to n items where the
+// candidate lost most (worst first), and for each binary metric up to n
+// items that went right→wrong (regressed) and n that went wrong→right
+// (fixed), in dataset order.
+func itemExamples(bt *builtTask, defs []metricDef, base, cand []scored, n int) (worst, flipped []report.Example) {
+	if n <= 0 {
+		n = DefaultExamples
+	}
+	example := func(i int, kind, metric string) report.Example {
+		it := bt.Items[i]
+		return report.Example{Kind: kind, ID: it.ID, Prompt: it.Prompt, References: it.References, Baseline: base[i].Output, Candidate: cand[i].Output,
+			Metric: metric, BaselineScore: base[i].Scores[metric], CandidateScore: cand[i].Scores[metric]}
+	}
+	for _, def := range defs {
+		if def.Direction == scorer.Neutral {
+			continue
 		}
-	}
-	if def == nil || def.Direction == scorer.Neutral {
-		return nil
-	}
-	type d struct {
-		i    int
-		gain float64
-	}
-	var ds []d
-	for i := range bt.Items {
-		b, okB := base[i].Scores[metric]
-		c, okC := cand[i].Scores[metric]
-		if okB && okC {
+		type loss struct {
+			i    int
+			gain float64
+		}
+		var ls []loss
+		var regressed, fixed []int
+		for i := range bt.Items {
+			b, okB := base[i].Scores[def.Name]
+			c, okC := cand[i].Scores[def.Name]
+			if !okB || !okC || !base[i].Scored() || !cand[i].Scored() {
+				continue
+			}
 			if g := def.Gain(b, c); g < 0 {
-				ds = append(ds, d{i, g})
+				ls = append(ls, loss{i, g})
+			}
+			if def.Binary && b != c {
+				if def.Gain(b, c) < 0 {
+					regressed = append(regressed, i)
+				} else {
+					fixed = append(fixed, i)
+				}
+			}
+		}
+		sort.SliceStable(ls, func(a, b int) bool { return ls[a].gain < ls[b].gain })
+		for k, l := range ls {
+			if k == n {
+				break
+			}
+			worst = append(worst, example(l.i, "worst", def.Name))
+		}
+		for _, list := range []struct {
+			kind string
+			idx  []int
+		}{{"regressed", regressed}, {"fixed", fixed}} {
+			for k, i := range list.idx {
+				if k == n {
+					break
+				}
+				flipped = append(flipped, example(i, list.kind, def.Name))
 			}
 		}
 	}
-	sort.SliceStable(ds, func(a, b int) bool { return ds[a].gain < ds[b].gain })
-	var out []report.Example
-	for k, x := range ds {
-		if k == 5 {
-			break
-		}
-		it := bt.Items[x.i]
-		out = append(out, report.Example{ID: it.ID, Prompt: it.Prompt, References: it.References, Baseline: base[x.i].Output, Candidate: cand[x.i].Output,
-			Metric: metric, BaselineScore: base[x.i].Scores[metric], CandidateScore: cand[x.i].Scores[metric]})
-	}
-	return out
+	return worst, flipped
 }
+
+// DefaultExamples is how many worst and flipped items per metric reports
+// show when the plan does not say (report.examples).
+const DefaultExamples = 20

@@ -141,7 +141,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			if !ok {
 				continue
 			}
-			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}})
+			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices})
 		}
 		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Dataset: ta.Dataset, Items: len(recs),
 			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}
@@ -152,8 +152,10 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		}
 		t.Comparison = agg.compare(ta.Name, a.Label, b.Label, defs, column(recs, keyA), column(recs, keyB))
 		if a.Run.ID == b.Run.ID && ta.Comparison != nil && ta.Comparison.Baseline == a.Model && ta.Comparison.Candidate == b.Model {
-			t.Worst = ta.Worst
+			t.Worst, t.Flipped = ta.Worst, ta.Flipped
 		}
+		t.Slices = agg.slices(ta.Name, defs, storedSliceDefs(ta), recs, []string{keyA, keyB}, keyA, keyB)
+		relabelSlices(t.Slices, map[string]string{keyA: a.Label, keyB: b.Label})
 		for i := range recs {
 			recs[i].Outcomes = map[string]report.Outcome{a.Label: recs[i].Outcomes[keyA], b.Label: recs[i].Outcomes[keyB]}
 		}
@@ -182,10 +184,13 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			exprs = p.Gates
 		}
 	}
-	known := gate.Known{Tasks: map[string][]string{}, Compared: true}
+	known := gate.Known{Tasks: map[string][]string{}, Compared: true, Slices: map[string][]string{}}
 	for _, t := range append(append([]report.Task{}, out.Tasks...), out.Groups...) {
 		if _, ok := known.Tasks[t.Name]; !ok {
 			known.Tasks[t.Name] = t.Metrics
+			for _, s := range t.Slices {
+				known.Slices[t.Name] = append(known.Slices[t.Name], s.Name)
+			}
 		}
 	}
 	gates, err := checkGates(exprs, known, nil)
@@ -314,77 +319,6 @@ func storedMetricDefs(run store.Run) (map[string][]metricDef, error) {
 		out[t.Name] = metricDefs(scorers)
 	}
 	return out, nil
-}
-
-// TrendPoint is one run's value of a metric.
-type TrendPoint struct {
-	Run     store.Run
-	Model   string
-	Summary stats.Summary
-	Delta   *stats.Paired
-}
-
-// Trend returns TASK.METRIC for every finished run of a plan name, oldest first.
-func Trend(ctx context.Context, st *store.Store, name, taskName, metric string, limit int) ([]TrendPoint, error) {
-	runs, err := st.ListRuns(ctx, name, limit)
-	if err != nil {
-		return nil, err
-	}
-	var out []TrendPoint
-	// What the runs hold, to say what exists when TASK.METRIC names nothing.
-	tasks, metrics := map[string]bool{}, map[string]bool{}
-	for i := len(runs) - 1; i >= 0; i-- {
-		r := runs[i]
-		if r.Status != store.StatusFinished {
-			continue
-		}
-		rep, err := report.Decode(r.Summary)
-		if err != nil {
-			continue
-		}
-		for _, t := range rep.Tasks {
-			tasks[t.Name] = true
-			if t.Name != taskName {
-				continue
-			}
-			model := ""
-			if rep.Compare != nil {
-				model = rep.Compare.Candidate
-			}
-			for _, ms := range t.PerModel {
-				for m := range ms.Metrics {
-					metrics[m] = true
-				}
-				if (model == "" || ms.Model == model) && ms.Metrics[metric].N > 0 {
-					p := TrendPoint{Run: r, Model: ms.Model, Summary: ms.Metrics[metric]}
-					if t.Comparison != nil {
-						if d, ok := t.Comparison.Metrics[metric]; ok {
-							p.Delta = &d
-						}
-					}
-					out = append(out, p)
-				}
-			}
-		}
-	}
-	if len(out) == 0 && len(tasks) > 0 {
-		switch {
-		case !tasks[taskName]:
-			return nil, exitcode.WithCode(fmt.Errorf("no task %q in the runs of plan %q; its tasks: %s", taskName, name, trendNames(tasks)), exitcode.BadInput)
-		case !metrics[metric]:
-			return nil, exitcode.WithCode(fmt.Errorf("task %s has no metric %q in the runs of plan %q; its metrics: %s", taskName, metric, name, trendNames(metrics)), exitcode.BadInput)
-		}
-	}
-	return out, nil
-}
-
-func trendNames(m map[string]bool) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
 }
 
 // RunOutputs returns the generated texts of one model in a finished run

@@ -156,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, err
 	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
-		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence})
+		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence, Examples: p.Report.Examples})
 	rep.ToolVersion = o.ToolVersion
 	rep.Plan = report.PlanInfo{Name: p.Name, Hash: p.Hash}
 	broken := brokenEndpoints(p, results)
@@ -407,6 +407,12 @@ func knownOf(tasks []*builtTask, compared bool) gate.Known {
 	for _, bt := range tasks {
 		defs := metricDefs(bt.Scorers)
 		k.Tasks[bt.Name] = names(defs)
+		for _, sd := range bt.Slices {
+			if k.Slices == nil {
+				k.Slices = map[string][]string{}
+			}
+			k.Slices[bt.Name] = append(k.Slices[bt.Name], sd.Name)
+		}
 		if bt.Group != "" {
 			if prev, ok := groups[bt.Group]; ok {
 				groups[bt.Group] = commonDefs(prev, defs)
@@ -509,8 +515,12 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 					"group %q has the name of task %d; gates could not tell them apart", t.Group, tj)
 			}
 		}
+		sds, labels, err := buildSlices(p, ti, items)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
-			Items: items, Scorers: scorers,
+			Items: items, Scorers: scorers, Slices: sds, Labels: labels,
 			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection, IDField: ds.IDField}})
 	}
 	return out, nil
