@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -181,7 +183,7 @@ func Terminal(w io.Writer, r *Report) error {
 			hdr = append(hdr, termText(m))
 		}
 		if t.Comparison != nil {
-			hdr = append(hdr, fmt.Sprintf("delta [%d%% CI]", conf), "p (Holm)", "W/T/L", "n")
+			hdr = append(hdr, fmt.Sprintf("delta [%d%% CI]", conf), "test", "p", "p (Holm)", "effect", "MDE", "W/T/L", "n")
 		}
 		fmt.Fprintln(tw, strings.Join(hdr, "\t"))
 		for _, m := range t.Metrics {
@@ -192,7 +194,8 @@ func Terminal(w io.Writer, r *Report) error {
 			}
 			if c := t.Comparison; c != nil {
 				p := c.Metrics[m]
-				row = append(row, deltaCell(p, t.direction(m)), pvalue(p.PAdjusted), wtl(p, t.direction(m), "/"), fmt.Sprint(p.N))
+				dir := t.direction(m)
+				row = append(row, deltaCell(p, dir), termText(testCell(p)), rawP(p), adjustedP(p), termText(effectCell(p)), mdeCell(p), wtl(p, dir, "/"), fmt.Sprint(p.N))
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
@@ -207,6 +210,13 @@ func Terminal(w io.Writer, r *Report) error {
 		if line := excludedLine(t.Comparison); line != "" {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
+		if err := termSlices(w, r, &t, conf); err != nil {
+			return err
+		}
+		if r.Compare != nil && (len(t.Worst) > 0 || len(t.Flipped) > 0) {
+			reg, fix := t.flippedCounts()
+			fmt.Fprintf(w, "  worst items: %d shown in report.md; flipped: %d regressed, %d fixed\n", len(t.Worst), reg, fix)
+		}
 	}
 	if len(r.Gates) > 0 {
 		fmt.Fprintln(w, "\ngates")
@@ -215,6 +225,46 @@ func Terminal(w io.Writer, r *Report) error {
 		}
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", termText(strings.ToUpper(string(r.Verdict))))
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", termText(warn))
+	}
+	return nil
+}
+
+// termSlices writes each slice of t as a short table of the candidate's
+// score and the delta on the primary metric per value, then its disparity.
+func termSlices(w io.Writer, r *Report, t *Task, conf int) error {
+	metric, cand := t.primary(), r.candidateOf(t)
+	dir := t.direction(metric)
+	for si := range t.Slices {
+		s := &t.Slices[si]
+		fmt.Fprintf(w, "  slice %s (%s)\n", termText(s.Name), termText(metric))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		cmp := s.hasComparison()
+		hdr := []string{"    " + termText(s.Name), "n", termText(cand)}
+		if cmp {
+			hdr = append(hdr, fmt.Sprintf("delta [%d%% CI]", conf))
+		}
+		fmt.Fprintln(tw, strings.Join(hdr, "\t"))
+		for _, g := range s.Groups {
+			sum, ok := g.score(cand, metric)
+			row := []string{"    " + termText(g.Value), fmt.Sprint(g.Items), summaryCell(sum, ok)}
+			if cmp {
+				cell := "—"
+				if g.Comparison != nil {
+					cell = deltaCell(g.Comparison.Metrics[metric], dir)
+				}
+				row = append(row, cell)
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, m := range t.disparityMetrics(s) {
+			fmt.Fprintf(w, "    %s\n", disparityLine(m, s.Disparity[m], t.direction(m), termText))
+		}
+	}
 	return nil
 }
 
@@ -225,10 +275,123 @@ func shortFP(fp string) string {
 	return fp
 }
 
-// Markdown writes report.md. Every string from the report is written with
-// mdText or mdCode (see escape.go), so data cannot add HTML, links or table
-// cells to the page.
+// Markdown writes report.md, sized for a pull-request comment or a step
+// summary: within GitHubLimit characters (see MarkdownLimit).
 func Markdown(w io.Writer, r *Report) error {
+	return MarkdownLimit(w, r, GitHubLimit)
+}
+
+// mdFit says how much of a report a Markdown document holds; MarkdownLimit
+// picks it. A count below zero means all.
+type mdFit struct {
+	clip     int // example texts are clipped to this many characters
+	examples int // examples kept, the first by mdPlan's rank
+	slices   int // slice tables kept, the first by mdPlan's rank
+	sections int // sections kept, the first ones
+	limit    int // the limit that asked for less, for the note; 0 when none did
+}
+
+// mdPlan ranks the parts MarkdownLimit may leave out. Examples are ranked
+// round robin across every list of every task (each list's first item, then
+// each list's second…), so that fewer examples means fewer of each kind
+// rather than none of the last task's; slice tables likewise.
+type mdPlan struct {
+	tasks      []Task
+	lists      [][]exampleList // per task
+	exRank     [][][]int       // per task, list, item
+	sliceRank  [][]int         // per task, slice
+	exTotal    int
+	sliceTotal int
+}
+
+func newMDPlan(r *Report) *mdPlan {
+	p := &mdPlan{tasks: r.allTasks()}
+	var exLens, sliceLens [][]int
+	for _, t := range p.tasks {
+		var lists []exampleList
+		if r.Compare != nil {
+			lists = t.exampleLists()
+		}
+		p.lists = append(p.lists, lists)
+		lens := make([]int, len(lists))
+		for i, l := range lists {
+			lens[i] = len(l.Items)
+		}
+		exLens = append(exLens, lens)
+		sliceLens = append(sliceLens, []int{len(t.Slices)})
+	}
+	p.exRank, p.exTotal = roundRobin(exLens)
+	// Each task's slices are one list: every task's first slice, then every
+	// task's second, and so on.
+	sr, n := roundRobin(sliceLens)
+	for _, ranks := range sr {
+		p.sliceRank = append(p.sliceRank, ranks[0])
+	}
+	p.sliceTotal = n
+	return p
+}
+
+// roundRobin ranks the items of lists (lens[g][l] items in list l of group
+// g): every list's first item, in order, then every list's second, and so on.
+func roundRobin(lens [][]int) ([][][]int, int) {
+	ranks := make([][][]int, len(lens))
+	longest := 0
+	for g, ls := range lens {
+		ranks[g] = make([][]int, len(ls))
+		for l, n := range ls {
+			ranks[g][l] = make([]int, n)
+			longest = max(longest, n)
+		}
+	}
+	next := 0
+	for i := range longest {
+		for g, ls := range lens {
+			for l, n := range ls {
+				if i < n {
+					ranks[g][l][i] = next
+					next++
+				}
+			}
+		}
+	}
+	return ranks, next
+}
+
+// note says what f left out, or "" when nothing was.
+func (p *mdPlan) note(f mdFit, sectionTotal int) string {
+	if f.limit <= 0 {
+		return ""
+	}
+	var parts []string
+	if f.clip < maxClip {
+		parts = append(parts, fmt.Sprintf("example texts clipped to %s characters", thousands(f.clip)))
+	}
+	if f.examples >= 0 && f.examples < p.exTotal {
+		n := p.exTotal - f.examples
+		parts = append(parts, fmt.Sprintf("%s example%s left out", thousands(n), plural(n)))
+	}
+	if f.slices >= 0 && f.slices < p.sliceTotal {
+		n := p.sliceTotal - f.slices
+		parts = append(parts, fmt.Sprintf("%s slice table%s left out", thousands(n), plural(n)))
+	}
+	if f.sections >= 0 && f.sections < sectionTotal {
+		n := sectionTotal - f.sections
+		parts = append(parts, fmt.Sprintf("%s section%s left out", thousands(n), plural(n)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	whose := "the"
+	if f.limit == GitHubLimit {
+		whose = "GitHub's"
+	}
+	return fmt.Sprintf("… %s to fit %s %s-character limit; results.json and report.html have them all.", strings.Join(parts, "; "), whose, thousands(f.limit))
+}
+
+// markdown writes the document that f describes.
+func (p *mdPlan) markdown(r *Report, f mdFit) string {
+	var b strings.Builder
+	w := &b
 	conf := int(math.Round(r.Bootstrap.Confidence * 100))
 	name := r.Plan.Name
 	if name == "" {
@@ -239,7 +402,18 @@ func Markdown(w io.Writer, r *Report) error {
 	if r.Compare != nil {
 		fmt.Fprintf(w, " — candidate %s against baseline %s", mdCode(r.Compare.Candidate), mdCode(r.Compare.Baseline))
 	}
-	fmt.Fprintf(w, "\n\nPlan %s · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile), p-values from a paired sign-flip test with Holm's correction across all metrics.\n",
+	fmt.Fprintln(w)
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, "\n**Warnings**")
+		fmt.Fprintln(w)
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "- ⚠ %s\n", mdText(warn))
+		}
+	}
+	if note := p.note(f, len(r.Sections)); note != "" {
+		fmt.Fprintf(w, "\n> %s\n", mdText(note))
+	}
+	fmt.Fprintf(w, "\nPlan %s · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile); each metric's p-value is from the paired test named beside it, raw and after Holm's correction across all metrics; MDE is the smallest delta the test detects with 80%% power at α = 0.05.\n",
 		mdCode(shortFP(r.Plan.Hash)), mdText(r.ToolVersion), r.Seed, r.Bootstrap.Resamples, conf)
 	if len(r.Gates) > 0 {
 		fmt.Fprintln(w, "\n## Gates\n\n| status | gate | why |\n|---|---|---|")
@@ -263,98 +437,219 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", mdText(m.Name), mdText(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
 	}
-	for _, t := range r.allTasks() {
-		if len(t.Tasks) > 0 {
-			names := make([]string, len(t.Tasks))
-			for i, n := range t.Tasks {
-				names[i] = mdCode(n)
-			}
-			fmt.Fprintf(w, "\n## Group %s\n\n%d items pooled from tasks %s.\n\n", mdCode(t.Name), t.Items, strings.Join(names, ", "))
-		} else {
-			fmt.Fprintf(w, "\n## Task %s\n\n", mdCode(t.Name))
-			sel := ""
-			if t.Dataset.Selection != "" {
-				sel = ", " + mdText(t.Dataset.Selection)
-			}
-			if t.Dataset.IDField != "" {
-				sel += ", ids from " + mdCode(t.Dataset.IDField)
-			}
-			fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
-		}
-		models := t.models()
-		fmt.Fprintf(w, "| metric |")
-		for _, m := range models {
-			fmt.Fprintf(w, " %s (n) |", mdText(m))
-		}
-		if t.Comparison != nil {
-			fmt.Fprintf(w, " delta [%d%% CI] | p (Holm) | wins / ties / losses |", conf)
-		}
-		fmt.Fprintln(w)
-		fmt.Fprint(w, "|---|")
-		for range models {
-			fmt.Fprint(w, "---:|")
-		}
-		if t.Comparison != nil {
-			fmt.Fprint(w, "---:|---:|---:|")
-		}
-		fmt.Fprintln(w)
-		for _, m := range t.Metrics {
-			fmt.Fprintf(w, "| %s |", mdText(m))
-			for _, mod := range models {
-				s, ok := t.score(mod, m)
-				fmt.Fprintf(w, " %s (%d) |", summaryCell(s, ok), s.N)
-			}
-			if c := t.Comparison; c != nil {
-				p := c.Metrics[m]
-				fmt.Fprintf(w, " %s | %s | %s |", deltaCell(p, t.direction(m)), pvalue(p.PAdjusted), wtl(p, t.direction(m), " / "))
-			}
-			fmt.Fprintln(w)
-		}
-		var fails []string
-		for _, m := range t.PerModel {
-			if line := countsLine(m, mdText); line != "" {
-				fails = append(fails, "- "+line)
-				for _, e := range m.Errors {
-					items := make([]string, len(e.Items))
-					for i, id := range e.Items {
-						items[i] = mdText(id)
-					}
-					fails = append(fails, fmt.Sprintf("  - %d× %s (items: %s)", e.Count, mdText(e.Message), strings.Join(items, ", ")))
-				}
-			}
-		}
-		if line := excludedLine(t.Comparison); line != "" {
-			fails = append(fails, "- "+line+".")
-		}
-		if len(fails) > 0 {
-			fmt.Fprintf(w, "\n**Not scored** (counted, never scored 0):\n\n%s\n", strings.Join(fails, "\n"))
-		}
-		if len(t.Worst) > 0 && r.Compare != nil {
-			fmt.Fprintf(w, "\n### Where the candidate lost most (%s)\n", mdCode(t.Primary))
-			for _, e := range t.Worst {
-				fmt.Fprintf(w, "\n#### item %s: %s %s → %s\n\n", mdCode(e.ID), mdText(e.Metric), num(e.BaselineScore), num(e.CandidateScore))
-				fmt.Fprintf(w, "**Prompt**\n\n%s\n\n", mdQuote(clip(e.Prompt)))
-				if len(e.References) > 0 {
-					fmt.Fprintf(w, "**Reference**\n\n%s\n\n", mdQuote(clip(e.References[0])))
-				}
-				fmt.Fprintf(w, "| %s (baseline) | %s (candidate) |\n|---|---|\n| %s | %s |\n", mdText(r.Compare.Baseline), mdText(r.Compare.Candidate), mdText(clip(e.Baseline)), mdText(clip(e.Candidate)))
-			}
+	for ti := range p.tasks {
+		t := &p.tasks[ti]
+		mdTaskHead(w, t)
+		mdMetrics(w, t, conf)
+		mdNotScored(w, t)
+		mdSlices(w, r, t, conf, func(si int) bool { return f.slices < 0 || p.sliceRank[ti][si] < f.slices })
+		for li, l := range p.lists[ti] {
+			keep := func(i int) bool { return f.examples < 0 || p.exRank[ti][li][i] < f.examples }
+			mdExamples(w, r, l, f.clip, keep)
 		}
 	}
-	for _, s := range r.Sections {
+	for i, s := range r.Sections {
+		if f.sections >= 0 && i >= f.sections {
+			break
+		}
 		fmt.Fprintf(w, "\n## %s\n\n", mdText(s.Title))
 		if s.SVGFile != "" {
 			fmt.Fprintf(w, "![%s](%s)\n\n", mdText(s.Title), mdLinkTarget(s.SVGFile))
 		}
 		fmt.Fprintf(w, "%s\n", strings.TrimRight(mdSection(s.Markdown), "\n"))
 	}
-	return nil
+	return b.String()
 }
 
-func clip(s string) string {
-	const max = 1500
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + " …"
+func mdTaskHead(w io.Writer, t *Task) {
+	if len(t.Tasks) > 0 {
+		names := make([]string, len(t.Tasks))
+		for i, n := range t.Tasks {
+			names[i] = mdCode(n)
+		}
+		fmt.Fprintf(w, "\n## Group %s\n\n%d items pooled from tasks %s.\n\n", mdCode(t.Name), t.Items, strings.Join(names, ", "))
+		return
+	}
+	fmt.Fprintf(w, "\n## Task %s\n\n", mdCode(t.Name))
+	sel := ""
+	if t.Dataset.Selection != "" {
+		sel = ", " + mdText(t.Dataset.Selection)
+	}
+	if t.Dataset.IDField != "" {
+		sel += ", ids from " + mdCode(t.Dataset.IDField)
+	}
+	fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
+}
+
+// mdMetrics writes a task's metric table: each model's score, and on a
+// compared run the delta with its interval, the test, the raw and the
+// Holm-adjusted p-value, the effect size, the MDE and wins/ties/losses.
+func mdMetrics(w io.Writer, t *Task, conf int) {
+	models := t.models()
+	fmt.Fprintf(w, "| metric |")
+	for _, m := range models {
+		fmt.Fprintf(w, " %s (n) |", mdText(m))
+	}
+	if t.Comparison != nil {
+		fmt.Fprintf(w, " delta [%d%% CI] | test | p | p (Holm) | effect | MDE | wins / ties / losses |", conf)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range models {
+		fmt.Fprint(w, "---:|")
+	}
+	if t.Comparison != nil {
+		fmt.Fprint(w, "---:|---|---:|---:|---:|---:|---:|")
+	}
+	fmt.Fprintln(w)
+	for _, m := range t.Metrics {
+		fmt.Fprintf(w, "| %s |", mdText(m))
+		for _, mod := range models {
+			s, ok := t.score(mod, m)
+			fmt.Fprintf(w, " %s (%d) |", summaryCell(s, ok), s.N)
+		}
+		if c := t.Comparison; c != nil {
+			p := c.Metrics[m]
+			dir := t.direction(m)
+			fmt.Fprintf(w, " %s | %s | %s | %s | %s | %s | %s |", deltaCell(p, dir), mdText(testCell(p)), rawP(p), adjustedP(p), mdText(effectCell(p)), mdeCell(p), wtl(p, dir, " / "))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func mdNotScored(w io.Writer, t *Task) {
+	var fails []string
+	for _, m := range t.PerModel {
+		if line := countsLine(m, mdText); line != "" {
+			fails = append(fails, "- "+line)
+			for _, e := range m.Errors {
+				items := make([]string, len(e.Items))
+				for i, id := range e.Items {
+					items[i] = mdText(id)
+				}
+				fails = append(fails, fmt.Sprintf("  - %d× %s (items: %s)", e.Count, mdText(e.Message), strings.Join(items, ", ")))
+			}
+		}
+	}
+	if line := excludedLine(t.Comparison); line != "" {
+		fails = append(fails, "- "+line+".")
+	}
+	if len(fails) > 0 {
+		fmt.Fprintf(w, "\n**Not scored** (counted, never scored 0):\n\n%s\n", strings.Join(fails, "\n"))
+	}
+}
+
+// mdSlices writes a table per slice — each value's items, the candidate's
+// score on the primary metric and the delta — and the slice's disparity
+// on every metric that has one.
+func mdSlices(w io.Writer, r *Report, t *Task, conf int, keep func(int) bool) {
+	metric, cand := t.primary(), r.candidateOf(t)
+	dir := t.direction(metric)
+	left := 0
+	for si := range t.Slices {
+		s := &t.Slices[si]
+		if !keep(si) {
+			left++
+			continue
+		}
+		fmt.Fprintf(w, "\n### Slice %s\n\n", mdCode(s.Name))
+		if s.By != "" {
+			fmt.Fprintf(w, "By %s.\n\n", mdText(s.By))
+		}
+		cmp := s.hasComparison()
+		fmt.Fprintf(w, "| %s | n | %s %s [%d%% CI] |", mdText(s.Name), mdText(cand), mdText(metric), conf)
+		if cmp {
+			fmt.Fprintf(w, " delta [%d%% CI] |", conf)
+		}
+		fmt.Fprint(w, "\n|---|---:|---:|")
+		if cmp {
+			fmt.Fprint(w, "---:|")
+		}
+		fmt.Fprintln(w)
+		for _, g := range s.Groups {
+			sum, ok := g.score(cand, metric)
+			fmt.Fprintf(w, "| %s | %d | %s |", mdText(g.Value), g.Items, summaryCell(sum, ok))
+			if cmp {
+				cell := "—"
+				if g.Comparison != nil {
+					cell = deltaCell(g.Comparison.Metrics[metric], dir)
+				}
+				fmt.Fprintf(w, " %s |", cell)
+			}
+			fmt.Fprintln(w)
+		}
+		if ms := t.disparityMetrics(s); len(ms) > 0 {
+			fmt.Fprintln(w)
+			for _, m := range ms {
+				fmt.Fprintf(w, "- %s.\n", disparityLine(m, s.Disparity[m], t.direction(m), mdText))
+			}
+		}
+	}
+	if left > 0 {
+		fmt.Fprintf(w, "\n_%d slice table%s of %s left out here; results.json and report.html have them._\n", left, plural(left), mdCode(t.Name))
+	}
+}
+
+// mdExamples writes one list of items side by side, every one expanded:
+// the prompt and references as quotes, then the baseline's and the
+// candidate's outputs in a two-column table headed by their scores.
+func mdExamples(w io.Writer, r *Report, l exampleList, clipAt int, keep func(int) bool) {
+	switch l.Kind {
+	case "worst":
+		fmt.Fprintf(w, "\n### Where the candidate lost most on %s\n", mdCode(l.Metric))
+	case "regressed":
+		fmt.Fprintln(w, "\n### Regressed: right → wrong")
+	case "fixed":
+		fmt.Fprintln(w, "\n### Fixed: wrong → right")
+	}
+	left := 0
+	for i, e := range l.Items {
+		if !keep(i) {
+			left++
+			continue
+		}
+		fmt.Fprintf(w, "\n#### item %s: %s %s → %s\n\n", mdCode(e.ID), mdText(e.Metric), num(e.BaselineScore), num(e.CandidateScore))
+		fmt.Fprintf(w, "**Prompt**\n\n%s\n\n", mdQuote(clip(e.Prompt, clipAt)))
+		switch len(e.References) {
+		case 0:
+		case 1:
+			fmt.Fprintf(w, "**Reference**\n\n%s\n\n", mdQuote(clip(e.References[0], clipAt)))
+		default:
+			fmt.Fprintf(w, "**References** (%d)\n\n", len(e.References))
+			for _, ref := range e.References {
+				fmt.Fprintf(w, "%s\n\n", mdQuote(clip(ref, clipAt)))
+			}
+		}
+		fmt.Fprintf(w, "| %s (baseline): %s %s | %s (candidate): %s %s |\n|---|---|\n| %s | %s |\n",
+			mdText(r.Compare.Baseline), mdText(e.Metric), num(e.BaselineScore),
+			mdText(r.Compare.Candidate), mdText(e.Metric), num(e.CandidateScore),
+			mdCell(clip(e.Baseline, clipAt)), mdCell(clip(e.Candidate, clipAt)))
+	}
+	if left > 0 {
+		fmt.Fprintf(w, "\n_… %d more item%s left out here; results.json and report.html have them._\n", left, plural(left))
+	}
+}
+
+// mdCell is mdText for a table cell, which cannot be empty and still read
+// as an answer: an empty output shows as (empty).
+func mdCell(s string) string {
+	if strings.TrimSpace(plainText(s)) == "" {
+		return "*(empty)*"
+	}
+	return mdText(s)
+}
+
+// maxClip is how many characters of an example's text a report shows when
+// it fits; MarkdownLimit clips further, down to minClip, to fit its limit.
+const (
+	maxClip = 1500
+	minClip = 300
+)
+
+// clip shortens s to n characters (runes), marking the cut with " …".
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + " …"
 	}
 	return s
 }
@@ -364,13 +659,26 @@ type junitSuites struct {
 	Suites  []junitSuite `xml:"testsuite"`
 }
 
+// junitSuite lays out its fields in the order the JUnit schema wants:
+// properties, test cases, then system-out.
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+	SystemOut  string           `xml:"system-out,omitempty"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -387,13 +695,25 @@ type junitMessage struct {
 }
 
 // JUnit writes each gate as a test case, so CI systems show gates as tests;
-// an inconclusive gate is a skipped test. Text goes through plainText, since
-// CI log viewers interpret terminal escapes, and encoding/xml escapes it.
+// an inconclusive gate is a skipped test. The verdict and the report's
+// warnings are the gates suite's properties and its system-out. Each item
+// that failed (an error) or came back empty (a failure) for a model is a
+// test case of a second suite, named by its id, in the class
+// tunecheck.TASK.MODEL. Text goes through plainText, since CI log viewers
+// interpret terminal escapes, and encoding/xml escapes it.
 func JUnit(w io.Writer, r *Report) error {
 	s := junitSuite{Name: "tunecheck gates"}
 	if r.Plan.Name != "" {
 		s.Name = "tunecheck " + plainText(r.Plan.Name)
 	}
+	props := &junitProperties{Property: []junitProperty{{Name: "verdict", Value: plainText(string(r.Verdict))}}}
+	s.Properties = props
+	var out []string
+	for _, warn := range r.Warnings {
+		props.Property = append(props.Property, junitProperty{Name: "warning", Value: plainText(warn)})
+		out = append(out, "warning: "+plainText(warn))
+	}
+	s.SystemOut = strings.Join(out, "\n")
 	for _, g := range r.Gates {
 		reason := plainText(g.Reason)
 		c := junitCase{Name: plainText(g.Expr), ClassName: "tunecheck." + plainText(g.Task), SystemOut: reason}
@@ -412,14 +732,73 @@ func JUnit(w io.Writer, r *Report) error {
 		s.Cases = append(s.Cases, c)
 	}
 	s.Tests = len(s.Cases)
+	suites := []junitSuite{s}
+	if items := junitItems(r, s.Name); items.Tests > 0 {
+		suites = append(suites, items)
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+	if err := enc.Encode(junitSuites{Suites: suites}); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitItems is a suite of the items that failed or came back empty, from
+// the tasks' records: per task in dataset order, per item the models in
+// the task's order (then any others, sorted).
+func junitItems(r *Report, name string) junitSuite {
+	s := junitSuite{Name: name + " items"}
+	for _, t := range r.Tasks {
+		for _, rec := range t.Records {
+			for _, m := range recordModels(&t, rec) {
+				o := rec.Outcomes[m]
+				c := junitCase{Name: plainText(rec.ID), ClassName: "tunecheck." + plainText(t.Name) + "." + plainText(m)}
+				switch o.Status {
+				case StatusFailed:
+					msg := plainText(o.Error)
+					if msg == "" {
+						msg = "failed"
+					}
+					c.Error = &junitMessage{Message: msg}
+					s.Errors++
+				case StatusEmpty:
+					msg := "empty output"
+					if o.Error != "" && o.Error != StatusEmpty {
+						msg += ": " + plainText(o.Error)
+					}
+					c.Failure = &junitMessage{Message: msg}
+					s.Failures++
+				default:
+					continue
+				}
+				s.Cases = append(s.Cases, c)
+			}
+		}
+	}
+	s.Tests = len(s.Cases)
+	return s
+}
+
+// recordModels lists the models of rec's outcomes: the task's models in
+// order, then any others sorted.
+func recordModels(t *Task, rec Record) []string {
+	var out []string
+	for _, m := range t.models() {
+		if _, ok := rec.Outcomes[m]; ok {
+			out = append(out, m)
+		}
+	}
+	var rest []string
+	for m := range rec.Outcomes {
+		if !slices.Contains(out, m) {
+			rest = append(rest, m)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
 }

@@ -17,8 +17,18 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func fixture() *Report {
-	paired := stats.Paired{N: 28, BaselineMean: 0.21, CandidateMean: 0.34, Delta: 0.13, CI: stats.Interval{Low: 0.05, High: 0.2}, PValue: 0.002, PAdjusted: 0.004, Wins: 18, Ties: 3, Losses: 7}
-	flat := stats.Paired{N: 28, BaselineMean: 0.5, CandidateMean: 0.48, Delta: -0.02, CI: stats.Interval{Low: -0.09, High: 0.05}, PValue: 0.6, PAdjusted: 0.6, Wins: 9, Ties: 8, Losses: 11}
+	paired := stats.Paired{N: 28, BaselineMean: 0.21, CandidateMean: 0.34, Delta: 0.13, CI: stats.Interval{Low: 0.05, High: 0.2}, CIBCa: stats.Interval{Low: 0.06, High: 0.21},
+		Test: "wilcoxon-exact", PValue: 0.002, PAdjusted: 0.004, Wins: 18, Ties: 3, Losses: 7, Effect: &stats.Effect{Name: "cohen_dz", Value: 0.62}, MDE: 0.071}
+	flat := stats.Paired{N: 28, BaselineMean: 0.5, CandidateMean: 0.48, Delta: -0.02, CI: stats.Interval{Low: -0.09, High: 0.05}, CIBCa: stats.Interval{Low: -0.1, High: 0.05},
+		Test: "mcnemar-exact", PValue: 0.6, PAdjusted: 0.6, Wins: 9, Ties: 8, Losses: 11, Effect: &stats.Effect{Name: "odds_ratio", Value: 0.82, CI: &stats.Interval{Low: 0.31, High: 2.2}}, MDE: 0.19}
+	// A slice's groups: Spanish items lost ground, English gained.
+	en := stats.Paired{N: 18, Delta: 0.2, CI: stats.Interval{Low: 0.11, High: 0.29}, Test: "wilcoxon-exact", PValue: 0.001, PAdjusted: 0.001}
+	es := stats.Paired{N: 10, Delta: -0.05, CI: stats.Interval{Low: -0.14, High: 0.03}, Test: "wilcoxon-exact", PValue: 0.4, PAdjusted: 0.4}
+	group := func(value string, items int, mean float64, p stats.Paired) SliceGroup {
+		return SliceGroup{Value: value, Items: items,
+			PerModel:   []ModelScore{{Model: "tuned", Items: items, Scored: items, Metrics: map[string]stats.Summary{"token_f1": {N: items, Mean: mean, CI: stats.Interval{Low: mean - 0.06, High: mean + 0.06}}}}},
+			Comparison: &Comparison{Baseline: "base", Candidate: "tuned", Pairs: p.N, Metrics: map[string]stats.Paired{"token_f1": p}}}
+	}
 	r := &Report{
 		Schema: Schema, ToolVersion: "test", Plan: PlanInfo{Name: "quickstart", Hash: "0123456789abcdef0123456789abcdef"},
 		Seed: 1234, Bootstrap: BootstrapInfo{Resamples: 1000, Confidence: 0.95},
@@ -37,7 +47,21 @@ func fixture() *Report {
 			},
 			Comparison: &Comparison{Baseline: "base", Candidate: "tuned", Pairs: 28, Excluded: 2, Metrics: map[string]stats.Paired{"token_f1": paired, "exact_match": flat}},
 			Worst:      []Example{{ID: "12", Prompt: "Solve x+1=2.\nShow work.", References: []string{"x = 1"}, Baseline: "x = 1", Candidate: "x is 3 | maybe", Metric: "token_f1", BaselineScore: 1, CandidateScore: 0}},
+			Flipped: []Example{
+				{Kind: "regressed", ID: "4", Prompt: "Capital of France?", References: []string{"Paris", "paris"}, Baseline: "Paris", Candidate: "```\nLyon\n```", Metric: "exact_match", BaselineScore: 1},
+				{Kind: "fixed", ID: "21", Prompt: "2+2?", References: []string{"4"}, Baseline: "", Candidate: "4", Metric: "exact_match", CandidateScore: 1},
+			},
+			Slices: []Slice{{Name: "language", By: "field language",
+				Groups:    []SliceGroup{group("en", 20, 0.41, en), group("es", 10, 0.2, es)},
+				Disparity: map[string]Disparity{"token_f1": {Worst: "es", Best: "en", Gap: 0.21, Ratio: 0.4878, MinDeltaGroup: "es", MinDelta: &es, DeltaGap: 0.25}},
+			}},
+			Records: []Record{
+				{ID: "4", Outcomes: map[string]Outcome{"base": {Status: StatusOK, Scores: map[string]float64{"token_f1": 1, "exact_match": 1}}, "tuned": {Status: StatusOK, Scores: map[string]float64{"token_f1": 0, "exact_match": 0}}}},
+				{ID: "7", Outcomes: map[string]Outcome{"base": {Status: StatusFailed, Error: "HTTP 500: upstream | overloaded"}, "tuned": {Status: StatusOK, Scores: map[string]float64{"token_f1": 0.5, "exact_match": 0}}}},
+				{ID: "9", Outcomes: map[string]Outcome{"base": {Status: StatusFailed, Error: "HTTP 500: upstream | overloaded"}, "tuned": {Status: StatusEmpty}}},
+			},
 		}},
+		Warnings: []string{"gate qa.exact_match.delta >= 0: the eval set detects a delta of ±0.19 at best (MDE); a smaller regression passes unseen"},
 		Sections: []Section{{Title: "Training curves", Markdown: "verdict: healthy\n"}},
 	}
 	for _, e := range []string{"qa.token_f1.delta >= 0", "qa.exact_match.delta >= 0", "qa.exact_match.delta.ci_low >= -0.05"} {
