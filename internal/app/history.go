@@ -201,6 +201,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		out.Gates = append(out.Gates, gate.Check(g, out.Lookup))
 	}
 	out.Verdict = gate.Verdict(out.Gates)
+	out.Warnings = gateWarnings(out)
 	return out, nil
 }
 

@@ -164,6 +164,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		rep.Gates = append(rep.Gates, gate.Check(g, rep.Lookup))
 	}
 	rep.Verdict = gate.Verdict(rep.Gates)
+	rep.Warnings = gateWarnings(rep)
 	if broken != nil {
 		rep.Verdict = gate.Error
 	}
@@ -355,6 +356,35 @@ func WriteReports(dir string, rep *report.Report, formats []string) ([]string, e
 			return files, err
 		}
 		files = append(files, path)
+	}
+	// In GitHub Actions the job page shows the Markdown a step appends to the
+	// file $GITHUB_STEP_SUMMARY names; the report goes there too, within
+	// the 65,536 characters GitHub shows. Append, as GitHub expects: other
+	// steps' tools may have written to the same file.
+	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
+		var buf bytes.Buffer
+		if err := report.MarkdownLimit(&buf, rep, report.GitHubLimit); err != nil {
+			return files, err
+		}
+		// Created if missing; after a blank line when it has content already.
+		err := func() error {
+			f, err := os.OpenFile(summary, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			md := buf.Bytes()
+			if st, err := f.Stat(); err == nil && st.Size() > 0 {
+				md = append([]byte("\n"), md...)
+			}
+			if _, err := f.Write(md); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}()
+		if err != nil {
+			return files, fmt.Errorf("writing the step summary to GITHUB_STEP_SUMMARY=%s: %w", summary, err)
+		}
 	}
 	return files, nil
 }
