@@ -68,8 +68,13 @@ func TestCompareEqualsRun(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("compare differs from run:\n got %+v\nwant %+v", got, want)
 	}
-	if len(cmp.Gates) != 2 || cmp.Verdict != res.Report.Verdict || cmp.Gates[1].Reason != res.Report.Gates[1].Reason {
+	if len(cmp.Gates) != 3 || cmp.Verdict != res.Report.Verdict || !reflect.DeepEqual(cmp.Gates, res.Report.Gates) {
 		t.Fatalf("gates: compare %+v, run %+v", cmp.Gates, res.Report.Gates)
+	}
+	// The slices (by category and question length) and their disparity gate
+	// are recomputed too.
+	if s := cmp.Tasks[0].Slices; len(s) != 2 || len(s[0].Groups) != 3 || s[0].Groups[0].Value != "coding" || s[1].Groups[2].Value != "≥40" {
+		t.Fatalf("slices: %+v", s)
 	}
 }
 
@@ -87,7 +92,7 @@ func numbers(ts []any) []any {
 	var out []any
 	for _, x := range ts {
 		v := reflect.ValueOf(x)
-		out = append(out, []any{v.FieldByName("Name").Interface(), v.FieldByName("PerModel").Interface(), v.FieldByName("Comparison").Interface()})
+		out = append(out, []any{v.FieldByName("Name").Interface(), v.FieldByName("PerModel").Interface(), v.FieldByName("Comparison").Interface(), v.FieldByName("Slices").Interface()})
 	}
 	return out
 }
