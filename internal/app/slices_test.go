@@ -10,6 +10,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/scorer"
 	"github.com/tunecheck/tunecheck/internal/stats"
+	"github.com/tunecheck/tunecheck/internal/task"
 )
 
 // A slice template that fails on one row stops the run before anything is
@@ -76,3 +77,36 @@ func TestDisparity(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
+
+func TestItemExamples(t *testing.T) {
+	bt := &builtTask{}
+	var base, cand []scored
+	// exact (binary): items 0,1 regressed, 2 fixed, 3 tie; f1: losses on 0, 1, 3.
+	vals := []struct{ be, ce, bf, cf float64 }{{1, 0, 0.9, 0.1}, {1, 0, 0.5, 0.4}, {0, 1, 0.2, 0.8}, {1, 1, 0.7, 0.6}}
+	for i, v := range vals {
+		bt.Items = append(bt.Items, task.Item{ID: string(rune('a' + i)), Prompt: "p"})
+		base = append(base, scored{Outcome: report.Outcome{Status: report.StatusOK, Scores: map[string]float64{"exact": v.be, "f1": v.bf, "len": 1}}, Output: "b"})
+		cand = append(cand, scored{Outcome: report.Outcome{Status: report.StatusOK, Scores: map[string]float64{"exact": v.ce, "f1": v.cf, "len": 9}}, Output: "c"})
+	}
+	// A failed item is never an example.
+	bt.Items = append(bt.Items, task.Item{ID: "e"})
+	base = append(base, scored{Outcome: report.Outcome{Status: report.StatusOK, Scores: map[string]float64{"exact": 1, "f1": 1}}})
+	cand = append(cand, scored{Outcome: report.Outcome{Status: report.StatusFailed, Scores: map[string]float64{"exact": 0, "f1": 0}}})
+	defs := []metricDef{
+		{Metric: scorer.Metric{Name: "exact", Direction: scorer.Higher, Binary: true}},
+		{Metric: scorer.Metric{Name: "f1", Direction: scorer.Higher}},
+		{Metric: scorer.Metric{Name: "len", Direction: scorer.Neutral}},
+	}
+	worst, flipped := itemExamples(bt, defs, base, cand, 2)
+	var got []string
+	for _, e := range worst {
+		got = append(got, e.Kind+":"+e.Metric+":"+e.ID)
+	}
+	for _, e := range flipped {
+		got = append(got, e.Kind+":"+e.Metric+":"+e.ID)
+	}
+	want := "worst:exact:a worst:exact:b worst:f1:a worst:f1:b regressed:exact:a regressed:exact:b fixed:exact:c"
+	if strings.Join(got, " ") != want {
+		t.Errorf("examples\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
