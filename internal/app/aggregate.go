@@ -88,8 +88,9 @@ func (a aggregator) modelScore(taskName, model string, defs []metricDef, recs []
 			}
 			rows := corpusRows(d, outs, sel)
 			point := corpusValue(d, rows, identity(len(sel)))
-			ci := stats.Resample(len(sel), func(idx []int) float64 { return corpusValue(d, rows, idx) }, a.config(taskName, model, d.Name))
-			sums[i] = stats.Summary{N: len(sel), Mean: point, CI: ci}
+			cfg := a.config(taskName, model, d.Name)
+			reps := stats.BootstrapWeighted(len(sel), cfg, func(w []float64) float64 { return corpusWeighted(d, rows, w) })
+			sums[i] = stats.Summary{N: len(sel), Mean: point, CI: stats.PercentileInterval(reps, cfg.Confidence)}
 		}
 		return nil
 	})
@@ -104,7 +105,7 @@ func (a aggregator) modelScore(taskName, model string, defs []metricDef, recs []
 			}
 		}
 		cfg := a.config(taskName, model, d.Name)
-		g.Go(func() error { sums[i] = stats.Describe(vals, cfg); return nil })
+		g.Go(func() error { sums[i] = stats.DescribeFast(vals, cfg); return nil })
 	}
 	g.Wait()
 	for i, d := range defs {
@@ -197,6 +198,75 @@ func corpusValue(d metricDef, c corpusStats, idx []int) float64 {
 	return d.agg(sum)
 }
 
+// corpusWeighted aggregates the statistics with row j counted w[j] times
+// (a bootstrap resample's weights, whole numbers): the same value
+// corpusValue gives for the index list that repeats each j w[j] times.
+func corpusWeighted(d metricDef, c corpusStats, w []float64) float64 {
+	if d.aggItems != nil {
+		var items [][]float64
+		for j, k := range w {
+			for range int(k) {
+				items = append(items, c.rows[j])
+			}
+		}
+		return d.aggItems(items)
+	}
+	if c.even {
+		sum := make([]float64, len(c.cols))
+		for k, col := range c.cols {
+			var x float64
+			for j, wj := range w {
+				x += wj * col[j]
+			}
+			sum[k] = x
+		}
+		return d.agg(sum)
+	}
+	var sum []float64
+	for j, wj := range w {
+		if wj == 0 {
+			continue
+		}
+		st := c.rows[j]
+		if sum == nil {
+			sum = make([]float64, len(st))
+		}
+		for k, v := range st {
+			if k < len(sum) {
+				sum[k] += wj * v
+			}
+		}
+	}
+	if sum == nil {
+		return math.NaN()
+	}
+	return d.agg(sum)
+}
+
+// corpusTotal is the column sums of every row (nil when the rows differ in
+// width or the metric aggregates items itself): the jackknife leaves one
+// row out of it.
+func corpusTotal(d metricDef, c corpusStats) []float64 {
+	if d.aggItems != nil || !c.even {
+		return nil
+	}
+	sum := make([]float64, len(c.cols))
+	for k, col := range c.cols {
+		for _, v := range col {
+			sum[k] += v
+		}
+	}
+	return sum
+}
+
+// leaveOut is the metric on the total without row j.
+func leaveOut(d metricDef, c corpusStats, total []float64, j int, buf []float64) float64 {
+	for k := range total {
+		buf[k] = total[k] - c.rows[j][k]
+	}
+	return d.agg(buf)
+}
+
 func identity(n int) []int {
 	out := make([]int, n)
 	for i := range out {
@@ -246,7 +316,7 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 			}
 		}
 		if d.agg == nil {
-			g.Go(func() error { prs[k] = stats.ComparePaired(bv, cv, cfg); return nil })
+			g.Go(func() error { prs[k] = stats.ComparePairedTest(bv, cv, d.Test, cfg); return nil })
 			continue
 		}
 		if len(sel) == 0 {
@@ -257,13 +327,18 @@ func (a aggregator) compare(taskName, baseline, candidate string, defs []metricD
 			all := identity(len(sel))
 			br, cr := corpusRows(d, base, sel), corpusRows(d, cand, sel)
 			pb, pc := corpusValue(d, br, all), corpusValue(d, cr, all)
-			ci, p := stats.ResamplePaired(len(sel), func(idx []int) float64 {
-				return corpusValue(d, cr, idx) - corpusValue(d, br, idx)
-			}, cfg)
-			pr := stats.Paired{N: len(sel), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, PValue: p, PAdjusted: p}
+			var jack func(j int) float64
+			if tb, tc := corpusTotal(d, br), corpusTotal(d, cr); tb != nil && tc != nil {
+				bufB, bufC := make([]float64, len(tb)), make([]float64, len(tc))
+				jack = func(j int) float64 { return leaveOut(d, cr, tc, j, bufC) - leaveOut(d, br, tb, j, bufB) }
+			}
+			ci, bca, p := stats.ComparePairedStat(len(sel), pc-pb, func(w []float64) float64 {
+				return corpusWeighted(d, cr, w) - corpusWeighted(d, br, w)
+			}, jack, cfg)
+			pr := stats.Paired{N: len(sel), BaselineMean: pb, CandidateMean: pc, Delta: pc - pb, CI: ci, CIBCa: bca,
+				Test: stats.TestBootstrap, PValue: p, PAdjusted: p, MDE: stats.MDEFromInterval(ci, cfg.Confidence)}
 			// wins, ties and losses come from the per-item values of the same metric
-			w := stats.ComparePaired(bv, cv, stats.Config{Resamples: 1})
-			pr.Wins, pr.Ties, pr.Losses = w.Wins, w.Ties, w.Losses
+			pr.Wins, pr.Ties, pr.Losses = stats.WinsTiesLosses(bv, cv)
 			prs[k] = pr
 		})
 	}
