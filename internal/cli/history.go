@@ -154,13 +154,19 @@ func dash(s string) string {
 
 func newShowCmd(env Env) *cobra.Command {
 	var loc storeFlags
-	var metric string
-	var limit int
+	var o trendOptions
 	cmd := &cobra.Command{
-		Use:   "show RUN",
-		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs",
-		Args:  cobra.MaximumNArgs(1),
+		Use:   "show [RUN]",
+		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs, with drift",
+		Long:  trendHelp,
+		Example: `  tunecheck show latest
+  tunecheck show --trend qa.exact_match --window 5 --plot qa.svg
+  tunecheck show --trend qa.exact_match --fail-on-drift --json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(cmd.Flags().Changed("window")); err != nil {
+				return err
+			}
 			st, err := loc.open(cmd.Context())
 			if err != nil {
 				return err
@@ -170,34 +176,26 @@ func newShowCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if metric == "" {
+			if o.Metric == "" {
 				fmt.Fprintf(env.Stdout, "run %s · plan %s (%s) · tunecheck %s · started %s · finished %s\n", run.ID, run.Name, short(run.PlanHash), run.ToolVersion,
 					run.StartedAt.UTC().Format("2006-01-02 15:04:05"), run.FinishedAt.UTC().Format("2006-01-02 15:04:05"))
 				return report.Terminal(env.Stdout, rep)
 			}
-			taskName, m, ok := strings.Cut(metric, ".")
-			if !ok {
-				return exitcode.WithCode(fmt.Errorf("--trend wants TASK.METRIC, got %q", metric), exitcode.BadInput)
-			}
-			pts, err := app.Trend(cmd.Context(), st, run.Name, taskName, m, limit)
+			taskName, m, _ := strings.Cut(o.Metric, ".")
+			pts, err := app.Trend(cmd.Context(), st, run.Name, taskName, m, o.Limit)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "run\tstarted\tmodel\t%s [CI]\tn\tdelta [CI]\n", metric)
-			for _, p := range pts {
-				d := "—"
-				if p.Delta != nil && p.Delta.N > 0 {
-					d = fmt.Sprintf("%+.4f [%+.4f, %+.4f]", p.Delta.Delta, p.Delta.CI.Low, p.Delta.CI.High)
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f [%.4f, %.4f]\t%d\t%s\n", p.Run.ID, p.Run.StartedAt.UTC().Format("2006-01-02 15:04"), p.Model, p.Summary.Mean, p.Summary.CI.Low, p.Summary.CI.High, p.Summary.N, d)
-			}
-			return tw.Flush()
+			return writeTrend(env.Stdout, o, run.Name, pts)
 		},
 	}
 	loc.add(cmd)
-	cmd.Flags().StringVar(&metric, "trend", "", "TASK.METRIC to follow across runs of the same plan")
-	cmd.Flags().IntVar(&limit, "limit", 50, "how many runs for --trend")
+	cmd.Flags().StringVar(&o.Metric, "trend", "", "TASK.METRIC to follow across runs of the same plan")
+	cmd.Flags().IntVar(&o.Limit, "limit", 50, "how many runs for --trend (the newest)")
+	cmd.Flags().IntVar(&o.Window, "window", 5, "judge each run for drift against this many runs before it")
+	cmd.Flags().BoolVar(&o.FailOnDrift, "fail-on-drift", false, "exit 1 when the last run drifted")
+	cmd.Flags().StringVar(&o.Plot, "plot", "", "also draw the trend to this file (.svg, .png or .pdf)")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the trend points as JSON instead of the table")
 	return cmd
 }
 
