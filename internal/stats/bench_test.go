@@ -106,3 +106,11 @@ func BenchmarkCorpusBootstrap10k(b *testing.B) {
 		ComparePairedStat(n, point, stat, jack, cfg)
 	}
 }
+
+// BenchmarkMDE is one minimum detectable effect (a root of the noncentral t
+// power), as each comparison computes.
+func BenchmarkMDE(b *testing.B) {
+	for b.Loop() {
+		MDE(0.3, 1000, 0.05, 0.8)
+	}
+}

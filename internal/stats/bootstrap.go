@@ -374,8 +374,8 @@ func sortedFinite(reps []float64) []float64 {
 // and the interval is the α₁ and α₂ linear quantiles of the replicates.
 // Where scipy would give NaN this stays finite: NaN replicates are left out;
 // a constant jackknife (ΣU² = 0) gives a = 0; replicates all on one side of
-// point have the share clamped to [1/(2B), 1−1/(2B)]; fewer than two
-// jackknife values give a = 0. No finite replicates give the zero Interval.
+// point have the share clamped to [1/(2B), 1−1/(2B)]; NaN jackknife values
+// are left out, and fewer than two give a = 0. No finite replicates give the zero Interval.
 func BCaInterval(reps []float64, point float64, jackknife []float64, conf float64) Interval {
 	s := sortedFinite(reps)
 	if len(s) == 0 {
@@ -407,6 +407,9 @@ func bcaLevelsSorted(s []float64, point float64, jackknife []float64, conf float
 	z := distuv.UnitNormal
 	z0 := z.Quantile(share)
 
+	if slices.ContainsFunc(jackknife, math.IsNaN) {
+		jackknife = slices.DeleteFunc(slices.Clone(jackknife), math.IsNaN)
+	}
 	if n := float64(len(jackknife)); n >= 2 {
 		var mean float64
 		for _, j := range jackknife {
@@ -435,4 +438,17 @@ func bcaLevelsSorted(s []float64, point float64, jackknife []float64, conf float
 		return l
 	}
 	return level(za), level(-za), a
+}
+
+// WeightsToIndices appends to idx[:0] each item index i repeated w[i] times:
+// a resample's weights as the index list a statistic over an item list
+// (rather than over weighted sums) takes.
+func WeightsToIndices(w []float64, idx []int) []int {
+	idx = idx[:0]
+	for i, x := range w {
+		for range int(x) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }

@@ -329,3 +329,10 @@ func TestDescribeFast(t *testing.T) {
 		t.Fatal("empty")
 	}
 }
+
+func TestWeightsToIndices(t *testing.T) {
+	got := WeightsToIndices([]float64{2, 0, 1, 3}, make([]int, 5))
+	if !slices.Equal(got, []int{0, 0, 2, 3, 3, 3}) {
+		t.Fatalf("WeightsToIndices = %v", got)
+	}
+}
