@@ -417,3 +417,26 @@ func TestHistogramBins(t *testing.T) {
 		t.Errorf("%d bars, want 16", n)
 	}
 }
+
+// A one-model run (no comparison) has no forest plot and no deltas, but
+// still shows its distributions and slices; an empty task renders too.
+func TestHTMLOneModel(t *testing.T) {
+	r := richFixture()
+	r.Compare, r.Gates, r.Verdict = nil, nil, gate.Pass
+	tk := &r.Tasks[0]
+	tk.Comparison, tk.Worst, tk.Flipped = nil, nil, nil
+	for i := range tk.Slices[0].Groups {
+		tk.Slices[0].Groups[i].Comparison = nil
+	}
+	tk.Slices[0].Disparity = nil
+	r.Tasks = append(r.Tasks, Task{Name: "empty", Type: "generate", Slices: []Slice{{Name: "none"}}, Records: []Record{{ID: "1", Outcomes: map[string]Outcome{"base": {Status: StatusFailed}}}}})
+	page := renderHTML(t, r)
+	if strings.Contains(page, "<h2>Deltas</h2>") || strings.Contains(page, "delta [interval]") {
+		t.Error("a one-model run shows deltas")
+	}
+	for _, want := range []string{"Score distributions", "Slice <code>language</code>", "no gates were set", `class="banner v-pass"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

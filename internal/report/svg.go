@@ -366,7 +366,7 @@ type sliceBar struct {
 // with its interval at the right, coloured as in the forest plot.
 func sliceBars(metric, direction string, models []string, groups []sliceBar) template.HTML {
 	const (
-		w, top                = 800.0, 30.0
+		w, top                = 780.0, 30.0
 		x0, x1, dx            = 190.0, 470.0, 560.0
 		barH, barGap, groupGp = 11.0, 3.0, 12.0
 	)
@@ -392,7 +392,9 @@ func sliceBars(metric, direction string, models []string, groups []sliceBar) tem
 		d.f(`<rect x="%s" y="8" width="10" height="10" fill="%s"/><text x="%s" y="17" fill="%s" font-size="11">%s</text>`, fx(lx), modelColours[i%len(modelColours)], fx(lx+14), colInk, svgText(clipRunes(m, 20)))
 		lx += 150
 	}
-	d.f(`<text x="%s" y="17" fill="%s" font-size="11" font-weight="600">delta [interval]</text>`, fx(dx), colInk)
+	if slices.ContainsFunc(groups, func(g sliceBar) bool { return g.Delta != nil }) {
+		d.f(`<text x="%s" y="17" fill="%s" font-size="11" font-weight="600">delta [interval]</text>`, fx(dx), colInk)
+	}
 	for gi, g := range groups {
 		y := top + groupH*float64(gi)
 		mid := y + (groupH-groupGp)/2
