@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -143,15 +144,19 @@ func unlabelled(ts []plot.Tick) plot.ConstantTicks {
 	return out
 }
 
-// TickLabel names a run on the x axis: its id, or for tunecheck's long ids
-// (start time, then a dash and a random suffix) its start time to the minute
-// and the suffix, which is shorter and still unique.
+// TickLabel names a run on the x axis: its id, shortened when it is one of
+// tunecheck's (start time, a dash, a random suffix: 20261206T211726Z-26a88148)
+// to the start time to the minute and the suffix, still unique.
 func TickLabel(p Point) string {
-	i := strings.LastIndexByte(p.Run, '-')
-	if len(p.Run) <= 16 || i < 0 || p.Started.IsZero() {
+	stamp, suffix, ok := strings.Cut(p.Run, "-")
+	if !ok {
 		return p.Run
 	}
-	return p.Started.UTC().Format("2006-01-02 15:04") + " " + p.Run[i+1:]
+	at, err := time.Parse("20060102T150405Z", stamp)
+	if err != nil {
+		return p.Run
+	}
+	return at.Format("2006-01-02 15:04") + " " + suffix
 }
 
 func metricPanel(c Chart) (*plot.Plot, error) {
