@@ -255,7 +255,11 @@ func (t *Task) disparityMetrics(s *Slice) []string {
 // disparityLine says how far apart a slice's groups are on one metric;
 // text escapes the group names for the format.
 func disparityLine(metric string, d Disparity, direction string, text func(string) string) string {
-	s := fmt.Sprintf("disparity on %s: worst group %s, best %s, gap %s", text(metric), text(d.Worst), text(d.Best), num(d.Gap))
+	worst := text(d.Worst)
+	if d.MinValue.N > 0 {
+		worst += " (" + summaryCell(d.MinValue, true) + ")"
+	}
+	s := fmt.Sprintf("disparity on %s: worst group %s, best %s, gap %s", text(metric), worst, text(d.Best), num(d.Gap))
 	if d.Ratio > 0 && !math.IsNaN(d.Ratio) && !math.IsInf(d.Ratio, 0) {
 		s += ", ratio " + num(d.Ratio)
 	}

@@ -232,7 +232,8 @@ func Terminal(w io.Writer, r *Report) error {
 }
 
 // termSlices writes each slice of t as a short table of the candidate's
-// score and the delta on the primary metric per value, then its disparity.
+// score and the delta on the primary metric per value, then the slice's
+// disparity on that metric.
 func termSlices(w io.Writer, r *Report, t *Task, conf int) error {
 	metric, cand := t.primary(), r.candidateOf(t)
 	dir := t.direction(metric)
@@ -261,8 +262,9 @@ func termSlices(w io.Writer, r *Report, t *Task, conf int) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		for _, m := range t.disparityMetrics(s) {
-			fmt.Fprintf(w, "    %s\n", disparityLine(m, s.Disparity[m], t.direction(m), termText))
+		// The primary metric's disparity only: report.md has every metric's.
+		if d, ok := s.Disparity[metric]; ok {
+			fmt.Fprintf(w, "    %s\n", disparityLine(metric, d, dir, termText))
 		}
 	}
 	return nil
