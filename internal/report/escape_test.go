@@ -117,7 +117,9 @@ var (
 		"h1": true, "h2": true, "h3": true, "h4": true, "p": true, "span": true, "code": true, "pre": true,
 		"b": true, "strong": true, "em": true, "div": true, "details": true, "summary": true, "br": true,
 		"table": true, "thead": true, "tbody": true, "tr": true, "th": true, "td": true,
-		"blockquote": true, "ul": true, "ol": true, "li": true, "a": true,
+		"blockquote": true, "ul": true, "ol": true, "li": true, "a": true, "img": true, "section": true, "header": true, "figure": true, "figcaption": true,
+		// the forest plot, histograms and slice bars: inline SVG drawn by tunecheck
+		"svg": true, "g": true, "line": true, "rect": true, "circle": true, "text": true, "tspan": true, "path": true,
 	}
 )
 
