@@ -7,6 +7,13 @@ import (
 )
 
 // pairedData is n items' scores of two models, a mean metric in [0, 1].
+// reportCPU adds cpu-ns/op, the CPU time per op since start.
+func reportCPU(b *testing.B, start int64) {
+	if c := cpuTime(); c > 0 && b.N > 0 {
+		b.ReportMetric(float64(c-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 func pairedData(n int, seed uint64) (base, cand []float64) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	base = make([]float64, n)
@@ -24,18 +31,22 @@ func pairedData(n int, seed uint64) (base, cand []float64) {
 func BenchmarkPairedBootstrap100k(b *testing.B) {
 	base, cand := pairedData(100_000, 1)
 	cfg := Config{Resamples: 10_000, Seed: 7}
+	start := cpuTime()
 	for b.Loop() {
 		ComparePairedTest(base, cand, DeclPermutation, cfg)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkBootMean100k is the replicates alone.
 func BenchmarkBootMean100k(b *testing.B) {
 	xs, _ := pairedData(100_000, 1)
 	cfg := Config{Resamples: 10_000, Seed: 7}
+	start := cpuTime()
 	for b.Loop() {
 		BootMean(xs, cfg)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkComparePairedOld100k is the index-resampling ComparePaired the
@@ -43,9 +54,11 @@ func BenchmarkBootMean100k(b *testing.B) {
 func BenchmarkComparePairedOld100k(b *testing.B) {
 	base, cand := pairedData(100_000, 1)
 	cfg := Config{Resamples: 1000, Seed: 7}
+	start := cpuTime()
 	for b.Loop() {
 		ComparePaired(base, cand, cfg)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkCorpusBootstrap10k mimics corpus BLEU's paired bootstrap: 1,000
@@ -102,9 +115,11 @@ func BenchmarkCorpusBootstrap10k(b *testing.B) {
 		return formula(jc) - formula(jb)
 	}
 	cfg := Config{Resamples: 1000, Seed: 9}
+	start := cpuTime()
 	for b.Loop() {
 		ComparePairedStat(n, point, stat, jack, cfg)
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkMDE is one minimum detectable effect (a root of the noncentral t
