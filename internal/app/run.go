@@ -358,9 +358,10 @@ func WriteReports(dir string, rep *report.Report, formats []string) ([]string, e
 		files = append(files, path)
 	}
 	// In GitHub Actions the job page shows the Markdown a step appends to the
-	// file $GITHUB_STEP_SUMMARY names; the report goes there too, within
-	// the 65,536 characters GitHub shows. Append, as GitHub expects: other
-	// steps' tools may have written to the same file.
+	// file $GITHUB_STEP_SUMMARY names; the report goes there too, sized like
+	// report.md for a pull-request comment (65,536 characters, well within
+	// the 1 MiB a step summary holds). Append, as GitHub expects: other
+	// tools in the step may have written to the same file.
 	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
 		var buf bytes.Buffer
 		if err := report.MarkdownLimit(&buf, rep, report.GitHubLimit); err != nil {
