@@ -68,9 +68,9 @@ func loadFixtures(t *testing.T) fixtures {
 	return f
 }
 
-// close reports whether got is within rel of want (relative), or within rel
+// relClose reports whether got is within rel of want (relative), or within rel
 // absolutely when want is 0.
-func close(got, want, rel float64) bool {
+func relClose(got, want, rel float64) bool {
 	if got == want {
 		return true
 	}
@@ -83,7 +83,7 @@ func TestMcNemarExactMatchesStatsmodels(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, c := range f.McNemar {
-		if got := McNemarExact(c.B, c.C); !close(got, c.P, 1e-9) {
+		if got := McNemarExact(c.B, c.C); !relClose(got, c.P, 1e-9) {
 			t.Errorf("McNemarExact(%d, %d) = %.17g, statsmodels %.17g", c.B, c.C, got, c.P)
 		}
 	}
@@ -96,7 +96,7 @@ func TestWilcoxonMatchesScipy(t *testing.T) {
 	}
 	for _, c := range f.Wilcoxon {
 		stat, p, exact := Wilcoxon(c.D)
-		if !close(stat, c.Stat, 1e-12) || !close(p, c.P, 1e-9) || exact != c.Exact {
+		if !relClose(stat, c.Stat, 1e-12) || !relClose(p, c.P, 1e-9) || exact != c.Exact {
 			t.Errorf("%s: Wilcoxon = (%v, %.17g, %v), scipy (%v, %.17g, %v)", c.Name, stat, p, exact, c.Stat, c.P, c.Exact)
 		}
 	}
@@ -109,7 +109,7 @@ func TestPairedTMatchesScipy(t *testing.T) {
 	}
 	for _, c := range f.TTestRel {
 		tv, p := PairedT(c.D)
-		if !close(tv, c.T, 1e-9) || !close(p, c.P, 1e-9) {
+		if !relClose(tv, c.T, 1e-9) || !relClose(p, c.P, 1e-9) {
 			t.Errorf("%s: PairedT = (%.17g, %.17g), scipy (%.17g, %.17g)", c.Name, tv, p, c.T, c.P)
 		}
 	}
@@ -135,16 +135,16 @@ func TestBCaIntervalMatchesScipy(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, c := range f.BCa {
-		if got := Mean(c.D); !close(got, c.Point, 1e-12) {
+		if got := Mean(c.D); !relClose(got, c.Point, 1e-12) {
 			t.Errorf("%s: mean %v, numpy %v", c.Name, got, c.Point)
 		}
 		jack := JackknifeMean(c.D)
 		a1, a2, a := bcaLevels(c.Reps, c.Point, jack, c.Conf)
-		if !close(a, c.AHat, 1e-9) || !close(a1, c.Alpha1, 1e-9) || !close(a2, c.Alpha2, 1e-9) {
+		if !relClose(a, c.AHat, 1e-9) || !relClose(a1, c.Alpha1, 1e-9) || !relClose(a2, c.Alpha2, 1e-9) {
 			t.Errorf("%s: a, α1, α2 = %.17g, %.17g, %.17g; scipy %.17g, %.17g, %.17g", c.Name, a, a1, a2, c.AHat, c.Alpha1, c.Alpha2)
 		}
 		iv := BCaInterval(c.Reps, c.Point, jack, c.Conf)
-		if !close(iv.Low, c.Low, 1e-9) || !close(iv.High, c.High, 1e-9) {
+		if !relClose(iv.Low, c.Low, 1e-9) || !relClose(iv.High, c.High, 1e-9) {
 			t.Errorf("%s: BCa %+v, scipy [%.17g, %.17g]", c.Name, iv, c.Low, c.High)
 		}
 	}
@@ -157,14 +157,14 @@ func TestOddsRatioMatchesStatsmodels(t *testing.T) {
 	}
 	for _, c := range f.OddsRatio {
 		p := ClopperPearson(c.B, c.B+c.C, 0.95)
-		if !close(p.Low, c.PLow, 1e-9) || !close(p.High, c.PHigh, 1e-9) {
+		if !relClose(p.Low, c.PLow, 1e-9) || !relClose(p.High, c.PHigh, 1e-9) {
 			t.Errorf("ClopperPearson(%d, %d) = %+v, statsmodels [%.17g, %.17g]", c.B, c.B+c.C, p, c.PLow, c.PHigh)
 		}
 		e := OddsRatio(c.B, c.C, 0.95)
 		if e.Name != EffectOddsRatio || e.CI == nil {
 			t.Fatalf("OddsRatio(%d, %d) = %+v", c.B, c.C, e)
 		}
-		if !close(e.CI.Low, c.ORLow, 1e-9) || !close(e.CI.High, c.ORHigh, 1e-9) {
+		if !relClose(e.CI.Low, c.ORLow, 1e-9) || !relClose(e.CI.High, c.ORHigh, 1e-9) {
 			t.Errorf("OddsRatio(%d, %d) CI %+v, statsmodels-derived [%.17g, %.17g]", c.B, c.C, *e.CI, c.ORLow, c.ORHigh)
 		}
 		if c.B > 0 && e.Value != float64(c.B)/float64(c.C) {
@@ -179,7 +179,7 @@ func TestTTestPowerMatchesStatsmodels(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, c := range f.Power {
-		if got := ttestPower(c.Effect, c.N, c.Alpha); !close(got, c.Power, 1e-9) {
+		if got := ttestPower(c.Effect, c.N, c.Alpha); !relClose(got, c.Power, 1e-9) {
 			t.Errorf("power(d=%v, n=%d, α=%v) = %.17g, statsmodels %.17g", c.Effect, c.N, c.Alpha, got, c.Power)
 		}
 	}
@@ -196,10 +196,10 @@ func TestMDEMatchesStatsmodels(t *testing.T) {
 	}
 	for _, c := range f.MDE {
 		got := MDE(2.5, c.N, c.Alpha, c.Power) / 2.5
-		if !close(got, c.Effect, 2e-5) {
+		if !relClose(got, c.Effect, 2e-5) {
 			t.Errorf("MDE(n=%d, α=%v, power=%v) = %.17g sd, statsmodels %.17g", c.N, c.Alpha, c.Power, got, c.Effect)
 		}
-		if pw := ttestPower(got, c.N, c.Alpha); !close(pw, c.Power, 1e-9) {
+		if pw := ttestPower(got, c.N, c.Alpha); !relClose(pw, c.Power, 1e-9) {
 			t.Errorf("power at MDE(n=%d) = %.17g, want %v", c.N, pw, c.Power)
 		}
 	}
