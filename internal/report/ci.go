@@ -14,11 +14,12 @@ import (
 // comment's body (and shows of a step summary's Markdown): 65,536.
 const GitHubLimit = 65536
 
-// Length counts s's characters as GitHub does for its limit. GitHub checks
-// the length of the body as a JavaScript string, which counts UTF-16 code
-// units: a character outside the Basic Multilingual Plane (most emoji)
-// counts twice. Counting code units never undercounts, whichever way
-// GitHub counts, so a document within the limit by Length is within it.
+// Length counts s's characters for GitHub's limit, as UTF-16 code units
+// (a JavaScript string's length): one per character of the Basic
+// Multilingual Plane, two for a character outside it (most emoji). GitHub
+// says "characters" without saying which count; code units are never fewer
+// than code points, so a document within the limit by Length is within it
+// whether GitHub counts code units or code points.
 func Length(s string) int {
 	n := 0
 	for _, r := range s {

@@ -476,3 +476,32 @@ func TestJUnitItemsAndWarnings(t *testing.T) {
 		t.Errorf("without records: %d suites, %v", len(one.Suites), err)
 	}
 }
+
+// Code in an output keeps its indentation in the side-by-side table, and
+// stays one cell.
+func TestMarkdownCell(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", "*(empty)*"},
+		{" \n\t", "*(empty)*"},
+		{"def f():\n    return 1 | 2", "def f():<br>&nbsp;&nbsp;&nbsp;&nbsp;return 1 \\| 2"},
+		{"a\r\n\tb", "a<br>&nbsp;&nbsp;&nbsp;&nbsp;b"},
+		{"- x\n<b>", "- x<br>&lt;b&gt;"},
+	} {
+		if got := mdCell(c.in); got != c.want {
+			t.Errorf("mdCell(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// BenchmarkMarkdownLimit fits a report of 2,000 examples of 3,000
+// characters each to GitHub's limit.
+func BenchmarkMarkdownLimit(b *testing.B) {
+	r := bigReport(2000, 3000, 3)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Markdown(&buf, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -632,13 +632,22 @@ func mdExamples(w io.Writer, r *Report, l exampleList, clipAt int, keep func(int
 	}
 }
 
-// mdCell is mdText for a table cell, which cannot be empty and still read
-// as an answer: an empty output shows as (empty).
+// mdCell writes an output in a table cell: each line with mdText, joined
+// by <br>, its leading spaces kept as &nbsp; so that code keeps its
+// indentation; an empty output shows as (empty).
 func mdCell(s string) string {
-	if strings.TrimSpace(plainText(s)) == "" {
+	s = plainText(s)
+	if strings.TrimSpace(s) == "" {
 		return "*(empty)*"
 	}
-	return mdText(s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		trimmed := strings.TrimLeft(l, " \t")
+		lead := l[:len(l)-len(trimmed)]
+		width := strings.Count(lead, " ") + 4*strings.Count(lead, "\t")
+		lines[i] = strings.Repeat("&nbsp;", width) + mdText(trimmed)
+	}
+	return strings.Join(lines, "<br>")
 }
 
 // maxClip is how many characters of an example's text a report shows when
