@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
@@ -334,5 +335,45 @@ func TestWeightsToIndices(t *testing.T) {
 	got := WeightsToIndices([]float64{2, 0, 1, 3}, make([]int, 5))
 	if !slices.Equal(got, []int{0, 0, 2, 3, 3, 3}) {
 		t.Fatalf("WeightsToIndices = %v", got)
+	}
+}
+
+// SignFlipExact's meet-in-the-middle count equals summing every sign
+// pattern afresh, on random differences with many ties (two decimals).
+func TestSignFlipExactMatchesEnumeration(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for trial := range 200 {
+		n := 1 + r.IntN(14)
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = float64(r.IntN(21)-8) / 100
+		}
+		var obs, scale float64
+		var nz []float64
+		for _, x := range d {
+			if x != 0 {
+				nz = append(nz, x)
+				obs += x
+				scale += math.Abs(x)
+			}
+		}
+		count := 0
+		for mask := range 1 << len(nz) {
+			var s float64
+			for i, x := range nz {
+				if mask>>i&1 == 1 {
+					s -= x
+				} else {
+					s += x
+				}
+			}
+			if math.Abs(s) >= math.Abs(obs)-1e-9*scale {
+				count++
+			}
+		}
+		want := float64(count) / math.Ldexp(1, len(nz))
+		if p, ok := SignFlipExact(d); !ok || p != want {
+			t.Fatalf("trial %d, d=%v: SignFlipExact = %v, enumeration %v", trial, d, p, want)
+		}
 	}
 }
