@@ -22,7 +22,7 @@ const MultinomialMaxN = 5000
 // (Config.Seed, resample index), so the numbers never depend on how
 // resamples are shared among goroutines. Two streams are the same Weyl
 // sequence at different offsets; with seeds spread by splitmix64, 10,000
-// streams of 50,000 numbers overlap with probability ~1e-7.
+// streams of 50,000 numbers overlap with probability below 1e-6.
 type stream uint64
 
 const (
