@@ -505,3 +505,20 @@ func BenchmarkMarkdownLimit(b *testing.B) {
 		}
 	}
 }
+
+// A disparity line names the worst group with its score when the report
+// has it, the gap and ratio, and the group with the smallest delta.
+func TestDisparityLine(t *testing.T) {
+	minDelta := stats.Paired{N: 10, Delta: -0.05, CI: stats.Interval{Low: -0.14, High: 0.03}}
+	d := Disparity{Worst: "es", MinValue: stats.Summary{N: 10, Mean: 0.2, CI: stats.Interval{Low: 0.14, High: 0.26}}, Best: "en", Gap: 0.21, Ratio: 0.4878,
+		MinDeltaGroup: "es", MinDelta: &minDelta, DeltaGap: 0.25}
+	want := "disparity on token_f1: worst group es (0.2000 [0.1400, 0.2600]), best en, gap 0.2100, ratio 0.4878; smallest delta in es: -0.0500 [-0.1400, +0.0300], 0.2500 below the largest"
+	if got := disparityLine("token_f1", d, "higher", termText); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	// An older report: no score for the worst group, no ratio, no delta.
+	d = Disparity{Worst: "es", Best: "en", Gap: 0.21}
+	if got, want := disparityLine("token_f1", d, "higher", termText), "disparity on token_f1: worst group es, best en, gap 0.2100"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

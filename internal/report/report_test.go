@@ -53,7 +53,7 @@ func fixture() *Report {
 			},
 			Slices: []Slice{{Name: "language", By: "field language",
 				Groups:    []SliceGroup{group("en", 20, 0.41, en), group("es", 10, 0.2, es)},
-				Disparity: map[string]Disparity{"token_f1": {Worst: "es", MinValue: stats.Summary{N: 10, Mean: 0.2, CI: stats.Interval{Low: 0.14, High: 0.26}}, Best: "en", Gap: 0.21, Ratio: 0.4878, MinDeltaGroup: "es", MinDelta: &es, DeltaGap: 0.25}},
+				Disparity: map[string]Disparity{"token_f1": {Worst: "es", Best: "en", Gap: 0.21, Ratio: 0.4878, MinDeltaGroup: "es", MinDelta: &es, DeltaGap: 0.25}},
 			}},
 			Records: []Record{
 				{ID: "4", Outcomes: map[string]Outcome{"base": {Status: StatusOK, Scores: map[string]float64{"token_f1": 1, "exact_match": 1}}, "tuned": {Status: StatusOK, Scores: map[string]float64{"token_f1": 0, "exact_match": 0}}}},
