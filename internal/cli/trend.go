@@ -31,12 +31,12 @@ degrees of freedom, a run drifted when its mean lies outside
 
     m̄ ± √(1 + 1/k) · max(t·s, w̄)
 
-the 95% prediction interval for one more run's mean given how much the k runs
-varied, never narrower than one run's own margin of error (so runs that agreed
+That is the 95% prediction interval for one more run's mean given how much the
+k runs varied, never narrower than one run's own margin of error (so runs that agreed
 exactly do not turn a change within measurement precision into drift). It
 treats runs as independent samples although they share items, which makes it
-conservative. Each run is tested on its own: among many stable runs about one
-in twenty may still be marked. A run with fewer than k runs before it is not
+conservative. Each run is tested on its own: among many stable runs up to one in
+twenty may still be marked. A run with fewer than k runs before it is not
 judged. The drift column says up or down; the closing line says how the last
 run fared. With --fail-on-drift, a drifted last run exits 1.`
 
