@@ -44,7 +44,8 @@ type Options struct {
 	SampleSeed *uint64
 	// Formats written to the output directory (default md and json).
 	Formats []string
-	// Getenv reads API keys by the variable names the plan gives.
+	// Getenv reads API keys by the variable names the plan gives, and
+	// GITHUB_STEP_SUMMARY (the file GitHub Actions shows on the job page).
 	Getenv      func(string) string
 	HTTPClient  *http.Client
 	Progress    io.Writer
@@ -194,7 +195,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	files, err := WriteReports(outDir, rep, o.Formats)
+	stepSummary := ""
+	if o.Getenv != nil {
+		stepSummary = o.Getenv("GITHUB_STEP_SUMMARY")
+	}
+	files, err := WriteReports(outDir, rep, o.Formats, stepSummary)
 	out.Files = files
 	if err != nil {
 		return out, err
@@ -333,7 +338,7 @@ func addSummary(a, b runner.Summary) runner.Summary {
 var reportFiles = map[string]string{"md": "report.md", "json": "results.json", "html": "report.html", "junit": "junit.xml"}
 
 // WriteReports renders rep into dir in each format (md and json by default).
-func WriteReports(dir string, rep *report.Report, formats []string) ([]string, error) {
+func WriteReports(dir string, rep *report.Report, formats []string, stepSummary string) ([]string, error) {
 	if len(formats) == 0 {
 		formats = []string{"md", "json"}
 	}
@@ -358,11 +363,12 @@ func WriteReports(dir string, rep *report.Report, formats []string) ([]string, e
 		files = append(files, path)
 	}
 	// In GitHub Actions the job page shows the Markdown a step appends to the
-	// file $GITHUB_STEP_SUMMARY names; the report goes there too, sized like
+	// file $GITHUB_STEP_SUMMARY names (stepSummary, which the caller reads
+	// from the environment); the report goes there too, sized like
 	// report.md for a pull-request comment (65,536 characters, well within
 	// the 1 MiB a step summary holds). Append, as GitHub expects: other
 	// tools in the step may have written to the same file.
-	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" {
+	if summary := stepSummary; summary != "" {
 		var buf bytes.Buffer
 		if err := report.MarkdownLimit(&buf, rep, report.GitHubLimit); err != nil {
 			return files, err

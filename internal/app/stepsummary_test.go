@@ -11,13 +11,6 @@ import (
 	"github.com/tunecheck/tunecheck/internal/report"
 )
 
-// TestMain keeps this package's tests from writing into a real step
-// summary when they run in GitHub Actions: every Run writes reports.
-func TestMain(m *testing.M) {
-	os.Unsetenv("GITHUB_STEP_SUMMARY")
-	os.Exit(m.Run())
-}
-
 // summaryReport is a compared run with n long worst examples.
 func summaryReport(n int) *report.Report {
 	r := &report.Report{
@@ -45,10 +38,10 @@ func TestWriteReportsStepSummary(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(summary), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	stepSummary := summary
 
 	// Missing: created.
-	if _, err := WriteReports(filepath.Join(dir, "a"), summaryReport(1), []string{"json"}); err != nil {
+	if _, err := WriteReports(filepath.Join(dir, "a"), summaryReport(1), []string{"json"}, stepSummary); err != nil {
 		t.Fatal(err)
 	}
 	first, err := os.ReadFile(summary)
@@ -68,7 +61,7 @@ func TestWriteReportsStepSummary(t *testing.T) {
 	if err := os.WriteFile(summary, []byte("## lint\n\nok\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := WriteReports(filepath.Join(dir, "b"), summaryReport(2000), []string{"md"}); err != nil {
+	if _, err := WriteReports(filepath.Join(dir, "b"), summaryReport(2000), []string{"md"}, stepSummary); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(summary)
@@ -96,8 +89,8 @@ func TestWriteReportsStepSummary(t *testing.T) {
 // one WriteReports says which file it could not write.
 func TestWriteReportsNoStepSummary(t *testing.T) {
 	dir := t.TempDir()
-	t.Setenv("GITHUB_STEP_SUMMARY", "")
-	files, err := WriteReports(filepath.Join(dir, "out"), summaryReport(1), []string{"md"})
+	stepSummary := ""
+	files, err := WriteReports(filepath.Join(dir, "out"), summaryReport(1), []string{"md"}, stepSummary)
 	if err != nil || len(files) != 1 {
 		t.Fatalf("files %v, err %v", files, err)
 	}
@@ -107,8 +100,8 @@ func TestWriteReportsNoStepSummary(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "missing-dir", "summary.md")
-	t.Setenv("GITHUB_STEP_SUMMARY", bad)
-	if _, err := WriteReports(filepath.Join(dir, "out"), summaryReport(1), []string{"md"}); err == nil || !strings.Contains(err.Error(), "GITHUB_STEP_SUMMARY="+bad) {
+	stepSummary = bad
+	if _, err := WriteReports(filepath.Join(dir, "out"), summaryReport(1), []string{"md"}, stepSummary); err == nil || !strings.Contains(err.Error(), "GITHUB_STEP_SUMMARY="+bad) {
 		t.Errorf("err = %v, want one naming the step summary file", err)
 	}
 }
