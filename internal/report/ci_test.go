@@ -425,7 +425,7 @@ func TestEscapeTerminalCISurfaces(t *testing.T) {
 		}
 	}
 	readable(t, out, func(s string) string { return s }, "WARN", "TEST", "EFFECT", "SLICE", "GROUP", "DWORST", "DMIN")
-	if !strings.Contains(out, "worst items: 1 shown in report.md; flipped: 1 regressed, 1 fixed") {
+	if !strings.Contains(out, "worst items: 1 shown in report.md") {
 		t.Errorf("no examples line in:\n%s", out)
 	}
 	// The warnings come right under the verdict.
@@ -520,5 +520,19 @@ func TestDisparityLine(t *testing.T) {
 	d = Disparity{Worst: "es", Best: "en", Gap: 0.21}
 	if got, want := disparityLine("token_f1", d, "higher", termText), "disparity on token_f1: worst group es, best en, gap 0.2100"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// The flip line counts every item that flipped on a pass/fail metric (the
+// comparison's wins and losses), not only the ones the report shows.
+func TestFlipLines(t *testing.T) {
+	tk := Task{Metrics: []string{"exact", "f1"},
+		MetricInfo: map[string]Metric{"exact": {Direction: "higher", Test: "mcnemar"}, "f1": {Direction: "higher", Test: "permutation"}},
+		Comparison: &Comparison{Metrics: map[string]stats.Paired{"exact": {N: 100, Wins: 30, Losses: 12}, "f1": {N: 100, Wins: 50, Losses: 40}}},
+		Flipped:    []Example{{Kind: "regressed", Metric: "exact"}, {Kind: "fixed", Metric: "exact"}, {Kind: "fixed", Metric: "exact"}},
+	}
+	got := strings.Join(tk.flipLines(), "\n")
+	if want := "flipped on exact: 12 right→wrong, 30 wrong→right (3 shown in report.md)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -322,15 +322,26 @@ func (t *Task) exampleLists() []exampleList {
 	return out
 }
 
-// flippedCounts counts a task's regressed and fixed items.
-func (t *Task) flippedCounts() (regressed, fixed int) {
-	for _, e := range t.Flipped {
-		switch e.Kind {
-		case "regressed":
-			regressed++
-		case "fixed":
-			fixed++
-		}
+// flipLines says, per pass/fail metric (McNemar's test), how many items
+// went right→wrong and wrong→right in all — the comparison's losses and
+// wins — and how many of them the reports show.
+func (t *Task) flipLines() []string {
+	if t.Comparison == nil {
+		return nil
 	}
-	return regressed, fixed
+	var out []string
+	for _, m := range t.Metrics {
+		p, ok := t.Comparison.Metrics[m]
+		if !ok || t.MetricInfo[m].Test != "mcnemar" || p.N == 0 {
+			continue
+		}
+		shown := 0
+		for _, e := range t.Flipped {
+			if e.Metric == m {
+				shown++
+			}
+		}
+		out = append(out, fmt.Sprintf("flipped on %s: %d right→wrong, %d wrong→right (%d shown in report.md)", m, p.Losses, p.Wins, shown))
+	}
+	return out
 }

@@ -213,9 +213,11 @@ func Terminal(w io.Writer, r *Report) error {
 		if err := termSlices(w, r, &t, conf); err != nil {
 			return err
 		}
-		if r.Compare != nil && (len(t.Worst) > 0 || len(t.Flipped) > 0) {
-			reg, fix := t.flippedCounts()
-			fmt.Fprintf(w, "  worst items: %d shown in report.md; flipped: %d regressed, %d fixed\n", len(t.Worst), reg, fix)
+		if r.Compare != nil && len(t.Worst) > 0 {
+			fmt.Fprintf(w, "  worst items: %d shown in report.md\n", len(t.Worst))
+		}
+		for _, line := range t.flipLines() {
+			fmt.Fprintf(w, "  %s\n", termText(line))
 		}
 	}
 	if len(r.Gates) > 0 {
