@@ -142,9 +142,15 @@ func summaryCell(s stats.Summary, ok bool) string {
 	return fmt.Sprintf("%s [%s, %s]", num(s.Mean), num(s.CI.Low), num(s.CI.High))
 }
 
+// pvalue prints a p-value as computed (exact tests, never a Monte Carlo
+// floor): three decimals from 0.001 on, two significant digits below, and
+// "<1e-16" under the precision of the arithmetic behind it.
 func pvalue(p float64) string {
-	if p < 0.001 {
-		return "<0.001"
+	switch {
+	case p < 1e-16:
+		return "<1e-16"
+	case p < 0.001:
+		return fmt.Sprintf("%.1e", p)
 	}
 	return fmt.Sprintf("%.3f", p)
 }
