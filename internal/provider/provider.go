@@ -113,6 +113,9 @@ type Response struct {
 type TokenLogprob struct {
 	Token   string  `json:"token"`
 	Logprob float64 `json:"logprob"`
+	// Top are the most likely tokens at this position with their logprobs
+	// (the server's top_logprobs, Params.Logprobs of them), when returned.
+	Top []TokenLogprob `json:"top,omitempty"`
 }
 
 // Provider executes requests against one model endpoint. Do makes one attempt.

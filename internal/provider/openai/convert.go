@@ -152,8 +152,12 @@ type wireChat struct {
 		FinishReason string `json:"finish_reason"`
 		Logprobs     *struct {
 			Content []struct {
-				Token   string  `json:"token"`
-				Logprob float64 `json:"logprob"`
+				Token       string  `json:"token"`
+				Logprob     float64 `json:"logprob"`
+				TopLogprobs []struct {
+					Token   string  `json:"token"`
+					Logprob float64 `json:"logprob"`
+				} `json:"top_logprobs"`
 			} `json:"content"`
 		} `json:"logprobs"`
 	} `json:"choices"`
@@ -214,6 +218,11 @@ func ChatResponse(body []byte) (provider.Response, *provider.Error) {
 		r.Logprobs = make([]provider.TokenLogprob, len(lp.Content))
 		for i, t := range lp.Content {
 			r.Logprobs[i] = provider.TokenLogprob{Token: t.Token, Logprob: t.Logprob}
+			// The alternatives at this position (top_logprobs): a judge's
+			// soft preference is the mass on its verdict tokens.
+			for _, alt := range t.TopLogprobs {
+				r.Logprobs[i].Top = append(r.Logprobs[i].Top, provider.TokenLogprob{Token: alt.Token, Logprob: alt.Logprob})
+			}
 		}
 	}
 	return r, nil

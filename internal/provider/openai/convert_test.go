@@ -168,3 +168,23 @@ func TestChatParamsRoles(t *testing.T) {
 		}
 	}
 }
+
+// A chat completion's top_logprobs reach the response (a judge's soft
+// preference needs the mass on every verdict token, not only the chosen one).
+func TestChatResponseTopLogprobs(t *testing.T) {
+	body := `{"id":"x","object":"chat.completion","created":1,"model":"judge-1","choices":[{"index":0,"message":{"role":"assistant","content":"[[A]]"},"finish_reason":"stop",
+"logprobs":{"content":[{"token":"[[","logprob":-0.01,"bytes":[91,91],"top_logprobs":[{"token":"[[","logprob":-0.01,"bytes":[91,91]}]},
+{"token":"A","logprob":-0.4,"bytes":[65],"top_logprobs":[{"token":"A","logprob":-0.4,"bytes":[65]},{"token":"B","logprob":-1.2,"bytes":[66]},{"token":"C","logprob":-3.5,"bytes":[67]}]},
+{"token":"]]","logprob":0,"bytes":[93,93],"top_logprobs":[]}],"refusal":null}}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}`
+	r, err := ChatResponse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Logprobs) != 3 || r.Model != "judge-1" {
+		t.Fatalf("logprobs %+v", r.Logprobs)
+	}
+	top := r.Logprobs[1].Top
+	if len(top) != 3 || top[1].Token != "B" || top[1].Logprob != -1.2 || len(r.Logprobs[2].Top) != 0 {
+		t.Errorf("top logprobs at the verdict: %+v", top)
+	}
+}

@@ -127,7 +127,10 @@ func TestChat(t *testing.T) {
 	want := provider.Response{
 		Text: "Paris.", Texts: []string{"Paris.", "The capital of France is Paris."}, FinishReason: "stop",
 		Usage: provider.Usage{PromptTokens: 24, CompletionTokens: 9}, Model: "gpt-4.1-2025-04-14",
-		Logprobs: []provider.TokenLogprob{{Token: "Paris", Logprob: -0.0019}, {Token: ".", Logprob: -0.21}},
+		Logprobs: []provider.TokenLogprob{
+			{Token: "Paris", Logprob: -0.0019, Top: []provider.TokenLogprob{{Token: "Paris", Logprob: -0.0019}, {Token: "The", Logprob: -6.5}}},
+			{Token: ".", Logprob: -0.21, Top: []provider.TokenLogprob{{Token: ".", Logprob: -0.21}, {Token: "<|end|>", Logprob: -1.7}}},
+		},
 	}
 	assertJSONEqual(t, resp, want)
 }
