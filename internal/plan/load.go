@@ -150,6 +150,26 @@ func (p *Plan) applyDefaults() {
 			m.MaxRetries = &n
 		}
 	}
+	for i := range p.Judges {
+		m := &p.Judges[i]
+		at := fmt.Sprintf("judges[%d].", i)
+		if !p.has(at + "concurrency") {
+			m.Concurrency = DefaultConcurrency
+		}
+		if m.Timeout == "" {
+			m.Timeout = DefaultTimeout
+		}
+		if m.MaxRetries == nil {
+			n := DefaultMaxRetries
+			m.MaxRetries = &n
+		}
+		// A judge grades deterministically unless the plan says otherwise;
+		// the temperature is recorded with every judgment's request.
+		if m.Params.Temperature == nil {
+			zero := 0.0
+			m.Params.Temperature = &zero
+		}
+	}
 	for i := range p.Tasks {
 		t := &p.Tasks[i]
 		if t.Type == "" {

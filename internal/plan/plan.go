@@ -25,8 +25,11 @@ type Plan struct {
 	// Version of the plan schema; only 1 exists.
 	Version int `yaml:"version" json:"version"`
 	// Name labels the runs of this plan in history.
-	Name    string   `yaml:"name" json:"name"`
-	Models  []Model  `yaml:"models" json:"models"`
+	Name   string  `yaml:"name" json:"name"`
+	Models []Model `yaml:"models" json:"models"`
+	// Judges are endpoints that grade the models' outputs (LLM-as-judge);
+	// they take the same keys as models and are never graded themselves.
+	Judges  []Model  `yaml:"judges" json:"judges,omitempty"`
 	Tasks   []Task   `yaml:"tasks" json:"tasks"`
 	Compare Compare  `yaml:"compare" json:"compare"`
 	Gates   []string `yaml:"gates" json:"gates"`
@@ -133,11 +136,50 @@ type Task struct {
 	Group string `yaml:"group" json:"group,omitempty"`
 	// Slices break the task's metrics and deltas down by a row field, a
 	// length bucket or a template over the row (internal/slice).
-	Slices  []Slice  `yaml:"slices" json:"slices,omitempty"`
+	Slices []Slice `yaml:"slices" json:"slices,omitempty"`
+	// Judge grades the task's outputs with LLM judges: a stage after the
+	// task's own, whose judgments a parser turns into metrics.
+	Judge   *Judge   `yaml:"judge" json:"judge,omitempty"`
 	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`
 	Scorers []Scorer `yaml:"scorers" json:"scorers"`
 	// Params override the models' generation params for this task.
 	Params *Params `yaml:"params" json:"params,omitempty"`
+}
+
+// Judge modes.
+const (
+	JudgeSingle   = "single"
+	JudgePairwise = "pairwise"
+)
+
+// Judge says how a task's outputs are judged (internal/judge).
+type Judge struct {
+	// With names the judges (plan `judges`); several form a jury.
+	With []string `yaml:"with" json:"with"`
+	// Mode is single (each output graded on a scale, default) or pairwise
+	// (baseline vs candidate, judged in both orders).
+	Mode string `yaml:"mode" json:"mode,omitempty"`
+	// Template is a built-in judge prompt (default: MT-Bench's, chosen by
+	// mode, reference and turns); System and Prompt give a custom one.
+	Template string `yaml:"template" json:"template,omitempty"`
+	System   string `yaml:"system" json:"system,omitempty"`
+	Prompt   string `yaml:"prompt" json:"prompt,omitempty"`
+	// Reference is a field or template giving the reference answer shown
+	// to the judge (MT-Bench's math, reasoning and coding questions).
+	Reference string `yaml:"reference" json:"reference,omitempty"`
+	// Scale is the lowest and highest score (default [1, 10]).
+	Scale []float64 `yaml:"scale" json:"scale,omitempty"`
+	// Parse is fastchat (default, as FastChat scores MT-Bench) or strict.
+	Parse string `yaml:"parse" json:"parse,omitempty"`
+	// Aggregate combines a jury: mean (default for scores), median, or
+	// majority (default for pairwise choices).
+	Aggregate string `yaml:"aggregate" json:"aggregate,omitempty"`
+	// Logprobs asks the judges for this many top logprobs per token, for
+	// logprob-weighted scores and soft preferences (0: none).
+	Logprobs int `yaml:"logprobs" json:"logprobs,omitempty"`
+	// MaxCost stops the run cleanly (resumable) when the judges' spend
+	// reaches it, in the price unit of judges[].prices (0: no limit).
+	MaxCost float64 `yaml:"max_cost" json:"max_cost,omitempty"`
 }
 
 // Slice is one way to break a task's items into groups. Exactly one of

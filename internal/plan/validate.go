@@ -25,6 +25,8 @@ type validator struct {
 	strs      map[string]strInfo
 	lines     [][]byte // the file, to find the indentation of block scalars
 	errs      Errors
+	// judgeNames are the plan's judges by name, for tasks' judge.with.
+	judgeNames map[string]string
 }
 
 func (v *validator) skip(path string) bool {
@@ -98,6 +100,16 @@ func (v *validator) validate() {
 	for i := range p.Models {
 		v.model(i, names)
 	}
+	judges := map[string]string{}
+	for i := range p.Judges {
+		at := fmt.Sprintf("judges[%d]", i)
+		if prev, clash := names[p.Judges[i].Name]; clash {
+			v.errorf(at+".name", "give the judge a name no model has (a judge grades; it is not graded)", "judge name %q is also a model (%s)", p.Judges[i].Name, prev)
+			continue
+		}
+		v.endpoint(&p.Judges[i], at, judges)
+	}
+	v.judgeNames = judges
 	tasks := map[string]string{}
 	for i := range p.Tasks {
 		v.task(i, tasks)
@@ -136,8 +148,11 @@ func (v *validator) validate() {
 }
 
 func (v *validator) model(i int, names map[string]string) {
-	m := &v.p.Models[i]
-	at := fmt.Sprintf("models[%d]", i)
+	v.endpoint(&v.p.Models[i], fmt.Sprintf("models[%d]", i), names)
+}
+
+// endpoint checks a model or a judge: both are endpoints of the same kind.
+func (v *validator) endpoint(m *Model, at string, names map[string]string) {
 	if m.Name == "" {
 		v.missing(at, "name", "name the model, e.g. `name: base`; compare and reports refer to it")
 	} else if prev, dup := names[m.Name]; dup {
@@ -287,6 +302,9 @@ func (v *validator) task(i int, names map[string]string) {
 		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
 	}
 	v.slices(at, t.Slices)
+	if t.Judge != nil {
+		v.judge(at+".judge", t.Judge)
+	}
 	for j, s := range t.Scorers {
 		if s.Name == "" {
 			v.missing(fmt.Sprintf("%s.scorers[%d]", at, j), "name", "name the scorer, e.g. `- name: exact_match`")
@@ -295,6 +313,55 @@ func (v *validator) task(i int, names map[string]string) {
 	if t.Params != nil {
 		v.params(at+".params", t.Params)
 	}
+}
+
+// judge checks a task's judge section; the template's name is checked
+// when the run is built (internal/judge knows the templates).
+func (v *validator) judge(at string, j *Judge) {
+	if len(j.With) == 0 {
+		v.missing(at, "with", "name the judges that grade this task, e.g. `with: [gpt4]` (defined under `judges:`)")
+	}
+	var known []string
+	for _, jd := range v.p.Judges {
+		known = append(known, jd.Name)
+	}
+	seen := map[string]bool{}
+	for k, name := range j.With {
+		if _, ok := v.judgeNames[name]; !ok {
+			fix := didYouMean(name, known)
+			if len(known) == 0 {
+				fix = "define it under `judges:` (the same keys as a model)"
+			}
+			v.errorf(fmt.Sprintf("%s.with[%d]", at, k), fix, "names no judge %q", name)
+		}
+		if seen[name] {
+			v.errorf(fmt.Sprintf("%s.with[%d]", at, k), "list each judge once", "judge %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if j.Mode != "" && j.Mode != JudgeSingle && j.Mode != JudgePairwise {
+		v.errorf(at+".mode", didYouMean(j.Mode, []string{JudgeSingle, JudgePairwise}), "unknown judge mode %q", j.Mode)
+	}
+	if j.Mode == JudgePairwise && (v.p.Compare.Baseline == "" || v.p.Compare.Candidate == "") {
+		v.errorf(at+".mode", "set compare.baseline and compare.candidate: pairwise judging compares the two", "pairwise judging needs a comparison")
+	}
+	if j.Parse != "" && j.Parse != "fastchat" && j.Parse != "strict" {
+		v.errorf(at+".parse", didYouMean(j.Parse, []string{"fastchat", "strict"}), "unknown parse mode %q", j.Parse)
+	}
+	if j.Aggregate != "" && j.Aggregate != "mean" && j.Aggregate != "median" && j.Aggregate != "majority" {
+		v.errorf(at+".aggregate", didYouMean(j.Aggregate, []string{"mean", "median", "majority"}), "unknown aggregate %q", j.Aggregate)
+	}
+	if len(j.Scale) != 0 && (len(j.Scale) != 2 || j.Scale[0] >= j.Scale[1]) {
+		v.errorf(at+".scale", "write the lowest and the highest score, e.g. `scale: [1, 10]`", "a scale is two ascending numbers")
+	}
+	if (j.System != "" || j.Prompt != "") && j.Template != "" {
+		v.errorf(at+".template", "use either a built-in `template` or your own `system`/`prompt`", "template and a custom prompt are both set")
+	}
+	if j.Logprobs < 0 || j.Logprobs > 20 {
+		v.errorf(at+".logprobs", "ask for 0 to 20 top logprobs (OpenAI's maximum is 20)", "out of range: %d", j.Logprobs)
+	}
+	v.nonNegative(at+".max_cost", j.MaxCost)
+	v.template(at+".reference", j.Reference)
 }
 
 // slices checks a task's slices: each says how in exactly one way, names
