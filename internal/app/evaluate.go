@@ -239,8 +239,10 @@ type evaluation struct {
 
 type modelInfo struct {
 	Name, Provider, Model string
-	InputPrice            float64
-	OutputPrice           float64
+	// Role is "" for a graded model, report.RoleJudge for a judge.
+	Role        string
+	InputPrice  float64
+	OutputPrice float64
 }
 
 // Evaluate scores stored results and builds the report (gates excluded). It
@@ -254,7 +256,14 @@ func Evaluate(ev evaluation) *report.Report {
 	for _, m := range ev.Models {
 		r.Models = append(r.Models, modelBill(m, ev.Results))
 	}
-	agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
+		// Judges are billed above; only the graded models are scored.
+	var graded []modelInfo
+	for _, m := range ev.Models {
+		if m.Role == "" {
+			graded = append(graded, m)
+		}
+	}
+agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
 	for _, bt := range ev.Tasks {
 		defs := metricDefs(bt.Scorers)
 		tr := report.Task{Name: bt.Name, Type: bt.Type, Group: bt.Group, Stages: bt.Stages, Dataset: bt.Dataset, Items: len(bt.Items),
@@ -263,7 +272,7 @@ func Evaluate(ev evaluation) *report.Report {
 			tr.Primary = tr.Metrics[0]
 		}
 		preps := map[string][]prepared{}
-		for _, m := range ev.Models {
+		for _, m := range graded {
 			ps := make([]prepared, len(bt.Items))
 			for i := range bt.Items {
 				ps[i] = prepare(bt, &bt.Items[i], m.Name, idx[m.Name][bt.Name])
@@ -271,11 +280,11 @@ func Evaluate(ev evaluation) *report.Report {
 			preps[m.Name] = ps
 		}
 		outcomes := map[string][]scored{}
-		for _, m := range ev.Models {
+		for _, m := range graded {
 			outs := make([]scored, len(bt.Items))
 			for i := range bt.Items {
 				p := preps[m.Name][i]
-				for _, o := range ev.Models {
+				for _, o := range graded {
 					if q := preps[o.Name][i]; o.Name != m.Name && q.status == report.StatusOK {
 						if p.in.Others == nil {
 							p.in.Others = map[string]string{}
@@ -293,12 +302,12 @@ func Evaluate(ev evaluation) *report.Report {
 			if bt.Labels != nil {
 				rec.Slices = bt.Labels[i]
 			}
-			for _, m := range ev.Models {
+			for _, m := range graded {
 				rec.Outcomes[m.Name] = outcomes[m.Name][i].Outcome
 			}
 			tr.Records[i] = rec
 		}
-		for _, m := range ev.Models {
+		for _, m := range graded {
 			tr.PerModel = append(tr.PerModel, agg.modelScore(bt.Name, m.Name, defs, tr.Records))
 		}
 		base, cand := "", ""
@@ -312,7 +321,7 @@ func Evaluate(ev evaluation) *report.Report {
 			}
 		}
 		var models []string
-		for _, m := range ev.Models {
+		for _, m := range graded {
 			models = append(models, m.Name)
 		}
 		tr.Slices = agg.slices(bt.Name, defs, bt.Slices, tr.Records, models, base, cand)
@@ -323,7 +332,7 @@ func Evaluate(ev evaluation) *report.Report {
 		defsOf[bt.Name] = metricDefs(bt.Scorers)
 	}
 	var models []string
-	for _, m := range ev.Models {
+	for _, m := range graded {
 		models = append(models, m.Name)
 	}
 	base, cand := "", ""
@@ -390,10 +399,16 @@ func applyHolm(taskLists ...[]report.Task) {
 }
 
 func modelBill(m modelInfo, results []store.Result) report.Model {
-	b := report.Model{Name: m.Name, Provider: m.Provider, Model: m.Model}
+	b := report.Model{Name: m.Name, Provider: m.Provider, Model: m.Model, Role: m.Role}
 	var lat []float64
 	for _, r := range results {
-		if r.Model != m.Name || r.Endpoint != "" {
+		// A model's bill is its own answers; a judge's, the judgments it
+		// made about any model's answers (the results it is the Endpoint of).
+		if m.Role == report.RoleJudge {
+			if r.Endpoint != m.Name {
+				continue
+			}
+		} else if r.Model != m.Name || r.Endpoint != "" {
 			continue
 		}
 		b.Requests++

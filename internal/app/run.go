@@ -637,10 +637,23 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 			needsLL = true
 		}
 	}
+	type endpoint struct {
+		m    plan.Model
+		at   string
+		role string
+	}
+	var all []endpoint
 	for mi, m := range p.Models {
+		all = append(all, endpoint{m, fmt.Sprintf("models[%d]", mi), ""})
+	}
+	for ji, m := range p.Judges {
+		all = append(all, endpoint{m, fmt.Sprintf("judges[%d]", ji), report.RoleJudge})
+	}
+	for _, e := range all {
+		m := e.m
 		cfg, err := registry.FromPlan(m, o.Getenv, p.Dir)
 		if err != nil {
-			return nil, nil, p.Errorf(fmt.Sprintf("models[%d]", mi), "see docs/providers.md", "%v", err)
+			return nil, nil, p.Errorf(e.at, "see docs/providers.md", "%v", err)
 		}
 		if needsLL && cfg.Kind == provider.KindAnthropic {
 			return nil, nil, exitcode.WithHint(fmt.Errorf("model %s: the Anthropic API returns no log-probabilities, so it cannot run multiple_choice or perplexity tasks", m.Name),
@@ -656,7 +669,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		}
 		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: provider.CacheNamespace(cfg), Concurrency: m.Concurrency,
 			RequestsPerSecond: m.RateLimit.RequestsPerSecond, TokensPerMinute: m.RateLimit.TokensPerMinute, Timeout: cfg.Timeout, MaxRetries: retries}
-		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok})
+		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: e.role})
 	}
 	return eps, infos, nil
 }

@@ -59,9 +59,14 @@ type CompareInfo struct {
 	Candidate string `json:"candidate"`
 }
 
+// RoleJudge marks a Model that graded the others' outputs (LLM-as-judge).
+const RoleJudge = "judge"
+
 // Model is one endpoint's bill: requests, failures, tokens, latency, cost.
+// A judge's (Role "judge") is billed apart from the graded models'.
 type Model struct {
 	Name             string   `json:"name"`
+	Role             string   `json:"role,omitempty"`
 	Provider         string   `json:"provider"`
 	Model            string   `json:"model,omitempty"`
 	Requests         int      `json:"requests"`
