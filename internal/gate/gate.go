@@ -45,6 +45,9 @@
 //	empty             items answered with an empty output
 //	empty_rate        empty / items
 //	no_reference      items that had no reference to score against
+//	judge_failed      scored items no judge gave a verdict on (request failed,
+//	                  truncated or unparsable judgment)
+//	judge_failed_rate judge_failed / items
 //
 // A gate on a point estimate (value, candidate, baseline, delta) is decided by
 // its interval: it passes when the whole interval satisfies the threshold,

@@ -30,6 +30,7 @@ func TestParse(t *testing.T) {
 		{"qa.empty < 3", Gate{Task: "qa", Field: "empty", Op: "<", Threshold: 3}},
 		{"qa.empty_rate<0.5", Gate{Task: "qa", Field: "empty_rate", Op: "<", Threshold: 0.5}},
 		{"qa.no_reference == 0", Gate{Task: "qa", Field: "no_reference", Op: "==", Threshold: 0}},
+		{"qa.judge_failed_rate <= 0.02", Gate{Task: "qa", Field: "judge_failed_rate", Op: "<=", Threshold: 0.02}},
 		// Slices: the disparity across groups, or one group's score fields.
 		{"support.token_f1.slice(language).min_delta.ci_low > -0.05", Gate{Task: "support", Metric: "token_f1", Slice: "language", Field: "min_delta.ci_low", Op: ">", Threshold: -0.05}},
 		{"qa.acc.slice(category).ratio >= 0.8", Gate{Task: "qa", Metric: "acc", Slice: "category", Field: "ratio", Op: ">=", Threshold: 0.8}},

@@ -73,7 +73,7 @@ var (
 		"gap", "ratio", "delta_gap",
 	}
 	// countFields follow TASK directly.
-	countFields = []string{"failed", "failed_rate", "empty", "empty_rate", "no_reference"}
+	countFields = []string{"failed", "failed_rate", "empty", "empty_rate", "no_reference", "judge_failed", "judge_failed_rate"}
 	allFields   = append(append([]string{}, scoreFields...), countFields...)
 )
 
@@ -99,7 +99,7 @@ func contains(list []string, s string) bool {
 const (
 	shape      = "write TASK.METRIC.FIELD OP NUMBER, e.g. qa.token_f1.delta.ci_low >= 0, or TASK.FIELD OP NUMBER for counts, e.g. qa.failed_rate <= 0.01"
 	sliceList  = "slice fields: min_value, min_delta (each also with .ci_low and .ci_high), gap, ratio, delta_gap; or slice(NAME=GROUP) followed by a score field"
-	fieldsList = "score fields: value, candidate, baseline, delta (each also with .ci_low and .ci_high), p_value, p_adjusted; count fields (no metric): failed, failed_rate, empty, empty_rate, no_reference"
+	fieldsList = "score fields: value, candidate, baseline, delta (each also with .ci_low and .ci_high), p_value, p_adjusted; count fields (no metric): failed, failed_rate, empty, empty_rate, no_reference, judge_failed, judge_failed_rate"
 )
 
 // parsed is a gate with the byte offsets of its parts, for Validate's carets.

@@ -20,6 +20,7 @@ type Counts struct {
 	Failed      int // request error or unscorable output
 	Empty       int // answered with an empty output
 	NoReference int // had no reference to score against
+	JudgeFailed int // scored, but no judge gave a verdict
 }
 
 // Sources is what a run knows about one task and metric, as Resolve reads
@@ -53,6 +54,10 @@ func Resolve(field string, s Sources) Value {
 		return count(s.Counts.Empty)
 	case "no_reference":
 		return count(s.Counts.NoReference)
+	case "judge_failed":
+		return count(s.Counts.JudgeFailed)
+	case "judge_failed_rate":
+		return rate(s.Counts.JudgeFailed, s.Counts.Items)
 	case "failed_rate":
 		return rate(s.Counts.Failed, s.Counts.Items)
 	case "empty_rate":
