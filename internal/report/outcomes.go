@@ -66,7 +66,7 @@ func wtl(p stats.Paired, direction, sep string) string {
 // item was scored: failures, empty outputs and items without a reference,
 // each counted in its own category; "" when every item was scored.
 func countsLine(m ModelScore, text func(string) string) string {
-	if m.Failed == 0 && m.Empty == 0 && m.NoReference == 0 {
+	if m.Failed == 0 && m.Empty == 0 && m.NoReference == 0 && m.JudgeFailed == 0 {
 		return ""
 	}
 	items := m.Items
@@ -82,6 +82,9 @@ func countsLine(m ModelScore, text func(string) string) string {
 	}
 	if m.NoReference > 0 {
 		parts = append(parts, fmt.Sprintf("%d without a reference (reference-based metrics skipped)", m.NoReference))
+	}
+	if m.JudgeFailed > 0 {
+		parts = append(parts, fmt.Sprintf("%d without a judge verdict (judge metrics skipped)", m.JudgeFailed))
 	}
 	s := fmt.Sprintf("%s: %d of %d items scored — %s", text(m.Model), m.Scored-m.NoReference, items, strings.Join(parts, ", "))
 	for _, e := range m.Errors {
