@@ -2,8 +2,11 @@ package judge
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/shareddata"
 )
 
 var ten = [2]float64{1, 10}
@@ -311,4 +314,43 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFastChatDifferential replays testdata/fastchat_parse_expected.jsonl,
+// written by testdata/fastchat_parse_gen.py with Python's own re and
+// ast.literal_eval following FastChat's common.py: a Python score is ours, a
+// -1 is ErrNoScore, a literal_eval SyntaxError is ErrBadNumber; a winner is
+// our choice and "error" is ErrNoChoice.
+func TestParseFastChatDifferential(t *testing.T) {
+	type row struct {
+		Text   string   `json:"text"`
+		Score  *float64 `json:"score"`
+		Raises string   `json:"raises"`
+		Winner string   `json:"winner"`
+	}
+	rows := shareddata.ReadJSONL[row](t, filepath.Join("testdata", "fastchat_parse_expected.jsonl"))
+	for _, r := range rows {
+		got, err := ParseScore(r.Text, ModeFastChat, ten)
+		switch {
+		case r.Raises != "":
+			if !errors.Is(err, ErrBadNumber) {
+				t.Errorf("%q: %v, %v; Python raised %s", r.Text, got, err, r.Raises)
+			}
+		case r.Score != nil && *r.Score == -1:
+			if !errors.Is(err, ErrNoScore) {
+				t.Errorf("%q: %v, %v; Python gave -1", r.Text, got, err)
+			}
+		case r.Score != nil:
+			if err != nil || got != *r.Score {
+				t.Errorf("%q: %v, %v; Python gave %v", r.Text, got, err, *r.Score)
+			}
+		default:
+			t.Fatalf("bad row %+v", r)
+		}
+		c, err := ParseChoice(r.Text, ModeFastChat)
+		want := map[string]Choice{"A": ChoiceA, "B": ChoiceB, "tie": ChoiceTie, "error": ChoiceNone}[r.Winner]
+		if c != want || (want == ChoiceNone) != errors.Is(err, ErrNoChoice) {
+			t.Errorf("%q: choice %v, %v; Python gave %s", r.Text, c, err, r.Winner)
+		}
+	}
 }
