@@ -34,6 +34,9 @@ func (a aggregator) modelScore(taskName, model string, defs []metricDef, recs []
 	errs := map[string]*report.ErrorCount{}
 	var order []string
 	for i, o := range outs {
+		if o.JudgeError != "" && o.Scored() {
+			ms.JudgeFailed++
+		}
 		switch o.Status {
 		case report.StatusOK:
 			ms.Scored++

@@ -31,6 +31,25 @@ type builtTask struct {
 	// Items[i] in them, by slice name.
 	Slices []sliceDef
 	Labels []map[string]string
+	// Judge grades the task's answers in a stage after its own (nil: none).
+	Judge *judgeTask
+}
+
+// depth is the number of stages the task runs: its own and the judge's.
+func (bt *builtTask) depth() int {
+	if bt.Judge != nil {
+		return len(bt.Stages) + 1
+	}
+	return len(bt.Stages)
+}
+
+// defs lists the task's metrics: its scorers', then its judge's.
+func (bt *builtTask) defs() []metricDef {
+	d := metricDefs(bt.Scorers)
+	if bt.Judge != nil {
+		d = append(d, bt.Judge.metrics()...)
+	}
+	return d
 }
 
 // metricDef is one metric of a task with the means to aggregate it: a
@@ -256,16 +275,16 @@ func Evaluate(ev evaluation) *report.Report {
 	for _, m := range ev.Models {
 		r.Models = append(r.Models, modelBill(m, ev.Results))
 	}
-		// Judges are billed above; only the graded models are scored.
+	// Judges are billed above; only the graded models are scored.
 	var graded []modelInfo
 	for _, m := range ev.Models {
 		if m.Role == "" {
 			graded = append(graded, m)
 		}
 	}
-agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
+	agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
 	for _, bt := range ev.Tasks {
-		defs := metricDefs(bt.Scorers)
+		defs := bt.defs()
 		tr := report.Task{Name: bt.Name, Type: bt.Type, Group: bt.Group, Stages: bt.Stages, Dataset: bt.Dataset, Items: len(bt.Items),
 			Metrics: names(defs), MetricInfo: metricInfo(defs)}
 		if len(tr.Metrics) > 0 {
@@ -295,6 +314,14 @@ agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Conf
 				outs[i] = score(bt, p)
 			}
 			outcomes[m.Name] = outs
+		}
+		if bt.Judge != nil {
+			var names []string
+			for _, m := range graded {
+				names = append(names, m.Name)
+			}
+			js := judgeOutcomes(bt, idx, outcomes, names)
+			r.Sections = append(r.Sections, judgeSection(bt, js, outcomes, names))
 		}
 		tr.Records = make([]report.Record, len(bt.Items))
 		for i, it := range bt.Items {
@@ -329,7 +356,7 @@ agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Conf
 	}
 	defsOf := map[string][]metricDef{}
 	for _, bt := range ev.Tasks {
-		defsOf[bt.Name] = metricDefs(bt.Scorers)
+		defsOf[bt.Name] = bt.defs()
 	}
 	var models []string
 	for _, m := range graded {

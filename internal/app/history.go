@@ -318,6 +318,13 @@ func storedMetricDefs(run store.Run) (map[string][]metricDef, error) {
 			return nil, err
 		}
 		out[t.Name] = metricDefs(scorers)
+		jt, err := buildJudge(p, ti)
+		if err != nil {
+			return nil, err
+		}
+		if jt != nil {
+			out[t.Name] = append(out[t.Name], jt.metrics()...)
+		}
 	}
 	return out, nil
 }

@@ -180,9 +180,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return out, fmt.Errorf("creating output directory: %w", err)
 	}
-	if rep.Sections, err = trainingSections(ctx, p, tasks, results, outDir); err != nil {
+	training, err := trainingSections(ctx, p, tasks, results, outDir)
+	if err != nil {
 		return out, exitcode.WithCode(err, exitcode.BadInput)
 	}
+	rep.Sections = append(rep.Sections, training...)
 
 	// The summary the store lists and trends is the report without its
 	// per-item records; the records are stored beside it.
@@ -225,7 +227,7 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 	var total runner.Summary
 	depth := 0
 	for _, bt := range tasks {
-		depth = max(depth, len(bt.Stages))
+		depth = max(depth, bt.depth())
 	}
 	for s := range depth {
 		var prior map[string]map[string]map[stageKey]*store.Result
@@ -237,6 +239,17 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 			prior = indexResults(results)
 		}
 		var jobs []runner.Job
+		for _, bt := range tasks {
+			// The judge's stage follows the task's own: its requests need
+			// every model's answers, so it is built once per task.
+			if bt.Judge != nil && s == len(bt.Stages) {
+				js, err := judgeJobs(p, bt, prior)
+				if err != nil {
+					return total, err
+				}
+				jobs = append(jobs, js...)
+			}
+		}
 		for _, m := range p.Models {
 			for _, bt := range tasks {
 				if s >= len(bt.Stages) {
@@ -442,7 +455,7 @@ func knownOf(tasks []*builtTask, compared bool) gate.Known {
 	groups := map[string][]metricDef{}
 	var order []string
 	for _, bt := range tasks {
-		defs := metricDefs(bt.Scorers)
+		defs := bt.defs()
 		k.Tasks[bt.Name] = names(defs)
 		for _, sd := range bt.Slices {
 			if k.Slices == nil {
@@ -556,8 +569,12 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		if err != nil {
 			return nil, err
 		}
+		jt, err := buildJudge(p, ti)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
-			Items: items, Scorers: scorers, Slices: sds, Labels: labels,
+			Items: items, Scorers: scorers, Slices: sds, Labels: labels, Judge: jt,
 			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection, IDField: ds.IDField}})
 	}
 	return out, nil
