@@ -243,3 +243,55 @@ func TestResolveSwap(t *testing.T) {
 }
 
 func choiceOf(n int) judge.Choice { return judge.Choice(n) }
+
+// A judge that cannot parse some answers leaves those items without a
+// judge verdict — counted (judge_failed), shown, gateable, never scored 0 —
+// and a judge whose every request fails makes the run an endpoint error
+// (exit 3), not a failed gate.
+func TestJudgeFailuresCounted(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	// A judge template of our own that shows the reference too, so the
+	// loopback judge sees "UNRATABLE" on rows whose reference we mark.
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], prompt: \"Q: {question}\\n[The Start of Assistant's Answer]\\n{answer}\\n[The End of Assistant's Answer]\\nRef: {reference}\", reference: \"{{ 'UNRATABLE' if category == 'coding' else reference }}\"}\n")
+	text, _ := os.ReadFile(planPath)
+	text = []byte(strings.Replace(string(text), "  - mtbench-ref.token_f1.delta >= 0\n", "  - mtbench-ref.token_f1.delta >= 0\n  - mtbench-ref.judge_failed_rate <= 0.1\n", 1))
+	os.WriteFile(planPath, text, 0o644)
+	dir := filepath.Dir(planPath)
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := res.Report.Tasks[0]
+	for _, ms := range tk.PerModel {
+		// The 10 coding questions have no verdict; LLaMA's empty answer
+		// (question 127, coding) is not judged at all.
+		want := map[string]int{"vicuna-13b": 10, "llama-13b": 9}[ms.Model]
+		if ms.JudgeFailed != want || ms.Metrics[metricJudgeScore].N != ms.Scored-want {
+			t.Errorf("%s: judge_failed %d, judge_score n %d of %d scored", ms.Model, ms.JudgeFailed, ms.Metrics[metricJudgeScore].N, ms.Scored)
+		}
+	}
+	var gate *string
+	for _, g := range res.Report.Gates {
+		if strings.Contains(g.Expr, "judge_failed_rate") {
+			s := string(g.Status)
+			gate = &s
+		}
+	}
+	if gate == nil || *gate != "fail" {
+		t.Errorf("judge_failed_rate gate: %v", gate)
+	}
+
+	// Every judge request fails: an endpoint error naming the judge.
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"message":"invalid api key"}}`, http.StatusUnauthorized)
+	}))
+	defer broken.Close()
+	planPath = judgePlan(t, broken.URL, "    judge: {with: [loop]}\n")
+	dir = filepath.Dir(planPath)
+	_, err = Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err == nil || !strings.Contains(err.Error(), "judge loop: all 59 requests failed") {
+		t.Fatalf("want the broken judge named, got %v", err)
+	}
+}

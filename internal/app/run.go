@@ -698,11 +698,23 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 func brokenEndpoints(p *plan.Plan, results []store.Result) error {
 	var errs []error
 	var hints []string
+	type ep struct {
+		m     plan.Model
+		judge bool
+	}
+	var eps []ep
 	for _, m := range p.Models {
+		eps = append(eps, ep{m, false})
+	}
+	for _, m := range p.Judges {
+		eps = append(eps, ep{m, true})
+	}
+	for _, e := range eps {
+		m := e.m
 		total, failed := 0, 0
 		var msgs []string
 		for _, r := range results {
-			if r.Model != m.Name || r.Endpoint != "" {
+			if e.judge && r.Endpoint != m.Name || !e.judge && (r.Model != m.Name || r.Endpoint != "") {
 				continue
 			}
 			total++
@@ -717,7 +729,12 @@ func brokenEndpoints(p *plan.Plan, results []store.Result) error {
 			continue
 		}
 		cause, hint := diagnose(m, msgs)
-		errs = append(errs, fmt.Errorf("model %s: all %d requests failed: %s", m.Name, total, cause))
+		what := "model"
+		if e.judge {
+			// A broken judge is not a regressed model either: nothing was judged.
+			what = "judge"
+		}
+		errs = append(errs, fmt.Errorf("%s %s: all %d requests failed: %s", what, m.Name, total, cause))
 		hints = append(hints, hint)
 	}
 	if len(errs) == 0 {
