@@ -85,6 +85,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newRunsCmd(env),
 		newShowCmd(env),
 		newDataCmd(env),
+		newJudgeCmd(env),
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {

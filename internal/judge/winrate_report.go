@@ -40,9 +40,9 @@ func winRateBaselines(rs []WinRateResult) string {
 func writeWinRateText(w io.Writer, rs []WinRateResult) error {
 	fmt.Fprintf(w, "win rates against %s (soft preferences from the judge's logprobs)\n\n", winRateBaselines(rs))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\twin rate\tSE\tLC win rate\tLC SE\tdiscrete\twins\tbase wins\tdraws\ttotal\tavg length\tbaseline length\t")
+	fmt.Fprintln(tw, "model\twin rate\tSE\tLC win rate\tLC SE\tdiscrete\twins\tbase wins\tdraws\ttotal\tavg length\tbaseline length")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\n",
 			r.Model, r.WinRate, r.StandardError, r.LengthControlledWinRate, r.LCStandardError, r.DiscreteWinRate,
 			r.NWins, r.NWinsBase, r.NDraws, r.NTotal, r.AvgLength, r.AvgLengthBaseline)
 	}
