@@ -183,10 +183,10 @@ func TestParseScoreStrict(t *testing.T) {
 // and show_result.py drops rows where either winner is "error".
 func TestParseChoice(t *testing.T) {
 	cases := []struct {
-		name     string
-		text     string
-		fastchat Choice // ChoiceNone: an error
-		strict   Choice
+		name      string
+		text      string
+		fastchat  Choice // ChoiceNone: an error
+		strict    Choice
 		strictErr error
 	}{
 		{"a", "Assistant A is better. [[A]]", ChoiceA, ChoiceA, nil},

@@ -56,15 +56,15 @@ type Template struct {
 // should grade that), and they are neutralised (see Neutralise) so that they
 // cannot close the delimiters around them.
 type Vars struct {
-	Question, Answer, Reference        string
-	Question2                          string // multi-turn: the second user turn
-	Answer1, Answer2                   string // multi-turn: the model's two turns
-	Reference1, Reference2             string // multi-turn references (MT-Bench ref_answer_1/2)
-	AnswerA, AnswerB                   string // pair
-	AnswerA1, AnswerA2                 string // pair, multi-turn
-	AnswerB1, AnswerB2                 string
-	Rubric                             string // Prometheus score rubric
-	Context                            string // Prometheus RAG: the relevant context
+	Question, Answer, Reference string
+	Question2                   string // multi-turn: the second user turn
+	Answer1, Answer2            string // multi-turn: the model's two turns
+	Reference1, Reference2      string // multi-turn references (MT-Bench ref_answer_1/2)
+	AnswerA, AnswerB            string // pair
+	AnswerA1, AnswerA2          string // pair, multi-turn
+	AnswerB1, AnswerB2          string
+	Rubric                      string // Prometheus score rubric
+	Context                     string // Prometheus RAG: the relevant context
 }
 
 // placeholderSpec describes one known placeholder.
@@ -74,7 +74,7 @@ type placeholderSpec struct {
 	get    func(Vars) string
 }
 
-func or(a, b string) string {
+func firstNonEmpty(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -91,7 +91,7 @@ func lookupPlaceholder(name string) (placeholderSpec, bool) {
 	case "answer", "response":
 		return placeholderSpec{"Answer", true, func(v Vars) string { return v.Answer }}, true
 	case "answer_1":
-		return placeholderSpec{"Answer1 or Answer", true, func(v Vars) string { return or(v.Answer1, v.Answer) }}, true
+		return placeholderSpec{"Answer1 or Answer", true, func(v Vars) string { return firstNonEmpty(v.Answer1, v.Answer) }}, true
 	case "answer_2":
 		return placeholderSpec{"Answer2", true, func(v Vars) string { return v.Answer2 }}, true
 	case "answer_a", "response_A":
@@ -99,17 +99,17 @@ func lookupPlaceholder(name string) (placeholderSpec, bool) {
 	case "answer_b", "response_B":
 		return placeholderSpec{"AnswerB", true, func(v Vars) string { return v.AnswerB }}, true
 	case "answer_a_1":
-		return placeholderSpec{"AnswerA1 or AnswerA", true, func(v Vars) string { return or(v.AnswerA1, v.AnswerA) }}, true
+		return placeholderSpec{"AnswerA1 or AnswerA", true, func(v Vars) string { return firstNonEmpty(v.AnswerA1, v.AnswerA) }}, true
 	case "answer_a_2":
 		return placeholderSpec{"AnswerA2", true, func(v Vars) string { return v.AnswerA2 }}, true
 	case "answer_b_1":
-		return placeholderSpec{"AnswerB1 or AnswerB", true, func(v Vars) string { return or(v.AnswerB1, v.AnswerB) }}, true
+		return placeholderSpec{"AnswerB1 or AnswerB", true, func(v Vars) string { return firstNonEmpty(v.AnswerB1, v.AnswerB) }}, true
 	case "answer_b_2":
 		return placeholderSpec{"AnswerB2", true, func(v Vars) string { return v.AnswerB2 }}, true
 	case "reference", "reference_answer":
 		return placeholderSpec{"Reference", false, func(v Vars) string { return v.Reference }}, true
 	case "ref_answer_1":
-		return placeholderSpec{"Reference1 or Reference", false, func(v Vars) string { return or(v.Reference1, v.Reference) }}, true
+		return placeholderSpec{"Reference1 or Reference", false, func(v Vars) string { return firstNonEmpty(v.Reference1, v.Reference) }}, true
 	case "ref_answer_2":
 		return placeholderSpec{"Reference2", false, func(v Vars) string { return v.Reference2 }}, true
 	case "rubric":
