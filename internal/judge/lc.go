@@ -33,10 +33,12 @@ type LCFit struct {
 	SlopeSE     float64 `json:"tanh_std_delta_len_se"`
 	// SDDeltaLen is SD(Δ), the scale of the length difference.
 	SDDeltaLen float64 `json:"sd_delta_len"`
-	// WinRate is the length-controlled win rate, ×100.
-	WinRate float64 `json:"length_controlled_winrate"`
-	// StandardError is its delta-method standard error from InterceptSE, ×100.
-	StandardError float64 `json:"lc_standard_error"`
+	// WinRate is the length-controlled win rate, ×100 (in JSON as the
+	// result's length_controlled_winrate).
+	WinRate float64 `json:"-"`
+	// StandardError is its delta-method standard error from InterceptSE, ×100
+	// (lc_standard_error).
+	StandardError float64 `json:"-"`
 	Iterations    int     `json:"iterations"`
 	N             int     `json:"n"`
 }
