@@ -36,6 +36,13 @@ const (
 	// holds 1 − the candidate's, so the paired delta is 2·win − 1 and its
 	// McNemar test is the exact sign test of wins against losses.
 	metricJudgeWin = "judge_win"
+	// metricJudgeScoreWeighted is G-Eval's logprob-weighted score, Σ p(s)·s
+	// over the score tokens at the verdict (plan judge.logprobs > 0).
+	metricJudgeScoreWeighted = "judge_score_weighted"
+	// metricJudgeWinSoft is the candidate's soft preference: the probability
+	// mass on its verdict token, averaged over the two orders (AlpacaEval's
+	// weighted annotators); the baseline holds 1 − it.
+	metricJudgeWinSoft = "judge_win_soft"
 )
 
 // judgeTask is a task's judge section, resolved against the plan.
@@ -131,9 +138,17 @@ func (jt *judgeTask) modeName() string {
 // metrics are the metrics the judge adds to its task.
 func (jt *judgeTask) metrics() []metricDef {
 	if jt.pairwise {
-		return []metricDef{{Metric: scorer.Metric{Name: metricJudgeWin, Direction: scorer.Higher, Test: scorer.TestMcNemar}}}
+		out := []metricDef{{Metric: scorer.Metric{Name: metricJudgeWin, Direction: scorer.Higher, Test: scorer.TestMcNemar}}}
+		if jt.spec.Logprobs > 0 {
+			out = append(out, metricDef{Metric: scorer.Metric{Name: metricJudgeWinSoft, Direction: scorer.Higher, Test: scorer.TestPermutation}})
+		}
+		return out
 	}
-	return []metricDef{{Metric: scorer.Metric{Name: metricJudgeScore, Direction: scorer.Higher, Test: scorer.TestWilcoxon}}}
+	out := []metricDef{{Metric: scorer.Metric{Name: metricJudgeScore, Direction: scorer.Higher, Test: scorer.TestWilcoxon}}}
+	if jt.spec.Logprobs > 0 {
+		out = append(out, metricDef{Metric: scorer.Metric{Name: metricJudgeScoreWeighted, Direction: scorer.Higher, Test: scorer.TestPermutation}})
+	}
+	return out
 }
 
 // judgeRequestID names a judgment: item, judge and, for a pair, the order
@@ -391,16 +406,23 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 			sum.Served[judgeName] = j.resp.Model
 		}
 	}
+	// Per unit (an item × model, or an item for a pair), each judge's
+	// verdict: a jury's agreement (Krippendorff's alpha) is computed over them.
+	var units [][]float64
+	var lenBase, lenCand, prefs []float64
 	for i := range bt.Items {
 		it := &bt.Items[i]
 		refs, _ := jt.references(it)
+		if tmpl, err := jt.template(max(1, len(it.Turns)), len(refs) > 0); err == nil {
+			seenTmpl[tmpl.Name] = tmpl.Hash()
+		}
 		if jt.pairwise {
 			base, cand := outcomes[jt.baseline], outcomes[jt.candidate]
 			if base == nil || cand == nil || !base[i].Scored() || !cand[i].Scored() {
 				continue
 			}
 			byKey := idx[jt.candidate][bt.Name]
-			var wins []float64
+			var wins, soft []float64
 			var errs []string
 			for _, name := range jt.judges {
 				r1, ok1 := byKey[stageKey{judgeStage, judgeRequestID(it.ID, name, "ab")}]
@@ -418,7 +440,7 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 					continue
 				}
 				// Order ab shows the baseline as A; ba shows the candidate as A.
-				w, consistent := resolveSwap(j1.choice, j2.choice)
+				w, consistent := judge.Resolve(j1.choice, j2.choice)
 				sum.Pairs++
 				if !consistent {
 					sum.Inconsistent++
@@ -431,15 +453,36 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 				}
 				sum.Orders += 2
 				wins = append(wins, candidateShare(w))
+				// The soft preference for the candidate: P(B) when it was
+				// shown second, P(A) when first, averaged over the orders.
+				if jt.spec.Logprobs > 0 {
+					p1, e1 := softPair(j1.resp, "B")
+					p2, e2 := softPair(j2.resp, "A")
+					if e1 == nil && e2 == nil {
+						soft = append(soft, (p1+p2)/2)
+					} else {
+						sum.SoftMissing++
+					}
+				}
 			}
 			if len(wins) == 0 {
 				setJudgeError(&cand[i], metricJudgeWin, errs)
 				setJudgeError(&base[i], metricJudgeWin, errs)
 				continue
 			}
+			units = append(units, wins)
 			w := aggregateWins(wins, jt.spec.Aggregate)
 			setJudgeScore(&cand[i], metricJudgeWin, w)
 			setJudgeScore(&base[i], metricJudgeWin, 1-w)
+			pref := w
+			if len(soft) > 0 {
+				pref = aggregateScores(soft, "mean")
+				setJudgeScore(&cand[i], metricJudgeWinSoft, pref)
+				setJudgeScore(&base[i], metricJudgeWinSoft, 1-pref)
+			}
+			lenBase = append(lenBase, float64(len([]rune(base[i].Output))))
+			lenCand = append(lenCand, float64(len([]rune(cand[i].Output))))
+			prefs = append(prefs, pref)
 			continue
 		}
 		for _, m := range models {
@@ -448,7 +491,7 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 				continue
 			}
 			byKey := idx[m][bt.Name]
-			var scores []float64
+			var scores, weighted []float64
 			var errs []string
 			for _, name := range jt.judges {
 				r, ok := byKey[stageKey{judgeStage, judgeRequestID(it.ID, name, "")}]
@@ -460,16 +503,35 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 					continue
 				}
 				scores = append(scores, j.score)
+				if jt.spec.Logprobs > 0 {
+					if w, err := softScore(j.resp, jt.scale); err == nil {
+						weighted = append(weighted, w)
+					} else {
+						sum.SoftMissing++
+					}
+				}
 			}
 			if len(scores) == 0 {
 				setJudgeError(&outs[i], metricJudgeScore, errs)
 				continue
 			}
+			units = append(units, scores)
 			setJudgeScore(&outs[i], metricJudgeScore, aggregateScores(scores, jt.spec.Aggregate))
+			if len(weighted) > 0 {
+				setJudgeScore(&outs[i], metricJudgeScoreWeighted, aggregateScores(weighted, jt.spec.Aggregate))
+			}
 		}
-		if tmpl, err := jt.template(max(1, len(it.Turns)), len(refs) > 0); err == nil {
-			seenTmpl[tmpl.Name] = tmpl.Hash()
+	}
+	sum.finish(units, jt.pairwise)
+	if jt.pairwise && len(prefs) >= 3 {
+		if fit, err := judge.LCWinRate(lenBase, lenCand, prefs); err == nil {
+			sum.LengthControlled = &fit
 		}
+		var t float64
+		for _, p := range prefs {
+			t += p
+		}
+		sum.WinRate = 100 * t / float64(len(prefs))
 	}
 	for name, hash := range seenTmpl {
 		sum.Templates = append(sum.Templates, templateRef{Name: name, Hash: hash})
@@ -479,44 +541,14 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 }
 
 // candidateShare is the candidate's share of a resolved pair.
-func candidateShare(w winner) float64 {
+func candidateShare(w judge.Outcome) float64 {
 	switch w {
-	case winnerCandidate:
+	case judge.OutcomeCandidate:
 		return 1
-	case winnerBaseline:
+	case judge.OutcomeBaseline:
 		return 0
 	}
 	return 0.5
-}
-
-// winner is a pair's resolved verdict.
-type winner int
-
-const (
-	winnerTie winner = iota
-	winnerBaseline
-	winnerCandidate
-)
-
-// resolveSwap combines the two orders of a pair as FastChat does: first
-// shows the baseline as A, second the candidate as A; the same preferred
-// model in both is that model's win, otherwise a tie (and inconsistent when
-// the two orders disagree).
-func resolveSwap(first, second judge.Choice) (winner, bool) {
-	side := func(c judge.Choice, aIsCandidate bool) winner {
-		switch {
-		case c == judge.ChoiceTie:
-			return winnerTie
-		case (c == judge.ChoiceA) == aIsCandidate:
-			return winnerCandidate
-		}
-		return winnerBaseline
-	}
-	w1, w2 := side(first, false), side(second, true)
-	if w1 == w2 {
-		return w1, true
-	}
-	return winnerTie, false
 }
 
 func aggregateWins(ws []float64, how string) float64 {
@@ -605,6 +637,78 @@ type judgeSummary struct {
 	Inconsistent int `json:"inconsistent,omitempty"`
 	FirstWins    int `json:"first_position_wins,omitempty"`
 	Orders       int `json:"orders,omitempty"`
+	// WinRate is the candidate's raw win rate ×100 (ties half; soft
+	// preferences where the judges returned logprobs); LengthControlled the
+	// win rate with the length difference set to zero (judge.LCWinRate).
+	WinRate          float64      `json:"win_rate,omitempty"`
+	LengthControlled *judge.LCFit `json:"length_controlled,omitempty"`
+	// JuryAlpha is Krippendorff's alpha across the judges of a jury
+	// (interval for scores, nominal for pair outcomes); JuryUnits how many
+	// units it rests on.
+	JuryAlpha *float64 `json:"jury_alpha,omitempty"`
+	JuryUnits int      `json:"jury_units,omitempty"`
+	// SoftMissing counts judgments without the verdict token among the top
+	// logprobs (no weighted score or soft preference for them).
+	SoftMissing int `json:"soft_missing,omitempty"`
+}
+
+// finish computes the jury's agreement over units with two or more verdicts.
+func (s *judgeSummary) finish(units [][]float64, pairwise bool) {
+	if len(s.Judges) < 2 {
+		return
+	}
+	metric := judge.AgreementInterval
+	if pairwise {
+		metric = judge.AgreementNominal
+	}
+	var pairable [][]float64
+	for _, u := range units {
+		if len(u) >= 2 {
+			pairable = append(pairable, u)
+		}
+	}
+	if a, err := judge.AgreementKrippendorff(pairable, metric); err == nil && !math.IsNaN(a) {
+		s.JuryAlpha, s.JuryUnits = &a, len(pairable)
+	}
+}
+
+// verdictTop finds the top logprobs at the judge's verdict: the first
+// token after "[[" (MT-Bench's [[8]] / [[A]]) or "[RESULT]" (Prometheus).
+func verdictTop(resp *provider.Response) []judge.TokenLogprob {
+	if resp == nil {
+		return nil
+	}
+	var text strings.Builder
+	for _, lp := range resp.Logprobs {
+		t := text.String()
+		if strings.HasSuffix(strings.TrimRight(t, " "), "[[") || strings.HasSuffix(strings.TrimRight(t, " "), "[RESULT]") {
+			out := make([]judge.TokenLogprob, len(lp.Top))
+			for i, x := range lp.Top {
+				out[i] = judge.TokenLogprob{Token: x.Token, Logprob: x.Logprob}
+			}
+			if len(out) == 0 {
+				out = []judge.TokenLogprob{{Token: lp.Token, Logprob: lp.Logprob}}
+			}
+			return out
+		}
+		text.WriteString(lp.Token)
+	}
+	return nil
+}
+
+func softPair(resp *provider.Response, side string) (float64, error) {
+	tokens := judge.PairTokens()
+	tokens["C"], tokens[" C"] = "tie", "tie"
+	m, err := judge.SoftChoice(verdictTop(resp), tokens)
+	if err != nil {
+		return 0, err
+	}
+	// A tie's mass counts half for each side.
+	return m[side] + m["tie"]/2, nil
+}
+
+func softScore(resp *provider.Response, scale [2]float64) (float64, error) {
+	return judge.SoftScore(verdictTop(resp), scale)
 }
 
 type templateRef struct {
@@ -661,6 +765,19 @@ func judgeSection(bt *builtTask, s *judgeSummary, outcomes map[string][]scored, 
 		fmt.Fprintf(&b, "- Position consistency: %d of %d pairs (%.1f%%) got the same verdict in both orders; the answer shown first won %d of %d orders (%.1f%%).\n",
 			s.Pairs-s.Inconsistent, s.Pairs, 100*s.positionConsistency(), s.FirstWins, s.Orders, 100*float64(s.FirstWins)/float64(max(1, s.Orders)))
 	}
+	if s.WinRate > 0 || s.Pairs > 0 {
+		fmt.Fprintf(&b, "- Candidate win rate %.1f%% (ties half)", s.WinRate)
+		if lc := s.LengthControlled; lc != nil {
+			fmt.Fprintf(&b, "; length-controlled %.1f%% ± %.1f (logistic fit of the preference on tanh of the standardised length difference, predicted at equal length; slope %+.3f)", lc.WinRate, lc.StandardError, lc.Slope)
+		}
+		b.WriteString(".\n")
+	}
+	if s.JuryAlpha != nil {
+		fmt.Fprintf(&b, "- Jury agreement: Krippendorff's alpha %.3f over %d units judged by two or more judges.\n", *s.JuryAlpha, s.JuryUnits)
+	}
+	if s.SoftMissing > 0 {
+		fmt.Fprintf(&b, "- %d judgments had no verdict token among the top logprobs: no weighted score or soft preference for them.\n", s.SoftMissing)
+	}
 	var lens []string
 	for _, m := range models {
 		var total, n float64
@@ -679,4 +796,62 @@ func judgeSection(bt *builtTask, s *judgeSummary, outcomes map[string][]scored, 
 	}
 	data, _ := json.Marshal(s)
 	return report.Section{Title: "Judging: " + bt.Name, Kind: "judge", Markdown: b.String(), Data: data}
+}
+
+// families are model family names a judge shares with the model it grades
+// when both ids contain one: a judge tends to prefer its own family's
+// answers (self-preference), so the report warns.
+var families = []string{"gpt", "o1", "o3", "o4", "claude", "llama", "mistral", "mixtral", "qwen", "gemma", "gemini", "phi", "deepseek", "yi", "falcon", "vicuna", "command", "olmo", "granite"}
+
+// sharedFamily returns the family both model ids name, or "".
+func sharedFamily(a, b string) string {
+	tokens := func(s string) map[string]bool {
+		out := map[string]bool{}
+		f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+		})
+		for _, w := range f {
+			out[w] = true
+			// "llama3", "qwen2": the family without its version digits
+			out[strings.TrimRight(w, "0123456789.")] = true
+		}
+		return out
+	}
+	ta, tb := tokens(a), tokens(b)
+	for _, f := range families {
+		if ta[f] && tb[f] {
+			return f
+		}
+	}
+	return ""
+}
+
+// judgeWarnings warn when a judge shares a family with a graded model.
+func judgeWarnings(p *plan.Plan, tasks []*builtTask) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, bt := range tasks {
+		if bt.Judge == nil {
+			continue
+		}
+		for _, jn := range bt.Judge.judges {
+			var jm plan.Model
+			for _, j := range p.Judges {
+				if j.Name == jn {
+					jm = j
+				}
+			}
+			for _, m := range p.Models {
+				key := jn + "|" + m.Name
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				if f := sharedFamily(jm.Model, m.Model); f != "" {
+					out = append(out, fmt.Sprintf("judge %s (%s) and model %s (%s) are both %s models: judges tend to prefer their own family's answers, so its scores may favour %s; add a judge of another family", jn, jm.Model, m.Name, m.Model, f, m.Name))
+				}
+			}
+		}
+	}
+	return out
 }

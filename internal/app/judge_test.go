@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tunecheck/tunecheck/internal/judge"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/store"
 )
@@ -30,8 +30,10 @@ type loopbackJudge struct {
 
 func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Model    string `json:"model"`
-		Messages []struct {
+		Model       string `json:"model"`
+		Logprobs    bool   `json:"logprobs"`
+		TopLogprobs int    `json:"top_logprobs"`
+		Messages    []struct {
 			Role    string `json:"role"`
 			Content string `json:"content"`
 		} `json:"messages"`
@@ -45,12 +47,15 @@ func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	j.requests++
 	j.prompts = append(j.prompts, user)
 	j.mu.Unlock()
-	var verdict string
+	// tokens are the verdict's tokens; top the alternatives at the verdict.
+	var tokens []string
+	var top map[string]float64
 	switch {
 	case strings.Contains(user, "[The Start of Assistant A's Answer]"):
-		verdict = "Both are fine, but the first is better. [[A]]"
+		tokens = []string{"Both are fine, but the first is better. ", "[[", "A", "]]"}
+		top = map[string]float64{"A": -0.2231435513142097, "B": -1.6094379124341003} // 0.8, 0.2
 	case strings.Contains(user, "UNRATABLE"):
-		verdict = "I would rather not say."
+		tokens = []string{"I would rather not say."}
 	default:
 		start := strings.Index(user, "[The Start of Assistant's Answer]")
 		end := strings.LastIndex(user, "[The End of Assistant's Answer]")
@@ -58,10 +63,32 @@ func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if start >= 0 && end > start {
 			score = min(10, 1+(end-start)/200)
 		}
-		verdict = fmt.Sprintf("The answer is adequate. Rating: [[%d]]", score)
+		if req.Model == "judge-2" { // a harsher second judge
+			score = max(1, score-1)
+		}
+		tokens = []string{"The answer is adequate. Rating: ", "[[", fmt.Sprint(score), "]]"}
+		// half the mass on the score, half on the score above it (capped)
+		top = map[string]float64{fmt.Sprint(score): -0.6931471805599453, fmt.Sprint(min(10, score+1)): -0.6931471805599453}
+	}
+	verdict := strings.Join(tokens, "")
+	var logprobs any
+	if req.Logprobs {
+		var content []any
+		for _, tok := range tokens {
+			entry := map[string]any{"token": tok, "logprob": -0.01, "bytes": []byte(tok), "top_logprobs": []any{}}
+			if len(content) > 0 && tokens[len(content)-1] == "[[" {
+				var alts []any
+				for k, v := range top {
+					alts = append(alts, map[string]any{"token": k, "logprob": v, "bytes": []byte(k)})
+				}
+				entry["top_logprobs"] = alts
+			}
+			content = append(content, entry)
+		}
+		logprobs = map[string]any{"content": content, "refusal": nil}
 	}
 	body := map[string]any{"id": "chatcmpl-j", "object": "chat.completion", "created": 1700000000, "model": "judge-served-1",
-		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": verdict}, "logprobs": nil, "finish_reason": "stop"}},
+		"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": verdict}, "logprobs": logprobs, "finish_reason": "stop"}},
 		"usage":   map[string]any{"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(body)
@@ -216,82 +243,77 @@ func TestJudgePairwisePositionBias(t *testing.T) {
 	}
 }
 
-func TestResolveSwap(t *testing.T) {
-	const A, B = 1, 2 // judge.ChoiceA, judge.ChoiceB; 3 is a tie
-	cases := []struct {
-		first, second int
-		want          winner
-		consistent    bool
-	}{
-		// first: baseline shown as A; second: candidate shown as A.
-		{B, A, winnerCandidate, true},
-		{A, B, winnerBaseline, true},
-		{3, 3, winnerTie, true},
-		{A, A, winnerTie, false}, // position bias: whatever is first wins
-		{B, B, winnerTie, false},
-		{B, 3, winnerTie, false},
-		{3, A, winnerTie, false},
-		{A, 3, winnerTie, false},
-		{3, B, winnerTie, false},
-	}
-	for _, c := range cases {
-		w, ok := resolveSwap(choiceOf(c.first), choiceOf(c.second))
-		if w != c.want || ok != c.consistent {
-			t.Errorf("resolve(%d, %d) = %v %v, want %v %v", c.first, c.second, w, ok, c.want, c.consistent)
+func TestSharedFamily(t *testing.T) {
+	for _, c := range []struct{ a, b, want string }{
+		{"meta-llama/Llama-3.1-70B-Instruct", "my-org/llama3-8b-lora", "llama"},
+		{"gpt-4o-2024-08-06", "gpt-3.5-turbo-1106", "gpt"},
+		{"Qwen/Qwen2.5-72B-Instruct", "qwen2-7b-sft", "qwen"},
+		{"gpt-4o", "meta-llama/Llama-3.1-8B", ""},
+		{"claude-3-5-sonnet", "", ""},
+		{"phi-3-mini", "graphite-7b", ""}, // a family name inside another word does not count
+	} {
+		if got := sharedFamily(c.a, c.b); got != c.want {
+			t.Errorf("sharedFamily(%q, %q) = %q, want %q", c.a, c.b, got, c.want)
 		}
 	}
 }
 
-func choiceOf(n int) judge.Choice { return judge.Choice(n) }
-
-// A judge that cannot parse some answers leaves those items without a
-// judge verdict — counted (judge_failed), shown, gateable, never scored 0 —
-// and a judge whose every request fails makes the run an endpoint error
-// (exit 3), not a failed gate.
-func TestJudgeFailuresCounted(t *testing.T) {
+// A jury of two judges with top logprobs: judge_score is the mean of the
+// two, judge_score_weighted G-Eval's expectation over the score tokens (the
+// loopback judges put half the mass on the score and half on the next, so
+// it is 0.5 above the plain score below 10), and the section gives the
+// jury's agreement. Pairwise with logprobs, the soft preference is the mass
+// on the candidate's letter averaged over the two orders: with a judge that
+// puts 0.8 on whatever is first, exactly 0.5.
+func TestJudgeJuryAndLogprobs(t *testing.T) {
 	j := &loopbackJudge{}
 	srv := httptest.NewServer(j)
 	defer srv.Close()
-	// A judge template of our own that shows the reference too, so the
-	// loopback judge sees "UNRATABLE" on rows whose reference we mark.
-	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], prompt: \"Q: {question}\\n[The Start of Assistant's Answer]\\n{answer}\\n[The End of Assistant's Answer]\\nRef: {reference}\", reference: \"{{ 'UNRATABLE' if category == 'coding' else reference }}\"}\n")
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop, loop2], logprobs: 5}\n")
 	text, _ := os.ReadFile(planPath)
-	text = []byte(strings.Replace(string(text), "  - mtbench-ref.token_f1.delta >= 0\n", "  - mtbench-ref.token_f1.delta >= 0\n  - mtbench-ref.judge_failed_rate <= 0.1\n", 1))
+	text = []byte(strings.Replace(string(text), "\ntasks:\n", fmt.Sprintf("  - {name: loop2, provider: openai, base_url: %s/v1, model: judge-2}\n\ntasks:\n", srv.URL), 1))
 	os.WriteFile(planPath, text, 0o644)
 	dir := filepath.Dir(planPath)
 	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if j.requests != 2*59 {
+		t.Errorf("%d judge requests, want %d", j.requests, 2*59)
+	}
 	tk := res.Report.Tasks[0]
-	for _, ms := range tk.PerModel {
-		// The 10 coding questions have no verdict; LLaMA's empty answer
-		// (question 127, coding) is not judged at all.
-		want := map[string]int{"vicuna-13b": 10, "llama-13b": 9}[ms.Model]
-		if ms.JudgeFailed != want || ms.Metrics[metricJudgeScore].N != ms.Scored-want {
-			t.Errorf("%s: judge_failed %d, judge_score n %d of %d scored", ms.Model, ms.JudgeFailed, ms.Metrics[metricJudgeScore].N, ms.Scored)
+	for _, rec := range tk.Records {
+		o := rec.Outcomes["vicuna-13b"]
+		s, w := o.Scores[metricJudgeScore], o.Scores[metricJudgeScoreWeighted]
+		// judge-1 gives s1, judge-2 max(1, s1−1); each weighted +0.5 unless capped at 10.
+		if s < 1 || w < s || w > s+0.5+1e-9 {
+			t.Errorf("item %s: judge_score %v, weighted %v", rec.ID, s, w)
 		}
 	}
-	var gate *string
-	for _, g := range res.Report.Gates {
-		if strings.Contains(g.Expr, "judge_failed_rate") {
-			s := string(g.Status)
-			gate = &s
+	var sec string
+	for _, s := range res.Report.Sections {
+		if s.Kind == "judge" {
+			sec = s.Markdown
 		}
 	}
-	if gate == nil || *gate != "fail" {
-		t.Errorf("judge_failed_rate gate: %v", gate)
+	if !strings.Contains(sec, "Jury agreement: Krippendorff's alpha") {
+		t.Errorf("no jury agreement in:\n%s", sec)
 	}
 
-	// Every judge request fails: an endpoint error naming the judge.
-	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, `{"error":{"message":"invalid api key"}}`, http.StatusUnauthorized)
-	}))
-	defer broken.Close()
-	planPath = judgePlan(t, broken.URL, "    judge: {with: [loop]}\n")
+	planPath = judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise, logprobs: 5}\n")
 	dir = filepath.Dir(planPath)
-	_, err = Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
-	if err == nil || !strings.Contains(err.Error(), "judge loop: all 59 requests failed") {
-		t.Fatalf("want the broken judge named, got %v", err)
+	res, err = Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ms := range res.Report.Tasks[0].PerModel {
+		if got := ms.Metrics[metricJudgeWinSoft]; got.N != 29 || math.Abs(got.Mean-0.5) > 1e-12 {
+			t.Errorf("%s judge_win_soft %+v, want 0.5 over 29", ms.Model, got)
+		}
+	}
+	for _, s := range res.Report.Sections {
+		if s.Kind == "judge" && !strings.Contains(s.Markdown, "length-controlled") {
+			t.Errorf("no length-controlled win rate in:\n%s", s.Markdown)
+		}
 	}
 }

@@ -165,7 +165,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		rep.Gates = append(rep.Gates, gate.Check(g, rep.Lookup))
 	}
 	rep.Verdict = gate.Verdict(rep.Gates)
-	rep.Warnings = gateWarnings(rep)
+	rep.Warnings = append(gateWarnings(rep), judgeWarnings(p, tasks)...)
 	if broken != nil {
 		rep.Verdict = gate.Error
 	}
