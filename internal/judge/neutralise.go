@@ -119,24 +119,41 @@ func (n neutraliser) neutralise(s string) string {
 	// pass breaks every match and the mark never forms one, so this ends.
 	for {
 		changed := false
-		if n.markers != nil && n.markers.MatchString(s) {
-			s = n.markers.ReplaceAllStringFunc(s, func(m string) string {
+		if n.markers != nil {
+			s, changed = insertMarks(s, n.markers, func(m string) int {
 				_, size := utf8.DecodeRuneInString(m)
-				return m[:size] + NeutralMark + m[size:]
+				return size
 			})
-			changed = true
 		}
-		if n.verdict.MatchString(s) {
-			s = n.verdict.ReplaceAllStringFunc(s, func(m string) string {
-				if strings.HasPrefix(m, "[[") {
-					return "[[" + NeutralMark + m[2:]
-				}
-				return "[" + NeutralMark + m[1:]
-			})
-			changed = true
-		}
-		if !changed {
+		var c bool
+		s, c = insertMarks(s, n.verdict, func(m string) int {
+			if strings.HasPrefix(m, "[[") {
+				return 2
+			}
+			return 1
+		})
+		if !changed && !c {
 			return s
 		}
 	}
+}
+
+// insertMarks inserts NeutralMark into every match of re in s, at the byte
+// offset at returns for the match.
+func insertMarks(s string, re *regexp.Regexp, at func(match string) int) (string, bool) {
+	locs := re.FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s, false
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(locs)*len(NeutralMark))
+	prev := 0
+	for _, l := range locs {
+		cut := l[0] + at(s[l[0]:l[1]])
+		b.WriteString(s[prev:cut])
+		b.WriteString(NeutralMark)
+		prev = cut
+	}
+	b.WriteString(s[prev:])
+	return b.String(), true
 }
