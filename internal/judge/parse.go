@@ -133,17 +133,15 @@ const (
 // StripReasoning removes reasoning blocks before a judgment is parsed, so a
 // score a reasoning model considered and dropped is never read:
 //   - every "<think>…</think>" block;
-//   - an unclosed "<think>" at the start (after white space): the model ran
-//     out of tokens while thinking, and nothing is left;
+//   - an unclosed "<think>" at the start (after white space, and after
+//     the closed blocks are gone): the model ran out of tokens while
+//     thinking, and nothing is left;
 //   - everything up to a "</think>" with no opening tag, as servers print
 //     when the chat template opened the block in the prompt (DeepSeek-R1).
 //
 // Tags are matched exactly (lower case). An unclosed "<think>" later in the
 // text is left alone: a judge may quote one from the answer.
 func StripReasoning(text string) string {
-	if strings.HasPrefix(strings.TrimLeft(text, " \t\r\n"), thinkOpen) && !strings.Contains(text, thinkClose) {
-		return ""
-	}
 	var b strings.Builder
 	rest := text
 	for {
@@ -162,6 +160,10 @@ func StripReasoning(text string) string {
 	out := b.String()
 	if k := strings.LastIndex(out, thinkClose); k >= 0 {
 		out = out[k+len(thinkClose):]
+	}
+	// What is left holds no "</think>", so a leading "<think>" is unclosed.
+	if strings.HasPrefix(strings.TrimLeft(out, " \t\r\n"), thinkOpen) {
+		return ""
 	}
 	return out
 }

@@ -250,6 +250,8 @@ func TestStripReasoning(t *testing.T) {
 		{"quoted <think> tag, then [[5]]", "quoted <think> tag, then [[5]]"},
 		{"<THINK>upper</THINK>", "<THINK>upper</THINK>"},
 		{"<think>a</think>b</think>c", "c"},
+		{"<think>a</think> <think> b [[4]]", ""},
+		{"<think>a</think>[[4]] <think> b", "[[4]] <think> b"},
 	}
 	for _, c := range cases {
 		if got := StripReasoning(c.in); got != c.want {
@@ -297,6 +299,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if once := StripReasoning(s); StripReasoning(once) != once {
+			t.Fatalf("StripReasoning not idempotent on %q", s)
+		}
 		v, err := ParseScore(s, ModeStrict, ten)
 		if err == nil && (v < 1 || v > 10) {
 			t.Fatalf("strict score %v out of scale for %q", v, s)
