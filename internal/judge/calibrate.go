@@ -279,8 +279,9 @@ type CalibrationRetest struct {
 	// PairAgreement is the share of pairs of samples of one item that are equal.
 	PairAgreement *float64 `json:"pair_agreement"`
 	// Alpha is Krippendorff's alpha with samples as coders: nominal, and
-	// interval for scores.
+	// ordinal and interval for scores.
 	AlphaNominal  *float64 `json:"alpha_nominal"`
+	AlphaOrdinal  *float64 `json:"alpha_ordinal,omitempty"`
 	AlphaInterval *float64 `json:"alpha_interval,omitempty"`
 	// FleissKappa treats score values as categories; only when every item has Samples gradings.
 	FleissKappa *float64 `json:"fleiss_kappa,omitempty"`
@@ -553,6 +554,9 @@ func calibrateRetest(ids []string, samples map[string][]CalibrationJudgment, isS
 		r.AlphaNominal = calibrationNum(a)
 	}
 	if isScore {
+		if a, err := AgreementKrippendorff(units, AgreementOrdinal); err == nil {
+			r.AlphaOrdinal = calibrationNum(a)
+		}
 		if a, err := AgreementKrippendorff(units, AgreementInterval); err == nil {
 			r.AlphaInterval = calibrationNum(a)
 		}
@@ -704,6 +708,7 @@ func writeCalibrationOne(w io.Writer, r CalibrationReport, md bool) error {
 		add("sample pairs agree", calibrationPct(t.PairAgreement))
 		add("Krippendorff's alpha, nominal", calibrationFmt(t.AlphaNominal))
 		if r.Kind == "score" {
+			add("Krippendorff's alpha, ordinal", calibrationFmt(t.AlphaOrdinal))
 			add("Krippendorff's alpha, interval", calibrationFmt(t.AlphaInterval))
 			add("mean SD of samples", calibrationFmt(t.MeanSD))
 		}
