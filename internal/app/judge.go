@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tunecheck/tunecheck/internal/judge"
 	"github.com/tunecheck/tunecheck/internal/plan"
@@ -854,4 +856,88 @@ func judgeWarnings(p *plan.Plan, tasks []*builtTask) []string {
 		}
 	}
 	return out
+}
+
+// budgetError stops a run whose judges have spent the plan's max_cost.
+type budgetError struct {
+	spent, limit float64
+}
+
+func (e *budgetError) Error() string {
+	return fmt.Sprintf("the judges have spent %.4g of judge.max_cost %.4g", e.spent, e.limit)
+}
+
+// budget tracks the judges' spend during one stage.
+type budget struct {
+	mu     sync.Mutex
+	spent  float64
+	limit  float64
+	over   *budgetError
+	cancel context.CancelFunc
+}
+
+func (b *budget) exceeded() *budgetError {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.over
+}
+
+// judgeBudget enforces the smallest judge.max_cost of the plan's tasks on
+// the run's whole judge spend: what the judges' answers (not the cache's)
+// cost at judges[].prices, counting what earlier attempts of this run
+// stored. When a stage's requests reach it, the stage's context is
+// cancelled: the runner stores what finished, and the same plan resumes.
+func judgeBudget(ctx context.Context, p *plan.Plan, tasks []*builtTask, st *store.Store, runID string, o *runner.Options) (context.Context, *budget, error) {
+	limit := 0.0
+	for _, bt := range tasks {
+		if bt.Judge != nil && bt.Judge.spec.MaxCost > 0 && (limit == 0 || bt.Judge.spec.MaxCost < limit) {
+			limit = bt.Judge.spec.MaxCost
+		}
+	}
+	if limit == 0 {
+		return ctx, nil, nil
+	}
+	price := map[string]plan.Prices{}
+	for _, j := range p.Judges {
+		price[j.Name] = j.Prices
+	}
+	cost := func(endpoint string, prompt, completion int) float64 {
+		pr, ok := price[endpoint]
+		if !ok {
+			return 0
+		}
+		return (float64(prompt)*pr.InputPerMTok + float64(completion)*pr.OutputPerMTok) / 1e6
+	}
+	results, err := st.Results(ctx, runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &budget{limit: limit}
+	for _, r := range results {
+		if r.Endpoint != "" && !r.Cached && r.Error == "" {
+			b.spent += cost(r.Endpoint, r.PromptTokens, r.CompletionTokens)
+		}
+	}
+	if b.spent >= limit {
+		return nil, nil, &budgetError{spent: b.spent, limit: limit}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	b.cancel = cancel
+	o.Sent = func(endpoint string, u provider.Usage) {
+		c := cost(endpoint, u.PromptTokens, u.CompletionTokens)
+		if c == 0 {
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.spent += c
+		if b.spent >= b.limit && b.over == nil {
+			b.over = &budgetError{spent: b.spent, limit: b.limit}
+			b.cancel()
+		}
+	}
+	return sctx, b, nil
 }

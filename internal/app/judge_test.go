@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/store"
 )
@@ -315,5 +316,83 @@ func TestJudgeJuryAndLogprobs(t *testing.T) {
 		if s.Kind == "judge" && !strings.Contains(s.Markdown, "length-controlled") {
 			t.Errorf("no length-controlled win rate in:\n%s", s.Markdown)
 		}
+	}
+}
+
+// MT-Bench turn 2 is judged on the whole conversation: the multi-turn
+// template shows both user turns and the model's own two answers, with the
+// reference's two turns for questions that have one (FastChat's math
+// template); each model's conversation is its own.
+func TestJudgeMultiTurn(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	dir := t.TempDir()
+	src, _ := filepath.Abs(filepath.Join("..", "..", "examples", "mtbench-turns"))
+	raw, err := os.ReadFile(filepath.Join(src, "tunecheck.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(raw), "path: ../quickstart/", "path: "+src+"/../quickstart/")
+	text = strings.ReplaceAll(text, "path: data/", "path: "+src+"/data/")
+	text = strings.Replace(text, "\ntasks:\n", fmt.Sprintf("\njudges:\n  - {name: loop, provider: openai, base_url: %s/v1, model: judge-1}\n\ntasks:\n", srv.URL), 1)
+	text = strings.Replace(text, "    scorers:\n", "    judge: {with: [loop]}\n    scorers:\n", 1)
+	planPath := filepath.Join(dir, "tunecheck.yaml")
+	os.WriteFile(planPath, []byte(text), 0o644)
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LLaMA's empty turn-1 answer to question 127 ends that item: 59 judged.
+	if j.requests != 59 {
+		t.Errorf("%d judge requests, want 59", j.requests)
+	}
+	multi := 0
+	for _, p := range j.prompts {
+		if strings.Contains(p, "<|The Start of Assistant A's Conversation with User|>") && strings.Count(p, "### User:") == 2 {
+			multi++
+		}
+	}
+	if multi != 59 {
+		t.Errorf("%d of %d prompts show the two-turn conversation", multi, len(j.prompts))
+	}
+	if _, ok := res.Report.Tasks[0].Comparison.Metrics[metricJudgeScore]; !ok {
+		t.Errorf("no judge_score comparison")
+	}
+}
+
+// judge.max_cost stops the run cleanly once the judges' spend reaches it
+// (each loopback judgment costs 100 prompt + 10 completion tokens at 1 and
+// 2 per million: 0.00012), stores what finished, and the same plan with a
+// higher limit resumes without judging anything twice beyond the requests
+// in flight when it stopped.
+func TestJudgeMaxCost(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], max_cost: 0.0012}\n")
+	dir := filepath.Dir(planPath)
+	db := filepath.Join(dir, "tc.db")
+	_, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, OutputDir: filepath.Join(dir, "out")})
+	if err == nil || exitcode.Of(err) != exitcode.Interrupted || !strings.Contains(err.Error(), "judge.max_cost 0.0012") {
+		t.Fatalf("want a clean stop at max_cost, got %v", err)
+	}
+	first := j.requests
+	if first < 10 || first >= 59 {
+		t.Fatalf("%d judge requests before the stop, want 10 or a few more (in flight)", first)
+	}
+	text, _ := os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(text), "max_cost: 0.0012", "max_cost: 1", 1)), 0o644)
+	// The plan changed (its hash), so the run starts anew, but every judgment
+	// already made comes from the response cache.
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.requests > 59+8 {
+		t.Errorf("%d judge requests in all, want at most 59 + 8 in flight", j.requests)
+	}
+	if n := res.Report.Tasks[0].Comparison.Metrics[metricJudgeScore].N; n != 29 {
+		t.Errorf("judge_score pairs %d, want 29", n)
 	}
 }

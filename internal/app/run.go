@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,6 +144,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
 	out.Exec = sum
 	if err != nil {
+		var over *budgetError
+		if errors.As(err, &over) {
+			return out, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s stopped: %v; finished work is stored", run.ID, over), exitcode.Interrupted),
+				"raise judge.max_cost (or remove it) and run the same plan again to resume where it stopped")
+		}
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return out, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s interrupted; finished work is stored", run.ID), exitcode.Interrupted),
 				"run the same plan again to resume where it stopped")
@@ -287,8 +293,23 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 		if depth > 1 {
 			o.Logger.Info("stage", "stage", s+1, "of", depth, "requests", len(jobs))
 		}
-		sum, err := runner.Run(ctx, endpoints, runID, jobs, runner.Options{Store: st, Progress: o.Progress, Terminal: o.Terminal, Logger: o.Logger})
+		ropts := runner.Options{Store: st, Progress: o.Progress, Terminal: o.Terminal, Logger: o.Logger}
+		sctx := ctx
+		var budget *budget
+		if slices.ContainsFunc(jobs, func(j runner.Job) bool { return j.Endpoint != "" }) {
+			var err error
+			if sctx, budget, err = judgeBudget(ctx, p, tasks, st, runID, &ropts); err != nil {
+				return total, err
+			}
+		}
+		sum, err := runner.Run(sctx, endpoints, runID, jobs, ropts)
+		if budget != nil {
+			budget.cancel()
+		}
 		total = addSummary(total, sum)
+		if over := budget.exceeded(); over != nil {
+			return total, over
+		}
 		if err != nil {
 			return total, err
 		}

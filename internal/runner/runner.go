@@ -94,6 +94,11 @@ type Options struct {
 	Now func() time.Time
 	// Writer tunes result batching.
 	Writer store.WriterOptions
+	// Sent, when set, is told the endpoint and token usage of every answer
+	// a request brought (not the cache's), once it is durable: a caller
+	// keeps a budget with it (a judge's max_cost) and cancels the run's
+	// context when it is spent. It is called from the workers concurrently.
+	Sent func(endpoint string, usage provider.Usage)
 }
 
 // ModelSummary counts what happened to one model's jobs.
@@ -435,6 +440,9 @@ func (r *run) do(ctx context.Context, ep Endpoint, lim *limits, st *modelStats, 
 		return err
 	}
 	failed := res.Error != ""
+	if r.opts.Sent != nil && !failed {
+		r.opts.Sent(ep.Name, resp.Usage)
+	}
 	st.add(func(s *modelStats) {
 		s.sent++
 		s.retries += attempts - 1
