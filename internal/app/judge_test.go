@@ -396,3 +396,54 @@ func TestJudgeMaxCost(t *testing.T) {
 		t.Errorf("judge_score pairs %d, want 29", n)
 	}
 }
+
+// examples/quickstart/judged.yaml against a loopback judge: single-math-v1
+// (every quickstart question has a reference), judge scores per MT-Bench
+// category through the plan's slices, and its gates decided.
+func TestQuickstartJudged(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	src, _ := filepath.Abs(filepath.Join("..", "..", "examples", "quickstart"))
+	raw, err := os.ReadFile(filepath.Join(src, "judged.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	text := strings.ReplaceAll(string(raw), "path: data/", "path: "+src+"/data/")
+	text = strings.Replace(text, "base_url: https://api.openai.com/v1", "base_url: "+srv.URL+"/v1", 1)
+	planPath := filepath.Join(dir, "judged.yaml")
+	os.WriteFile(planPath, []byte(text), 0o644)
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out"),
+		Getenv: func(k string) string { return map[string]string{"OPENAI_API_KEY": "sk-test"}[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	math := 0
+	for _, p := range j.prompts {
+		if strings.Contains(p, "[The Start of Reference Answer]") {
+			math++
+		}
+	}
+	if math != 59 {
+		t.Errorf("%d of %d judge prompts show the reference answer", math, len(j.prompts))
+	}
+	tk := res.Report.Tasks[0]
+	var cat *report.Slice
+	for i := range tk.Slices {
+		if tk.Slices[i].Name == "category" {
+			cat = &tk.Slices[i]
+		}
+	}
+	if cat == nil || len(cat.Groups) != 3 || cat.Groups[0].Comparison.Metrics[metricJudgeScore].N == 0 {
+		t.Fatalf("no judge_score per category: %+v", cat)
+	}
+	if len(res.Report.Gates) != 4 {
+		t.Fatalf("gates: %+v", res.Report.Gates)
+	}
+	for _, g := range res.Report.Gates {
+		if strings.Contains(g.Expr, "judge") && g.Status == "error" {
+			t.Errorf("gate %s: %s (%s)", g.Expr, g.Status, g.Reason)
+		}
+	}
+}
