@@ -3,6 +3,7 @@ package judge
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -198,5 +199,49 @@ func TestAgreementPercent(t *testing.T) {
 	}
 	if _, _, err := AgreementPercent(a, b[:2], false, isTie); err == nil {
 		t.Error("length mismatch: no error")
+	}
+}
+
+// TestAgreementProperties: symmetry, bounds and perfect agreement on seeded
+// random ratings.
+func TestAgreementProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 2026))
+	for trial := range 200 {
+		n := 2 + rng.IntN(30)
+		a, b := make([]int, n), make([]int, n)
+		fa, fb := make([]float64, n), make([]float64, n)
+		for i := range n {
+			a[i], b[i] = 1+rng.IntN(5), 1+rng.IntN(5)
+			fa[i], fb[i] = float64(a[i]), float64(b[i])
+		}
+		for _, w := range []KappaWeights{KappaUnweighted, KappaLinear, KappaQuadratic} {
+			ab, _ := KappaCohen(a, b, w)
+			ba, _ := KappaCohen(b, a, w)
+			if !(math.IsNaN(ab) && math.IsNaN(ba)) && math.Abs(ab-ba) > 1e-12 || ab > 1+1e-12 {
+				t.Fatalf("trial %d weights %d: kappa(a,b) %v, kappa(b,a) %v", trial, w, ab, ba)
+			}
+			if aa, _ := KappaCohen(a, a, w); !math.IsNaN(aa) && math.Abs(aa-1) > 1e-12 {
+				t.Fatalf("trial %d: kappa(a,a) = %v", trial, aa)
+			}
+		}
+		s, _ := AgreementSpearman(fa, fb)
+		k, _ := AgreementKendallTauB(fa, fb)
+		if s < -1-1e-12 || s > 1+1e-12 || k < -1-1e-12 || k > 1+1e-12 {
+			t.Fatalf("trial %d: spearman %v kendall %v out of [-1, 1]", trial, s, k)
+		}
+		units := make([][]float64, n)
+		same := make([][]float64, n)
+		for i := range n {
+			units[i] = []float64{fa[i], fb[i]}
+			same[i] = []float64{fa[i], fa[i]}
+		}
+		for _, m := range []AgreementMetric{AgreementNominal, AgreementOrdinal, AgreementInterval} {
+			if al, err := AgreementKrippendorff(units, m); err == nil && al > 1+1e-12 {
+				t.Fatalf("trial %d: alpha %v > 1", trial, al)
+			}
+			if al, err := AgreementKrippendorff(same, m); err == nil && math.Abs(al-1) > 1e-12 {
+				t.Fatalf("trial %d: alpha of identical coders %v", trial, al)
+			}
+		}
 	}
 }

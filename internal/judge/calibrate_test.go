@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -254,4 +255,49 @@ func TestCalibrateKindMismatch(t *testing.T) {
 	if _, err := Calibrate(js, nil); err == nil || !strings.Contains(err.Error(), "judgments line 2") {
 		t.Errorf("error %v", err)
 	}
+}
+
+// FuzzCalibrationReaders: any bytes give judgments and labels or an error
+// naming the file; never a panic, never a value of the wrong kind.
+func FuzzCalibrationReaders(f *testing.F) {
+	for _, s := range []string{
+		`{"id": "q1", "score": 7}`,
+		`{"id": 3, "choice": "tie", "judge": "j", "sample": 2}`,
+		`{"id": "q1", "label": "A", "annotator": "x"}`,
+		"{\"id\": \"a\", \"score\": 1}\n{\"id\": \"a\", \"score\": 2}\n",
+		`{"id": null, "score": 1e400}`,
+		`[1, 2]`,
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "f.jsonl")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		js, err := ReadCalibrationJudgments(p)
+		if err != nil && !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not name the file", err)
+		}
+		for _, j := range js {
+			if j.ID == "" || (!j.Value.IsScore && !slices.Contains(calibrationChoices, j.Value.Choice)) {
+				t.Errorf("judgment %+v", j)
+			}
+		}
+		if err == nil {
+			if _, err := Calibrate(js, nil); err != nil && !strings.Contains(err.Error(), "line") {
+				t.Errorf("calibrate error %q names no line", err)
+			}
+		}
+		ls, err := ReadCalibrationLabels(p)
+		if err != nil && !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not name the file", err)
+		}
+		for _, l := range ls {
+			if l.ID == "" || (!l.Value.IsScore && !slices.Contains(calibrationChoices, l.Value.Choice)) {
+				t.Errorf("label %+v", l)
+			}
+		}
+	})
 }

@@ -76,7 +76,7 @@ func (r *winRatePyRandom) initByArray(key []uint32) {
 	r.mt[0] = 0x80000000
 }
 
-func (r *winRatePyRandom) uint32() uint32 {
+func (r *winRatePyRandom) next32() uint32 {
 	if r.idx >= 624 {
 		for k := range 624 {
 			y := r.mt[k]&0x80000000 | r.mt[(k+1)%624]&0x7fffffff
@@ -97,9 +97,9 @@ func (r *winRatePyRandom) uint32() uint32 {
 	return y
 }
 
-// float64 is random.random(): 53 bits from two outputs.
-func (r *winRatePyRandom) float64() float64 {
-	a, b := r.uint32()>>5, r.uint32()>>6
+// random is random.random(): 53 bits from two outputs.
+func (r *winRatePyRandom) random() float64 {
+	a, b := r.next32()>>5, r.next32()>>6
 	return (float64(a)*67108864 + float64(b)) / 9007199254740992
 }
 
@@ -108,5 +108,5 @@ func (r *winRatePyRandom) float64() float64 {
 // choices=[False, True]), i.e. choices[floor(random() * 2)].
 func winRateSwitched(instruction string, seed int) bool {
 	r := newWinRatePyRandom("is_switched_outputs" + instruction + strconv.Itoa(seed))
-	return int(r.float64()*2) == 1
+	return int(r.random()*2) == 1
 }

@@ -106,7 +106,7 @@ func TestWinRatePyRandomMT19937(t *testing.T) {
 	r.initByArray([]uint32{0x123, 0x234, 0x345, 0x456})
 	want := []uint32{1067595299, 955945823, 477289528, 4107218783, 4228976476, 3344332714, 3355579695, 227628506}
 	for i, w := range want {
-		if got := r.uint32(); got != w {
+		if got := r.next32(); got != w {
 			t.Fatalf("output %d = %d, want %d", i, got, w)
 		}
 	}
