@@ -447,3 +447,41 @@ func TestQuickstartJudged(t *testing.T) {
 		}
 	}
 }
+
+// A dry run checks the plan and prints what it would send — every model's
+// requests and every judge call, with estimated tokens and cost — and
+// sends and stores nothing.
+func TestDryRun(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise}\n")
+	dir := filepath.Dir(planPath)
+	db := filepath.Join(dir, "tc.db")
+	out, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.requests != 0 {
+		t.Errorf("a dry run sent %d requests", j.requests)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a dry run created the store")
+	}
+	got := map[string]EndpointEstimate{}
+	for _, e := range out.Estimate.Endpoints {
+		got[e.Name] = e
+	}
+	// 30 items per model; pairwise: 30 pairs × 2 orders (before knowing
+	// that one answer will be empty).
+	if got["llama-13b"].Requests != 30 || got["loop"].Requests != 60 || got["loop"].Role != "judge" || !got["loop"].HasPrice || got["loop"].Cost <= 0 {
+		t.Fatalf("estimate: %+v", out.Estimate.Endpoints)
+	}
+	var b strings.Builder
+	if err := out.Estimate.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "loop        judge  60") || !strings.Contains(b.String(), "nothing was sent or stored") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}

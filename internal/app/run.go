@@ -54,6 +54,9 @@ type Options struct {
 	Logger      *slog.Logger
 	ToolVersion string
 	Now         func() time.Time
+	// DryRun builds and checks the plan, then returns an Estimate of what
+	// it would send (Outcome.Estimate) without sending or storing anything.
+	DryRun bool
 }
 
 // Outcome is what a run produced.
@@ -66,6 +69,8 @@ type Outcome struct {
 	// Providers is each model's provider kind by name, so the summary can say
 	// "answers read from files" for the file provider instead of "requests sent".
 	Providers map[string]string
+	// Estimate is a dry run's account of what the run would send.
+	Estimate *Estimate
 }
 
 // Run executes a plan end to end and stores it. A run interrupted by ctx is
@@ -100,6 +105,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	gates, err := planGates(p, tasks)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	if o.DryRun {
+		return &Outcome{Estimate: estimate(p, tasks)}, nil
 	}
 	endpoints, models, err := buildEndpoints(p, tasks, o)
 	if err != nil {

@@ -20,6 +20,7 @@ type runOptions struct {
 	seed                   int64
 	failOnInconclusive     bool
 	quiet                  bool
+	dryRun                 bool
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -54,6 +55,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
+	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	return cmd
 }
 
@@ -73,7 +75,11 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 			opts.Formats = append(opts.Formats, f)
 		}
 	}
+	opts.DryRun = o.dryRun
 	out, err := app.Run(cmd.Context(), opts)
+	if err == nil && out.Estimate != nil {
+		return out.Estimate.Write(env.Stdout)
+	}
 	if err != nil {
 		// A run whose endpoint answered nothing still wrote its report: show
 		// it, then the cause (exit 3), so CI reads "broken endpoint", not "regressed".
