@@ -721,7 +721,7 @@ func writeCalibrationOne(w io.Writer, r CalibrationReport, md bool) error {
 	if md {
 		fmt.Fprintf(w, "### Judge %s (%ss, %d items)\n\n| | |\n|---|---|\n", name, r.Kind, r.Items)
 		for _, l := range lines {
-			fmt.Fprintf(w, "| %s | %s |\n", l[0], l[1])
+			fmt.Fprintf(w, "| %s | %s |\n", strings.ReplaceAll(l[0], "|", `\|`), l[1])
 		}
 	} else {
 		fmt.Fprintf(w, "judge %s (%ss, %d items)\n", name, r.Kind, r.Items)
