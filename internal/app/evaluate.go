@@ -37,7 +37,10 @@ type builtTask struct {
 
 // depth is the number of stages the task runs: its own and the judge's.
 func (bt *builtTask) depth() int {
-	if bt.Judge != nil {
+	switch {
+	case bt.Judge != nil && bt.Judge.spec.Repair:
+		return len(bt.Stages) + 2
+	case bt.Judge != nil:
 		return len(bt.Stages) + 1
 	}
 	return len(bt.Stages)

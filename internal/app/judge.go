@@ -29,6 +29,11 @@ import (
 // parses them into metrics.
 const judgeStage = "judge"
 
+// repairStage asks a judge once more when its strict judgment could not be
+// parsed (plan judge.repair): the same conversation, its judgment, and a
+// request for the verdict format (judge.RepairPrompt).
+const repairStage = "judge_repair"
+
 // Judge metrics.
 const (
 	// metricJudgeScore is the (jury's) score of a single-answer judgment.
@@ -353,10 +358,11 @@ func judgeJobs(p *plan.Plan, bt *builtTask, prior map[string]map[string]map[stag
 
 // judgment is one parsed judge answer.
 type judgment struct {
-	score  float64
-	choice judge.Choice
-	err    string // why there is no verdict: request failed, truncated, unparsable
-	resp   *provider.Response
+	score    float64
+	choice   judge.Choice
+	err      string // why there is no verdict: request failed, truncated, unparsable
+	resp     *provider.Response
+	repaired bool // the verdict came from asking again (judge.repair)
 }
 
 // readJudgment parses one stored judgment.
@@ -394,6 +400,63 @@ func (jt *judgeTask) readJudgment(r *store.Result, ok bool) judgment {
 	return out
 }
 
+// repairJobs asks again for the judgments of the judge stage that gave no
+// parsable verdict (not failed requests or truncations: asking again would
+// not change those).
+func repairJobs(bt *builtTask, prior map[string]map[string]map[stageKey]*store.Result) []runner.Job {
+	jt := bt.Judge
+	kind := judge.KindSingle
+	if jt.pairwise {
+		kind = judge.KindPair
+	}
+	var jobs []runner.Job
+	for model, byTask := range prior {
+		for key, r := range byTask[bt.Name] {
+			if key.stage != judgeStage || r.Error != "" {
+				continue
+			}
+			j := jt.readJudgment(r, true)
+			if j.err == "" || j.resp == nil || j.err == judge.ErrTruncated.Error() {
+				continue
+			}
+			var req provider.Request
+			if err := json.Unmarshal(r.Request, &req); err != nil {
+				continue
+			}
+			req.ItemID = key.id + "~repair"
+			req.Messages = append(req.Messages, provider.Message{Role: "assistant", Content: j.resp.Text},
+				provider.Message{Role: "user", Content: judge.RepairPrompt(kind)})
+			jobs = append(jobs, runner.Job{Model: model, Task: bt.Name, Stage: repairStage, Endpoint: r.Endpoint, Request: req})
+		}
+	}
+	sort.Slice(jobs, func(a, b int) bool {
+		if jobs[a].Model != jobs[b].Model {
+			return jobs[a].Model < jobs[b].Model
+		}
+		return jobs[a].Request.ItemID < jobs[b].Request.ItemID
+	})
+	return jobs
+}
+
+// judgmentOf reads a judgment and, where it gave no verdict and a repair
+// was asked for, the repair's answer instead.
+func (jt *judgeTask) judgmentOf(byKey map[stageKey]*store.Result, id string) judgment {
+	r, ok := byKey[stageKey{judgeStage, id}]
+	j := jt.readJudgment(r, ok)
+	if j.err == "" || !jt.spec.Repair {
+		return j
+	}
+	if rr, ok := byKey[stageKey{repairStage, id + "~repair"}]; ok {
+		if fixed := jt.readJudgment(rr, true); fixed.err == "" {
+			fixed.repaired = true
+			return fixed
+		} else {
+			j.err += "; asked again: " + fixed.err
+		}
+	}
+	return j
+}
+
 // judgeOutcomes adds the judge's metrics to every graded model's outcomes of
 // one task, and returns what the judging section reports.
 func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.Result, outcomes map[string][]scored, models []string) *judgeSummary {
@@ -427,9 +490,9 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 			var wins, soft []float64
 			var errs []string
 			for _, name := range jt.judges {
-				r1, ok1 := byKey[stageKey{judgeStage, judgeRequestID(it.ID, name, "ab")}]
-				r2, ok2 := byKey[stageKey{judgeStage, judgeRequestID(it.ID, name, "ba")}]
-				j1, j2 := jt.readJudgment(r1, ok1), jt.readJudgment(r2, ok2)
+				j1 := jt.judgmentOf(byKey, judgeRequestID(it.ID, name, "ab"))
+				j2 := jt.judgmentOf(byKey, judgeRequestID(it.ID, name, "ba"))
+				sum.noteRepair(j1, j2)
 				note(j1, name)
 				note(j2, name)
 				if j1.err != "" || j2.err != "" {
@@ -496,8 +559,8 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 			var scores, weighted []float64
 			var errs []string
 			for _, name := range jt.judges {
-				r, ok := byKey[stageKey{judgeStage, judgeRequestID(it.ID, name, "")}]
-				j := jt.readJudgment(r, ok)
+				j := jt.judgmentOf(byKey, judgeRequestID(it.ID, name, ""))
+				sum.noteRepair(j)
 				note(j, name)
 				if j.err != "" {
 					errs = append(errs, name+": "+j.err)
@@ -652,6 +715,16 @@ type judgeSummary struct {
 	// SoftMissing counts judgments without the verdict token among the top
 	// logprobs (no weighted score or soft preference for them).
 	SoftMissing int `json:"soft_missing,omitempty"`
+	// Repaired counts verdicts that came from asking a judge again.
+	Repaired int `json:"repaired,omitempty"`
+}
+
+func (s *judgeSummary) noteRepair(js ...judgment) {
+	for _, j := range js {
+		if j.repaired {
+			s.Repaired++
+		}
+	}
 }
 
 // finish computes the jury's agreement over units with two or more verdicts.
@@ -773,6 +846,9 @@ func judgeSection(bt *builtTask, s *judgeSummary, outcomes map[string][]scored, 
 			fmt.Fprintf(&b, "; length-controlled %.1f%% ± %.1f (logistic fit of the preference on tanh of the standardised length difference, predicted at equal length; slope %+.3f)", lc.WinRate, lc.StandardError, lc.Slope)
 		}
 		b.WriteString(".\n")
+	}
+	if s.Repaired > 0 {
+		fmt.Fprintf(&b, "- %d verdicts came from asking the judge again for the verdict format (judge.repair).\n", s.Repaired)
 	}
 	if s.JuryAlpha != nil {
 		fmt.Fprintf(&b, "- Jury agreement: Krippendorff's alpha %.3f over %d units judged by two or more judges.\n", *s.JuryAlpha, s.JuryUnits)

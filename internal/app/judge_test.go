@@ -52,6 +52,9 @@ func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tokens []string
 	var top map[string]float64
 	switch {
+	case len(req.Messages) > 1 && req.Messages[len(req.Messages)-2].Role == "assistant":
+		// Asked again for the verdict format (judge.repair): it complies.
+		tokens = []string{"Sorry. ", "[[", "5", "]]"}
 	case strings.Contains(user, "[The Start of Assistant A's Answer]"):
 		tokens = []string{"Both are fine, but the first is better. ", "[[", "A", "]]"}
 		top = map[string]float64{"A": -0.2231435513142097, "B": -1.6094379124341003} // 0.8, 0.2
@@ -483,5 +486,34 @@ func TestDryRun(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "loop        judge  60") || !strings.Contains(b.String(), "nothing was sent or stored") {
 		t.Errorf("table:\n%s", b.String())
+	}
+}
+
+// Strict parsing with repair: a judgment without a verdict is asked for
+// once more (its own judgment and the format request in the conversation),
+// and the verdict of that second answer counts; the report says how many.
+func TestJudgeStrictRepair(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], parse: strict, repair: true, prompt: \"Q: {question}\\n[The Start of Assistant's Answer]\\n{answer}\\n[The End of Assistant's Answer]\\nRef: {reference}\", reference: \"{{ 'UNRATABLE' if category == 'coding' else reference }}\"}\n")
+	dir := filepath.Dir(planPath)
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 59 judgments, then 19 asked again (10 coding answers of Vicuna, 9 of LLaMA).
+	if j.requests != 59+19 {
+		t.Errorf("%d judge requests, want 78", j.requests)
+	}
+	for _, ms := range res.Report.Tasks[0].PerModel {
+		if ms.JudgeFailed != 0 || ms.Metrics[metricJudgeScore].N != ms.Scored {
+			t.Errorf("%s: %d without a verdict, judge_score n %d of %d", ms.Model, ms.JudgeFailed, ms.Metrics[metricJudgeScore].N, ms.Scored)
+		}
+	}
+	for _, s := range res.Report.Sections {
+		if s.Kind == "judge" && !strings.Contains(s.Markdown, "19 verdicts came from asking the judge again") {
+			t.Errorf("section:\n%s", s.Markdown)
+		}
 	}
 }

@@ -263,6 +263,9 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 				}
 				jobs = append(jobs, js...)
 			}
+			if bt.Judge != nil && bt.Judge.spec.Repair && s == len(bt.Stages)+1 {
+				jobs = append(jobs, repairJobs(bt, prior)...)
+			}
 		}
 		for _, m := range p.Models {
 			for _, bt := range tasks {

@@ -171,6 +171,9 @@ type Judge struct {
 	Scale []float64 `yaml:"scale" json:"scale,omitempty"`
 	// Parse is fastchat (default, as FastChat scores MT-Bench) or strict.
 	Parse string `yaml:"parse" json:"parse,omitempty"`
+	// Repair (strict only) asks a judge whose judgment cannot be parsed
+	// once more, with its judgment and a request for the verdict format.
+	Repair bool `yaml:"repair" json:"repair,omitempty"`
 	// Aggregate combines a jury: mean (default for scores), median, or
 	// majority (default for pairwise choices).
 	Aggregate string `yaml:"aggregate" json:"aggregate,omitempty"`

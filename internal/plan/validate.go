@@ -348,6 +348,9 @@ func (v *validator) judge(at string, j *Judge) {
 	if j.Parse != "" && j.Parse != "fastchat" && j.Parse != "strict" {
 		v.errorf(at+".parse", didYouMean(j.Parse, []string{"fastchat", "strict"}), "unknown parse mode %q", j.Parse)
 	}
+	if j.Repair && j.Parse != "strict" {
+		v.errorf(at+".repair", "set `parse: strict`, or remove repair (fastchat mode never asks again)", "repair needs strict parsing")
+	}
 	if j.Aggregate != "" && j.Aggregate != "mean" && j.Aggregate != "median" && j.Aggregate != "majority" {
 		v.errorf(at+".aggregate", didYouMean(j.Aggregate, []string{"mean", "median", "majority"}), "unknown aggregate %q", j.Aggregate)
 	}
