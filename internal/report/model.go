@@ -158,6 +158,10 @@ type Outcome struct {
 	Scores map[string]float64 `json:"scores,omitempty"`
 	// Stats are the corpus metrics' per-item sufficient statistics, by metric.
 	Stats map[string][]float64 `json:"stats,omitempty"`
+	// JudgeError says why a scored item has no judge metric: every judge's
+	// request failed, was truncated or could not be parsed. Counted as
+	// ModelScore.JudgeFailed, never scored.
+	JudgeError string `json:"judge_error,omitempty"`
 }
 
 // Scored reports whether the outcome carries scores (ok, or scored on the
@@ -171,11 +175,13 @@ type ModelScore struct {
 	// request error or unscorable output, Empty ones an empty answer, and
 	// NoReference ones no reference (only reference-free metrics scored
 	// them). Each metric's Summary.N says how many items its number rests on.
-	Items       int                      `json:"items"`
-	Scored      int                      `json:"scored"`
-	Failed      int                      `json:"failed"`
-	Empty       int                      `json:"empty"`
-	NoReference int                      `json:"no_reference"`
+	Items       int `json:"items"`
+	Scored      int `json:"scored"`
+	Failed      int `json:"failed"`
+	Empty       int `json:"empty"`
+	NoReference int `json:"no_reference"`
+	// JudgeFailed scored items have no judge metric: no judge gave a verdict.
+	JudgeFailed int                      `json:"judge_failed,omitempty"`
 	Metrics     map[string]stats.Summary `json:"metrics"`
 	// Errors are the first distinct error messages, with counts.
 	Errors []ErrorCount `json:"errors,omitempty"`
@@ -347,7 +353,7 @@ func (r *Report) sources(per []ModelScore, cmp *Comparison, metric string) gate.
 	}
 	src := gate.Sources{Compared: r.Compare != nil && cmp != nil}
 	for _, m := range per {
-		c := gate.Counts{Items: m.Items, Failed: m.Failed, Empty: m.Empty, NoReference: m.NoReference}
+		c := gate.Counts{Items: m.Items, Failed: m.Failed, Empty: m.Empty, NoReference: m.NoReference, JudgeFailed: m.JudgeFailed}
 		sum := m.Metrics[metric]
 		e := gate.Estimate{N: sum.N, Mean: sum.Mean, Low: sum.CI.Low, High: sum.CI.High}
 		switch m.Model {
