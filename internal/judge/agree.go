@@ -5,33 +5,36 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
+
+	"github.com/tunecheck/tunecheck/metrics/classification"
+	"github.com/tunecheck/tunecheck/metrics/regression"
 )
 
 // Agreement statistics between raters (a judge and humans, several judges, or
 // one judge sampled several times). Pure functions; each names the reference
 // implementation it matches, checked in agree_test.go against fixtures that
 // testdata/agree_gen.py writes with Debian's scikit-learn, statsmodels and
-// SciPy.
+// SciPy. Cohen's kappa and the rank correlations are the parity-tested ones of
+// metrics/classification and metrics/regression, under one signature here.
 
-// KappaWeights selects Cohen's kappa's disagreement weights.
-type KappaWeights int
+// KappaWeights selects Cohen's kappa's disagreement weights: none (nominal
+// labels), linear |i − j| or quadratic (i − j)² between label ranks (ordinal
+// scores).
+type KappaWeights = classification.KappaWeights
 
+// The weightings of KappaCohen.
 const (
-	// KappaUnweighted counts every disagreement alike (nominal labels).
-	KappaUnweighted KappaWeights = iota
-	// KappaLinear weights a disagreement by |i − j| between label ranks.
-	KappaLinear
-	// KappaQuadratic weights it by (i − j)², for ordinal scores.
-	KappaQuadratic
+	KappaUnweighted = classification.KappaUnweighted
+	KappaLinear     = classification.KappaLinear
+	KappaQuadratic  = classification.KappaQuadratic
 )
 
 // KappaCohen is Cohen's kappa between two raters' labels of the same items, as
 // sklearn.metrics.cohen_kappa_score(a, b, weights=…): the labels are the
 // sorted union of both raters' values, ranked 0..k−1; the weights act on ranks.
 // It is 1 − Σw·O / Σw·E with O the observed confusion counts and E the outer
-// product of the marginals / n. It is NaN when E has no weight (both raters
-// gave one and the same label to everything), as sklearn's 0/0.
+// product of the marginals / n; NaN when E has no weight (both raters gave one
+// and the same label to everything), as sklearn's 0/0.
 func KappaCohen[T agreeOrdered](a, b []T, w KappaWeights) (float64, error) {
 	if len(a) != len(b) {
 		return math.NaN(), fmt.Errorf("%d labels against %d", len(a), len(b))
@@ -39,45 +42,31 @@ func KappaCohen[T agreeOrdered](a, b []T, w KappaWeights) (float64, error) {
 	if len(a) == 0 {
 		return math.NaN(), errors.New("no items")
 	}
-	labels := slices.Concat(a, b)
-	slices.Sort(labels)
-	labels = slices.Compact(labels)
-	k := len(labels)
-	idx := func(v T) int { i, _ := slices.BinarySearch(labels, v); return i }
-	obs := make([]float64, k*k)
-	rowSum := make([]float64, k)
-	colSum := make([]float64, k)
-	for i := range a {
-		r, c := idx(a[i]), idx(b[i])
-		obs[r*k+c]++
-		rowSum[r]++
-		colSum[c]++
+	r, err := classification.CohenKappa(agreeLabels(a), agreeLabels(b), w)
+	if err != nil {
+		return math.NaN(), err
 	}
-	n := float64(len(a))
-	var num, den float64
-	for i := range k {
-		for j := range k {
-			var wt float64
-			switch w {
-			case KappaUnweighted:
-				if i != j {
-					wt = 1
-				}
-			case KappaLinear:
-				wt = math.Abs(float64(i - j))
-			case KappaQuadratic:
-				wt = float64((i - j) * (i - j))
-			}
-			num += wt * obs[i*k+j]
-			den += wt * rowSum[i] * colSum[j] / n
-		}
-	}
-	return 1 - num/den, nil
+	return r.Value, nil
 }
 
-// agreeOrdered is the constraint of labels that sort: numeric scores or strings.
+// agreeOrdered are the label types KappaCohen takes: numeric scores or strings.
 type agreeOrdered interface {
-	~int | ~int64 | ~float64 | ~string
+	int | float64 | string
+}
+
+func agreeLabels[T agreeOrdered](xs []T) []classification.Label {
+	out := make([]classification.Label, len(xs))
+	for i, x := range xs {
+		switch v := any(x).(type) {
+		case int:
+			out[i] = classification.Int(v)
+		case float64:
+			out[i] = classification.Num(v)
+		case string:
+			out[i] = classification.Str(v)
+		}
+	}
+	return out
 }
 
 // KappaFleiss is Fleiss' kappa of a table counts[item][category] (how many
@@ -238,97 +227,23 @@ func AgreementPercent[T comparable](a, b []T, skipTies bool, isTie func(T) bool)
 	return float64(same) / float64(n), n, nil
 }
 
-// agreeRanks are average ranks (1-based, ties share the mean rank), as
-// scipy.stats.rankdata(method='average').
-func agreeRanks(x []float64) []float64 {
-	order := make([]int, len(x))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(i, j int) bool { return x[order[i]] < x[order[j]] })
-	r := make([]float64, len(x))
-	for i := 0; i < len(order); {
-		j := i
-		for j+1 < len(order) && x[order[j+1]] == x[order[i]] {
-			j++
-		}
-		avg := float64(i+j)/2 + 1
-		for m := i; m <= j; m++ {
-			r[order[m]] = avg
-		}
-		i = j + 1
-	}
-	return r
-}
-
-// AgreementSpearman is Spearman's rank correlation, as scipy.stats.spearmanr: the
-// Pearson correlation of average ranks. NaN when either side is constant.
+// AgreementSpearman is Spearman's rank correlation, as scipy.stats.spearmanr
+// (metrics/regression.Spearman): the Pearson correlation of average ranks.
+// NaN when either side is constant.
 func AgreementSpearman(a, b []float64) (float64, error) {
-	if len(a) != len(b) {
-		return math.NaN(), fmt.Errorf("%d scores against %d", len(a), len(b))
+	r, err := regression.Spearman(a, b)
+	if err != nil {
+		return math.NaN(), err
 	}
-	if len(a) < 2 {
-		return math.NaN(), errors.New("fewer than 2 items")
-	}
-	return agreePearson(agreeRanks(a), agreeRanks(b)), nil
+	return r.Value, nil
 }
 
-func agreePearson(x, y []float64) float64 {
-	n := float64(len(x))
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
-	var sxy, sxx, syy float64
-	for i := range x {
-		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return math.NaN()
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
-// AgreementKendallTauB is Kendall's tau-b, as scipy.stats.kendalltau (variant 'b'):
-// (concordant − discordant) / sqrt((n0 − n1)(n0 − n2)), n1 and n2 the pairs
-// tied in a and in b. O(n²), enough for calibration sets. NaN when either
-// side is constant.
+// AgreementKendallTauB is Kendall's tau-b, as scipy.stats.kendalltau
+// (metrics/regression.KendallTauB). NaN when either side is constant.
 func AgreementKendallTauB(a, b []float64) (float64, error) {
-	if len(a) != len(b) {
-		return math.NaN(), fmt.Errorf("%d scores against %d", len(a), len(b))
+	r, err := regression.KendallTauB(a, b)
+	if err != nil {
+		return math.NaN(), err
 	}
-	if len(a) < 2 {
-		return math.NaN(), errors.New("fewer than 2 items")
-	}
-	var con, dis, tieA, tieB float64
-	for i := range a {
-		for j := i + 1; j < len(a); j++ {
-			da, db := a[i]-a[j], b[i]-b[j]
-			switch {
-			case da == 0 && db == 0:
-				tieA++
-				tieB++
-			case da == 0:
-				tieA++
-			case db == 0:
-				tieB++
-			case (da > 0) == (db > 0):
-				con++
-			default:
-				dis++
-			}
-		}
-	}
-	n0 := float64(len(a)) * float64(len(a)-1) / 2
-	den := math.Sqrt((n0 - tieA) * (n0 - tieB))
-	if den == 0 {
-		return math.NaN(), nil
-	}
-	return (con - dis) / den, nil
+	return r.Value, nil
 }

@@ -218,7 +218,7 @@ func TestAgreementProperties(t *testing.T) {
 			ab, _ := KappaCohen(a, b, w)
 			ba, _ := KappaCohen(b, a, w)
 			if !(math.IsNaN(ab) && math.IsNaN(ba)) && math.Abs(ab-ba) > 1e-12 || ab > 1+1e-12 {
-				t.Fatalf("trial %d weights %d: kappa(a,b) %v, kappa(b,a) %v", trial, w, ab, ba)
+				t.Fatalf("trial %d weights %q: kappa(a,b) %v, kappa(b,a) %v", trial, w, ab, ba)
 			}
 			if aa, _ := KappaCohen(a, a, w); !math.IsNaN(aa) && math.Abs(aa-1) > 1e-12 {
 				t.Fatalf("trial %d: kappa(a,a) = %v", trial, aa)
