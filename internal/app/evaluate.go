@@ -91,7 +91,7 @@ func metricDefs(scorers []scorer.Scorer) []metricDef {
 func metricInfo(defs []metricDef) map[string]report.Metric {
 	out := make(map[string]report.Metric, len(defs))
 	for _, d := range defs {
-		out[d.Name] = report.Metric{Direction: string(d.Direction), Corpus: d.Corpus, Test: d.Test}
+		out[d.Name] = report.Metric{Direction: string(d.Direction), Corpus: d.Corpus, Test: d.Test, Binary: d.Binary}
 	}
 	return out
 }

@@ -15,12 +15,14 @@ import (
 func newJudgeCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "judge",
-		Short: "LLM-as-judge on files: win rates, length control, calibration against humans",
-		Long: `judge works on judgments already made: AlpacaEval-style win rates with a
-length-controlled win rate beside the raw one, and a judge's agreement with human
-labels and with itself. docs/judge.md defines every figure and file format.`,
+		Short: "LLM-as-judge on files: judge recorded outputs, win rates, length control, calibration",
+		Long: `judge works on files: it judges answers generated elsewhere (outputs), and works on
+judgments already made: AlpacaEval-style win rates with a length-controlled win rate
+beside the raw one, and a judge's agreement with human labels and with itself.
+Judging inside a plan is the task key judge (docs/plan.md). docs/judge.md defines
+every figure and file format.`,
 	}
-	cmd.AddCommand(newJudgeWinRateCmd(env), newJudgeCalibrateCmd(env))
+	cmd.AddCommand(newJudgeWinRateCmd(env), newJudgeCalibrateCmd(env), newJudgeOutputsCmd(env))
 	return cmd
 }
 

@@ -527,7 +527,7 @@ func TestDisparityLine(t *testing.T) {
 // comparison's wins and losses), not only the ones the report shows.
 func TestFlipLines(t *testing.T) {
 	tk := Task{Metrics: []string{"exact", "f1"},
-		MetricInfo: map[string]Metric{"exact": {Direction: "higher", Test: "mcnemar"}, "f1": {Direction: "higher", Test: "permutation"}},
+		MetricInfo: map[string]Metric{"exact": {Direction: "higher", Test: "mcnemar", Binary: true}, "f1": {Direction: "higher", Test: "permutation"}},
 		Comparison: &Comparison{Metrics: map[string]stats.Paired{"exact": {N: 100, Wins: 30, Losses: 12}, "f1": {N: 100, Wins: 50, Losses: 40}}},
 		Flipped:    []Example{{Kind: "regressed", Metric: "exact"}, {Kind: "fixed", Metric: "exact"}, {Kind: "fixed", Metric: "exact"}},
 	}

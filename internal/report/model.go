@@ -131,6 +131,9 @@ type Metric struct {
 	Direction string `json:"direction"`
 	Corpus    bool   `json:"corpus,omitempty"`
 	Test      string `json:"test"`
+	// Binary is true for a pass/fail metric (every item 0 or 1): its items
+	// can flip right→wrong or wrong→right.
+	Binary bool `json:"binary,omitempty"`
 }
 
 // Item statuses: an item × model is scored, failed (request error, an

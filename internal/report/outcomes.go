@@ -335,7 +335,7 @@ func (t *Task) flipLines() []string {
 	var out []string
 	for _, m := range t.Metrics {
 		p, ok := t.Comparison.Metrics[m]
-		if !ok || t.MetricInfo[m].Test != "mcnemar" || p.N == 0 {
+		if !ok || !t.MetricInfo[m].Binary || p.N == 0 {
 			continue
 		}
 		shown := 0

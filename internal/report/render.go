@@ -226,6 +226,19 @@ func Terminal(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "  %s\n", termText(line))
 		}
 	}
+	// How each task was judged (position bias, failures, lengths): a judge's
+	// numbers need their caveats beside them, not only in report.md.
+	for _, sec := range r.Sections {
+		if sec.Kind != "judge" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", termText(sec.Title))
+		for _, line := range strings.Split(strings.TrimSpace(sec.Markdown), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				fmt.Fprintf(w, "  %s\n", termText(line))
+			}
+		}
+	}
 	if len(r.Gates) > 0 {
 		fmt.Fprintln(w, "\ngates")
 		for _, g := range r.Gates {
