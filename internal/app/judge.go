@@ -65,6 +65,8 @@ type judgeTask struct {
 	named  string // a built-in template's name ("" = MT-Bench's, by item)
 	// baseline and candidate of a pairwise judgment.
 	baseline, candidate string
+	// temperatures of the judges, as the report records them.
+	temperatures []string
 }
 
 // buildJudge resolves task ti's judge section. Its errors name the plan key.
@@ -79,6 +81,13 @@ func buildJudge(p *plan.Plan, ti int) (*judgeTask, error) {
 		baseline: p.Compare.Baseline, candidate: p.Compare.Candidate}
 	if jt.mode == "" {
 		jt.mode = "fastchat"
+	}
+	for _, name := range j.With {
+		for _, jd := range p.Judges {
+			if jd.Name == name && jd.Params.Temperature != nil {
+				jt.temperatures = append(jt.temperatures, fmt.Sprintf("%s %g", name, *jd.Params.Temperature))
+			}
+		}
 	}
 	if len(j.Scale) == 2 {
 		jt.scale = [2]float64{j.Scale[0], j.Scale[1]}
@@ -461,7 +470,7 @@ func (jt *judgeTask) judgmentOf(byKey map[stageKey]*store.Result, id string) jud
 // one task, and returns what the judging section reports.
 func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.Result, outcomes map[string][]scored, models []string) *judgeSummary {
 	jt := bt.Judge
-	sum := &judgeSummary{Mode: jt.modeName(), Judges: jt.judges, Parse: jt.mode, Scale: jt.scale, Failures: map[string]int{}}
+	sum := &judgeSummary{Mode: jt.modeName(), Judges: jt.judges, Parse: jt.mode, Scale: jt.scale, Failures: map[string]int{}, Temperatures: jt.temperatures}
 	seenTmpl := map[string]string{}
 	note := func(j judgment, judgeName string) {
 		if j.resp != nil && j.resp.Model != "" {
@@ -692,8 +701,10 @@ type judgeSummary struct {
 	Parse  string     `json:"parse"`
 	Scale  [2]float64 `json:"scale"`
 	// Served is the model id each judge's server said answered.
-	Served    map[string]string `json:"served_models,omitempty"`
-	Templates []templateRef     `json:"templates"`
+	Served map[string]string `json:"served_models,omitempty"`
+	// Temperatures are the judges' sampling temperatures ("judge 0").
+	Temperatures []string      `json:"temperatures,omitempty"`
+	Templates    []templateRef `json:"templates"`
 	// Failures count judgments without a verdict, by kind.
 	Failures map[string]int `json:"failures"`
 	// Pairwise: pairs judged in both orders, how many disagreed across the
@@ -812,6 +823,9 @@ func judgeSection(bt *builtTask, s *judgeSummary, outcomes map[string][]scored, 
 		fmt.Fprintf(&b, ", scale %g–%g", s.Scale[0], s.Scale[1])
 	}
 	b.WriteString(").\n\n")
+	if len(s.Temperatures) > 0 {
+		fmt.Fprintf(&b, "- Judge temperature: %s.\n", strings.Join(s.Temperatures, ", "))
+	}
 	if len(s.Served) > 0 {
 		var parts []string
 		for _, j := range s.Judges {

@@ -44,6 +44,13 @@ func TestJudgeOutputs(t *testing.T) {
 	if code, _, _ := runCLI(t, args...); code != 0 || calls.Load() != 58 {
 		t.Errorf("rerun: exit %d, %d judge calls in all", code, calls.Load())
 	}
+	// compare and show recompute the judge metric from the stored records.
+	for _, cmd := range [][]string{{"compare", "latest"}, {"show", "latest"}} {
+		code, out, errOut := runCLI(t, append(cmd, "--store", filepath.Join(dir, "tc.db"))...)
+		if code != 0 || !strings.Contains(out, "judge_win  0.5000 [0.5000, 0.5000]") {
+			t.Errorf("%v: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+	}
 	// Bad flags are exit 2 with what to write.
 	code, _, errOut = runCLI(t, "judge", "outputs", "--data", filepath.Join(data, "mtbench_ref30.jsonl"), "--model", "llama", "--judge-model", "m")
 	if code != 2 || !strings.Contains(errOut, "write NAME=FILE") {
