@@ -328,7 +328,7 @@ func Evaluate(ev evaluation) *report.Report {
 		}
 		tr.Records = make([]report.Record, len(bt.Items))
 		for i, it := range bt.Items {
-			rec := report.Record{ID: it.ID, Outcomes: map[string]report.Outcome{}}
+			rec := report.Record{ID: it.ID, Outcomes: map[string]report.Outcome{}, References: it.References}
 			if bt.Labels != nil {
 				rec.Slices = bt.Labels[i]
 			}

@@ -141,7 +141,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			if !ok {
 				continue
 			}
-			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices})
+			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices, References: r.References})
 		}
 		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Dataset: ta.Dataset, Items: len(recs),
 			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}

@@ -152,6 +152,10 @@ type Record struct {
 	Outcomes map[string]Outcome `json:"outcomes"`
 	// Slices are the item's group in each of the task's slices, by slice name.
 	Slices map[string]string `json:"slices,omitempty"`
+	// References are the item's reference answers, as scored (none for a
+	// task without references): the viewer and compare show them beside
+	// the outputs, which the store keeps with each result.
+	References []string `json:"references,omitempty"`
 }
 
 // Outcome is one item × model.
