@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -95,4 +96,71 @@ func numbers(ts []any) []any {
 		out = append(out, []any{v.FieldByName("Name").Interface(), v.FieldByName("PerModel").Interface(), v.FieldByName("Comparison").Interface(), v.FieldByName("Slices").Interface()})
 	}
 	return out
+}
+
+// compare of one model across two runs shows the worst items too, from the
+// texts each run stored: here run 2's Vicuna answers are cut to their first
+// 40 characters, so it loses token F1 on every item.
+func TestCompareTwoRunsShowsWorstItems(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, _ := filepath.Abs(filepath.Join("..", "..", "examples", "quickstart"))
+	raw, err := os.ReadFile(filepath.Join(src, "tunecheck.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(raw), "path: data/", "path: "+src+"/data/")
+	// Run 2 reads a copy of Vicuna's answers, each cut short.
+	lines, _ := os.ReadFile(filepath.Join(src, "data", "vicuna-13b-v1.3.jsonl"))
+	var cut strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(l), &row); err != nil {
+			t.Fatal(err)
+		}
+		// FastChat's answer format: choices[0].turns holds each turn's answer.
+		for _, c := range row["choices"].([]any) {
+			turns := c.(map[string]any)["turns"].([]any)
+			for i, v := range turns {
+				if s := v.(string); len(s) > 40 {
+					turns[i] = s[:40]
+				}
+			}
+		}
+		b, _ := json.Marshal(row)
+		cut.Write(append(b, '\n'))
+	}
+	os.WriteFile(filepath.Join(dir, "vicuna-cut.jsonl"), []byte(cut.String()), 0o644)
+	plan1, plan2 := filepath.Join(dir, "p1.yaml"), filepath.Join(dir, "p2.yaml")
+	os.WriteFile(plan1, []byte(text), 0o644)
+	os.WriteFile(plan2, []byte(strings.Replace(text, src+"/data/vicuna-13b-v1.3.jsonl", filepath.Join(dir, "vicuna-cut.jsonl"), 1)), 0o644)
+	db := filepath.Join(dir, "tc.db")
+	r1, err := Run(ctx, Options{PlanPath: plan1, StoreDSN: db, OutputDir: filepath.Join(dir, "o1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Run(ctx, Options{PlanPath: plan2, StoreDSN: db, OutputDir: filepath.Join(dir, "o2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenExisting(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run1, rep1, _ := LoadReport(ctx, st, r1.RunID)
+	run2, rep2, _ := LoadReport(ctx, st, r2.RunID)
+	cmp, err := Compare(CompareOptions{A: Side{Label: "before", Run: run1, Report: rep1, Model: "vicuna-13b"},
+		B: Side{Label: "after", Run: run2, Report: rep2, Model: "vicuna-13b"}, Texts: StoredTexts(ctx, st), Gates: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := cmp.Tasks[0].Worst
+	if len(worst) == 0 {
+		t.Fatal("no worst items across two runs")
+	}
+	w := worst[0]
+	if w.Metric != "token_f1" || len([]rune(w.Candidate)) > 40 || len(w.Baseline) <= 40 || w.Prompt == "" || len(w.References) == 0 {
+		t.Errorf("worst item %+v", w)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tunecheck/tunecheck/internal/gate"
@@ -81,6 +82,18 @@ type CompareOptions struct {
 	Gates []string
 	// AllowDataChange pairs runs whose datasets differ (by fingerprint).
 	AllowDataChange bool
+	// Texts, when set, gives the stored prompts and outputs of a run's
+	// model, by "task/item": compare of two different runs then shows the
+	// worst and flipped items too (a same-run compare copies the run's own).
+	Texts func(run store.Run, model string) (map[string]ItemText, error)
+	// Examples is how many worst and flipped items per metric (default 20).
+	Examples int
+}
+
+// ItemText is what a run stored of one item for one model: the prompt it
+// was sent (its last user message) and the model's final answer.
+type ItemText struct {
+	Prompt, Output string
 }
 
 // Compare pairs two models — of one run or of two runs — item by item on
@@ -153,6 +166,12 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		t.Comparison = agg.compare(ta.Name, a.Label, b.Label, defs, column(recs, keyA), column(recs, keyB))
 		if a.Run.ID == b.Run.ID && ta.Comparison != nil && ta.Comparison.Baseline == a.Model && ta.Comparison.Candidate == b.Model {
 			t.Worst, t.Flipped = ta.Worst, ta.Flipped
+		} else if o.Texts != nil {
+			ta2, tb2, err := sideTexts(o, a, b)
+			if err != nil {
+				return nil, err
+			}
+			t.Worst, t.Flipped = recordExamples(ta.Name, defs, recs, keyA, keyB, ta2, tb2, o.Examples)
 		}
 		t.Slices = agg.slices(ta.Name, defs, storedSliceDefs(ta), recs, []string{keyA, keyB}, keyA, keyB)
 		relabelSlices(t.Slices, map[string]string{keyA: a.Label, keyB: b.Label})
@@ -365,4 +384,89 @@ func RunOutputs(ctx context.Context, st *store.Store, id, model string) ([]leaka
 		return nil, exitcode.WithCode(fmt.Errorf("run %s has no results for model %q", run.ID, model), exitcode.BadInput)
 	}
 	return out, nil
+}
+
+// sideTexts loads (once per Compare) the stored texts of both sides.
+func sideTexts(o CompareOptions, a, b Side) (map[string]ItemText, map[string]ItemText, error) {
+	ta, err := o.Texts(a.Run, a.Model)
+	if err != nil {
+		return nil, nil, err
+	}
+	tb, err := o.Texts(b.Run, b.Model)
+	return ta, tb, err
+}
+
+// recordExamples picks the worst and flipped items of a comparison from
+// stored records and texts, as a run picks them from its scored items.
+func recordExamples(taskName string, defs []metricDef, recs []report.Record, keyA, keyB string, textA, textB map[string]ItemText, n int) (worst, flipped []report.Example) {
+	bt := &builtTask{Name: taskName}
+	var base, cand []scored
+	for _, r := range recs {
+		ta, tb := textA[taskName+"/"+r.ID], textB[taskName+"/"+r.ID]
+		bt.Items = append(bt.Items, task.Item{ID: r.ID, Prompt: ta.Prompt, References: r.References})
+		base = append(base, scored{Outcome: r.Outcomes[keyA], Output: ta.Output})
+		cand = append(cand, scored{Outcome: r.Outcomes[keyB], Output: tb.Output})
+	}
+	return itemExamples(bt, defs, base, cand, n)
+}
+
+// StoredTexts reads a run's prompts and final answers for one model from
+// the store: for each item, the last stage's answer and the user message of
+// its first request. CompareOptions.Texts with st.
+func StoredTexts(ctx context.Context, st *store.Store) func(store.Run, string) (map[string]ItemText, error) {
+	return func(run store.Run, model string) (map[string]ItemText, error) {
+		results, err := st.Results(ctx, run.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]ItemText{}
+		order := map[string]int{} // the stage index of the text kept per item
+		for _, r := range results {
+			if r.Model != model || r.Endpoint != "" {
+				continue
+			}
+			key := r.Task + "/" + baseItemID(r.ItemID)
+			var req provider.Request
+			var resp provider.Response
+			_ = json.Unmarshal(r.Request, &req)
+			_ = json.Unmarshal(r.Response, &resp)
+			t := out[key]
+			if t.Prompt == "" {
+				t.Prompt = requestText(req)
+			}
+			stage := stageOrder(r.Stage)
+			if prev, ok := order[key]; !ok || stage >= prev {
+				order[key] = stage
+				t.Output = resp.Text
+			}
+			out[key] = t
+		}
+		return out, nil
+	}
+}
+
+// baseItemID strips a request's suffix ("q1#0" of a multiple-choice item).
+func baseItemID(id string) string {
+	if i := strings.IndexByte(id, '#'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// stageOrder orders stored stages: turn2 after turn1 after the first.
+func stageOrder(stage string) int {
+	if n, err := strconv.Atoi(strings.TrimPrefix(stage, "turn")); err == nil {
+		return n
+	}
+	return 0
+}
+
+// requestText is what a request asked: its last user message, or its prompt.
+func requestText(req provider.Request) string {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role == "user" {
+			return req.Messages[i].Content
+		}
+	}
+	return req.Prompt
 }

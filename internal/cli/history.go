@@ -271,6 +271,7 @@ exit code: 0 pass, 1 a gate failed, 4 inconclusive with --fail-on-inconclusive.`
 				o.A = app.Side{Label: baseline + "@" + runA.ID, Run: runA, Report: repA, Model: baseline}
 				o.B = app.Side{Label: candidate + "@" + runB.ID, Run: runB, Report: repB, Model: candidate}
 			}
+			o.Texts = app.StoredTexts(cmd.Context(), st)
 			rep, err := app.Compare(o)
 			if err != nil {
 				return err
