@@ -49,18 +49,6 @@ func BenchmarkBootMean100k(b *testing.B) {
 	reportCPU(b, start)
 }
 
-// BenchmarkComparePairedOld100k is the index-resampling ComparePaired the
-// Poisson bootstrap replaces, at 1,000 resamples (a tenth of the above).
-func BenchmarkComparePairedOld100k(b *testing.B) {
-	base, cand := pairedData(100_000, 1)
-	cfg := Config{Resamples: 1000, Seed: 7}
-	start := cpuTime()
-	for b.Loop() {
-		ComparePaired(base, cand, cfg)
-	}
-	reportCPU(b, start)
-}
-
 // BenchmarkCorpusBootstrap10k mimics corpus BLEU's paired bootstrap: 1,000
 // resamples over 10,000 items, each resample summing 10 statistics columns
 // per model weighted by the resample's counts and applying a formula to the
