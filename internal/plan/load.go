@@ -137,32 +137,11 @@ func (p *Plan) applyDefaults() {
 		p.Bootstrap.Confidence = DefaultConfidence
 	}
 	for i := range p.Models {
-		m := &p.Models[i]
-		at := fmt.Sprintf("models[%d].", i)
-		if !p.has(at + "concurrency") {
-			m.Concurrency = DefaultConcurrency
-		}
-		if m.Timeout == "" {
-			m.Timeout = DefaultTimeout
-		}
-		if m.MaxRetries == nil {
-			n := DefaultMaxRetries
-			m.MaxRetries = &n
-		}
+		p.endpointDefaults(&p.Models[i], fmt.Sprintf("models[%d].", i))
 	}
 	for i := range p.Judges {
 		m := &p.Judges[i]
-		at := fmt.Sprintf("judges[%d].", i)
-		if !p.has(at + "concurrency") {
-			m.Concurrency = DefaultConcurrency
-		}
-		if m.Timeout == "" {
-			m.Timeout = DefaultTimeout
-		}
-		if m.MaxRetries == nil {
-			n := DefaultMaxRetries
-			m.MaxRetries = &n
-		}
+		p.endpointDefaults(m, fmt.Sprintf("judges[%d].", i))
 		// A judge grades deterministically unless the plan says otherwise;
 		// the temperature is recorded with every judgment's request.
 		if m.Params.Temperature == nil {
@@ -192,6 +171,21 @@ func (p *Plan) applyDefaults() {
 	// With exactly two models and no compare section, the first is the base.
 	if p.Compare.Baseline == "" && p.Compare.Candidate == "" && len(p.Models) == 2 && !p.has("compare") {
 		p.Compare.Baseline, p.Compare.Candidate = p.Models[0].Name, p.Models[1].Name
+	}
+}
+
+// endpointDefaults fills a model's or a judge's unset limits; at is its key
+// path with a trailing dot ("models[0].").
+func (p *Plan) endpointDefaults(m *Model, at string) {
+	if !p.has(at + "concurrency") {
+		m.Concurrency = DefaultConcurrency
+	}
+	if m.Timeout == "" {
+		m.Timeout = DefaultTimeout
+	}
+	if m.MaxRetries == nil {
+		n := DefaultMaxRetries
+		m.MaxRetries = &n
 	}
 }
 
