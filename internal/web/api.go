@@ -1,0 +1,652 @@
+package web
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tunecheck/tunecheck/internal/report"
+	"github.com/tunecheck/tunecheck/internal/store"
+)
+
+// Paging bounds of the items routes.
+const (
+	defaultLimit = 50
+	maxLimit     = 200
+)
+
+// ---------------------------------------------------------------- runs
+
+type runJSON struct {
+	ID        string     `json:"id"`
+	Plan      string     `json:"plan"`
+	PlanHash  string     `json:"plan_hash"`
+	Status    string     `json:"status"`
+	Verdict   string     `json:"verdict"`
+	Started   time.Time  `json:"started"`
+	Finished  *time.Time `json:"finished"`
+	Models    []string   `json:"models"`
+	Baseline  string     `json:"baseline"`
+	Candidate string     `json:"candidate"`
+	Tasks     []string   `json:"tasks"`
+	Gates     []gateJSON `json:"gates"`
+}
+
+type gateJSON struct {
+	Expr   string      `json:"expr"`
+	Status string      `json:"status"`
+	Value  float64     `json:"value"`
+	Low    float64     `json:"ci_low"`
+	High   float64     `json:"ci_high"`
+	Reason string      `json:"reason"`
+	Trend  []trendJSON `json:"trend"`
+}
+
+type trendJSON struct {
+	Run    string  `json:"run"`
+	Value  float64 `json:"value"`
+	Status string  `json:"status"`
+}
+
+// summaries caches decoded summaries of finished runs, which never change.
+type summaries struct {
+	mu sync.Mutex
+	m  map[string]*report.Report
+}
+
+func (s *server) summaryOf(run store.Run) *report.Report {
+	if run.Status != store.StatusFinished || len(run.Summary) == 0 {
+		return nil
+	}
+	c := &s.sums
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*report.Report{}
+	}
+	defer c.mu.Unlock()
+	if r, ok := c.m[run.ID]; ok {
+		return r
+	}
+	r, err := report.Decode(run.Summary)
+	if err != nil {
+		s.log.Warn("viewer: undecodable summary", "run", run.ID, "err", err)
+		r = nil
+	}
+	c.m[run.ID] = r
+	return r
+}
+
+func (s *server) runJSON(run store.Run, rep *report.Report) runJSON {
+	out := runJSON{ID: run.ID, Plan: run.Name, PlanHash: run.PlanHash, Status: run.Status, Verdict: run.Verdict,
+		Started: run.StartedAt, Models: []string{}, Tasks: []string{}, Gates: []gateJSON{}}
+	if !run.FinishedAt.IsZero() {
+		f := run.FinishedAt
+		out.Finished = &f
+	}
+	if rep == nil {
+		var ms []struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(run.Models, &ms) == nil {
+			for _, m := range ms {
+				out.Models = append(out.Models, m.Name)
+			}
+		}
+		return out
+	}
+	for _, m := range rep.Models {
+		if m.Role != report.RoleJudge {
+			out.Models = append(out.Models, m.Name)
+		}
+	}
+	if rep.Compare != nil {
+		out.Baseline, out.Candidate = rep.Compare.Baseline, rep.Compare.Candidate
+	}
+	for _, t := range rep.Tasks {
+		out.Tasks = append(out.Tasks, t.Name)
+	}
+	for _, g := range rep.Gates {
+		out.Gates = append(out.Gates, gateJSON{Expr: g.Expr, Status: string(g.Status), Value: g.Value, Low: g.Low, High: g.High, Reason: g.Reason, Trend: []trendJSON{}})
+	}
+	return out
+}
+
+func (s *server) runs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := intParam(q, "limit", 100)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	limit = min(max(limit, 1), 1000)
+	plan, text := q.Get("plan"), strings.ToLower(q.Get("q"))
+	all, err := s.st.ListRuns(r.Context(), plan, 0)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	// The trend of a gate reads the plan's earlier finished runs, oldest first.
+	history := map[string][]store.Run{}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Status == store.StatusFinished {
+			history[all[i].Name] = append(history[all[i].Name], all[i])
+		}
+	}
+	out := []runJSON{}
+	for _, run := range all {
+		if len(out) == limit {
+			break
+		}
+		if text != "" && !strings.Contains(strings.ToLower(run.ID), text) && !strings.Contains(strings.ToLower(run.Name), text) {
+			continue
+		}
+		rj := s.runJSON(run, s.summaryOf(run))
+		if len(rj.Gates) > 0 {
+			hist := history[run.Name]
+			at := slices.IndexFunc(hist, func(h store.Run) bool { return h.ID == run.ID })
+			window := hist[max(0, at-19) : at+1]
+			for gi := range rj.Gates {
+				for _, h := range window {
+					hr := s.summaryOf(h)
+					if hr == nil {
+						continue
+					}
+					for _, g := range hr.Gates {
+						if g.Expr == rj.Gates[gi].Expr {
+							rj.Gates[gi].Trend = append(rj.Gates[gi].Trend, trendJSON{Run: h.ID, Value: g.Value, Status: string(g.Status)})
+							break
+						}
+					}
+				}
+			}
+		}
+		out = append(out, rj)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *server) run(w http.ResponseWriter, r *http.Request) {
+	run, err := s.resolveRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	rep := s.summaryOf(run)
+	if rep == nil {
+		s.fail(w, &httpError{http.StatusConflict, fmt.Sprintf("run %s has no report yet (status %s): follow it with GET /api/runs/%s/events", run.ID, run.Status, run.ID)})
+		return
+	}
+	slim, _ := rep.SplitRecords()
+	writeJSON(w, http.StatusOK, map[string]any{"run": s.runJSON(run, rep), "report": slim})
+}
+
+// ---------------------------------------------------------------- items
+
+// itemQuery is an items page's parameters (docs/viewer.md).
+type itemQuery struct {
+	task, filter, metric, slice, group, text, sort, order string
+	offset, limit                                         int
+	blind                                                 bool
+	user                                                  string
+}
+
+func (s *server) parseItemQuery(q url.Values) (itemQuery, error) {
+	iq := itemQuery{task: q.Get("task"), filter: cmp.Or(q.Get("filter"), "all"), metric: q.Get("metric"),
+		slice: q.Get("slice"), group: q.Get("group"), text: strings.ToLower(q.Get("q")),
+		sort: q.Get("sort"), order: q.Get("order"), blind: s.o.Blind, user: cmp.Or(q.Get("user"), s.o.User)}
+	switch iq.filter {
+	case "all", "worst", "flipped", "failed":
+	default:
+		return iq, badRequest(fmt.Sprintf("filter %q: want all, worst, flipped or failed", iq.filter))
+	}
+	if iq.sort == "" {
+		iq.sort = "dataset"
+		if iq.filter == "worst" {
+			iq.sort = "delta"
+		}
+	}
+	switch iq.sort {
+	case "dataset", "id", "delta":
+	default:
+		return iq, badRequest(fmt.Sprintf("sort %q: want dataset, id or delta", iq.sort))
+	}
+	switch iq.order {
+	case "", "asc", "desc":
+	default:
+		return iq, badRequest(fmt.Sprintf("order %q: want asc or desc", iq.order))
+	}
+	if iq.slice != "" && !q.Has("group") {
+		return iq, badRequest("slice needs group: the slice's value to keep")
+	}
+	var err error
+	if iq.offset, err = intParam(q, "offset", 0); err != nil {
+		return iq, err
+	}
+	if iq.limit, err = intParam(q, "limit", defaultLimit); err != nil {
+		return iq, err
+	}
+	if iq.offset < 0 || iq.limit < 1 || iq.limit > maxLimit {
+		return iq, badRequest(fmt.Sprintf("offset must be ≥ 0 and limit 1 to %d", maxLimit))
+	}
+	switch q.Get("blind") {
+	case "":
+	case "1", "true":
+		iq.blind = true
+	case "0", "false":
+		iq.blind = false
+	default:
+		return iq, badRequest("blind: want 1 or 0")
+	}
+	return iq, nil
+}
+
+func intParam(q url.Values, name string, def int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest(fmt.Sprintf("%s %q: want an integer", name, v))
+	}
+	return n, nil
+}
+
+// metricView is the metric an items page measures deltas on.
+type metricView struct {
+	name, direction string
+	// flip is the pass/fail metric flips are read on ("": scored on one side only).
+	flip string
+}
+
+func metricOf(t report.Task, name string) (metricView, error) {
+	if name == "" {
+		name = t.Primary
+		if name == "" && len(t.Metrics) > 0 {
+			name = t.Metrics[0]
+		}
+	}
+	if _, ok := t.MetricInfo[name]; name != "" && !ok && !slices.Contains(t.Metrics, name) {
+		return metricView{}, badRequest(fmt.Sprintf("task %s has no metric %q (metrics: %s)", t.Name, name, strings.Join(t.Metrics, ", ")))
+	}
+	mv := metricView{name: name, direction: cmp.Or(t.MetricInfo[name].Direction, "higher")}
+	if t.MetricInfo[name].Binary {
+		mv.flip = name
+	} else {
+		for _, m := range t.Metrics {
+			if t.MetricInfo[m].Binary {
+				mv.flip = m
+				break
+			}
+		}
+	}
+	return mv, nil
+}
+
+// pairRow is one item seen as two outputs: baseline and candidate of a run,
+// or one model in two runs. y is nil for a run of one model.
+type pairRow struct {
+	it, itB  *itemRow
+	x, y     *outRow
+	delta    float64
+	hasDelta bool
+	flip     string
+}
+
+func scored(o *outRow) bool { return o != nil && o.present && o.oc.Scored() }
+
+func (p *pairRow) measure(mv metricView) {
+	if scored(p.x) && scored(p.y) {
+		a, okA := p.x.oc.Scores[mv.name]
+		b, okB := p.y.oc.Scores[mv.name]
+		if okA && okB {
+			p.delta, p.hasDelta = b-a, true
+		}
+	}
+	switch {
+	case p.y == nil:
+	case mv.flip != "":
+		if scored(p.x) && scored(p.y) {
+			a, okA := p.x.oc.Scores[mv.flip]
+			b, okB := p.y.oc.Scores[mv.flip]
+			switch {
+			case !okA || !okB:
+			case a >= 0.5 && b < 0.5:
+				p.flip = "regressed"
+			case a < 0.5 && b >= 0.5:
+				p.flip = "fixed"
+			}
+		}
+	case scored(p.x) && !scored(p.y):
+		p.flip = "regressed"
+	case !scored(p.x) && scored(p.y):
+		p.flip = "fixed"
+	}
+}
+
+func failedOut(o *outRow) bool {
+	return o != nil && (!o.present || o.oc.Status == report.StatusFailed || o.oc.Status == report.StatusEmpty || o.oc.JudgeError != "")
+}
+
+// selectRows filters, sorts and pages rows in place; it returns the total
+// that passed the filter and the page.
+func selectRows(rows []pairRow, iq itemQuery, mv metricView) (int, []pairRow) {
+	kept := rows[:0]
+	for _, p := range rows {
+		p.measure(mv)
+		switch iq.filter {
+		case "worst":
+			if !p.hasDelta {
+				continue
+			}
+		case "flipped":
+			if p.flip == "" {
+				continue
+			}
+		case "failed":
+			if !failedOut(p.x) && !failedOut(p.y) {
+				continue
+			}
+		}
+		if iq.slice != "" && p.it.slices[iq.slice] != iq.group {
+			continue
+		}
+		if iq.text != "" && !p.matches(iq.text) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	desc := iq.order == "desc"
+	if iq.sort == "delta" && iq.order == "" {
+		desc = mv.direction == "lower" // the worst end first
+	}
+	switch iq.sort {
+	case "id":
+		slices.SortStableFunc(kept, func(a, b pairRow) int { return cmp.Compare(a.it.id, b.it.id) })
+	case "delta":
+		slices.SortStableFunc(kept, func(a, b pairRow) int {
+			switch {
+			case a.hasDelta != b.hasDelta: // items without a delta last, either way
+				if a.hasDelta {
+					return -1
+				}
+				return 1
+			case a.delta != b.delta:
+				if desc {
+					return cmp.Compare(b.delta, a.delta)
+				}
+				return cmp.Compare(a.delta, b.delta)
+			}
+			return cmp.Compare(a.it.index, b.it.index)
+		})
+		desc = false
+	}
+	if desc {
+		slices.Reverse(kept)
+	}
+	total := len(kept)
+	lo := min(iq.offset, total)
+	hi := min(lo+iq.limit, total)
+	return total, kept[lo:hi]
+}
+
+func (p *pairRow) matches(text string) bool {
+	if strings.Contains(p.it.hay, text) {
+		return true
+	}
+	for _, o := range []*outRow{p.x, p.y} {
+		if o != nil && strings.Contains(o.hay, text) {
+			return true
+		}
+	}
+	return false
+}
+
+type itemJSON struct {
+	Task       string            `json:"task"`
+	ID         string            `json:"id"`
+	Index      int               `json:"index"`
+	Prompt     string            `json:"prompt"`
+	References []string          `json:"references"`
+	Slices     map[string]string `json:"slices,omitempty"`
+	Delta      *float64          `json:"delta"`
+	Flip       string            `json:"flip"`
+	Outputs    []outputJSON      `json:"outputs"`
+}
+
+type outputJSON struct {
+	Side       string             `json:"side"`
+	Run        string             `json:"run,omitempty"`
+	Model      string             `json:"model,omitempty"`
+	Text       string             `json:"text"`
+	Status     string             `json:"status"`
+	Error      string             `json:"error,omitempty"`
+	JudgeError string             `json:"judge_error,omitempty"`
+	Scores     map[string]float64 `json:"scores"`
+	Judge      string             `json:"judge"`
+}
+
+func outJSON(side, run, model string, o *outRow) outputJSON {
+	out := outputJSON{Side: side, Run: run, Model: model, Status: "missing", Scores: map[string]float64{}}
+	if o == nil || !o.present {
+		return out
+	}
+	out.Text, out.Status, out.Error, out.JudgeError, out.Judge = o.text, o.oc.Status, o.oc.Error, o.oc.JudgeError, o.judge
+	if o.oc.Scores != nil {
+		out.Scores = o.oc.Scores
+	}
+	return out
+}
+
+func baseItemJSON(task string, p pairRow) itemJSON {
+	it := itemJSON{Task: task, ID: p.it.id, Index: p.it.index, Prompt: p.it.prompt, References: p.it.refs, Slices: p.it.slices, Flip: p.flip}
+	if it.References == nil {
+		it.References = []string{}
+	}
+	if p.hasDelta {
+		d := p.delta
+		it.Delta = &d
+	}
+	return it
+}
+
+// blindSwap says whether the candidate is shown on the left for this person
+// and item: a hash of (run, task, item, user), stable across reloads.
+func blindSwap(run, task, item, user string) bool {
+	h := sha256.Sum256([]byte(run + "\x00" + task + "\x00" + item + "\x00" + user))
+	return h[0]&1 == 1
+}
+
+// runItemJSON renders an item of a run: baseline and candidate, or left and
+// right in blind mode.
+func runItemJSON(idx *runIndex, ti *taskIndex, p pairRow, blind bool, user string) itemJSON {
+	it := baseItemJSON(ti.task.Name, p)
+	if p.y == nil {
+		it.Outputs = []outputJSON{outJSON("model", "", ti.models[0], p.x)}
+		return it
+	}
+	if !blind {
+		it.Outputs = []outputJSON{outJSON("baseline", "", ti.models[0], p.x), outJSON("candidate", "", ti.models[1], p.y)}
+		return it
+	}
+	left, right := outJSON("left", "", "", p.x), outJSON("right", "", "", p.y)
+	if blindSwap(idx.run.ID, ti.task.Name, p.it.id, user) {
+		left, right = outJSON("left", "", "", p.y), outJSON("right", "", "", p.x)
+		if it.Delta != nil {
+			d := -*it.Delta
+			it.Delta = &d
+		}
+	}
+	left.Judge, right.Judge = "", ""
+	it.Outputs = []outputJSON{left, right}
+	if it.Flip != "" {
+		it.Flip = "changed" // which way would tell the sides apart
+	}
+	return it
+}
+
+// runRows pairs a task's baseline and candidate outcomes.
+func runRows(ti *taskIndex) []pairRow {
+	rows := make([]pairRow, len(ti.items))
+	for i := range ti.items {
+		it := &ti.items[i]
+		p := pairRow{it: it}
+		if len(it.outs) > 0 {
+			p.x = &it.outs[0]
+		}
+		if len(it.outs) > 1 {
+			p.y = &it.outs[1]
+		}
+		rows[i] = p
+	}
+	return rows
+}
+
+func (s *server) items(w http.ResponseWriter, r *http.Request) {
+	iq, err := s.parseItemQuery(r.URL.Query())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	idx, err := s.finishedIndex(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ti, err := idx.taskOf(iq.task)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	mv, err := metricOf(ti.task, iq.metric)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	total, page := selectRows(runRows(ti), iq, mv)
+	items := make([]itemJSON, len(page))
+	for i, p := range page {
+		items[i] = runItemJSON(idx, ti, p, iq.blind, iq.user)
+	}
+	base, cand := "", ""
+	if len(ti.models) > 1 && !iq.blind {
+		base, cand = ti.models[0], ti.models[1]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run": idx.run.ID, "task": ti.task.Name, "metric": mv.name, "direction": mv.direction,
+		"baseline": base, "candidate": cand, "blind": iq.blind, "total": total, "offset": iq.offset, "limit": iq.limit, "items": items})
+}
+
+func (s *server) item(w http.ResponseWriter, r *http.Request) {
+	iq, err := s.parseItemQuery(r.URL.Query())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	idx, err := s.finishedIndex(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ti, err := idx.taskOf(r.PathValue("task"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	mv, err := metricOf(ti.task, iq.metric)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	i, ok := ti.byID[r.PathValue("item")]
+	if !ok {
+		s.fail(w, notFound(fmt.Sprintf("task %s of run %s has no item %q", ti.task.Name, idx.run.ID, r.PathValue("item"))))
+		return
+	}
+	p := runRows(ti)[i : i+1][0]
+	p.measure(mv)
+	labels, err := s.labelsJSON(r.Context(), idx, store.LabelFilter{Task: ti.task.Name, ItemID: p.it.id})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"item": runItemJSON(idx, ti, p, iq.blind, iq.user), "labels": labels})
+}
+
+// ---------------------------------------------------------------- compare
+
+func (s *server) compare(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	iq, err := s.parseItemQuery(q)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if q.Get("a") == "" || q.Get("b") == "" {
+		s.fail(w, badRequest("compare needs two runs: ?a=RUN&b=RUN"))
+		return
+	}
+	ia, err := s.finishedIndex(r.Context(), q.Get("a"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ib, err := s.finishedIndex(r.Context(), q.Get("b"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	ta, err := ia.taskOf(iq.task)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	tb, err := ib.taskOf(ta.task.Name)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	model := q.Get("model")
+	if model == "" {
+		model = ta.models[len(ta.models)-1]
+		if ia.rep.Compare != nil {
+			model = ia.rep.Compare.Candidate
+		}
+	}
+	ma, mb := slices.Index(ta.models, model), slices.Index(tb.models, model)
+	if ma < 0 || mb < 0 {
+		s.fail(w, badRequest(fmt.Sprintf("model %q is not in both runs (run %s: %s; run %s: %s)", model, ia.run.ID, strings.Join(ta.models, ", "), ib.run.ID, strings.Join(tb.models, ", "))))
+		return
+	}
+	mv, err := metricOf(ta.task, iq.metric)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	rows := make([]pairRow, 0, len(ta.items))
+	for i := range ta.items {
+		it := &ta.items[i]
+		j, ok := tb.byID[it.id]
+		if !ok {
+			continue
+		}
+		itB := &tb.items[j]
+		rows = append(rows, pairRow{it: it, itB: itB, x: &it.outs[ma], y: &itB.outs[mb]})
+	}
+	total, page := selectRows(rows, iq, mv)
+	items := make([]itemJSON, len(page))
+	for i, p := range page {
+		it := baseItemJSON(ta.task.Name, p)
+		it.Outputs = []outputJSON{outJSON("a", ia.run.ID, model, p.x), outJSON("b", ib.run.ID, model, p.y)}
+		items[i] = it
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"a": ia.run.ID, "b": ib.run.ID, "model": model, "task": ta.task.Name, "metric": mv.name,
+		"direction": mv.direction, "total": total, "offset": iq.offset, "limit": iq.limit, "items": items})
+}
