@@ -220,12 +220,12 @@ outer:
 //     with 0, groups joined by space, dash, dot or parentheses;
 //   - North American: [1 ]NXX NXX XXXX with N in 2–9, one separator kind,
 //     or (NXX) NXX-XXXX;
-//   - national trunk-0: 0 then 9–11 more digits in groups of 2–5 joined by
+//   - national trunk-0: 0 then 9–11 more digits in groups of 2–8 joined by
 //     one kind of separator (space or dash), e.g. 020 7946 0958, 01 23 45 67 89.
 //
 // Unbroken digit strings without "+" are never phones (order numbers, ids),
-// and nor is anything with a "/" (dates, fractions) or a four-digit year
-// first (2024-01-05).
+// and nor is anything with a "/" (dates, fractions); dates such as
+// 2024-01-05 or 05.01.2024 fit none of the shapes.
 func (r *run) phone(text string) (Match, bool) {
 	last := len(r.groups) - 1
 	if !r.bounded(text, 0, last, "") {
@@ -308,7 +308,7 @@ func (r *run) trunk0(text string) bool {
 	}
 	n := 0
 	for k := range g {
-		if r.glen(k) < 2 || r.glen(k) > 5 || (k < len(g)-1 && r.seps[k] != sep) {
+		if r.glen(k) < 2 || r.glen(k) > 8 || (k < len(g)-1 && r.seps[k] != sep) {
 			return false
 		}
 		n += r.glen(k)

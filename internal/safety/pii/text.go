@@ -134,7 +134,8 @@ func findIBANs(text string, out []Match) []Match {
 // IPv6: a stretch of hex digits, colons and dots with at least two colons
 // that net/netip parses as an IPv6 address (compressed "::" forms and
 // IPv4-mapped tails included), with at least one decimal digit so that
-// "a::b" or C++'s "::" are not taken, and not glued to a word.
+// "a::b" or C++'s "::" are not taken, and not glued to a word. A zone
+// ("fe80::1%eth0") is left out of the match.
 func findIPv6(text string, out []Match) []Match {
 	isHex := func(b byte) bool {
 		return isDigit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F') || b == ':' || b == '.'
@@ -159,7 +160,7 @@ func findIPv6(text string, out []Match) []Match {
 		}
 		tok := text[s:e]
 		if strings.Count(tok, ":") >= 2 && strings.ContainsAny(tok, "0123456789") &&
-			!isWord(byteAt(text, s-1)) && !isWord(byteAt(text, e)) && byteAt(text, e) != '%' {
+			!isWord(byteAt(text, s-1)) && !isWord(byteAt(text, e)) {
 			if a, err := netip.ParseAddr(tok); err == nil && a.Is6() {
 				out = append(out, Match{Kind: IP, Start: s, End: e, Text: tok, Valid: true})
 			}
