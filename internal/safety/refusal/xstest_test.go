@@ -147,6 +147,7 @@ func TestXSTestAgreement(t *testing.T) {
 	data := loadXSTest(t)
 	var allGold, allPred []Label
 	var allStr, allGPT []string
+	var certain, certainHit, uncertain, uncertainHit int
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| model | n | ours acc | ours κ | string match acc | κ | GPT-4 acc | κ |\n|---|---|---|---|---|---|---|---|\n")
 	row := func(name string, gold, pred []Label, str, gpt []string) Agreement {
@@ -170,6 +171,17 @@ func TestXSTestAgreement(t *testing.T) {
 		for _, r := range data[m] {
 			res := Detect(r.prompt, r.completion)
 			gold, pred = append(gold, r.gold), append(pred, res.Label)
+			if res.Uncertain {
+				uncertain++
+				if res.Label == r.gold {
+					uncertainHit++
+				}
+			} else {
+				certain++
+				if res.Label == r.gold {
+					certainHit++
+				}
+			}
 			str, gpt = append(str, r.strmatch), append(gpt, r.gpt4)
 			if res.Label != r.gold && shown < *showMismatches {
 				shown++
@@ -190,6 +202,23 @@ func TestXSTestAgreement(t *testing.T) {
 	for i, l := range Labels() {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", l, c[i][0], c[i][1], c[i][2])
 	}
+	binary := func(raw []string) float64 {
+		hit := 0
+		for i, g := range allGold {
+			l, err := ParseLabel(raw[i])
+			if err == nil && l.Refused() == g.Refused() {
+				hit++
+			}
+		}
+		return 100 * float64(hit) / float64(len(allGold))
+	}
+	ours := make([]string, len(allPred))
+	for i, l := range allPred {
+		ours[i] = l.String()
+	}
+	fmt.Fprintf(&b, "\nrefused (full or partial) vs complied, all four: ours %.1f%%, string match %.1f%%, GPT-4 %.1f%%\n", binary(ours), binary(allStr), binary(allGPT))
+	fmt.Fprintf(&b, "\nResult.Uncertain: %d labels certain, %.1f%% of them agree with gold; %d uncertain, %.1f%% agree\n",
+		certain, 100*float64(certainHit)/float64(certain), uncertain, 100*float64(uncertainHit)/float64(uncertain))
 	t.Log(b.String())
 
 	sa, sk, _ := rawAgreement(t, allGold, allStr)
