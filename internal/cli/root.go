@@ -86,6 +86,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newShowCmd(env),
 		newDataCmd(env),
 		newJudgeCmd(env),
+		newViewCmd(env),
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {

@@ -126,8 +126,10 @@ func TestRunsAndReport(t *testing.T) {
 			Schema, Verdict string
 			Tasks           []struct {
 				Name       string
-				Comparison struct{ Metrics map[string]struct{ Delta float64 } }
-				Slices     []struct{ Name string }
+				Comparison struct {
+					Metrics map[string]struct{ Delta float64 }
+				}
+				Slices []struct{ Name string }
 			}
 		}
 	}
@@ -233,7 +235,9 @@ func TestItemsFilters(t *testing.T) {
 	}
 }
 
-func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "%", "%25"), " ", "%20") }
+func escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "%", "%25"), " ", "%20")
+}
 
 // Synthetic items whose flips, failures and judge rationales are known.
 func TestItemsFlippedFailedJudge(t *testing.T) {
