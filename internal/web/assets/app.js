@@ -189,7 +189,11 @@ function closeEvents() {
 async function route() {
   closeEvents();
   state.onKey = null;
-  const {parts, params} = parseHash();
+  const {parts: raw, params} = parseHash();
+  // The server answers the page for any path, so /runs/ID/items/TASK/ITEM
+  // style paths are accepted as aliases of the hash routes.
+  const parts = raw[0] === 'runs' && raw.length > 1 ? ['run', ...raw.slice(1)] : raw;
+  if (parts[0] === 'run' && parts[2] === 'items' && parts.length >= 5) parts[2] = 'item';
   const main = root();
   main.replaceChildren(h('p', {class: 'muted'}, 'Loading…'));
   try {
@@ -730,10 +734,10 @@ function labelPanel(item, ctx, mine, chosen) {
     h('div', {class: 'row'},
       h('span', {class: ['label-state', labelled ? 'yes' : ''], 'data-testid': labelled ? 'label-state-labelled' : 'label-state'}, labelSummary(item, mine, ctx.blind)),
       h('span', {class: 'status-line', 'data-testid': 'save-status'}, ctx.status || '')),
-    item.single ? '' : h('div', {class: 'row'}, btn('prefer left', 'left', '1'), btn('prefer right', 'right', '2'), btn('tie', 'tie', '3')),
-    h('div', {class: 'row'}, h('label', {}, 'rating ', rating), h('kbd', {}, 'r'), h('kbd', {}, '0–9'), ' ',
-      tags.map((t) => h('span', {class: 'badge'}, t)), tagInput, h('kbd', {}, 't')),
-    h('div', {class: 'row'}, note, h('kbd', {}, 'n')),
+    h('div', {class: 'row'},
+      item.single ? '' : [btn('prefer left', 'left', '1'), btn('prefer right', 'right', '2'), btn('tie', 'tie', '3')],
+      h('label', {}, 'rating ', rating), h('kbd', {}, 'r'), h('kbd', {}, '0–9')),
+    h('div', {class: 'row'}, tags.map((t) => h('span', {class: 'badge'}, t)), tagInput, h('kbd', {}, 't'), note, h('kbd', {}, 'n')),
     h('div', {class: 'keys'}, 'keys: ', h('kbd', {}, 'j'), '/', h('kbd', {}, 'k'), ' next/previous item · ',
       h('kbd', {}, '1'), h('kbd', {}, '2'), h('kbd', {}, '3'), ' prefer left/right/tie · ', h('kbd', {}, 'r'), ' then a digit: rating · ',
       h('kbd', {}, 't'), ' tag · ', h('kbd', {}, 'n'), ' note · ', h('kbd', {}, 'Esc'), ' leaves a field'));
@@ -1016,6 +1020,12 @@ async function start() {
   try {
     const sess = await session();
     if (who && sess.user) who.textContent = 'labelling as ' + sess.user;
+    if (!location.hash && location.pathname !== '/') {
+      // a permalink by path: keep it, as a hash route
+      history.replaceState(null, '', '/#' + location.pathname + location.search);
+    } else if (!location.hash && sess.run) {
+      history.replaceState(null, '', link(['run', sess.run]));
+    }
   } catch (err) {
     if (who) who.textContent = 'no session: ' + (err.message || err);
   }
