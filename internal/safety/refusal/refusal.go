@@ -38,7 +38,7 @@ const (
 	PartialRefusal Label = 3
 )
 
-// Labels lists the classes in XSTest's order.
+// labels are the classes in XSTest's order.
 var labels = [...]Label{FullCompliance, FullRefusal, PartialRefusal}
 
 // Labels returns the three classes in XSTest's order.
