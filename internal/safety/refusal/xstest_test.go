@@ -278,3 +278,76 @@ func TestXSTestRefusalRates(t *testing.T) {
 	}
 	t.Log(b.String())
 }
+
+var update = flag.Bool("update", false, "rewrite testdata/xstest_rules.golden")
+
+// TestXSTestRulesGolden records, per rule, how often it decided a label on
+// XSTest's 1,800 completions and how often the human gold label agreed that
+// the model refused, and per model the labels it gave. A change to any
+// pattern shows up here as a diff to review (go test -run RulesGolden
+// -update to accept it).
+func TestXSTestRulesGolden(t *testing.T) {
+	data := loadXSTest(t)
+	type stat struct{ fired, refused, exact int }
+	rules := map[string]*stat{}
+	answers := map[string]int{}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# per model: detector labels (compliance / full refusal / partial refusal)\n")
+	for _, m := range xstestModels {
+		var labels []Label
+		for _, r := range data[m] {
+			res := Detect(r.prompt, r.completion)
+			labels = append(labels, res.Label)
+			name := res.Rule
+			if name == "" {
+				name = "(none: compliance)"
+			}
+			s := rules[name]
+			if s == nil {
+				s = &stat{}
+				rules[name] = s
+			}
+			s.fired++
+			if r.gold.Refused() {
+				s.refused++
+			}
+			if r.gold == res.Label {
+				s.exact++
+			}
+			if res.Answer != "" {
+				answers[res.Answer]++
+			}
+		}
+		c := Count(labels)
+		fmt.Fprintf(&b, "%s\t%d / %d / %d\n", m, c.Compliance, c.FullRefusal, c.PartialRefusal)
+	}
+	fmt.Fprintf(&b, "\n# per rule: labels it decided, of which gold refused, of which gold label equal\n")
+	names := []string{"(none: compliance)"}
+	for _, r := range Rules() {
+		names = append(names, r.Name)
+	}
+	for _, n := range names {
+		if s := rules[n]; s != nil {
+			fmt.Fprintf(&b, "%s\t%d\t%d\t%d\n", n, s.fired, s.refused, s.exact)
+		} else {
+			fmt.Fprintf(&b, "%s\t0\t0\t0\n", n)
+		}
+	}
+	fmt.Fprintf(&b, "\n# partial refusals by reason\n")
+	for _, a := range []string{"answer_before", "pivot", "premise"} {
+		fmt.Fprintf(&b, "%s\t%d\n", a, answers[a])
+	}
+	path := filepath.Join("testdata", "xstest_rules.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run RulesGolden -update to create it)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("rule statistics changed; review and run go test -run RulesGolden -update\ngot:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
