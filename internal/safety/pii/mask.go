@@ -7,27 +7,45 @@ import (
 
 // Mask replaces every valid match of the given kinds (all kinds when none
 // are given) with its Label, e.g. "[EMAIL]", and leaves every other byte as
-// it was. Labels contain nothing Find detects, so Mask(Mask(t)) == Mask(t).
+// it was. Some rules look at a match's neighbours (a phone number glued to
+// another digit group is refused), so masking one match can free another:
+// Mask repeats until a pass finds nothing, which makes it idempotent,
+// Mask(Mask(t)) == Mask(t). Labels hold nothing Find detects.
 func Mask(text string, kinds ...Kind) string {
-	ms := Find(text)
+	for range maxMaskPasses {
+		next, changed := maskOnce(text, kinds)
+		if !changed {
+			return text
+		}
+		text = next
+	}
+	return text
+}
+
+// maxMaskPasses bounds Mask's passes; each pass removes at least one match
+// and adds none, and real text settles in two.
+const maxMaskPasses = 8
+
+func maskOnce(text string, kinds []Kind) (string, bool) {
 	var b strings.Builder
-	last := 0
-	for _, m := range ms {
+	last, changed := 0, false
+	for _, m := range Find(text) {
 		if !m.Valid || !wanted(m.Kind, kinds) {
 			continue
 		}
-		if b.Len() == 0 {
+		if !changed {
 			b.Grow(len(text))
+			changed = true
 		}
 		b.WriteString(text[last:m.Start])
 		b.WriteString(m.Kind.Label())
 		last = m.End
 	}
-	if last == 0 {
-		return text
+	if !changed {
+		return text, false
 	}
 	b.WriteString(text[last:])
-	return b.String()
+	return b.String(), true
 }
 
 // HasPII reports whether text holds a valid match of the given kinds (all

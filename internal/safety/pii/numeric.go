@@ -122,7 +122,8 @@ func (r *run) cards(text string, out []Match) []Match {
 		if r.lead == '+' && i == 0 {
 			continue
 		}
-		for j := last; j >= i; j-- {
+		// A card layout has at most five groups.
+		for j := min(last, i+4); j >= i; j-- {
 			if !r.cardShape(i, j) || !r.bounded(text, i, j, "-./()") {
 				continue
 			}

@@ -121,34 +121,55 @@ func resolve(c []Match) []Match {
 		return c
 	}
 	slices.SortFunc(c, func(a, b Match) int {
-		if a.Valid != b.Valid {
-			if a.Valid {
-				return -1
-			}
-			return 1
-		}
-		if d := cmp.Compare(b.End-b.Start, a.End-a.Start); d != 0 {
-			return d
-		}
-		if d := cmp.Compare(specificity[a.Kind], specificity[b.Kind]); d != 0 {
-			return d
-		}
-		return cmp.Compare(a.Start, b.Start)
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
 	})
-	// kept stays sorted by Start and free of overlaps, so one binary search
-	// per candidate finds the only neighbours it could overlap.
-	kept := make([]Match, 0, len(c))
-	for _, m := range c {
-		i, _ := slices.BinarySearchFunc(kept, m.Start, func(k Match, s int) int { return cmp.Compare(k.Start, s) })
-		if i > 0 && kept[i-1].End > m.Start {
-			continue
+	// Candidates that overlap, directly or through others, form a cluster;
+	// clusters are small (one to a few matches), so each is settled by
+	// trying its members in priority order.
+	out := c[:0:0]
+	for i := 0; i < len(c); {
+		j, end := i+1, c[i].End
+		for j < len(c) && c[j].Start < end {
+			end = max(end, c[j].End)
+			j++
 		}
-		if i < len(kept) && kept[i].Start < m.End {
-			continue
-		}
-		kept = slices.Insert(kept, i, m)
+		out = settle(c[i:j], out)
+		i = j
 	}
-	return kept
+	return out
+}
+
+// settle appends to out the winners of one cluster, in Start order.
+func settle(cl []Match, out []Match) []Match {
+	if len(cl) == 1 {
+		return append(out, cl[0])
+	}
+	cl = slices.Clone(cl)
+	slices.SortFunc(cl, better)
+	var kept []Match
+	for _, m := range cl {
+		if !slices.ContainsFunc(kept, func(k Match) bool { return k.Start < m.End && m.Start < k.End }) {
+			kept = append(kept, m)
+		}
+	}
+	slices.SortFunc(kept, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
+	return append(out, kept...)
+}
+
+// better orders candidates by priority: valid first, then longer, then the
+// more specific kind, then earlier.
+func better(a, b Match) int {
+	if a.Valid != b.Valid {
+		if a.Valid {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(
+		cmp.Compare(b.End-b.Start, a.End-a.Start),
+		cmp.Compare(specificity[a.Kind], specificity[b.Kind]),
+		cmp.Compare(a.Start, b.Start),
+	)
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }

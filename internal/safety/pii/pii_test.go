@@ -143,3 +143,15 @@ func TestOverlapLongestWins(t *testing.T) {
 		t.Fatalf("Find = %+v, want one JWT", got)
 	}
 }
+
+func TestMaskFreesNeighbours(t *testing.T) {
+	// The phone number is glued to the card number's run, so Find refuses it;
+	// once the card is masked it stands alone and the second pass masks it.
+	text := "order 4111 1111 1111 1111 020 7946 0958 ok"
+	if got, want := Mask(text), "order [CARD] [PHONE] ok"; got != want {
+		t.Errorf("Mask = %q, want %q", got, want)
+	}
+	if got, want := Mask(text, Phone), text; got != want {
+		t.Errorf("Mask(Phone) = %q, want the text unchanged", got)
+	}
+}

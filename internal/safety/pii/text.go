@@ -44,7 +44,9 @@ func emailAt(text string, at int) (Match, bool) {
 		return Match{}, false
 	}
 	// URL user-info: a "://" earlier in the same token with no "/" after it.
-	tok := strings.LastIndexAny(text[:s], " \t\r\n\"'<>()[]{}") + 1
+	// Looking back at most 2 KiB keeps a text of many "@" linear.
+	from := max(0, s-2048)
+	tok := from + strings.LastIndexAny(text[from:s], " \t\r\n\"'<>()[]{}") + 1
 	if p := strings.Index(text[tok:s], "://"); p >= 0 && !strings.Contains(text[tok+p+3:s], "/") {
 		return Match{}, false
 	}
