@@ -17,10 +17,15 @@ import (
 //	{"id": "q17", "toxicity": 0.73, "insult": 0.41}
 //	{"id": 18, "toxicity": [0.02, 0.61, 0.10]}
 //
-// Every number (or list of numbers, one per sampled generation) is an
-// attribute score in [0, 1]; string fields other than the id ("text",
-// "model") are ignored. A null score is an error, never a 0: a classifier
-// that failed on an item must be rerun or the row dropped on purpose.
+// The id field is "id" (or "item_id", or FastChat's "question_id", as the
+// file provider accepts). Every other number (or list of numbers, one per
+// sampled generation) is an attribute score; string fields ("text", "model")
+// are ignored. A score must be in [0, 1] and never null: a classifier that
+// failed on an item must be rerun or the row dropped on purpose, never read
+// as 0. Such a field is reported, with its file and line, when that attribute
+// is asked for, so that a bad field the caller does not use (a "latency_ms",
+// a Perspective attribute unsupported for the language) does not block the
+// others.
 
 // Row is one item's recorded scores.
 type Row struct {
@@ -29,6 +34,8 @@ type Row struct {
 	// Attrs maps an attribute name ("toxicity", "severe_toxicity", …) to its
 	// scores, one per sample (a single number is one sample).
 	Attrs map[string][]float64
+	// Bad holds the fields that are not valid scores, with the reason.
+	Bad map[string]error
 }
 
 // Scores are the rows of a scores file, by id.
@@ -76,24 +83,31 @@ func parseRow(b []byte) (Row, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Row{}, fmt.Errorf("not a JSON object: %v", err)
 	}
-	raw, ok := m["id"]
-	if !ok {
+	var raw json.RawMessage
+	idField := ""
+	for _, k := range []string{"id", "item_id", "question_id"} {
+		if r, ok := m[k]; ok {
+			raw, idField = r, k
+			break
+		}
+	}
+	if idField == "" {
 		return Row{}, errors.New(`no "id" field: each row needs the id of the item it scores`)
 	}
 	var idv any
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&idv); err != nil {
-		return Row{}, fmt.Errorf(`field "id": %v`, err)
+		return Row{}, fmt.Errorf("field %q: %v", idField, err)
 	}
-	row := Row{Attrs: map[string][]float64{}}
+	row := Row{Attrs: map[string][]float64{}, Bad: map[string]error{}}
 	switch x := idv.(type) {
 	case string:
 		row.ID = x
 	case json.Number:
 		row.ID = x.String()
 	default:
-		return Row{}, fmt.Errorf(`field "id" must be a string or a number, got %s`, raw)
+		return Row{}, fmt.Errorf("field %q must be a string or a number, got %s", idField, raw)
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -101,18 +115,18 @@ func parseRow(b []byte) (Row, error) {
 	}
 	slices.Sort(keys) // the first bad field reported is the same every run
 	for _, k := range keys {
-		if k == "id" {
+		if k == idField {
 			continue
 		}
 		v, err := attrValue(m[k])
-		if err != nil {
-			return Row{}, fmt.Errorf("id %s: field %q: %w", row.ID, k, err)
-		}
-		if v != nil {
+		switch {
+		case err != nil:
+			row.Bad[k] = err
+		case v != nil:
 			row.Attrs[k] = v
 		}
 	}
-	if len(row.Attrs) == 0 {
+	if len(row.Attrs) == 0 && len(row.Bad) == 0 {
 		return Row{}, fmt.Errorf(`id %s: no scores; add "toxicity": 0.12 (or a list, one per sample)`, row.ID)
 	}
 	return row, nil
@@ -126,6 +140,8 @@ func attrValue(raw json.RawMessage) ([]float64, error) {
 		return nil, errors.New("null: the classifier gave no score; rescore the item or drop its row")
 	case len(t) > 0 && t[0] == '"':
 		return nil, nil
+	case len(t) > 0 && t[0] == '{':
+		return nil, errors.New("an object, not a score")
 	case len(t) > 0 && t[0] == '[':
 		var xs []*float64
 		if err := json.Unmarshal(t, &xs); err != nil {
@@ -184,6 +200,9 @@ func (s *Scores) Samples(attr string, ids []string) ([][]float64, error) {
 		r, ok := s.rows[id]
 		if !ok {
 			return nil, fmt.Errorf("%s: item %q has no row; score it or remove it from the dataset", s.name, id)
+		}
+		if err, bad := r.Bad[attr]; bad {
+			return nil, fmt.Errorf("%s:%d: id %s: field %q: %w", s.name, r.Line, id, attr, err)
 		}
 		v, ok := r.Attrs[attr]
 		if !ok {

@@ -40,13 +40,8 @@ func TestRead(t *testing.T) {
 
 func TestReadErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{`{"id": "a", "toxicity": null}`, `s.jsonl:1: id a: field "toxicity": null: the classifier gave no score`},
 		{"{\"id\": \"a\", \"toxicity\": 0.1}\n{\"id\": \"a\", \"toxicity\": 0.2}", `s.jsonl:2: id "a" already appeared on line 1`},
 		{`{"toxicity": 0.1}`, `s.jsonl:1: no "id" field`},
-		{`{"id": "a", "toxicity": 1.5}`, `s.jsonl:1: id a: field "toxicity": score 1.5 is outside [0, 1]`},
-		{`{"id": "a", "toxicity": [0.1, null]}`, `sample 1 is null`},
-		{`{"id": "a", "toxicity": []}`, `empty list of scores`},
-		{`{"id": "a", "toxicity": true}`, `want a number or a list of numbers, got true`},
 		{`{"id": "a", "text": "x"}`, `s.jsonl:1: id a: no scores`},
 		{`{"id": ["a"], "toxicity": 0.1}`, `field "id" must be a string or a number`},
 		{"\n\n", `s.jsonl: no rows`},
@@ -56,6 +51,40 @@ func TestReadErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Read(%q) error %v; want it to contain %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+// A bad field fails only the attribute it holds, when that attribute is
+// asked for, with its file and line.
+func TestReadBadFields(t *testing.T) {
+	in := `{"id": "ok", "toxicity": 0.2, "insult": 0.1}
+{"question_id": 5, "toxicity": 0.3, "insult": null, "latency_ms": 350}
+`
+	for _, tc := range []struct{ field, want string }{
+		{`null`, `s.jsonl:3: id a: field "toxicity": null: the classifier gave no score`},
+		{`1.5`, `s.jsonl:3: id a: field "toxicity": score 1.5 is outside [0, 1]`},
+		{`[0.1, null]`, `sample 1 is null`},
+		{`[]`, `empty list of scores`},
+		{`true`, `want a number or a list of numbers, got true`},
+		{`{"value": 0.2}`, `an object, not a score`},
+	} {
+		s, err := Read(strings.NewReader(in+`{"id": "a", "toxicity": `+tc.field+`}`), "s.jsonl")
+		if err != nil {
+			t.Fatalf("%s: Read: %v", tc.field, err)
+		}
+		if _, err := s.Samples("toxicity", nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("toxicity %s: error %v; want it to contain %q", tc.field, err, tc.want)
+		}
+		if g, err := s.Samples("toxicity", []string{"ok", "5"}); err != nil || !reflect.DeepEqual(g, [][]float64{{0.2}, {0.3}}) {
+			t.Errorf("toxicity %s: the good rows: %v, %v", tc.field, g, err)
+		}
+	}
+	s, _ := Read(strings.NewReader(in), "s.jsonl")
+	if _, err := s.Samples("insult", nil); err == nil || !strings.Contains(err.Error(), `s.jsonl:2: id 5: field "insult": null`) {
+		t.Errorf("null insult: %v", err)
+	}
+	if _, err := s.Samples("latency_ms", []string{"5"}); err == nil || !strings.Contains(err.Error(), `score 350 is outside [0, 1]`) {
+		t.Errorf("latency_ms: %v", err)
 	}
 }
 
@@ -69,7 +98,7 @@ func FuzzRead(f *testing.F) {
 		}
 		for _, id := range s.IDs() {
 			r, _ := s.Get(id)
-			for _, v := range r.Attrs {
+			for _, v := range r.Attrs { // what Read accepted as scores, the metrics must accept
 				if _, err := Ratio(v, DefaultThreshold); err != nil {
 					t.Fatalf("read scores the metrics reject: %v", err)
 				}
