@@ -24,12 +24,13 @@ func sepOK(s string) bool {
 }
 
 func findNumeric(text string, out []Match) []Match {
+	var r run // reused: most runs are one short group
 	for i := 0; i < len(text); {
 		if !isDigit(text[i]) {
 			i++
 			continue
 		}
-		r := run{start: i}
+		r = run{start: i, groups: r.groups[:0], seps: r.seps[:0]}
 		if b := byteAt(text, i-1); b == '+' || b == '(' {
 			r.lead, r.start = b, i-1
 		}
@@ -61,8 +62,8 @@ func findNumeric(text string, out []Match) []Match {
 	return out
 }
 
-func (r *run) digits(text string, i, j int) []byte {
-	var d []byte
+// digits appends the digits of groups i..j to d.
+func (r *run) digits(d []byte, text string, i, j int) []byte {
 	for k := i; k <= j; k++ {
 		d = append(d, text[r.groups[k][0]:r.groups[k][1]]...)
 	}
@@ -127,7 +128,8 @@ func (r *run) cards(text string, out []Match) []Match {
 			if !r.cardShape(i, j) || !r.bounded(text, i, j, "-./()") {
 				continue
 			}
-			d := r.digits(text, i, j)
+			var buf [32]byte
+			d := r.digits(buf[:0], text, i, j)
 			if len(d) < 13 || len(d) > 19 || !cardIssuer(d) {
 				continue
 			}
