@@ -155,3 +155,17 @@ func TestMaskFreesNeighbours(t *testing.T) {
 		t.Errorf("Mask(Phone) = %q, want the text unchanged", got)
 	}
 }
+
+func TestPrivateKeyInJSON(t *testing.T) {
+	// A key pasted into a JSON string has escaped newlines; the block still
+	// runs from BEGIN to its END line.
+	key := `-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5\n-----END EC PRIVATE KEY-----`
+	text := `{"key": "` + key + `", "n": 1}`
+	got := Find(text)
+	if len(got) != 1 || got[0].Kind != PrivateKey || got[0].Text != key {
+		t.Fatalf("Find = %+v, want the whole key block", got)
+	}
+	if m := Mask(text); m != `{"key": "[PRIVATE_KEY]", "n": 1}` {
+		t.Errorf("Mask = %q", m)
+	}
+}
