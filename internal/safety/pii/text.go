@@ -187,7 +187,9 @@ type secretRule struct {
 
 var secretRules = []secretRule{
 	{AWSKey, "AKIA", regexp.MustCompile(`^AKIA[A-Z0-9]{16}`), nil},
-	{AWSKey, "ASIA", regexp.MustCompile(`^ASIA[A-Z0-9]{16}`), nil},
+	// "ASIA" starts English words ("ASIAPACIFICCOUNTRIES"), so temporary
+	// key ids need a digit; "AKIA" starts none.
+	{AWSKey, "ASIA", regexp.MustCompile(`^ASIA[A-Z0-9]{16}`), hasDigit},
 	{GitHubToken, "gh", regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{36,251}`), nil},
 	{GitHubToken, "github_pat_", regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{22,255}`), nil},
 	{SlackToken, "xox", regexp.MustCompile(`^xox[abposr]-[A-Za-z0-9-]{10,250}`), nil},
@@ -198,7 +200,7 @@ var secretRules = []secretRule{
 
 var privateKeyRe = regexp.MustCompile(`^-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----`)
 
-// findSecrets: AWS access key ids (AKIA/ASIA + 16), GitHub tokens, Slack
+// findSecrets: AWS access key ids (AKIA + 16, or ASIA + 16 with a digit), GitHub tokens, Slack
 // tokens and webhook URLs, JWTs whose header decodes to JSON with "alg",
 // sk- keys with upper case, lower case and digits after the prefix, and
 // private key blocks from BEGIN to the matching END line (or, with no END,
@@ -274,6 +276,8 @@ func base64Lines(text string, e int) int {
 		e = k
 	}
 }
+
+func hasDigit(tok string) bool { return strings.ContainsAny(tok, "0123456789") }
 
 func jwtHeader(tok string) bool {
 	h, _, _ := strings.Cut(tok, ".")
