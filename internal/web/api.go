@@ -336,66 +336,103 @@ func failedOut(o *outRow) bool {
 	return o != nil && (!o.present || o.oc.Status == report.StatusFailed || o.oc.Status == report.StatusEmpty || o.oc.JudgeError != "")
 }
 
-// selectRows filters, sorts and pages rows in place; it returns the total
-// that passed the filter and the page.
-func selectRows(rows []pairRow, iq itemQuery, mv metricView) (int, []pairRow) {
-	kept := rows[:0]
-	for _, p := range rows {
+// column is a pairing's per-item figures on one metric, computed once per
+// (task, metric) for a run, so that a filter is a scan of flat slices.
+type column struct {
+	delta  []float64
+	has    []bool
+	flip   []string
+	failed []bool
+}
+
+func makeColumn(rows []pairRow, mv metricView) *column {
+	c := &column{delta: make([]float64, len(rows)), has: make([]bool, len(rows)), flip: make([]string, len(rows)), failed: make([]bool, len(rows))}
+	for i := range rows {
+		p := rows[i]
 		p.measure(mv)
+		c.delta[i], c.has[i], c.flip[i] = p.delta, p.hasDelta, p.flip
+		c.failed[i] = failedOut(p.x) || failedOut(p.y)
+	}
+	return c
+}
+
+// selectRows filters and sorts rows by the query and returns the total that
+// passed and the indexes (into rows) of the requested page.
+func selectRows(rows []pairRow, col *column, iq itemQuery) []int32 {
+	kept := make([]int32, 0, len(rows))
+	for i := range rows {
 		switch iq.filter {
 		case "worst":
-			if !p.hasDelta {
+			if !col.has[i] {
 				continue
 			}
 		case "flipped":
-			if p.flip == "" {
+			if col.flip[i] == "" {
 				continue
 			}
 		case "failed":
-			if !failedOut(p.x) && !failedOut(p.y) {
+			if !col.failed[i] {
 				continue
 			}
 		}
-		if iq.slice != "" && p.it.slices[iq.slice] != iq.group {
+		if iq.slice != "" && rows[i].it.slices[iq.slice] != iq.group {
 			continue
 		}
-		if iq.text != "" && !p.matches(iq.text) {
+		if iq.text != "" && !rows[i].matches(iq.text) {
 			continue
 		}
-		kept = append(kept, p)
+		kept = append(kept, int32(i))
 	}
+	return kept
+}
+
+// sortRows orders the kept rows; every order is total (ties by dataset
+// position), so a page is the same on every request.
+func sortRows(kept []int32, rows []pairRow, col *column, iq itemQuery, direction string) {
 	desc := iq.order == "desc"
-	if iq.sort == "delta" && iq.order == "" {
-		desc = mv.direction == "lower" // the worst end first
-	}
 	switch iq.sort {
 	case "id":
-		slices.SortStableFunc(kept, func(a, b pairRow) int { return cmp.Compare(a.it.id, b.it.id) })
+		slices.SortFunc(kept, func(a, b int32) int {
+			return cmp.Or(cmp.Compare(rows[a].it.id, rows[b].it.id), cmp.Compare(rows[a].it.index, rows[b].it.index))
+		})
 	case "delta":
-		slices.SortStableFunc(kept, func(a, b pairRow) int {
+		if iq.order == "" {
+			desc = direction == "lower" // the worst end first
+		}
+		slices.SortFunc(kept, func(a, b int32) int {
+			ha, hb := col.has[a], col.has[b]
 			switch {
-			case a.hasDelta != b.hasDelta: // items without a delta last, either way
-				if a.hasDelta {
+			case ha != hb: // items without a delta last, either way
+				if ha {
 					return -1
 				}
 				return 1
-			case a.delta != b.delta:
+			case ha && col.delta[a] != col.delta[b]:
 				if desc {
-					return cmp.Compare(b.delta, a.delta)
+					return cmp.Compare(col.delta[b], col.delta[a])
 				}
-				return cmp.Compare(a.delta, b.delta)
+				return cmp.Compare(col.delta[a], col.delta[b])
 			}
-			return cmp.Compare(a.it.index, b.it.index)
+			return cmp.Compare(rows[a].it.index, rows[b].it.index)
 		})
-		desc = false
+		return
+	default:
+		slices.SortFunc(kept, func(a, b int32) int { return cmp.Compare(rows[a].it.index, rows[b].it.index) })
 	}
 	if desc {
 		slices.Reverse(kept)
 	}
-	total := len(kept)
-	lo := min(iq.offset, total)
-	hi := min(lo+iq.limit, total)
-	return total, kept[lo:hi]
+}
+
+// page cuts one page out of the selected rows.
+func page(kept []int32, iq itemQuery) []int32 {
+	lo := min(iq.offset, len(kept))
+	return kept[lo:min(lo+iq.limit, len(kept))]
+}
+
+// queryKey names a selection, paging aside: later pages reuse it.
+func (iq itemQuery) key(metric string) string {
+	return strings.Join([]string{iq.filter, metric, iq.slice, iq.group, iq.text, iq.sort, iq.order}, "\x00")
 }
 
 func (p *pairRow) matches(text string) bool {
@@ -495,6 +532,11 @@ func runItemJSON(idx *runIndex, ti *taskIndex, p pairRow, blind bool, user strin
 
 // runRows pairs a task's baseline and candidate outcomes.
 func runRows(ti *taskIndex) []pairRow {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.rows != nil {
+		return ti.rows
+	}
 	rows := make([]pairRow, len(ti.items))
 	for i := range ti.items {
 		it := &ti.items[i]
@@ -507,8 +549,43 @@ func runRows(ti *taskIndex) []pairRow {
 		}
 		rows[i] = p
 	}
+	ti.rows = rows
 	return rows
 }
+
+// selection returns the rows of a run's task that a query keeps, in order,
+// computing the metric's column and the selection once: paging through a
+// selection, or coming back to it, costs a slice.
+func (ti *taskIndex) selection(iq itemQuery, mv metricView) ([]pairRow, *column, []int32) {
+	rows := runRows(ti)
+	ti.mu.Lock()
+	col := ti.cols[mv.name]
+	if col == nil {
+		col = makeColumn(rows, mv)
+		if ti.cols == nil {
+			ti.cols = map[string]*column{}
+		}
+		ti.cols[mv.name] = col
+	}
+	key := iq.key(mv.name)
+	kept, ok := ti.selections[key]
+	ti.mu.Unlock()
+	if ok {
+		return rows, col, kept
+	}
+	kept = selectRows(rows, col, iq)
+	sortRows(kept, rows, col, iq, mv.direction)
+	ti.mu.Lock()
+	if ti.selections == nil || len(ti.selections) >= maxSelections {
+		ti.selections = map[string][]int32{}
+	}
+	ti.selections[key] = kept
+	ti.mu.Unlock()
+	return rows, col, kept
+}
+
+// maxSelections bounds the selections kept per task (a text search each).
+const maxSelections = 32
 
 func (s *server) items(w http.ResponseWriter, r *http.Request) {
 	iq, err := s.parseItemQuery(r.URL.Query())
@@ -531,11 +608,15 @@ func (s *server) items(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	total, page := selectRows(runRows(ti), iq, mv)
-	items := make([]itemJSON, len(page))
-	for i, p := range page {
+	rows, _, kept := ti.selection(iq, mv)
+	pg := page(kept, iq)
+	items := make([]itemJSON, len(pg))
+	for i, k := range pg {
+		p := rows[k]
+		p.measure(mv)
 		items[i] = runItemJSON(idx, ti, p, iq.blind, iq.user)
 	}
+	total := len(kept)
 	base, cand := "", ""
 	if len(ti.models) > 1 && !iq.blind {
 		base, cand = ti.models[0], ti.models[1]
@@ -570,7 +651,7 @@ func (s *server) item(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, notFound(fmt.Sprintf("task %s of run %s has no item %q", ti.task.Name, idx.run.ID, r.PathValue("item"))))
 		return
 	}
-	p := runRows(ti)[i : i+1][0]
+	p := runRows(ti)[i]
 	p.measure(mv)
 	labels, err := s.labelsJSON(r.Context(), idx, store.LabelFilter{Task: ti.task.Name, ItemID: p.it.id})
 	if err != nil {
@@ -640,9 +721,15 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 		itB := &tb.items[j]
 		rows = append(rows, pairRow{it: it, itB: itB, x: &it.outs[ma], y: &itB.outs[mb]})
 	}
-	total, page := selectRows(rows, iq, mv)
-	items := make([]itemJSON, len(page))
-	for i, p := range page {
+	col := makeColumn(rows, mv)
+	kept := selectRows(rows, col, iq)
+	sortRows(kept, rows, col, iq, mv.direction)
+	pg := page(kept, iq)
+	total := len(kept)
+	items := make([]itemJSON, len(pg))
+	for i, k := range pg {
+		p := rows[k]
+		p.measure(mv)
 		it := baseItemJSON(ta.task.Name, p)
 		it.Outputs = []outputJSON{outJSON("a", ia.run.ID, model, p.x), outJSON("b", ib.run.ID, model, p.y)}
 		items[i] = it

@@ -35,6 +35,13 @@ type taskIndex struct {
 	models []string
 	items  []itemRow
 	byID   map[string]int
+
+	mu   sync.Mutex
+	rows []pairRow // baseline and candidate per item, made once
+	// cols are the per-item figures by metric, selections the rows a query
+	// kept, in order, by itemQuery.key.
+	cols       map[string]*column
+	selections map[string][]int32
 }
 
 type itemRow struct {

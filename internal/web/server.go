@@ -75,7 +75,9 @@ type server struct {
 }
 
 // New returns the viewer's handler over st.
-func New(st *store.Store, o Options) http.Handler {
+func New(st *store.Store, o Options) http.Handler { return newServer(st, o).handler() }
+
+func newServer(st *store.Store, o Options) *server {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
@@ -97,7 +99,10 @@ func New(st *store.Store, o Options) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.cache = newIndexCache(o.CachedRuns, s.buildIndex)
+	return s
+}
 
+func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/session", s.session)
 	mux.HandleFunc("GET /api/runs", s.runs)
