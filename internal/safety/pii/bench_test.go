@@ -127,7 +127,7 @@ func TestPathological(t *testing.T) {
 	for _, unit := range []string{
 		"@", "a@", "a.", "0 ", "0-", "0.", "1.1.", ":", "a:", "1:", "gh", "ghp_", "sk-", "eyJ", "eyJa.",
 		"AKIA", "DE89", "DE89 ", "-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----\n", "+1 ", "(", "4111 ",
-		"x@y.", "xoxb-",
+		"x@y.", "xoxb-", "a@b.co", "1.1.1.1.", "4111 1111 1111 1111 ",
 	} {
 		text := strings.Repeat(unit, (256<<10)/len(unit))
 		start := time.Now()

@@ -147,13 +147,46 @@ func settle(cl []Match, out []Match) []Match {
 	cl = slices.Clone(cl)
 	slices.SortFunc(cl, better)
 	var kept []Match
+	if len(cl) <= 16 {
+		kept = keepPairwise(cl)
+	} else {
+		kept = keepByteMap(cl)
+	}
+	slices.SortFunc(kept, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
+	return append(out, kept...)
+}
+
+// keepPairwise keeps each candidate, in priority order, that overlaps none
+// kept before it.
+func keepPairwise(cl []Match) []Match {
+	var kept []Match
 	for _, m := range cl {
 		if !slices.ContainsFunc(kept, func(k Match) bool { return k.Start < m.End && m.Start < k.End }) {
 			kept = append(kept, m)
 		}
 	}
-	slices.SortFunc(kept, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
-	return append(out, kept...)
+	return kept
+}
+
+// keepByteMap does what keepPairwise does with a map of the bytes taken, so
+// that a long chain ("a@b.co@b.co@…" makes one e-mail per "@", each
+// overlapping the next) costs the candidates' total length, not its square.
+func keepByteMap(cl []Match) []Match {
+	lo, hi := cl[0].Start, cl[0].End
+	for _, m := range cl {
+		lo, hi = min(lo, m.Start), max(hi, m.End)
+	}
+	taken := make([]bool, hi-lo)
+	var kept []Match
+	for _, m := range cl {
+		if !slices.Contains(taken[m.Start-lo:m.End-lo], true) {
+			kept = append(kept, m)
+			for k := m.Start; k < m.End; k++ {
+				taken[k-lo] = true
+			}
+		}
+	}
+	return kept
 }
 
 // better orders candidates by priority: valid first, then longer, then the

@@ -169,3 +169,26 @@ func TestPrivateKeyInJSON(t *testing.T) {
 		t.Errorf("Mask = %q", m)
 	}
 }
+
+func TestOverlapChain(t *testing.T) {
+	// Each "@" yields an e-mail overlapping the next; both ways of settling
+	// a cluster must keep the same matches.
+	for _, text := range []string{
+		"x" + strings.Repeat("@b.co", 40),
+		strings.Repeat("a@b.co 1.1.1.1:", 30),
+		"4111 1111 1111 1111 " + strings.Repeat("ab@cd.ef@", 25),
+	} {
+		var cands []Match
+		cands = findSecrets(text, cands)
+		cands = findEmails(text, cands)
+		cands = findIBANs(text, cands)
+		cands = findIPv6(text, cands)
+		cands = findNumeric(text, cands)
+		slices.SortFunc(cands, better)
+		a, b := keepPairwise(cands), keepByteMap(cands)
+		if !slices.Equal(a, b) {
+			t.Errorf("%q: pairwise kept %d, byte map %d", text[:20], len(a), len(b))
+		}
+		checkInvariants(t, text, Find(text))
+	}
+}

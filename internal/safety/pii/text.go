@@ -245,7 +245,9 @@ func findSecrets(text string, out []Match) []Match {
 		e := s + loc[1]
 		label := text[s+len("-----BEGIN ") : e-len("-----")]
 		end := "-----END " + label + "-----"
-		if k := strings.Index(text[e:], end); k >= 0 {
+		// Keys are a few KiB; looking further would make many unterminated
+		// BEGIN lines quadratic.
+		if k := strings.Index(text[e:min(len(text), e+64<<10)], end); k >= 0 {
 			e += k + len(end)
 		} else {
 			e = base64Lines(text, e)
