@@ -506,7 +506,11 @@ func blindSwap(run, task, item, user string) bool {
 // right in blind mode.
 func runItemJSON(idx *runIndex, ti *taskIndex, p pairRow, blind bool, user string) itemJSON {
 	it := baseItemJSON(ti.task.Name, p)
-	if p.y == nil {
+	switch {
+	case p.x == nil:
+		it.Outputs = []outputJSON{}
+		return it
+	case p.y == nil:
 		it.Outputs = []outputJSON{outJSON("model", "", ti.models[0], p.x)}
 		return it
 	}
@@ -695,6 +699,10 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model := q.Get("model")
+	if len(ta.models) == 0 {
+		s.fail(w, badRequest(fmt.Sprintf("task %s of run %s has no model outcomes", ta.task.Name, ia.run.ID)))
+		return
+	}
 	if model == "" {
 		model = ta.models[len(ta.models)-1]
 		if ia.rep.Compare != nil {

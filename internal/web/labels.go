@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/tunecheck/tunecheck/internal/judge"
@@ -189,6 +190,24 @@ func (s *server) postLabel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"labels": out})
+}
+
+func (s *server) deleteLabel(w http.ResponseWriter, r *http.Request) {
+	run, err := s.resolveRun(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("label"), 10, 64)
+	if err != nil {
+		s.fail(w, badRequest(fmt.Sprintf("label id %q: want the number POST labels answered", r.PathValue("label"))))
+		return
+	}
+	if err := s.st.DeleteLabel(r.Context(), run.ID, id); err != nil {
+		s.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // blindSides returns the models shown left and right when the label was

@@ -112,6 +112,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /api/compare", s.compare)
 	mux.HandleFunc("GET /api/runs/{id}/labels", s.labels)
 	mux.HandleFunc("POST /api/runs/{id}/labels", s.postLabel)
+	mux.HandleFunc("DELETE /api/runs/{id}/labels/{label}", s.deleteLabel)
 	mux.HandleFunc("GET /api/runs/{id}/labels/export", s.exportLabels)
 	mux.HandleFunc("POST /api/runs/{id}/labels/import", s.importLabels)
 	mux.HandleFunc("GET /api/runs/{id}/labels/agreement", s.agreement)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,6 +358,21 @@ func TestLabelsCSRFAndLimits(t *testing.T) {
 	c.get("/api/runs/"+run+"/labels?user=ana", &got)
 	if len(got.Labels) != 4 {
 		t.Fatalf("labels: %+v", got.Labels)
+	}
+	// Deleting needs the CSRF token too.
+	del := "/api/runs/" + run + "/labels/" + strconv.FormatInt(many.Labels[2].ID, 10)
+	if rec := c.do("DELETE", del, nil, nil); rec.Code != http.StatusForbidden {
+		t.Fatalf("delete without the token: %d", rec.Code)
+	}
+	if rec := c.do("DELETE", del, nil, map[string]string{"X-CSRF-Token": c.csrf}); rec.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
+	}
+	if rec := c.do("DELETE", del, nil, map[string]string{"X-CSRF-Token": c.csrf}); rec.Code != http.StatusNotFound {
+		t.Fatalf("delete again: %d", rec.Code)
+	}
+	c.get("/api/runs/"+run+"/labels?user=ana", &got)
+	if len(got.Labels) != 3 {
+		t.Fatalf("after delete: %+v", got.Labels)
 	}
 	for _, bad := range []string{
 		`{"task":"mtbench-ref","item":"nope","kind":"rating","value":3}`,
