@@ -588,3 +588,37 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// Many first requests at once build the run's index once and agree.
+func TestItemsConcurrent(t *testing.T) {
+	c := newClient(t, quickstart(t), Options{})
+	base := "/api/runs/" + quickstartRuns[0] + "/items?limit=200&filter="
+	filters := []string{"all", "worst", "flipped", "failed", "all", "worst", "flipped", "failed"}
+	totals := make([]int, len(filters))
+	done := make(chan int)
+	for i, f := range filters {
+		go func() {
+			defer func() { done <- i }()
+			req := httptest.NewRequest("GET", "http://127.0.0.1:7420"+base+f, nil)
+			rec := httptest.NewRecorder()
+			c.h.ServeHTTP(rec, req)
+			var p itemsPage
+			if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &p) != nil {
+				t.Errorf("%s: %d %s", f, rec.Code, rec.Body)
+				return
+			}
+			totals[i] = p.Total
+		}()
+	}
+	for range filters {
+		<-done
+	}
+	for i := range 4 {
+		if totals[i] != totals[i+4] {
+			t.Fatalf("filter %s: %d and %d items", filters[i], totals[i], totals[i+4])
+		}
+	}
+	if totals[0] != 30 {
+		t.Fatalf("all: %d", totals[0])
+	}
+}
