@@ -72,7 +72,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.DisableGPU,
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
+		chromedp.WindowSize(1280, 1150),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	cctx, cancelTab := chromedp.NewContext(actx)
@@ -240,19 +240,20 @@ gates:
 	return p
 }
 
-// serve starts the viewer over the store at dsn.
-func serve(t *testing.T, dsn string) string {
+// serve starts the viewer over the store at dsn, as user ana, and returns
+// its URL and the store.
+func serve(t *testing.T, dsn string, poll time.Duration) (string, *store.Store) {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(st, web.Options{User: "ana"}))
+	srv := httptest.NewServer(web.New(st, web.Options{User: "ana", PollInterval: poll}))
 	t.Cleanup(func() {
 		srv.Close()
 		st.Close()
 	})
-	return srv.URL
+	return srv.URL, st
 }
 
 // A person opens a run's flipped items, labels three with the keyboard
@@ -263,7 +264,7 @@ func TestViewerLabelFlippedItemsWithKeyboard(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "tc.db")
 	runPlan(t, dsn, filepath.Join(repoRoot, "examples", "quickstart", "tunecheck.yaml"))
 	id := runPlan(t, dsn, flipPlan(t))
-	base := serve(t, dsn)
+	base, st := serve(t, dsn, 0)
 
 	// The runs page lists both runs; the run page shows the verdict and a
 	// forest plot with one interval per compared metric.
@@ -329,6 +330,31 @@ func TestViewerLabelFlippedItemsWithKeyboard(t *testing.T) {
 		if l.Value.IsScore || l.Value.Choice != want[l.ID] || l.Annotator != "ana" {
 			t.Errorf("label %+v: want %q by ana", l, want[l.ID])
 		}
+	}
+
+	// r then a digit rates the item; t opens the tag field, Enter adds it.
+	b.do(t, "rate and tag",
+		press("r", "7"), visible(`[data-testid="label-state-labelled"][data-rating="7"]`),
+		press("t"), visible(`[data-testid="tag-input"]:focus`),
+		chromedp.KeyEvent("short\r"), visible(`[data-testid="label-state-labelled"][data-tags="short"]`),
+	)
+	if s := text(t, b, `[data-testid="label-state-labelled"]`); s != "labelled: tie · rating 7 · tags short" {
+		t.Errorf("label state %q", s)
+	}
+	ratings := eval[string](t, b, `fetch(document.querySelector('[data-testid="export-rating"]').href).then(r => r.text())`)
+	if want := fmt.Sprintf(`{"id":%q,"label":7,"annotator":"ana"`, ids[2]); !strings.Contains(ratings, want) {
+		t.Errorf("rating export %q lacks %s", ratings, want)
+	}
+
+	// A second person's labels of the same items bring the agreement panel.
+	for i, v := range []string{`"A"`, `"A"`, `"tie"`} {
+		if _, err := st.AddLabel(context.Background(), store.Label{RunID: id, Task: "mtbench-ref", ItemID: ids[i], User: "ben", Kind: store.LabelPreference, Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.do(t, "agreement", chromedp.Reload(), visible(`[data-testid="agreement"]`))
+	if a := text(t, b, `[data-testid="agreement"]`); !strings.Contains(a, "ana & ben") || !strings.Contains(a, "0.667") {
+		t.Errorf("agreement panel reads %q: want ana & ben agreeing on 2 of 3", a)
 	}
 
 	// Blind mode hides the model names, and goes off again.
@@ -404,7 +430,7 @@ compare: {baseline: base, candidate: cand}
 `)
 	dsn := filepath.Join(dir, "tc.db")
 	id := runPlan(t, dsn, filepath.Join(dir, "plan.yaml"))
-	base := serve(t, dsn)
+	base, _ := serve(t, dsn, 0)
 
 	b.do(t, "hostile items", chromedp.Navigate(base+"/#/run/"+id+"/items"), visible(detail("x1")))
 	leftText, rightText := text(t, b, `[data-testid="output-left"]`), text(t, b, `[data-testid="output-right"]`)
@@ -436,7 +462,7 @@ compare: {baseline: base, candidate: cand}
 func TestViewerPageUnderCSP(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "tc.db")
 	id := runPlan(t, dsn, filepath.Join(repoRoot, "examples", "quickstart", "tunecheck.yaml"))
-	base := serve(t, dsn)
+	base, _ := serve(t, dsn, 0)
 	b := newBrowser(t)
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(base+"/"))
 	if err != nil {
@@ -457,5 +483,37 @@ func TestViewerPageUnderCSP(t *testing.T) {
 			t.Errorf("%s: the page shows an error: %s", page, text(t, b, `[data-testid="error"]`))
 		}
 	}
+	b.checkClean(t)
+}
+
+// A running run's page follows its progress from the server's events and
+// shows the report once the run finishes.
+func TestViewerFollowsRunningRun(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "tc.db")
+	done := runPlan(t, dsn, filepath.Join(repoRoot, "examples", "quickstart", "tunecheck.yaml"))
+	base, st := serve(t, dsn, 20*time.Millisecond)
+	ctx := context.Background()
+	finished, err := st.GetRun(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateRun(ctx, store.Run{ID: "live", Name: "quickstart-mtbench", PlanHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do(t, "running run", chromedp.Navigate(base+"/#/run/live"), visible(`[data-testid="progress"]`))
+	var rs []store.Result
+	for _, item := range []string{"81", "82", "83"} {
+		rs = append(rs, store.Result{RunID: "live", Model: "vicuna-13b", Task: "mtbench-ref", ItemID: item, RequestHash: "h" + item})
+	}
+	rs[2].Error = "timeout"
+	if err := st.PutResults(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "progress", visible(`[data-testid="progress"][data-results="3"][data-failed="1"]`))
+	if err := st.FinishRun(ctx, "live", finished.Verdict, finished.Summary); err != nil {
+		t.Fatal(err)
+	}
+	b.do(t, "finished", visible(`[data-testid="verdict"][data-verdict="pass"]`), visible(`[data-testid="forest"]`))
 	b.checkClean(t)
 }

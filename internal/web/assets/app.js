@@ -84,6 +84,7 @@ const state = {
   session: null, // {user, csrf_token}
   onKey: null, // the current view's keyboard handler
   events: null, // the open EventSource of a running run
+  focusOnKeyUp: null, // the field that t or n focuses when the key comes up
 };
 
 class HTTPError extends Error {
@@ -365,7 +366,7 @@ async function viewRun(main, id) {
   const bannerCls = verdict || (status === 'running' ? 'running' : 'unknown');
   const kids = [
     h('h1', {}, 'Run ', run.id || id, ' ', h('span', {class: 'muted'}, (report.plan && report.plan.name) || run.plan || '')),
-    h('div', {class: ['banner', bannerCls], 'data-testid': 'verdict'},
+    h('div', {class: ['banner', bannerCls], 'data-testid': 'verdict', 'data-verdict': verdict || status},
       verdict ? verdictText(verdict) : (status ? status.toUpperCase() : 'NO VERDICT'),
       h('span', {class: 'sub'}, gates.length ? `${gates.length} gates: ${passed} passed` : 'no gates',
         report.compare ? ` · ${report.compare.baseline} → ${report.compare.candidate}` : '')),
@@ -475,7 +476,9 @@ function watch(id, line) {
     const done = results.reduce((n, r) => n + (r.done || 0), 0);
     const failed = results.reduce((n, r) => n + (r.failed || 0), 0);
     const per = results.map((r) => `${r.model} ${r.task}${r.stage ? ' ' + r.stage : ''}: ${r.done}`).join(' · ');
-    line.textContent = `${done}${d.total ? ' / ' + d.total : ''} results${failed ? `, ${failed} failed` : ''}` + (per ? ` — ${per}` : '');
+    line.dataset.results = String(d.total ?? done);
+    line.dataset.failed = String(failed);
+    line.textContent = `running: ${d.total ?? done} results so far${failed ? `, ${failed} failed` : ''}` + (per ? ` — ${per}` : '');
   });
   es.addEventListener('finished', () => {
     closeEvents();
@@ -659,7 +662,8 @@ function labelSummary(item, mine, blind) {
 }
 
 function otherSummary(l) {
-  const v = Array.isArray(l.value) ? l.value.join(', ') : String(l.value ?? '');
+  let v = Array.isArray(l.value) ? l.value.join(', ') : String(l.value ?? '');
+  if (l.kind === 'preference') v = {A: 'A (the baseline)', B: 'B (the candidate)'}[v] || v;
   return `${l.user}: ${l.kind} ${l.kind === 'note' ? '“' + v + '”' : v}`;
 }
 
@@ -732,7 +736,9 @@ function labelPanel(item, ctx, mine, chosen) {
   const labelled = Object.keys(mine).length > 0;
   return h('div', {class: 'label-panel', 'data-testid': 'label-panel'},
     h('div', {class: 'row'},
-      h('span', {class: ['label-state', labelled ? 'yes' : ''], 'data-testid': labelled ? 'label-state-labelled' : 'label-state'}, labelSummary(item, mine, ctx.blind)),
+      h('span', {class: ['label-state', labelled ? 'yes' : ''], 'data-testid': labelled ? 'label-state-labelled' : 'label-state',
+        'data-preference': chosen || null, 'data-rating': mine.rating ? String(mine.rating.value) : null,
+        'data-tags': tags.length ? tags.join(',') : null}, labelSummary(item, mine, ctx.blind)),
       h('span', {class: 'status-line', 'data-testid': 'save-status'}, ctx.status || '')),
     h('div', {class: 'row'},
       item.single ? '' : [btn('prefer left', 'left', '1'), btn('prefer right', 'right', '2'), btn('tie', 'tie', '3')],
@@ -789,8 +795,10 @@ function keyHandler(ctx, current, move) {
       case '2': if (item && !item.single) ctx.save(item, 'preference', 'right'); return true;
       case '3': if (item && !item.single) ctx.save(item, 'preference', 'tie'); return true;
       case 'r': pendingRating = true; return true;
-      case 't': focusTestid('tag-input'); return true;
-      case 'n': focusTestid('note-input'); return true;
+      // The field gets the focus when the key comes up, so that the
+      // letter itself is not typed into it.
+      case 't': state.focusOnKeyUp = 'tag-input'; return true;
+      case 'n': state.focusOnKeyUp = 'note-input'; return true;
       default: return false;
     }
   };
@@ -1011,6 +1019,13 @@ document.addEventListener('keydown', (e) => {
   const t = e.target;
   if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
   if (state.onKey(e)) e.preventDefault();
+});
+
+document.addEventListener('keyup', () => {
+  if (state.focusOnKeyUp) {
+    focusTestid(state.focusOnKeyUp);
+    state.focusOnKeyUp = null;
+  }
 });
 
 window.addEventListener('hashchange', route);
