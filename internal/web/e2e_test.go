@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -363,7 +365,16 @@ func TestViewerLabelFlippedItemsWithKeyboard(t *testing.T) {
 	if strings.Contains(left+right, "llama") || strings.Contains(left+right, "vicuna") {
 		t.Errorf("blind mode shows the models: %q | %q", left, right)
 	}
-	b.do(t, "blind mode off", chromedp.Click(chromedp.CSS(`[data-testid="blind"]`)), visible(`[data-testid="blind"][aria-pressed="false"]`))
+	// A blind preference is recorded as the side the person pressed; the
+	// server maps it to a model.
+	b.do(t, "blind label",
+		press("j", "j", "j"), visible(detail(ids[3])),
+		press("1"), visible(`[data-testid="label-state-labelled"][data-preference="left"]`))
+	b.do(t, "blind mode off", chromedp.Click(chromedp.CSS(`[data-testid="blind"]`)), visible(`[data-testid="blind"][aria-pressed="false"]`),
+		press("j", "j", "j"), visible(detail(ids[3])), visible(`[data-testid="label-state-labelled"][data-preference]`))
+	if names := text(t, b, `[data-testid="name-left"]`) + text(t, b, `[data-testid="name-right"]`); !strings.Contains(names, "llama-13b") {
+		t.Errorf("out of blind mode the sides read %q", names)
+	}
 
 	// The permalink of the first item opens it with its label.
 	b.do(t, "permalink", chromedp.Navigate(base+"/#/run/"+id+"/item/mtbench-ref/"+ids[0]), visible(`[data-testid="label-state-labelled"]`))
@@ -474,8 +485,15 @@ func TestViewerPageUnderCSP(t *testing.T) {
 			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
 		}
 	}
-	for _, page := range []string{"/#/runs", "/#/run/" + id, "/#/run/" + id + "/items?filter=worst", "/#/compare?a=" + id + "&b=" + id} {
-		b.do(t, page, chromedp.Navigate(base+page), visible(`#app h1`))
+	pages := map[string]string{
+		"/#/runs":                                `[data-testid="run-row"]`,
+		"/#/run/" + id:                           `[data-testid="forest"]`,
+		"/#/run/" + id + "/items?filter=worst":   `[data-testid="item-detail"]`,
+		"/#/compare?a=" + id + "&b=" + id:        `[data-testid="item-detail"] [data-testid="output-right"]`,
+		"/runs/" + id + "/items/mtbench-ref/101": `[data-testid="item-detail"][data-item="101"]`,
+	}
+	for _, page := range slices.Sorted(maps.Keys(pages)) {
+		b.do(t, page, chromedp.Navigate(base+page), visible(pages[page]))
 		if n := eval[int](t, b, `document.querySelectorAll('[style]').length`); n != 0 {
 			t.Errorf("%s: %d elements carry a style attribute", page, n)
 		}
