@@ -87,6 +87,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newDataCmd(env),
 		newJudgeCmd(env),
 		newViewCmd(env),
+		newLabelsCmd(env),
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {
