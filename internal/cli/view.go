@@ -141,7 +141,7 @@ func runView(ctx context.Context, env Env, o viewOptions, portSet bool) error {
 		return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("listening on %s: %w", addr, err), exitcode.BadInput),
 			"another viewer may hold the port: pass --port with another one (0 picks a free port)")
 	}
-	h := web.New(st, web.Options{User: o.user, Blind: o.blind, Run: runID, Token: o.token})
+	h := web.New(st, web.Options{User: o.user, Blind: o.blind, Run: runID, Token: o.token, Warm: true})
 	// Request contexts end with ctx, so open event streams close on Ctrl-C.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)
