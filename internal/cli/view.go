@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunecheck/tunecheck/internal/app"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/web"
 )
@@ -126,7 +127,16 @@ func runView(ctx context.Context, env Env, o viewOptions, portSet bool) error {
 	}
 	defer st.Close()
 	runID := ""
-	if o.run != "" {
+	switch o.run {
+	case "":
+	case "latest":
+		// As show and report read it: the most recent finished run.
+		run, _, err := app.LoadReport(ctx, st, "latest")
+		if err != nil {
+			return err
+		}
+		runID = run.ID
+	default:
 		run, err := st.GetRun(ctx, o.run)
 		if err != nil {
 			return exitcode.WithCode(err, exitcode.BadInput)

@@ -45,6 +45,9 @@ func TestViewFlagChecks(t *testing.T) {
 		{[]string{"view", "--port", "70000", "--no-open"}, "is not a port"},
 		{[]string{"view", "--store", missing, "--port", "0", "--no-open"}, "no store at"},
 		{[]string{"view", "nosuchrun", "--store", dbPath, "--port", "0", "--no-open"}, "nosuchrun"},
+		// latest is the newest finished run, as show and report read it; this
+		// store holds only a running one.
+		{[]string{"view", "latest", "--store", dbPath, "--port", "0", "--no-open"}, "no finished run"},
 	} {
 		var out, errb bytes.Buffer
 		code := Main(context.Background(), tc.args, Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
