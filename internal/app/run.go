@@ -57,6 +57,9 @@ type Options struct {
 	// DryRun builds and checks the plan, then returns an Estimate of what
 	// it would send (Outcome.Estimate) without sending or storing anything.
 	DryRun bool
+	// MaskPII masks personal data in the report files (report.MaskPII);
+	// the store keeps the raw text.
+	MaskPII bool
 }
 
 // Outcome is what a run produced.
@@ -215,7 +218,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Getenv != nil {
 		stepSummary = o.Getenv("GITHUB_STEP_SUMMARY")
 	}
-	files, err := WriteReports(outDir, rep, o.Formats, stepSummary)
+	written := rep
+	if o.MaskPII {
+		written = report.MaskPII(rep)
+	}
+	files, err := WriteReports(outDir, written, o.Formats, stepSummary)
 	out.Files = files
 	if err != nil {
 		return out, err

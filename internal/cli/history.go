@@ -37,6 +37,7 @@ func runArg(args []string) string {
 func newReportCmd(env Env) *cobra.Command {
 	var loc storeFlags
 	var format, output string
+	var maskPII bool
 	cmd := &cobra.Command{
 		Use:   "report [RUN]",
 		Short: "Render a stored run as terminal text, md, html, json or junit (no model needed)",
@@ -49,6 +50,9 @@ func newReportCmd(env Env) *cobra.Command {
 			render, ok := report.Renderers[format]
 			if !ok {
 				return exitcode.WithCode(fmt.Errorf("unknown format %q (terminal, md, html, json, junit)", format), exitcode.BadInput)
+			}
+			if maskPII {
+				rep = report.MaskPII(rep)
 			}
 			if output == "" || output == "-" {
 				return render(env.Stdout, rep)
@@ -67,6 +71,7 @@ func newReportCmd(env Env) *cobra.Command {
 	loc.add(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().BoolVar(&maskPII, "mask-pii", false, "mask personal data and secrets in the rendered report (the store keeps the raw text)")
 	return cmd
 }
 

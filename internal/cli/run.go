@@ -21,6 +21,7 @@ type runOptions struct {
 	failOnInconclusive     bool
 	quiet                  bool
 	dryRun                 bool
+	maskPII                bool
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -55,6 +56,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
+	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	return cmd
 }
@@ -76,6 +78,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		}
 	}
 	opts.DryRun = o.dryRun
+	opts.MaskPII = o.maskPII
 	out, err := app.Run(cmd.Context(), opts)
 	if err == nil && out.Estimate != nil {
 		return out.Estimate.Write(env.Stdout)
@@ -94,6 +97,9 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		return err
 	}
 	rep := out.Report
+	if o.maskPII {
+		rep = report.MaskPII(rep)
+	}
 	if !o.quiet {
 		if err := report.Terminal(env.Stdout, rep); err != nil {
 			return err

@@ -34,6 +34,8 @@ type viewOptions struct {
 	user   string
 	noOpen bool
 	blind  bool
+	// maskPII masks personal data in every text the viewer shows.
+	maskPII bool
 	// open starts a browser on the URL (xdg-open / open); nil opens none.
 	open func(ctx context.Context, url string) error
 	// listening, when set, is told the URL once the server accepts requests.
@@ -73,6 +75,7 @@ every request must then carry the token (the printed URL sets it). See docs/view
 	cmd.Flags().StringVar(&o.user, "user", "", "name labels are recorded under (default: the OS user)")
 	cmd.Flags().BoolVar(&o.noOpen, "no-open", false, "do not open a browser")
 	cmd.Flags().BoolVar(&o.blind, "blind", false, "blind mode by default: model names hidden, sides randomised per item")
+	cmd.Flags().BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets in every text shown (the store keeps the raw text)")
 	return cmd
 }
 
@@ -151,7 +154,7 @@ func runView(ctx context.Context, env Env, o viewOptions, portSet bool) error {
 		return exitcode.WithHint(exitcode.WithCode(fmt.Errorf("listening on %s: %w", addr, err), exitcode.BadInput),
 			"another viewer may hold the port: pass --port with another one (0 picks a free port)")
 	}
-	h := web.New(st, web.Options{User: o.user, Blind: o.blind, Run: runID, Token: o.token, Warm: true})
+	h := web.New(st, web.Options{User: o.user, Blind: o.blind, Run: runID, Token: o.token, Warm: true, MaskPII: o.maskPII})
 	// Request contexts end with ctx, so open event streams close on Ctrl-C.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)

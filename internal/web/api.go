@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/safety/pii"
 	"net/http"
 	"net/url"
 	"slices"
@@ -618,7 +619,7 @@ func (s *server) items(w http.ResponseWriter, r *http.Request) {
 	for i, k := range pg {
 		p := rows[k]
 		p.measure(mv)
-		items[i] = runItemJSON(idx, ti, p, iq.blind, iq.user)
+		items[i] = s.masked(runItemJSON(idx, ti, p, iq.blind, iq.user))
 	}
 	total := len(kept)
 	base, cand := "", ""
@@ -662,7 +663,7 @@ func (s *server) item(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"item": runItemJSON(idx, ti, p, iq.blind, iq.user), "labels": labels})
+	writeJSON(w, http.StatusOK, map[string]any{"item": s.masked(runItemJSON(idx, ti, p, iq.blind, iq.user)), "labels": labels})
 }
 
 // ---------------------------------------------------------------- compare
@@ -740,8 +741,29 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 		p.measure(mv)
 		it := baseItemJSON(ta.task.Name, p)
 		it.Outputs = []outputJSON{outJSON("a", ia.run.ID, model, p.x), outJSON("b", ib.run.ID, model, p.y)}
-		items[i] = it
+		items[i] = s.masked(it)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"a": ia.run.ID, "b": ib.run.ID, "model": model, "task": ta.task.Name, "metric": mv.name,
 		"direction": mv.direction, "total": total, "offset": iq.offset, "limit": iq.limit, "items": items})
+}
+
+// masked replaces personal data and secrets in an item's texts when the
+// server was started with --mask-pii (the store keeps the raw text).
+func (s *server) masked(it itemJSON) itemJSON {
+	if !s.o.MaskPII {
+		return it
+	}
+	it.Prompt = pii.Mask(it.Prompt)
+	refs := make([]string, len(it.References))
+	for i, r := range it.References {
+		refs[i] = pii.Mask(r)
+	}
+	it.References = refs
+	outs := make([]outputJSON, len(it.Outputs))
+	for i, o := range it.Outputs {
+		o.Text, o.Judge = pii.Mask(o.Text), pii.Mask(o.Judge)
+		outs[i] = o
+	}
+	it.Outputs = outs
+	return it
 }

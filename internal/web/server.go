@@ -61,6 +61,9 @@ type Options struct {
 	Assets fs.FS
 	// CachedRuns is how many runs' item indexes stay in memory (default 4).
 	CachedRuns int
+	// MaskPII replaces personal data and secrets in every item text the API
+	// returns (the store keeps the raw text).
+	MaskPII bool
 	// Warm builds the item index of Run in the background as the server
 	// starts, so that the first items page of a large run does not wait for
 	// it (about 5 s at 100,000 items; filters then answer in milliseconds).
