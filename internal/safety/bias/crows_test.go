@@ -1,6 +1,9 @@
 package bias
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -190,5 +193,69 @@ func TestLoadCrowsPairsReal(t *testing.T) {
 	}
 	if multiline != 1 {
 		t.Errorf("%d pairs hold a newline, want 1 (SOURCE.md: one record spans two lines)", multiline)
+	}
+}
+
+// hashLL is the second rule of testdata/crows_rules.py: the first four bytes
+// of the sentence's sha256 as a big-endian number, mod 1000, over −10.
+func hashLL(r LoglikelihoodRequest) float64 {
+	h := sha256.Sum256([]byte(r.Context + r.Continuation))
+	return -float64(binary.BigEndian.Uint32(h[:4])%1000) / 10
+}
+
+type refCrowsGroup struct {
+	N              int     `json:"n"`
+	Stereotyped    int     `json:"stereotyped"`
+	Ties           int     `json:"ties"`
+	PctStereotype  float64 `json:"pct_stereotype"`
+	LikelihoodDiff float64 `json:"likelihood_diff"`
+}
+
+// TestCrowsRealRules scores the whole file under two deterministic rules and
+// compares every group with testdata/crows_rules.json, written by
+// testdata/crows_rules.py (Python's csv module reads the file there).
+func TestCrowsRealRules(t *testing.T) {
+	pairs, err := LoadCrowsPairs(crowsFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "crows_rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Rows int                      `json:"rows"`
+		Len  map[string]refCrowsGroup `json:"len"`
+		Hash map[string]refCrowsGroup `json:"hash"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if ref.Rows != len(pairs) {
+		t.Fatalf("reference has %d rows, loader %d", ref.Rows, len(pairs))
+	}
+	for _, rule := range []struct {
+		name string
+		ll   func(LoglikelihoodRequest) float64
+		want map[string]refCrowsGroup
+	}{{"len", lenLL, ref.Len}, {"hash", hashLL, ref.Hash}} {
+		rep := scoreWith(t, pairs, rule.ll)
+		got := map[string]CrowsGroup{"all": rep.All}
+		for k, g := range rep.ByBiasType {
+			got["type:"+k] = g
+		}
+		for k, g := range rep.ByDirection {
+			got["dir:"+k] = g
+		}
+		if len(got) != len(rule.want) {
+			t.Errorf("%s: %d groups, reference %d", rule.name, len(got), len(rule.want))
+		}
+		for k, w := range rule.want {
+			g := got[k]
+			if g.N != w.N || g.Stereotyped != w.Stereotyped || g.Ties != w.Ties ||
+				math.Abs(g.PctStereotype-w.PctStereotype) > 1e-9 || math.Abs(g.LikelihoodDiff-w.LikelihoodDiff) > 1e-9 {
+				t.Errorf("%s %s: got %+v, want %+v", rule.name, k, g, w)
+			}
+		}
 	}
 }
