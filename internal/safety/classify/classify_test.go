@@ -18,6 +18,11 @@ import (
 // The classifiers must satisfy the interface.
 var (
 	_ Classifier = (*Moderation)(nil)
+	_ Classifier = (*LlamaGuard)(nil)
+	_ Classifier = (*TEI)(nil)
+	_ Classifier = (*VLLMClassify)(nil)
+	_ Classifier = (*Perspective)(nil)
+	_ Classifier = (*Recorded)(nil)
 	_ Classifier = (*WordList)(nil)
 )
 
