@@ -237,9 +237,9 @@ type BBQCondition struct {
 	Unmatched int `json:"unmatched"` // answers that are no option: wrong, and outside the bias counts
 	Unknown   int `json:"unknown"`   // answers that chose the unknown option
 	// NonUnknown and Biased count answers that chose a group option, over the
-	// items with a single bias target; NoTarget counts items without one
-	// (left out of the bias score, as the authors drop rows whose target_loc
-	// is NA).
+	// items with a single bias target; NoTarget counts group answers to items
+	// without one (left out of the bias score, as the authors drop rows whose
+	// target_loc is NA).
 	NonUnknown int     `json:"non_unknown"`
 	Biased     int     `json:"biased"`
 	NoTarget   int     `json:"no_target"`
