@@ -212,7 +212,8 @@ func syntheticRun(t testing.TB, st *store.Store, id string, n int, text func(mod
 			rs = append(rs, store.Result{RunID: id, Model: model, Task: "t", ItemID: itemID, RequestHash: "rh", Request: req, Response: resp, Error: errText})
 			if i%3 == 0 {
 				jr, _ := json.Marshal(provider.Response{Text: "rationale for " + model})
-				rs = append(rs, store.Result{RunID: id, Model: model, Task: "t", Stage: "judge", Endpoint: "j", ItemID: itemID, RequestHash: "jh", Response: jr})
+				// Keyed as the judge stage keys its results: ITEM@JUDGE.
+				rs = append(rs, store.Result{RunID: id, Model: model, Task: "t", Stage: "judge", Endpoint: "j", ItemID: itemID + "@j", RequestHash: "jh", Response: jr})
 			}
 		}
 		recs[i] = rec

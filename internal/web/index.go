@@ -203,7 +203,8 @@ func fillTexts(ctx context.Context, st *store.Store, runID string, idx *runIndex
 		if ti == nil {
 			continue
 		}
-		i, ok := ti.byID[r.ItemID]
+		_, isJudge := judgeStages[r.Stage]
+		i, ok := itemOf(ti, r.ItemID, isJudge)
 		if !ok {
 			continue
 		}
@@ -235,6 +236,29 @@ func fillTexts(ctx context.Context, st *store.Store, runID string, idx *runIndex
 		}
 	}
 	return nil
+}
+
+// itemOf finds the item a stored result belongs to. A judge's result is
+// keyed ITEM@JUDGE (and #ab / #ba for the two orders of a pair, ~repair
+// when asked again: internal/app/judge.go); an item with several requests
+// in a stage (multiple choice) stores ITEM#k.
+func itemOf(ti *taskIndex, id string, judge bool) (int, bool) {
+	if i, ok := ti.byID[id]; ok && !judge {
+		return i, true
+	}
+	if judge {
+		if at := strings.LastIndexByte(id, '@'); at >= 0 {
+			i, ok := ti.byID[id[:at]]
+			return i, ok
+		}
+		i, ok := ti.byID[id]
+		return i, ok
+	}
+	if h := strings.LastIndexByte(id, '#'); h >= 0 {
+		i, ok := ti.byID[id[:h]]
+		return i, ok
+	}
+	return 0, false
 }
 
 // requestPrompt is what a person reads as the question: the last user
