@@ -10,6 +10,11 @@
 //	{"question_id": 81, "choices": [{"index": 0, "turns": ["…", "…"]}], …}
 //	                                       FastChat llm_judge model_answer rows (MT-Bench)
 //
+// A file ending in .csv (or .tsv) is read as a table with a header: the id
+// from its "id" (or "item_id", "question_id") column, the output from its
+// "output" (or "response", "completion", "text") column — the shape of
+// published completion sets such as XSTest's model_completions.
+//
 // Ids may be strings or numbers (81 and "81" are the same id). For multi-turn
 // rows the turn (1-based) is chosen by, in order: a "#k" suffix on the item id
 // ("81#2"), the Config.Turn option, the number of user messages in the request
@@ -20,11 +25,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -63,6 +70,15 @@ func New(cfg provider.Config) (*Provider, error) {
 		return nil, fmt.Errorf("file provider: %w", err)
 	}
 	defer f.Close()
+	switch ext := strings.ToLower(filepath.Ext(cfg.Path)); ext {
+	case ".csv", ".tsv":
+		p, err := ReadTable(f, cfg.Path, map[string]rune{".csv": ',', ".tsv": '\t'}[ext])
+		if err != nil {
+			return nil, err
+		}
+		p.turn = cfg.Turn
+		return p, nil
+	}
 	p, err := Read(f, cfg.Path)
 	if err != nil {
 		return nil, err
@@ -98,6 +114,59 @@ func Read(r io.Reader, name string) (*Provider, error) {
 	}
 	if len(p.rows) == 0 {
 		return nil, fmt.Errorf("%s: no rows; expected JSONL with one {\"id\": …, \"output\": …} object per line", name)
+	}
+	return p, nil
+}
+
+// ReadTable parses outputs from a CSV or TSV table with a header row; name
+// is used in errors, which give the line of the record at fault.
+func ReadTable(r io.Reader, name string, comma rune) (*Provider, error) {
+	cr := csv.NewReader(r)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the header: %w", name, err)
+	}
+	col := func(names ...string) int {
+		for _, n := range names {
+			for i, h := range header {
+				if strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")), n) {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	idCol, outCol := col("id", "item_id", "question_id"), col("output", "response", "completion", "text")
+	if idCol < 0 || outCol < 0 {
+		return nil, fmt.Errorf("%s: the header %q needs an id column (id, item_id or question_id) and an output column (output, response, completion or text)", name, strings.Join(header, ","))
+	}
+	p := &Provider{path: name, rows: map[string]row{}}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if max(idCol, outCol) >= len(rec) {
+			return nil, fmt.Errorf("%s:%d: %d fields, the header has %d", name, line, len(rec), len(header))
+		}
+		id := rec[idCol]
+		if id == "" {
+			return nil, fmt.Errorf("%s:%d: empty id", name, line)
+		}
+		if prev, dup := p.rows[id]; dup {
+			return nil, fmt.Errorf("%s:%d: id %q already appeared on line %d; each item needs exactly one row", name, line, id, prev.line)
+		}
+		p.rows[id] = row{line: line, choices: [][]string{{rec[outCol]}}}
+		p.order = append(p.order, id)
+	}
+	if len(p.rows) == 0 {
+		return nil, fmt.Errorf("%s: no rows below the header", name)
 	}
 	return p, nil
 }
