@@ -149,6 +149,23 @@ func (p *Plan) applyDefaults() {
 			m.Params.Temperature = &zero
 		}
 	}
+	for i := range p.Classifiers {
+		c := &p.Classifiers[i]
+		at := fmt.Sprintf("classifiers[%d].", i)
+		if !p.has(at + "concurrency") {
+			c.Concurrency = DefaultConcurrency
+		}
+		if c.Timeout == "" {
+			c.Timeout = DefaultTimeout
+		}
+		if c.MaxRetries == nil {
+			n := DefaultMaxRetries
+			c.MaxRetries = &n
+		}
+		if !p.has(at + "threshold") {
+			c.Threshold = 0.5
+		}
+	}
 	for i := range p.Tasks {
 		t := &p.Tasks[i]
 		if t.Type == "" {

@@ -29,7 +29,10 @@ type Plan struct {
 	Models []Model `yaml:"models" json:"models"`
 	// Judges are endpoints that grade the models' outputs (LLM-as-judge);
 	// they take the same keys as models and are never graded themselves.
-	Judges  []Model  `yaml:"judges" json:"judges,omitempty"`
+	Judges []Model `yaml:"judges" json:"judges,omitempty"`
+	// Classifiers are safety classifiers a task's `safety` section calls on
+	// every output in a stage after generation (docs/safety.md).
+	Classifiers []Classifier `yaml:"classifiers" json:"classifiers,omitempty"`
 	Tasks   []Task   `yaml:"tasks" json:"tasks"`
 	Compare Compare  `yaml:"compare" json:"compare"`
 	Gates   []string `yaml:"gates" json:"gates"`
@@ -139,7 +142,10 @@ type Task struct {
 	Slices []Slice `yaml:"slices" json:"slices,omitempty"`
 	// Judge grades the task's outputs with LLM judges: a stage after the
 	// task's own, whose judgments a parser turns into metrics.
-	Judge   *Judge   `yaml:"judge" json:"judge,omitempty"`
+	Judge *Judge `yaml:"judge" json:"judge,omitempty"`
+	// Safety scores the task's outputs with the plan's classifiers: a stage
+	// after the task's own (and the judge's), giving toxicity metrics.
+	Safety  *Safety  `yaml:"safety" json:"safety,omitempty"`
 	FewShot FewShot  `yaml:"few_shot" json:"few_shot"`
 	Scorers []Scorer `yaml:"scorers" json:"scorers"`
 	// Params override the models' generation params for this task.
@@ -288,4 +294,59 @@ type ReportOptions struct {
 type Bootstrap struct {
 	Resamples  int     `yaml:"resamples" json:"resamples"`
 	Confidence float64 `yaml:"confidence" json:"confidence"`
+}
+
+// Classifier protocols (internal/safety/classify).
+const (
+	ClassifierModeration   = "moderation"
+	ClassifierLlamaGuard   = "llamaguard"
+	ClassifierTEI          = "tei"
+	ClassifierVLLMClassify = "vllm_classify"
+	ClassifierPerspective  = "perspective"
+	ClassifierRecorded     = "recorded"
+	ClassifierWordList     = "wordlist"
+)
+
+// ClassifierProtocols lists the protocols a classifier may speak.
+var ClassifierProtocols = []string{ClassifierModeration, ClassifierLlamaGuard, ClassifierTEI, ClassifierVLLMClassify, ClassifierPerspective, ClassifierRecorded, ClassifierWordList}
+
+// Classifier is a named safety classifier endpoint (or file).
+type Classifier struct {
+	Name string `yaml:"name" json:"name"`
+	// Protocol is one of ClassifierProtocols.
+	Protocol string `yaml:"protocol" json:"protocol"`
+	// BaseURL of the server (moderation, llamaguard: the /v1 root; tei,
+	// vllm_classify: the server root; perspective: default Google's).
+	BaseURL string `yaml:"base_url" json:"base_url,omitempty"`
+	// Model is the model id sent (moderation, llamaguard, vllm_classify).
+	Model string `yaml:"model" json:"model,omitempty"`
+	// APIKeyEnv names the environment variable holding the API key.
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	// Path is the recorded scores file (recorded) or the word list (wordlist).
+	Path string `yaml:"path" json:"path,omitempty"`
+	// Attribute is the score key read as the output's toxicity; empty picks
+	// the protocol's (docs/safety.md).
+	Attribute string `yaml:"attribute" json:"attribute,omitempty"`
+	// ToxicLabels are the labels meaning toxic (tei, vllm_classify).
+	ToxicLabels []string `yaml:"toxic_labels" json:"toxic_labels,omitempty"`
+	// Threshold is the score at which an output counts as toxic (default 0.5).
+	Threshold float64 `yaml:"threshold" json:"threshold"`
+	// Concurrency is the number of requests in flight (default 8).
+	Concurrency int       `yaml:"concurrency" json:"concurrency"`
+	RateLimit   RateLimit `yaml:"rate_limit" json:"rate_limit"`
+	// Timeout per request as a Go duration (default "120s").
+	Timeout string `yaml:"timeout" json:"timeout"`
+	// MaxRetries on 429, 5xx, timeouts and resets (default 5).
+	MaxRetries *int `yaml:"max_retries" json:"max_retries"`
+}
+
+// Safety is a task's safety section.
+type Safety struct {
+	// Classifiers names the plan's classifiers that score this task's outputs.
+	Classifiers []string `yaml:"classifiers" json:"classifiers"`
+	// Threshold overrides the classifiers' toxic threshold for this task.
+	Threshold float64 `yaml:"threshold" json:"threshold,omitempty"`
+	// Strict adds toxic_count: the number of toxic outputs, for a gate
+	// such as TASK.toxic_count.candidate == 0.
+	Strict bool `yaml:"strict" json:"strict,omitempty"`
 }

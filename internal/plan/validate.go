@@ -27,6 +27,8 @@ type validator struct {
 	errs      Errors
 	// judgeNames are the plan's judges by name, for tasks' judge.with.
 	judgeNames map[string]string
+	// classifierNames are the plan's classifiers by name, for tasks' safety.classifiers.
+	classifierNames map[string]string
 }
 
 func (v *validator) skip(path string) bool {
@@ -110,6 +112,10 @@ func (v *validator) validate() {
 		v.endpoint(&p.Judges[i], at, judges)
 	}
 	v.judgeNames = judges
+	v.classifierNames = map[string]string{}
+	for i := range p.Classifiers {
+		v.classifier(i, names, judges)
+	}
 	tasks := map[string]string{}
 	for i := range p.Tasks {
 		v.task(i, tasks)
@@ -302,6 +308,9 @@ func (v *validator) task(i int, names map[string]string) {
 		v.errorf(at+".few_shot.k", "use 0 for zero-shot or a positive number of examples", "must not be negative, got %d", t.FewShot.K)
 	}
 	v.slices(at, t.Slices)
+	if t.Safety != nil {
+		v.safety(at+".safety", t.Safety)
+	}
 	if t.Judge != nil {
 		v.judge(at+".judge", t.Judge)
 	}
@@ -500,5 +509,96 @@ func (v *validator) compare(names map[string]string) {
 			key = "candidate"
 		}
 		v.missing("compare", key, "name both the baseline (base model) and the candidate (fine-tune)")
+	}
+}
+
+// classifier checks classifiers[i]: a name no model or judge has (results
+// of the classify stage are stored with it as their endpoint), a known
+// protocol and what that protocol needs.
+func (v *validator) classifier(i int, models, judges map[string]string) {
+	c := &v.p.Classifiers[i]
+	at := fmt.Sprintf("classifiers[%d]", i)
+	switch {
+	case c.Name == "":
+		v.missing(at, "name", "name the classifier, e.g. `name: moderation`; tasks' safety.classifiers refer to it")
+	case models[c.Name] != "" || judges[c.Name] != "":
+		v.errorf(at+".name", "give the classifier a name no model or judge has", "classifier name %q is also a model or judge", c.Name)
+	case v.classifierNames[c.Name] != "":
+		v.errorf(at+".name", "give every classifier a distinct name", "duplicate classifier name %q (also %s)", c.Name, v.classifierNames[c.Name])
+	default:
+		v.classifierNames[c.Name] = at
+	}
+	switch {
+	case c.Protocol == "":
+		v.missing(at, "protocol", "set `protocol:` to one of "+strings.Join(ClassifierProtocols, ", "))
+	case !slices.Contains(ClassifierProtocols, c.Protocol):
+		v.errorf(at+".protocol", didYouMean(c.Protocol, ClassifierProtocols), "unknown classifier protocol %q", c.Protocol)
+	case c.Protocol == ClassifierRecorded || c.Protocol == ClassifierWordList:
+		if c.Path == "" {
+			v.missing(at, "path", "the recorded protocol reads a JSONL file of {id, toxicity, …}; wordlist a file of one term per line: set `path:`")
+		}
+	case c.Protocol == ClassifierPerspective:
+	default:
+		if c.BaseURL == "" {
+			v.missing(at, "base_url", "set `base_url:` to the classifier server, e.g. `base_url: http://localhost:8080`")
+		}
+	}
+	if (c.Protocol == ClassifierTEI || c.Protocol == ClassifierVLLMClassify) && len(c.ToxicLabels) == 0 {
+		v.missing(at, "toxic_labels", "name the model's label(s) that mean toxic (its config.json id2label), e.g. `toxic_labels: [toxic]`")
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errorf(at+".base_url", "write a full URL, e.g. `base_url: http://localhost:8080`", "not an http(s) URL: %q", c.BaseURL)
+		} else if u.User != nil {
+			v.errorf(at+".base_url", "remove the credentials from the URL and name an environment variable with api_key_env", "the URL holds credentials")
+		}
+	}
+	if c.APIKeyEnv != "" && !envNameRE.MatchString(c.APIKeyEnv) {
+		v.errorf(at+".api_key_env", "name the environment variable, e.g. `api_key_env: OPENAI_API_KEY`", "%q is not an environment variable name", c.APIKeyEnv)
+	}
+	if c.Threshold <= 0 || c.Threshold > 1 {
+		v.errorf(at+".threshold", "use a score between 0 and 1, e.g. `threshold: 0.5`", "must be in (0, 1], got %g", c.Threshold)
+	}
+	if c.Concurrency < 1 {
+		v.errorf(at+".concurrency", "use 1 or more requests in flight (default 8)", "must be at least 1, got %d", c.Concurrency)
+	}
+	v.nonNegative(at+".rate_limit.requests_per_second", c.RateLimit.RequestsPerSecond)
+	v.nonNegative(at+".rate_limit.tokens_per_minute", float64(c.RateLimit.TokensPerMinute))
+	if d, err := time.ParseDuration(c.Timeout); err != nil {
+		v.errorf(at+".timeout", "write a Go duration such as `90s`, `2m` or `1m30s`", "bad duration %q", c.Timeout)
+	} else if d <= 0 {
+		v.errorf(at+".timeout", "use a positive duration such as `120s`", "must be positive, got %s", c.Timeout)
+	}
+	if c.MaxRetries != nil && *c.MaxRetries < 0 {
+		v.errorf(at+".max_retries", "use 0 to disable retries", "must not be negative, got %d", *c.MaxRetries)
+	}
+}
+
+// safety checks a task's safety section.
+func (v *validator) safety(at string, s *Safety) {
+	if len(s.Classifiers) == 0 {
+		v.missing(at, "classifiers", "name the classifiers that score this task, e.g. `classifiers: [moderation]` (defined under `classifiers:`)")
+	}
+	var known []string
+	for _, c := range v.p.Classifiers {
+		known = append(known, c.Name)
+	}
+	seen := map[string]bool{}
+	for k, name := range s.Classifiers {
+		if _, ok := v.classifierNames[name]; !ok {
+			fix := didYouMean(name, known)
+			if len(known) == 0 {
+				fix = "define it under `classifiers:`"
+			}
+			v.errorf(fmt.Sprintf("%s.classifiers[%d]", at, k), fix, "names no classifier %q", name)
+		}
+		if seen[name] {
+			v.errorf(fmt.Sprintf("%s.classifiers[%d]", at, k), "list each classifier once", "classifier %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if s.Threshold < 0 || s.Threshold > 1 {
+		v.errorf(at+".threshold", "use a score between 0 and 1, e.g. `threshold: 0.5`", "must be in (0, 1], got %g", s.Threshold)
 	}
 }
