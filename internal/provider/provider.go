@@ -40,6 +40,9 @@ const (
 	Loglikelihood RequestType = "loglikelihood"
 	// LoglikelihoodRolling asks for the total log-likelihood of Prompt itself (perplexity).
 	LoglikelihoodRolling RequestType = "loglikelihood_rolling"
+	// Classify asks a safety classifier to score a model's output: Messages
+	// hold the user's prompt and the assistant's answer (internal/provider/classifier).
+	Classify RequestType = "classify"
 )
 
 // Message is one chat turn.
@@ -107,6 +110,9 @@ type Response struct {
 	// Logprobs are the first choice's generated tokens with their logprobs, when
 	// Params.Logprobs > 0 and the server returned them.
 	Logprobs []TokenLogprob `json:"logprobs,omitempty"`
+	// Scores are a classifier's scores by category or attribute, in [0, 1]
+	// (Classify requests; Text then holds the flagged categories).
+	Scores map[string]float64 `json:"scores,omitempty"`
 }
 
 // TokenLogprob is one generated token and its log-probability (nats).
