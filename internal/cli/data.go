@@ -3,12 +3,12 @@ package cli
 import "github.com/spf13/cobra"
 
 // dataSubcommands lists the constructors of `tunecheck data …` subcommands.
-var dataSubcommands = []func(Env) *cobra.Command{newDataSplitCmd, newDataFingerprintCmd}
+var dataSubcommands = []func(Env) *cobra.Command{newDataSplitCmd, newDataFingerprintCmd, newDataPIICmd}
 
 func newDataCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "data",
-		Short: "Work with eval and training sets: fingerprint, diff, split",
+		Short: "Work with eval and training sets: fingerprint, diff, split, personal data",
 	}
 	for _, add := range dataSubcommands {
 		cmd.AddCommand(add(env))
