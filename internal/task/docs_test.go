@@ -111,7 +111,7 @@ func TestSchemaWithTypesKeepsTheRest(t *testing.T) {
 		"{\n  \"z\": \"first <kept> & unescaped\",\n  \"$defs\": {\n    \"task\": {\n      \"properties\": {\n        \"name\": {\n          \"type\": \"string\"\n        },\n        \"choices\": {\n          \"type\": \"string\",\n          \"description\": \"multiple_choice: ",
 		"\"b\": [\n        1.50,\n        true,\n        null,\n        {}\n      ],\n      \"allOf\": [",
 		"\"turns\": {\n          \"type\": \"string\",\n          \"description\": \"generate: ",
-		"\"enum\": [\n            \"generate\",\n            \"multiple_choice\",\n            \"perplexity\"\n          ]",
+		"\"enum\": [\n            \"" + strings.Join(TypeNames(), "\",\n            \"") + "\"\n          ]",
 		"\n  \"a\": \"last\"\n}\n",
 	} {
 		if !strings.Contains(s, want) {

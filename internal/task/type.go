@@ -54,6 +54,8 @@ var ErrEmptyOutput = errors.New("the model's output is empty")
 // Types are the task types tunecheck ships, by name.
 func Types() map[string]Type {
 	return map[string]Type{
+		BBQ:            bbqType{},
+		CrowsPairs:     crowsPairsType{},
 		Generate:       generateType{},
 		MultipleChoice: multipleChoiceType{},
 		Perplexity:     perplexityType{},
