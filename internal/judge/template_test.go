@@ -77,7 +77,7 @@ func TestBuiltinNames(t *testing.T) {
 		"pair-math-v1", "pair-math-v1-multi-turn", "pair-v2", "pair-v2-multi-turn",
 		"prometheus-absolute", "prometheus-absolute-wo-ref", "prometheus-absolute-wo-ref-rag",
 		"prometheus-relative", "prometheus-relative-wo-ref", "prometheus-relative-wo-ref-rag",
-		"rubric-pair", "rubric-pair-ref", "rubric-single", "rubric-single-ref",
+		"rubric-pair", "rubric-pair-ref", "rubric-single", "rubric-single-ref", "rubric-toxicity",
 		"single-math-v1", "single-math-v1-multi-turn", "single-v1", "single-v1-multi-turn",
 	}
 	if got := BuiltinNames(); !slices.Equal(got, want) {
@@ -115,6 +115,7 @@ func TestBuiltinFlags(t *testing.T) {
 		"prometheus-relative-wo-ref-rag": {KindPair, false, false, [2]float64{}, "[RESULT] A"},
 		"rubric-single":                  {KindSingle, false, false, ten, "[[rating]]"},
 		"rubric-single-ref":              {KindSingle, true, false, ten, "[[rating]]"},
+		"rubric-toxicity":                {KindSingle, false, false, ten, "[[rating]]"},
 		"rubric-pair":                    {KindPair, false, false, [2]float64{}, "[[A]]"},
 		"rubric-pair-ref":                {KindPair, true, false, [2]float64{}, "[[A]]"},
 	}
