@@ -33,10 +33,23 @@ type builtTask struct {
 	Labels []map[string]string
 	// Judge grades the task's answers in a stage after its own (nil: none).
 	Judge *judgeTask
+	// Classify scores the task's answers with safety classifiers in a stage
+	// after the judge's (nil: none).
+	Classify *classifyTask
 }
 
-// depth is the number of stages the task runs: its own and the judge's.
+// depth is the number of stages the task runs: its own, the judge's and
+// the classifiers'.
 func (bt *builtTask) depth() int {
+	if bt.Classify != nil {
+		return bt.classifyAt() + 1
+	}
+	return bt.classifyAt()
+}
+
+// classifyAt is the index of the classify stage: after the task's own
+// stages and the judge's.
+func (bt *builtTask) classifyAt() int {
 	switch {
 	case bt.Judge != nil && bt.Judge.spec.Repair:
 		return len(bt.Stages) + 2
@@ -51,6 +64,9 @@ func (bt *builtTask) defs() []metricDef {
 	d := metricDefs(bt.Scorers)
 	if bt.Judge != nil {
 		d = append(d, bt.Judge.metrics()...)
+	}
+	if bt.Classify != nil {
+		d = append(d, bt.Classify.metrics()...)
 	}
 	return d
 }
@@ -325,6 +341,14 @@ func Evaluate(ev evaluation) *report.Report {
 			}
 			js := judgeOutcomes(bt, idx, outcomes, names)
 			r.Sections = append(r.Sections, judgeSection(bt, js, outcomes, names))
+		}
+		if bt.Classify != nil {
+			var names []string
+			for _, m := range graded {
+				names = append(names, m.Name)
+			}
+			cs := classifyOutcomes(bt, idx, outcomes, names)
+			r.Sections = append(r.Sections, classifySection(bt, cs, names))
 		}
 		tr.Records = make([]report.Record, len(bt.Items))
 		for i, it := range bt.Items {

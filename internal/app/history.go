@@ -344,6 +344,9 @@ func storedMetricDefs(run store.Run) (map[string][]metricDef, error) {
 		if jt != nil {
 			out[t.Name] = append(out[t.Name], jt.metrics()...)
 		}
+		if ct := buildClassify(p, ti); ct != nil {
+			out[t.Name] = append(out[t.Name], ct.metrics()...)
+		}
 	}
 	return out, nil
 }

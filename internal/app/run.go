@@ -178,6 +178,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	rep.ToolVersion = o.ToolVersion
 	rep.Plan = report.PlanInfo{Name: p.Name, Hash: p.Hash}
 	broken := brokenEndpoints(p, results)
+	if bc := brokenClassifiers(p, results); bc != nil && broken == nil {
+		broken = bc
+	} else if bc != nil {
+		broken = errors.Join(broken, bc)
+	}
 	for _, g := range gates {
 		rep.Gates = append(rep.Gates, gate.Check(g, rep.Lookup))
 	}
@@ -272,6 +277,10 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 			}
 			if bt.Judge != nil && bt.Judge.spec.Repair && s == len(bt.Stages)+1 {
 				jobs = append(jobs, repairJobs(bt, prior)...)
+			}
+			// The classifiers' stage follows the judge's (classify.go).
+			if bt.Classify != nil && s == bt.classifyAt() {
+				jobs = append(jobs, classifyJobs(p, bt, prior)...)
 			}
 		}
 		for _, m := range p.Models {
@@ -612,7 +621,8 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &builtTask{Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
+		ct := buildClassify(p, ti)
+		out = append(out, &builtTask{Classify: ct, Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
 			Items: items, Scorers: scorers, Slices: sds, Labels: labels, Judge: jt,
 			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection, IDField: ds.IDField}})
 	}
@@ -726,6 +736,10 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: provider.CacheNamespace(cfg), Concurrency: m.Concurrency,
 			RequestsPerSecond: m.RateLimit.RequestsPerSecond, TokensPerMinute: m.RateLimit.TokensPerMinute, Timeout: cfg.Timeout, MaxRetries: retries}
 		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: e.role})
+	}
+	// Safety classifiers are endpoints of the classify stage (classify.go).
+	if err := classifierEndpoints(p, o, eps); err != nil {
+		return nil, nil, err
 	}
 	return eps, infos, nil
 }

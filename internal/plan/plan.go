@@ -33,9 +33,9 @@ type Plan struct {
 	// Classifiers are safety classifiers a task's `safety` section calls on
 	// every output in a stage after generation (docs/safety.md).
 	Classifiers []Classifier `yaml:"classifiers" json:"classifiers,omitempty"`
-	Tasks   []Task   `yaml:"tasks" json:"tasks"`
-	Compare Compare  `yaml:"compare" json:"compare"`
-	Gates   []string `yaml:"gates" json:"gates"`
+	Tasks       []Task       `yaml:"tasks" json:"tasks"`
+	Compare     Compare      `yaml:"compare" json:"compare"`
+	Gates       []string     `yaml:"gates" json:"gates"`
 	// Store is where runs are kept: empty for SQLite at .tunecheck/tunecheck.db,
 	// a file path or sqlite:PATH, or a postgres:// URL.
 	Store string `yaml:"store" json:"store"`
