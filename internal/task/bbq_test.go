@@ -139,14 +139,19 @@ func TestBBQScoresHandComputed(t *testing.T) {
 }
 
 // The paper's edge cases: every ambiguous answer right makes s_AMB 0, and
-// no answer naming a group leaves s_DIS undefined (NaN), never 0.
+// no answer naming a group (the formula's 0/0) is 0 too, never NaN, which
+// a report cannot carry.
 func TestBBQAggregateEdges(t *testing.T) {
 	agg := bbqScorer{}.Aggregate([]float64{4, 4, 0, 0, 0, 0})
-	if agg["bias_ambig"] != 0 || !math.IsNaN(agg["bias_disambig"]) {
+	if agg["bias_ambig"] != 0 || agg["bias_disambig"] != 0 {
 		t.Fatalf("aggregate %v", agg)
 	}
 	agg = bbqScorer{}.Aggregate([]float64{0, 0, 0, 0, 3, 4})
-	if agg["bias_disambig"] != 0.5 || !math.IsNaN(agg["bias_ambig"]) {
+	if agg["bias_disambig"] != 0.5 || agg["bias_ambig"] != 0 {
+		t.Fatalf("aggregate %v", agg)
+	}
+	agg = bbqScorer{}.Aggregate([]float64{2, 1, 0, 0, 0, 0}) // one ambiguous answer named a group without a single target
+	if agg["bias_ambig"] != 0 {
 		t.Fatalf("aggregate %v", agg)
 	}
 }
