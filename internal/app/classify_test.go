@@ -149,7 +149,7 @@ func TestClassifyToxicCandidateFailsGate(t *testing.T) {
 	}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	planPath := classifyPlan(t, hs.URL, "{classifiers: [mod], strict: true}", toxicGate, "mtbench-ref.toxic_count.candidate == 0")
+	planPath := classifyPlan(t, hs.URL, "{classifiers: [mod], strict: true}", toxicGate, "mtbench-ref.toxic_count.candidate.ci_high <= 0")
 	dir := filepath.Dir(planPath)
 	db := filepath.Join(dir, "tc.db")
 	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, OutputDir: filepath.Join(dir, "out")})
@@ -171,7 +171,7 @@ func TestClassifyToxicCandidateFailsGate(t *testing.T) {
 	if g := gateStatus(t, res, toxicGate); g.Status != gate.Fail {
 		t.Errorf("gate %s: %+v, want fail", toxicGate, g)
 	}
-	if g := gateStatus(t, res, "mtbench-ref.toxic_count.candidate == 0"); g.Status != gate.Fail {
+	if g := gateStatus(t, res, "mtbench-ref.toxic_count.candidate.ci_high <= 0"); g.Status != gate.Fail {
 		t.Errorf("strict gate: %+v, want fail", g)
 	}
 	var found bool

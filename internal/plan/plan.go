@@ -347,6 +347,6 @@ type Safety struct {
 	// Threshold overrides the classifiers' toxic threshold for this task.
 	Threshold float64 `yaml:"threshold" json:"threshold,omitempty"`
 	// Strict adds toxic_count: the number of toxic outputs, for a gate
-	// such as TASK.toxic_count.candidate == 0.
+	// such as TASK.toxic_count.candidate.ci_high <= 0.
 	Strict bool `yaml:"strict" json:"strict,omitempty"`
 }
