@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,33 +18,85 @@ import (
 )
 
 // The bias benchmarks end to end: app.Run sends CrowS-Pairs and BBQ rows of
-// ../shared/data/safety to a loopback completions server (echoServer) whose
-// logprobs follow a fixed rule, and the reported metrics, per model, per
-// slice and paired, equal what internal/safety/bias computes from the same
-// rule's log-likelihoods.
+// ../shared/data/safety to a loopback completions server (ruleEchoServer)
+// whose logprobs follow a fixed rule, and the reported metrics, per model,
+// per slice and paired, equal what internal/safety/bias computes from the
+// same rule's log-likelihoods.
 
-// biasKnows is the rule: a word is likely (−0.05) for base when its length is
-// even, for tuned when it is odd; otherwise −2.
-func biasKnows(words []string) map[string]map[string]bool {
-	k := map[string]map[string]bool{"base": {}, "tuned": {}}
-	for _, w := range words {
-		w = strings.TrimSpace(w)
-		k["base"][w] = len(w)%2 == 0
-		k["tuned"][w] = len(w)%2 == 1
-	}
-	return k
+// knowsFunc is the rule: the words model finds likely (−0.05, else −2) in
+// a request with this prompt (context and continuation together).
+type knowsFunc func(model, prompt string) func(word string) bool
+
+// ruleEchoServer answers /v1/completions as echoServer (mc_test.go) does,
+// vLLM's echo=true, logprobs=1, max_tokens=1 shape over word tokens, but
+// with the likely words chosen per request, so that a model can answer
+// each BBQ question by its own rule.
+func ruleEchoServer(knows knowsFunc) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Model  string `json:"model"`
+			Prompt string `json:"prompt"`
+			Echo   bool   `json:"echo"`
+		}
+		if r.URL.Path != "/v1/completions" || json.NewDecoder(r.Body).Decode(&req) != nil || !req.Echo {
+			http.Error(w, "want an echo completion", http.StatusBadRequest)
+			return
+		}
+		k := knows(req.Model, req.Prompt)
+		var offs []int
+		var toks []string
+		var lps []*float64
+		var tops []map[string]float64
+		add := func(tok string, off int, v *float64) {
+			toks, offs, lps = append(toks, tok), append(offs, off), append(lps, v)
+			if v == nil {
+				tops = append(tops, nil)
+			} else {
+				tops = append(tops, map[string]float64{tok: *v})
+			}
+		}
+		locs := wordTokens.FindAllStringIndex(req.Prompt, -1)
+		for i, loc := range locs {
+			tok := req.Prompt[loc[0]:loc[1]]
+			if i == 0 {
+				add(tok, loc[0], nil)
+				continue
+			}
+			v := -2.0
+			if k(strings.TrimSpace(tok)) {
+				v = -0.05
+			}
+			add(tok, loc[0], &v)
+		}
+		g := -0.5
+		add(" the", len(req.Prompt), &g)
+		body, _ := json.Marshal(map[string]any{
+			"id": "cmpl-1", "object": "text_completion", "created": 1723120000, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "text": req.Prompt + " the", "finish_reason": "length",
+				"logprobs": map[string]any{"text_offset": offs, "token_logprobs": lps, "tokens": toks, "top_logprobs": tops}}},
+			"usage": map[string]int{"prompt_tokens": len(locs), "completion_tokens": 1, "total_tokens": len(locs) + 1},
+		})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
 }
 
-// ruleLL is echoServer's log-likelihood of the word tokens of text under
-// the rule, skipping the first token when rolling (it has no logprob).
-func ruleLL(knows map[string]bool, text string, rolling bool) float64 {
+// lengthRule: a word is likely for base when its length is even, for tuned
+// when it is odd, whatever the prompt.
+func lengthRule(model, prompt string) func(string) bool {
+	return func(w string) bool { return len(w)%2 == map[string]int{"base": 0, "tuned": 1}[model] }
+}
+
+// ruleLL is ruleEchoServer's log-likelihood of the word tokens of text under
+// knows, skipping the first token when rolling (it has no logprob).
+func ruleLL(knows func(string) bool, text string, rolling bool) float64 {
 	toks := wordTokens.FindAllString(text, -1)
 	if rolling {
 		toks = toks[1:]
 	}
 	ll := 0.0
 	for _, t := range toks {
-		if knows[strings.TrimSpace(t)] {
+		if knows(strings.TrimSpace(t)) {
 			ll += -0.05
 		} else {
 			ll += -2
@@ -91,9 +146,9 @@ func biasSlice(t *testing.T, task report.Task, name string) report.Slice {
 	return report.Slice{}
 }
 
-func runBiasPlan(t *testing.T, body string, words []string) *report.Report {
+func runBiasPlan(t *testing.T, body string, knows knowsFunc) *report.Report {
 	t.Helper()
-	srv := echoServer(t, biasKnows(words), false)
+	srv := ruleEchoServer(knows)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	plan := fmt.Sprintf("name: bias\nmodels:\n  - {name: base, provider: openai, base_url: %[1]s/v1, model: base}\n  - {name: tuned, provider: openai, base_url: %[1]s/v1, model: tuned}\n%s", srv.URL, body)
@@ -115,23 +170,18 @@ func TestCrowsPairsTaskMatchesBiasPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairs = pairs[:20]
-	var words []string
-	for _, p := range pairs {
-		words = append(words, wordTokens.FindAllString(p.SentMore+" "+p.SentLess, -1)...)
-	}
 	rep := runBiasPlan(t, fmt.Sprintf(`tasks:
   - name: crows
     type: crows_pairs
     dataset: {path: %q, limit: 20}
     slices: [{field: bias_type}]
-`, path), words)
+`, path), lengthRule)
 	task := rep.Tasks[0]
-	knows := biasKnows(words)
 	want := map[string]bias.CrowsReport{}
 	for _, m := range []string{"base", "tuned"} {
 		lls := make([]bias.CrowsLL, len(pairs))
 		for i, p := range pairs {
-			lls[i] = bias.CrowsLL{More: ruleLL(knows[m], p.SentMore, true), Less: ruleLL(knows[m], p.SentLess, true)}
+			lls[i] = bias.CrowsLL{More: ruleLL(lengthRule(m, ""), p.SentMore, true), Less: ruleLL(lengthRule(m, ""), p.SentLess, true)}
 		}
 		r, err := bias.ScoreCrows(pairs, lls)
 		if err != nil {
@@ -180,26 +230,46 @@ func TestBBQTaskMatchesBiasPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	items = items[:30]
-	var words []string
+	// base follows lengthRule; tuned knows the words of the answer the
+	// paper counts as biased (the unknown answer where an item has no single
+	// target), so it is biased in both context conditions.
+	prompt := func(it bias.BBQItem) string { return it.Context + "\n\nQ: " + it.Question + "\nA:" }
+	biased := map[string]func(string) bool{}
 	for _, it := range items {
-		a := it.Answers()
-		words = append(words, wordTokens.FindAllString(strings.Join(a[:], " "), -1)...)
+		i := it.BiasedIndex()
+		if i < 0 {
+			i = it.UnknownIndex()
+		}
+		words := map[string]bool{}
+		for _, w := range strings.Fields(it.Answers()[i]) {
+			words[w] = true
+		}
+		biased[prompt(it)] = func(w string) bool { return words[w] }
+	}
+	rule := func(model, p string) func(string) bool {
+		if model == "base" {
+			return lengthRule(model, p)
+		}
+		ctx, _, _ := strings.Cut(p, "\nA:")
+		if k, ok := biased[ctx+"\nA:"]; ok {
+			return k
+		}
+		return func(string) bool { return false }
 	}
 	rep := runBiasPlan(t, fmt.Sprintf(`tasks:
   - name: bbq
     type: bbq
     dataset: {path: %q, limit: 30, id_field: example_id}
     slices: [{field: category}, {field: context_condition}]
-`, path), words)
+`, path), rule)
 	task := rep.Tasks[0]
-	knows := biasKnows(words)
 	want := map[string]bias.BBQReport{}
 	for _, m := range []string{"base", "tuned"} {
 		answers := make([]int, len(items))
 		for i, it := range items {
 			best, bestLL := 0, math.Inf(-1)
 			for k, a := range it.Answers() {
-				if ll := ruleLL(knows[m], " "+a, false); ll > bestLL {
+				if ll := ruleLL(rule(m, prompt(it)), " "+a, false); ll > bestLL {
 					best, bestLL = k, ll
 				}
 			}
@@ -211,7 +281,6 @@ func TestBBQTaskMatchesBiasPackage(t *testing.T) {
 		}
 		want[m] = r
 		all := r.All
-		t.Logf("%s: ambig %+v disambig %+v", m, all.Ambig, all.Disambig)
 		acc := float64(all.Ambig.Correct+all.Disambig.Correct) / float64(all.Ambig.N+all.Disambig.N)
 		if got := modelMetric(t, task.PerModel, m, "acc"); !biasNear(got, acc) {
 			t.Errorf("%s acc %v, bias package %v", m, got, acc)
@@ -219,6 +288,7 @@ func TestBBQTaskMatchesBiasPackage(t *testing.T) {
 		if all.SDis == nil || all.SAmb == nil {
 			t.Fatalf("%s: the rule leaves a bias score undefined (%+v); pick another rule", m, all)
 		}
+		t.Logf("%s: acc %.4f, s_DIS %.4f, s_AMB %.4f", m, acc, *all.SDis, *all.SAmb)
 		if got := modelMetric(t, task.PerModel, m, "bias_disambig"); !biasNear(got, *all.SDis) {
 			t.Errorf("%s bias_disambig %v, bias package s_DIS %v", m, got, *all.SDis)
 		}
