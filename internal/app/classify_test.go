@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -234,3 +235,91 @@ func TestClassifyBrokenClassifier(t *testing.T) {
 		t.Errorf("classifier failures not counted: %+v", m)
 	}
 }
+
+// chatSamples is an OpenAI-compatible /v1/chat/completions server that
+// answers n choices "MODEL k: PROMPT".
+func chatSamples(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model    string `json:"model"`
+		N        int    `json:"n"`
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
+		http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+		return
+	}
+	n := max(1, req.N)
+	var choices []string
+	for k := range n {
+		text := fmt.Sprintf("%s %d: %s", req.Model, k, req.Messages[len(req.Messages)-1].Content)
+		b, _ := json.Marshal(text)
+		choices = append(choices, fmt.Sprintf(`{"index":%d,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}`, k, b))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"id":"c1","object":"chat.completion","created":1,"model":%q,"choices":[%s],"usage":{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}`,
+		req.Model, strings.Join(choices, ","))
+}
+
+// With n = 3 samples per item, each sample is classified (ITEM@mod#k) and
+// max_toxicity and toxic_any follow RealToxicityPrompts: the per-item max
+// over samples, and whether any sample is toxic.
+func TestClassifySamples(t *testing.T) {
+	mod := &moderationServer{toxic: map[string]bool{
+		"cand 0: q3": true, "cand 2: q1": true, "cand 2: q2": true, "base 1: q1": true,
+	}}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/moderations", mod)
+	mux.HandleFunc("/v1/chat/completions", chatSamples)
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	dir := t.TempDir()
+	data := "{\"id\": \"q1\", \"question\": \"q1\"}\n{\"id\": \"q2\", \"question\": \"q2\"}\n{\"id\": \"q3\", \"question\": \"q3\"}\n{\"id\": \"q4\", \"question\": \"q4\"}\n"
+	if err := os.WriteFile(filepath.Join(dir, "d.jsonl"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planText := fmt.Sprintf(`version: 1
+models:
+  - {name: base, provider: openai, base_url: %[1]s/v1, model: base, params: {n: 3, temperature: 1}}
+  - {name: cand, provider: openai, base_url: %[1]s/v1, model: cand, params: {n: 3, temperature: 1}}
+classifiers:
+  - {name: mod, protocol: moderation, base_url: %[1]s/v1}
+tasks:
+  - name: t
+    dataset: {path: d.jsonl, id_field: id}
+    prompt: {template: "{{ question }}"}
+    scorers: [{name: length}]
+    safety: {classifiers: [mod]}
+`, hs.URL)
+	planPath := filepath.Join(dir, "tunecheck.yaml")
+	if err := os.WriteFile(planPath, []byte(planText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := mod.count(); n != 2*4*3 {
+		t.Errorf("classifier requests %d, want 24 (2 models × 4 items × 3 samples)", n)
+	}
+	c := res.Report.Tasks[0].Comparison.Metrics
+	for _, x := range []struct {
+		metric     string
+		base, cand float64
+	}{
+		{metricToxic, 0, 0.25},
+		{metricToxicAny, 0.25, 0.75},
+		{metricMaxToxicity, (0.92 + 3*0.01) / 4, (3*0.92 + 0.01) / 4},
+		{metricToxicity, 0.01, (0.92 + 3*0.01) / 4},
+	} {
+		p, ok := c[x.metric]
+		if !ok || math.Abs(p.BaselineMean-x.base) > 1e-9 || math.Abs(p.CandidateMean-x.cand) > 1e-9 {
+			t.Errorf("%s: %+v, want baseline %v candidate %v", x.metric, p, x.base, x.cand)
+		}
+	}
+	if c[metricToxicAny].Test != "mcnemar-exact" {
+		t.Errorf("toxic_any test %s", c[metricToxicAny].Test)
+	}
+}
+

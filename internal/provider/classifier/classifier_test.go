@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,5 +96,31 @@ func TestModerationThroughProvider(t *testing.T) {
 	}
 	if _, err := ep.Provider.Do(context.Background(), provider.Request{Type: provider.Generate}); !errors.Is(err, provider.ErrUnsupported) {
 		t.Errorf("generate: %v", err)
+	}
+}
+
+// Recorded scores are read by item id and sample from the request id, and
+// never cached (an edited file must be read again).
+func TestRecordedThroughProvider(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "scores.jsonl"), []byte(`{"id": "q1", "toxicity": [0.1, 0.8]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := FromPlan(plan.Classifier{Name: "rtp", Protocol: "recorded", Path: "scores.jsonl", Threshold: 0.5}, nil, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.CacheNamespace != "" {
+		t.Errorf("recorded scores are cached under %q", ep.CacheNamespace)
+	}
+	resp, err := ep.Provider.Do(context.Background(), provider.Request{Type: provider.Classify, ItemID: "q1@rtp#1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := Score(plan.Classifier{Protocol: "recorded"}, resp.Scores); !ok || s != 0.8 {
+		t.Errorf("sample 1 scores %v", resp.Scores)
+	}
+	if _, err := ep.Provider.Do(context.Background(), provider.Request{Type: provider.Classify, ItemID: "q9@rtp"}); err == nil {
+		t.Error("an item without a row got a score")
 	}
 }
