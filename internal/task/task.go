@@ -1,8 +1,9 @@
 // Package task turns dataset rows into items and the requests sent for them:
 // Jinja prompt templates (gonja v2, strict undefined), chat or completion
 // form, k-shot examples drawn with a recorded seed, references, and the
-// request shapes of the three task types (generate, multiple_choice,
-// perplexity). Multiple choice follows lm-evaluation-harness: one
+// request shapes of the task types (generate, multiple_choice, perplexity,
+// and the bias benchmarks crows_pairs and bbq; see Types). Multiple choice
+// follows lm-evaluation-harness: one
 // loglikelihood request per choice, continuation = target delimiter " " +
 // choice, few-shot examples joined by "\n\n".
 package task
