@@ -221,6 +221,9 @@ func Compare(o CompareOptions) (*report.Report, error) {
 	}
 	out.Verdict = gate.Verdict(out.Gates)
 	out.Warnings = gateWarnings(out)
+	if sec, ok := safetySection(out); ok {
+		out.Sections = append(out.Sections, sec)
+	}
 	return out, nil
 }
 

@@ -207,6 +207,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	rep.Sections = append(rep.Sections, training...)
+	if sec, ok := safetySection(rep); ok {
+		rep.Sections = append(rep.Sections, sec)
+	}
 
 	// The summary the store lists and trends is the report without its
 	// per-item records; the records are stored beside it.
@@ -699,7 +702,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 	var infos []modelInfo
 	needsLL := false
 	for _, bt := range tasks {
-		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity {
+		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity || bt.Type == task.CrowsPairs || bt.Type == task.BBQ {
 			needsLL = true
 		}
 	}

@@ -63,15 +63,17 @@ func safetySection(r *report.Report) (report.Section, bool) {
 		for _, s := range t.Slices {
 			for _, m := range ms {
 				var lines []string
+				moved := false // a table of zeros says nothing: left out
 				for _, g := range s.Groups {
 					if g.Comparison == nil {
 						continue
 					}
 					if p, ok := g.Comparison.Metrics[m]; ok && p.N > 0 {
 						lines = append(lines, fmt.Sprintf("| %s | %d | %.4f | %.4f | %+.4f [%+.4f, %+.4f] |", g.Value, p.N, p.BaselineMean, p.CandidateMean, p.Delta, p.CI.Low, p.CI.High))
+						moved = moved || p.BaselineMean != 0 || p.CandidateMean != 0
 					}
 				}
-				if len(lines) < 2 {
+				if len(lines) < 2 || !moved {
 					continue
 				}
 				fmt.Fprintf(&b, "%s by slice %s:\n\n| group | n | baseline | candidate | delta [CI] |\n|---|---|---|---|---|\n%s\n\n", m, s.Name, strings.Join(lines, "\n"))
