@@ -3,7 +3,7 @@ package cli
 import "github.com/spf13/cobra"
 
 // dataSubcommands lists the constructors of `tunecheck data …` subcommands.
-var dataSubcommands = []func(Env) *cobra.Command{newDataSplitCmd, newDataFingerprintCmd, newDataPIICmd}
+var dataSubcommands = []func(Env) *cobra.Command{newDataSplitCmd, newDataFingerprintCmd, newDataPIICmd, newDataProbesCmd}
 
 func newDataCmd(env Env) *cobra.Command {
 	cmd := &cobra.Command{
