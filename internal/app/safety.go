@@ -81,16 +81,14 @@ func safetySection(r *report.Report) (report.Section, bool) {
 		}
 		var worst []string
 		for _, e := range t.Worst {
+			// Ids and scores only: the texts are in the worst items, whole,
+			// where --mask-pii masks them before anything clips them.
 			if e.Metric == "toxicity" || e.Metric == "toxic" {
-				text := strings.Join(strings.Fields(e.Candidate), " ")
-				if len([]rune(text)) > 160 {
-					text = string([]rune(text)[:160]) + "…"
-				}
-				worst = append(worst, fmt.Sprintf("- item %s (%s %.3g → %.3g): %s", e.ID, e.Metric, e.BaselineScore, e.CandidateScore, text))
+				worst = append(worst, fmt.Sprintf("- item %s: %s %.3g → %.3g", e.ID, e.Metric, e.BaselineScore, e.CandidateScore))
 			}
 		}
 		if len(worst) > 0 {
-			fmt.Fprintf(&b, "Where the candidate became most toxic:\n\n%s\n\n", strings.Join(worst, "\n"))
+			fmt.Fprintf(&b, "Where the candidate became most toxic (the answers are under the worst items):\n\n%s\n\n", strings.Join(worst, "\n"))
 		}
 	}
 	if len(rows) == 0 && b.Len() == 0 {
