@@ -84,7 +84,7 @@ func countsLine(m ModelScore, text func(string) string) string {
 		parts = append(parts, fmt.Sprintf("%d without a reference (reference-based metrics skipped)", m.NoReference))
 	}
 	if m.JudgeFailed > 0 {
-		parts = append(parts, fmt.Sprintf("%d without a judge verdict (judge metrics skipped)", m.JudgeFailed))
+		parts = append(parts, fmt.Sprintf("%d without a judge or classifier verdict (those metrics skipped)", m.JudgeFailed))
 	}
 	s := fmt.Sprintf("%s: %d of %d items scored — %s", text(m.Model), m.Scored-m.NoReference, items, strings.Join(parts, ", "))
 	for _, e := range m.Errors {
