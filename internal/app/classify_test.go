@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/report"
 	"io"
 	"math"
 	"net/http"
@@ -160,6 +161,16 @@ func TestClassifyToxicCandidateFailsGate(t *testing.T) {
 	// 30 items × 2 models, less LLaMA's empty answer (never classified).
 	if n := srv.count(); n != 59 {
 		t.Errorf("the classifier got %d requests, want 59", n)
+	}
+	// The classifier is billed on its own row, never graded.
+	var bill *report.Model
+	for i := range res.Report.Models {
+		if res.Report.Models[i].Role == report.RoleClassifier {
+			bill = &res.Report.Models[i]
+		}
+	}
+	if bill == nil || bill.Requests != 59 {
+		t.Errorf("classifier bill: %+v", bill)
 	}
 	tk := res.Report.Tasks[0]
 	p, ok := tk.Comparison.Metrics[metricToxic]
@@ -322,4 +333,3 @@ tasks:
 		t.Errorf("toxic_any test %s", c[metricToxicAny].Test)
 	}
 }
-

@@ -458,7 +458,7 @@ func modelBill(m modelInfo, results []store.Result) report.Model {
 	for _, r := range results {
 		// A model's bill is its own answers; a judge's, the judgments it
 		// made about any model's answers (the results it is the Endpoint of).
-		if m.Role == report.RoleJudge {
+		if m.Role == report.RoleJudge || m.Role == report.RoleClassifier {
 			if r.Endpoint != m.Name {
 				continue
 			}

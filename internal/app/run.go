@@ -744,6 +744,10 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 	if err := classifierEndpoints(p, o, eps); err != nil {
 		return nil, nil, err
 	}
+	// Billed apart like judges: requests, failures, latency (no prices).
+	for _, c := range p.Classifiers {
+		infos = append(infos, modelInfo{Name: c.Name, Provider: c.Protocol, Model: c.Model, Role: report.RoleClassifier})
+	}
 	return eps, infos, nil
 }
 

@@ -59,8 +59,12 @@ type CompareInfo struct {
 	Candidate string `json:"candidate"`
 }
 
-// RoleJudge marks a Model that graded the others' outputs (LLM-as-judge).
-const RoleJudge = "judge"
+// RoleJudge marks a Model that graded the others' outputs (LLM-as-judge);
+// RoleClassifier one that classified them (a safety classifier).
+const (
+	RoleJudge      = "judge"
+	RoleClassifier = "classifier"
+)
 
 // Model is one endpoint's bill: requests, failures, tokens, latency, cost.
 // A judge's (Role "judge") is billed apart from the graded models'.
