@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"unicode/utf8"
 
@@ -135,6 +136,24 @@ func estimate(p *plan.Plan, tasks []*builtTask) *Estimate {
 				e.Requests += judgments
 				e.PromptTokens += judgments * tokens(perJudgment)
 				e.CompletionTokens += judgments * tokens(answerChars(jm))
+			}
+		}
+	}
+	// Safety classifiers: one request per model, item, classifier and
+	// sample (n answers per item where a model samples them).
+	for _, c := range p.Classifiers {
+		e := &EndpointEstimate{Name: c.Name, Role: "classifier"}
+		eps = append(eps, e)
+		for _, bt := range tasks {
+			if bt.Classify == nil || !slices.ContainsFunc(bt.Classify.classifiers, func(x plan.Classifier) bool { return x.Name == c.Name }) {
+				continue
+			}
+			for _, m := range p.Models {
+				n := max(1, m.Params.N)
+				for range bt.Items {
+					e.Requests += n
+					e.PromptTokens += n * tokens(answerChars(m))
+				}
 			}
 		}
 	}

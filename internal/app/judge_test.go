@@ -458,8 +458,11 @@ func TestDryRun(t *testing.T) {
 	j := &loopbackJudge{}
 	srv := httptest.NewServer(j)
 	defer srv.Close()
-	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise}\n")
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise}\n    safety: {classifiers: [words]}\n")
 	dir := filepath.Dir(planPath)
+	os.WriteFile(filepath.Join(dir, "words.txt"), []byte("badword\n"), 0o644)
+	text, _ := os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(text), "\ntasks:\n", "\nclassifiers:\n  - {name: words, protocol: wordlist, path: words.txt}\n\ntasks:\n", 1)), 0o644)
 	db := filepath.Join(dir, "tc.db")
 	out, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, DryRun: true})
 	if err != nil {
@@ -477,14 +480,16 @@ func TestDryRun(t *testing.T) {
 	}
 	// 30 items per model; pairwise: 30 pairs × 2 orders (before knowing
 	// that one answer will be empty).
-	if got["llama-13b"].Requests != 30 || got["loop"].Requests != 60 || got["loop"].Role != "judge" || !got["loop"].HasPrice || got["loop"].Cost <= 0 {
+	// The word-list classifier: one request per model and item.
+	if got["llama-13b"].Requests != 30 || got["loop"].Requests != 60 || got["loop"].Role != "judge" || !got["loop"].HasPrice || got["loop"].Cost <= 0 ||
+		got["words"].Requests != 60 || got["words"].Role != "classifier" {
 		t.Fatalf("estimate: %+v", out.Estimate.Endpoints)
 	}
 	var b strings.Builder
 	if err := out.Estimate.Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "loop        judge  60") || !strings.Contains(b.String(), "nothing was sent or stored") {
+	if !strings.Contains(b.String(), "loop        judge       60") || !strings.Contains(b.String(), "nothing was sent or stored") {
 		t.Errorf("table:\n%s", b.String())
 	}
 }
