@@ -100,6 +100,29 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 // Each command lives in its own file.
 var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd}
 
+// toolVersion is the version this binary reports and records with each run:
+// the one set at build time with -ldflags, else the module version the Go
+// toolchain recorded (`go install github.com/tunecheck/tunecheck/cmd/tunecheck@v1.2.3`
+// gives v1.2.3), else "dev".
+func toolVersion() string {
+	if Version != "dev" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return moduleVersion(bi.Main.Version)
+	}
+	return Version
+}
+
+// moduleVersion is v unless it is empty or the toolchain's "(devel)" for a
+// build from a working tree.
+func moduleVersion(v string) string {
+	if v == "" || v == "(devel)" {
+		return "dev"
+	}
+	return v
+}
+
 func newVersionCmd(env Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
@@ -119,7 +142,7 @@ func newVersionCmd(env Env) *cobra.Command {
 			if commit == "" {
 				commit = "unknown"
 			}
-			fmt.Fprintf(env.Stdout, "tunecheck %s (commit %s, %s %s/%s)\n", Version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(env.Stdout, "tunecheck %s (commit %s, %s %s/%s)\n", toolVersion(), commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}

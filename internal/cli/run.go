@@ -63,7 +63,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 
 func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts := app.Options{PlanPath: planPath, StoreDSN: o.store, OutputDir: o.output, Limit: o.limit, Sample: o.sample,
-		Getenv: env.Getenv, Progress: env.Stderr, Terminal: env.IsTerminal && !env.CI, ToolVersion: Version,
+		Getenv: env.Getenv, Progress: env.Stderr, Terminal: env.IsTerminal && !env.CI, ToolVersion: toolVersion(),
 		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if !opts.Terminal {
 		opts.Logger = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
