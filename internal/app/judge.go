@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -497,6 +496,7 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 			}
 			byKey := idx[jt.candidate][bt.Name]
 			var wins, soft []float64
+			var outcomes []judge.Outcome
 			var errs []string
 			for _, name := range jt.judges {
 				j1 := jt.judgmentOf(byKey, judgeRequestID(it.ID, name, "ab"))
@@ -527,6 +527,7 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 				}
 				sum.Orders += 2
 				wins = append(wins, candidateShare(w))
+				outcomes = append(outcomes, w)
 				// The soft preference for the candidate: P(B) when it was
 				// shown second, P(A) when first, averaged over the orders.
 				if jt.spec.Logprobs > 0 {
@@ -545,12 +546,12 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 				continue
 			}
 			units = append(units, wins)
-			w := aggregateWins(wins, jt.spec.Aggregate)
+			w := juryWin(outcomes, jt.spec.Aggregate)
 			setJudgeScore(&cand[i], metricJudgeWin, w)
 			setJudgeScore(&base[i], metricJudgeWin, 1-w)
 			pref := w
 			if len(soft) > 0 {
-				pref = aggregateScores(soft, "mean")
+				pref = juryScore(soft, "mean")
 				setJudgeScore(&cand[i], metricJudgeWinSoft, pref)
 				setJudgeScore(&base[i], metricJudgeWinSoft, 1-pref)
 			}
@@ -590,9 +591,9 @@ func judgeOutcomes(bt *builtTask, idx map[string]map[string]map[stageKey]*store.
 				continue
 			}
 			units = append(units, scores)
-			setJudgeScore(&outs[i], metricJudgeScore, aggregateScores(scores, jt.spec.Aggregate))
+			setJudgeScore(&outs[i], metricJudgeScore, juryScore(scores, jt.spec.Aggregate))
 			if len(weighted) > 0 {
-				setJudgeScore(&outs[i], metricJudgeScoreWeighted, aggregateScores(weighted, jt.spec.Aggregate))
+				setJudgeScore(&outs[i], metricJudgeScoreWeighted, juryScore(weighted, jt.spec.Aggregate))
 			}
 		}
 	}
@@ -625,49 +626,35 @@ func candidateShare(w judge.Outcome) float64 {
 	return 0.5
 }
 
-func aggregateWins(ws []float64, how string) float64 {
-	if how == "mean" || len(ws) == 1 {
-		var s float64
-		for _, w := range ws {
-			s += w
-		}
-		return s / float64(len(ws))
+// juryWin is the candidate's share of a pair by a jury (judge.AggregateOutcomes):
+// with aggregate "mean" the judges' shares averaged (a tie counts half),
+// otherwise the majority's (1, 0, or ½ when the top count is shared).
+func juryWin(outcomes []judge.Outcome, how string) float64 {
+	j, err := judge.AggregateOutcomes(outcomes)
+	if err != nil {
+		return math.NaN() // not reached: only resolved pairs are passed
 	}
-	// majority (the default for pairs): the side most judges preferred;
-	// a tie when neither has more.
-	var cand, base int
-	for _, w := range ws {
-		switch {
-		case w > 0.5:
-			cand++
-		case w < 0.5:
-			base++
-		}
+	if how == "mean" {
+		return (float64(j.Candidate) + float64(j.Tie)/2) / float64(j.Candidate+j.Baseline+j.Tie)
 	}
-	switch {
-	case cand > base:
-		return 1
-	case base > cand:
-		return 0
-	}
-	return 0.5
+	return candidateShare(j.Outcome)
 }
 
-func aggregateScores(ss []float64, how string) float64 {
+// juryScore combines the judges' scores (judge.AggregateScores): their
+// median with aggregate "median", their mean otherwise.
+func juryScore(scores []float64, how string) float64 {
+	votes := make([]judge.ScoreVote, len(scores))
+	for i, x := range scores {
+		votes[i] = judge.ScoreVote{Score: x}
+	}
+	j, err := judge.AggregateScores(votes)
+	if err != nil {
+		return math.NaN() // not reached: only scores are passed
+	}
 	if how == "median" {
-		s := slices.Clone(ss)
-		slices.Sort(s)
-		n := len(s)
-		if n%2 == 1 {
-			return s[n/2]
-		}
-		return (s[n/2-1] + s[n/2]) / 2
+		return j.Median
 	}
-	var t float64
-	for _, x := range ss {
-		t += x
-	}
-	return t / float64(len(ss))
+	return j.Mean
 }
 
 func setJudgeScore(o *scored, metric string, v float64) {
