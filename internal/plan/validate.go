@@ -324,6 +324,27 @@ func (v *validator) task(i int, names map[string]string) {
 	}
 }
 
+// references checks a list of names (a task's judges or classifiers, at
+// path) against those the plan defines: each must exist (with a
+// did-you-mean over known, or how to define one when there are none) and
+// appear once.
+func (v *validator) references(path string, names []string, defined map[string]string, known []string, what, define string) {
+	seen := map[string]bool{}
+	for k, name := range names {
+		if _, ok := defined[name]; !ok {
+			fix := didYouMean(name, known)
+			if len(known) == 0 {
+				fix = define
+			}
+			v.errorf(fmt.Sprintf("%s[%d]", path, k), fix, "names no %s %q", what, name)
+		}
+		if seen[name] {
+			v.errorf(fmt.Sprintf("%s[%d]", path, k), "list each "+what+" once", "%s %q is listed twice", what, name)
+		}
+		seen[name] = true
+	}
+}
+
 // judge checks a task's judge section; the template's name is checked
 // when the run is built (internal/judge knows the templates).
 func (v *validator) judge(at string, j *Judge) {
@@ -334,20 +355,7 @@ func (v *validator) judge(at string, j *Judge) {
 	for _, jd := range v.p.Judges {
 		known = append(known, jd.Name)
 	}
-	seen := map[string]bool{}
-	for k, name := range j.With {
-		if _, ok := v.judgeNames[name]; !ok {
-			fix := didYouMean(name, known)
-			if len(known) == 0 {
-				fix = "define it under `judges:` (the same keys as a model)"
-			}
-			v.errorf(fmt.Sprintf("%s.with[%d]", at, k), fix, "names no judge %q", name)
-		}
-		if seen[name] {
-			v.errorf(fmt.Sprintf("%s.with[%d]", at, k), "list each judge once", "judge %q is listed twice", name)
-		}
-		seen[name] = true
-	}
+	v.references(at+".with", j.With, v.judgeNames, known, "judge", "define it under `judges:` (the same keys as a model)")
 	if j.Mode != "" && j.Mode != JudgeSingle && j.Mode != JudgePairwise {
 		v.errorf(at+".mode", didYouMean(j.Mode, []string{JudgeSingle, JudgePairwise}), "unknown judge mode %q", j.Mode)
 	}
@@ -584,20 +592,7 @@ func (v *validator) safety(at string, s *Safety) {
 	for _, c := range v.p.Classifiers {
 		known = append(known, c.Name)
 	}
-	seen := map[string]bool{}
-	for k, name := range s.Classifiers {
-		if _, ok := v.classifierNames[name]; !ok {
-			fix := didYouMean(name, known)
-			if len(known) == 0 {
-				fix = "define it under `classifiers:`"
-			}
-			v.errorf(fmt.Sprintf("%s.classifiers[%d]", at, k), fix, "names no classifier %q", name)
-		}
-		if seen[name] {
-			v.errorf(fmt.Sprintf("%s.classifiers[%d]", at, k), "list each classifier once", "classifier %q is listed twice", name)
-		}
-		seen[name] = true
-	}
+	v.references(at+".classifiers", s.Classifiers, v.classifierNames, known, "classifier", "define it under `classifiers:`")
 	if s.Threshold < 0 || s.Threshold > 1 {
 		v.errorf(at+".threshold", "use a score between 0 and 1, e.g. `threshold: 0.5`", "must be in (0, 1], got %g", s.Threshold)
 	}
