@@ -438,7 +438,7 @@ func StoredTexts(ctx context.Context, st *store.Store) func(store.Run, string) (
 			_ = json.Unmarshal(r.Response, &resp)
 			t := out[key]
 			if t.Prompt == "" {
-				t.Prompt = requestText(req)
+				t.Prompt = req.Asked()
 			}
 			stage := stageOrder(r.Stage)
 			if prev, ok := order[key]; !ok || stage >= prev {
@@ -465,14 +465,4 @@ func stageOrder(stage string) int {
 		return n
 	}
 	return 0
-}
-
-// requestText is what a request asked: its last user message, or its prompt.
-func requestText(req provider.Request) string {
-	for i := len(req.Messages) - 1; i >= 0; i-- {
-		if req.Messages[i].Role == "user" {
-			return req.Messages[i].Content
-		}
-	}
-	return req.Prompt
 }

@@ -80,6 +80,20 @@ type Request struct {
 	Params       Params `json:"params"`
 }
 
+// Asked is what a request asks, as a person reads it: its last user
+// message, else its prompt, else its last message of any role.
+func (r Request) Asked() string {
+	for i := len(r.Messages) - 1; i >= 0; i-- {
+		if r.Messages[i].Role == "user" {
+			return r.Messages[i].Content
+		}
+	}
+	if r.Prompt != "" || len(r.Messages) == 0 {
+		return r.Prompt
+	}
+	return r.Messages[len(r.Messages)-1].Content
+}
+
 // Usage counts tokens as the server reported them.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`

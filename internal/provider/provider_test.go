@@ -130,3 +130,19 @@ func TestNewHTTPClient(t *testing.T) {
 		t.Error("NewHTTPClient must not modify http.DefaultTransport")
 	}
 }
+
+func TestRequestAsked(t *testing.T) {
+	for _, c := range []struct {
+		req  Request
+		want string
+	}{
+		{Request{Messages: []Message{{Role: "user", Content: "q1"}, {Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}}, "q2"},
+		{Request{Prompt: "complete this"}, "complete this"},
+		{Request{Messages: []Message{{Role: "system", Content: "s"}}}, "s"},
+		{Request{}, ""},
+	} {
+		if got := c.req.Asked(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.req, got, c.want)
+		}
+	}
+}

@@ -261,28 +261,13 @@ func itemOf(ti *taskIndex, id string, judge bool) (int, bool) {
 	return 0, false
 }
 
-// requestPrompt is what a person reads as the question: the last user
-// message of a chat request, else its prompt.
+// requestPrompt is what a stored request asked (provider.Request.Asked).
 func requestPrompt(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
 	var req provider.Request
-	if json.Unmarshal(b, &req) != nil {
+	if len(b) == 0 || json.Unmarshal(b, &req) != nil {
 		return ""
 	}
-	for i := len(req.Messages) - 1; i >= 0; i-- {
-		if req.Messages[i].Role == "user" {
-			return req.Messages[i].Content
-		}
-	}
-	if req.Prompt != "" {
-		return req.Prompt
-	}
-	if len(req.Messages) > 0 {
-		return req.Messages[len(req.Messages)-1].Content
-	}
-	return ""
+	return req.Asked()
 }
 
 func responseText(b []byte) string {
