@@ -11,6 +11,7 @@ package trend
 
 import (
 	"fmt"
+	"gonum.org/v1/gonum/stat/distuv"
 	"math"
 	"time"
 )
@@ -134,81 +135,8 @@ func Scan(pts []Point, window int) ([]Check, error) {
 }
 
 // TQuantile is the p quantile of Student's t distribution with df degrees
-// of freedom (df > 0, 0 < p < 1), found by bisection on its distribution
-// function to about 1e-12.
+// of freedom (df > 0, 0 < p < 1), from gonum's distuv.StudentsT, as
+// internal/stats computes its t tests.
 func TQuantile(p, df float64) float64 {
-	if p == 0.5 {
-		return 0
-	}
-	if p < 0.5 {
-		return -TQuantile(1-p, df)
-	}
-	lo, hi := 0.0, 1.0
-	for tCDF(hi, df) < p {
-		lo, hi = hi, hi*2
-	}
-	for range 200 {
-		mid := (lo + hi) / 2
-		if tCDF(mid, df) < p {
-			lo = mid
-		} else {
-			hi = mid
-		}
-		if hi-lo < 1e-12*max(1, hi) {
-			break
-		}
-	}
-	return (lo + hi) / 2
-}
-
-// tCDF is P(T ≤ t) for t ≥ 0: 1 − I_x(df/2, 1/2)/2 with x = df/(df+t²).
-func tCDF(t, df float64) float64 {
-	return 1 - 0.5*regIncBeta(df/(df+t*t), df/2, 0.5)
-}
-
-// regIncBeta is the regularized incomplete beta function I_x(a, b), from its
-// continued fraction (evaluated by the modified Lentz method), using the
-// symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges slowly.
-func regIncBeta(x, a, b float64) float64 {
-	switch {
-	case x <= 0:
-		return 0
-	case x >= 1:
-		return 1
-	}
-	if x > (a+1)/(a+b+2) {
-		return 1 - regIncBeta(1-x, b, a)
-	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(a*math.Log(x)+b*math.Log(1-x)-(la+lb-lab)) / a
-	const tiny = 1e-300
-	f, c, d := 1.0, 1.0, 0.0
-	for i := 0; i <= 400; i++ {
-		m := float64(i / 2)
-		var num float64
-		switch {
-		case i == 0:
-			num = 1
-		case i%2 == 0:
-			num = m * (b - m) * x / ((a + 2*m - 1) * (a + 2*m))
-		default:
-			num = -(a + m) * (a + b + m) * x / ((a + 2*m) * (a + 2*m + 1))
-		}
-		d = 1 + num*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		d = 1 / d
-		c = 1 + num/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		f *= c * d
-		if math.Abs(1-c*d) < 1e-15 {
-			return front * (f - 1)
-		}
-	}
-	return front * (f - 1)
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Quantile(p)
 }
