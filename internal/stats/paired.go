@@ -63,15 +63,8 @@ func ComparePairedTest(base, cand []float64, test string, cfg Config) Paired {
 	d := make([]float64, n)
 	for i := range base {
 		d[i] = cand[i] - base[i]
-		switch {
-		case d[i] > 0:
-			p.Wins++
-		case d[i] < 0:
-			p.Losses++
-		default:
-			p.Ties++
-		}
 	}
+	p.Wins, p.Ties, p.Losses = WinsTiesLosses(base, cand)
 	p.Delta = Mean(d)
 	reps := BootMean(d, cfg)
 	p.CI = PercentileInterval(reps, cfg.Confidence)
