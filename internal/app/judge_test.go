@@ -27,6 +27,19 @@ type loopbackJudge struct {
 	mu       sync.Mutex
 	requests int
 	prompts  []string
+	// shorter makes the pairwise judge prefer the shorter answer in either
+	// position (a consistent judge that favours the baseline here).
+	shorter bool
+}
+
+// between is the text of s between the markers start and end.
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	j := strings.Index(s, end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i+len(start) : j]
 }
 
 func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +68,14 @@ func (j *loopbackJudge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(req.Messages) > 1 && req.Messages[len(req.Messages)-2].Role == "assistant":
 		// Asked again for the verdict format (judge.repair): it complies.
 		tokens = []string{"Sorry. ", "[[", "5", "]]"}
+	case j.shorter && strings.Contains(user, "[The Start of Assistant A's Answer]"):
+		a := between(user, "[The Start of Assistant A's Answer]", "[The End of Assistant A's Answer]")
+		b := between(user, "[The Start of Assistant B's Answer]", "[The End of Assistant B's Answer]")
+		letter := "A"
+		if len(b) < len(a) {
+			letter = "B"
+		}
+		tokens = []string{"The more concise answer is better. ", "[[", letter, "]]"}
 	case strings.Contains(user, "[The Start of Assistant A's Answer]"):
 		tokens = []string{"Both are fine, but the first is better. ", "[[", "A", "]]"}
 		top = map[string]float64{"A": -0.2231435513142097, "B": -1.6094379124341003} // 0.8, 0.2
@@ -520,5 +541,35 @@ func TestJudgeStrictRepair(t *testing.T) {
 		if s.Kind == "judge" && !strings.Contains(s.Markdown, "19 verdicts came from asking the judge again") {
 			t.Errorf("section:\n%s", s.Markdown)
 		}
+	}
+}
+
+// A worse candidate in the judge's eyes fails the plan: a consistent judge
+// that prefers the shorter answer (LLaMA's, the baseline's, on most items)
+// gives the candidate a low win share, and the gate on the judge's delta
+// FAILS — the mirror of the passing runs above.
+func TestJudgePairwiseWorseCandidateFails(t *testing.T) {
+	j := &loopbackJudge{shorter: true}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise}\n")
+	text, _ := os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(text), "  - mtbench-ref.token_f1.delta >= 0\n", "  - mtbench-ref.token_f1.delta >= 0\n  - mtbench-ref.judge_win.delta >= 0\n", 1)), 0o644)
+	dir := filepath.Dir(planPath)
+	res, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: filepath.Join(dir, "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Report.Tasks[0].Comparison.Metrics[metricJudgeWin]
+	if p.Delta >= 0 || p.Test != "mcnemar-exact" || p.PValue >= 0.05 {
+		t.Fatalf("judge_win: %+v", p)
+	}
+	for _, g := range res.Report.Gates {
+		if g.Metric == metricJudgeWin && g.Status != "fail" {
+			t.Errorf("gate %s: %s (%s)", g.Expr, g.Status, g.Reason)
+		}
+	}
+	if res.Report.Verdict != "fail" {
+		t.Errorf("verdict %s, want fail", res.Report.Verdict)
 	}
 }
