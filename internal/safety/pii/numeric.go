@@ -221,8 +221,10 @@ outer:
 // groups is more likely a longer id. Three shapes are accepted:
 //   - international: "+" and 8–15 digits (E.164), country code not starting
 //     with 0, groups joined by space, dash, dot or parentheses;
-//   - North American: [1 ]NXX NXX XXXX with N in 2–9, one separator kind,
-//     or (NXX) NXX-XXXX;
+//   - North American, in the numbering plan's own notation (N is a digit
+//     2–9, X any digit): an optional leading 1, then area code NXX,
+//     exchange NXX and line XXXX joined by one kind of separator, or the
+//     form (NXX) NXX-XXXX;
 //   - national trunk-0: 0 then 9–11 more digits in groups of 2–8 joined by
 //     one kind of separator (space or dash), e.g. 020 7946 0958, 01 23 45 67 89.
 //
