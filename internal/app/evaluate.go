@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/runner"
 	"hash/fnv"
 	"math"
 	"sort"
@@ -38,26 +40,35 @@ type builtTask struct {
 	Classify *classifyTask
 }
 
-// depth is the number of stages the task runs: its own, the judge's and
-// the classifiers'.
-func (bt *builtTask) depth() int {
-	if bt.Classify != nil {
-		return bt.classifyAt() + 1
-	}
-	return bt.classifyAt()
+// postStage is a stage the run adds after a task's own: the judge's, its
+// repair, the classifiers'. Its requests are built from every model's
+// stored answers at once, so it builds the whole stage's jobs.
+type postStage struct {
+	name string
+	jobs func(p *plan.Plan, bt *builtTask, prior map[string]map[string]map[stageKey]*store.Result) ([]runner.Job, error)
 }
 
-// classifyAt is the index of the classify stage: after the task's own
-// stages and the judge's.
-func (bt *builtTask) classifyAt() int {
-	switch {
-	case bt.Judge != nil && bt.Judge.spec.Repair:
-		return len(bt.Stages) + 2
-	case bt.Judge != nil:
-		return len(bt.Stages) + 1
+// postStages lists the stages that follow the task's own, in order.
+func (bt *builtTask) postStages() []postStage {
+	var out []postStage
+	if bt.Judge != nil {
+		out = append(out, postStage{judgeStage, judgeJobs})
+		if bt.Judge.spec.Repair {
+			out = append(out, postStage{repairStage, func(_ *plan.Plan, bt *builtTask, prior map[string]map[string]map[stageKey]*store.Result) ([]runner.Job, error) {
+				return repairJobs(bt, prior), nil
+			}})
+		}
 	}
-	return len(bt.Stages)
+	if bt.Classify != nil {
+		out = append(out, postStage{classifyStage, func(p *plan.Plan, bt *builtTask, prior map[string]map[string]map[stageKey]*store.Result) ([]runner.Job, error) {
+			return classifyJobs(p, bt, prior), nil
+		}})
+	}
+	return out
 }
+
+// depth is the number of stages the task runs: its own and the added ones.
+func (bt *builtTask) depth() int { return len(bt.Stages) + len(bt.postStages()) }
 
 // defs lists the task's metrics: its scorers', then its judge's.
 func (bt *builtTask) defs() []metricDef {

@@ -269,21 +269,15 @@ func runStages(ctx context.Context, p *plan.Plan, tasks []*builtTask, endpoints 
 		}
 		var jobs []runner.Job
 		for _, bt := range tasks {
-			// The judge's stage follows the task's own: its requests need
-			// every model's answers, so it is built once per task.
-			if bt.Judge != nil && s == len(bt.Stages) {
-				js, err := judgeJobs(p, bt, prior)
+			// The stages added after a task's own (judge, repair,
+			// classifiers) need every model's answers: each is built once
+			// per task.
+			if k := s - len(bt.Stages); k >= 0 && k < len(bt.postStages()) {
+				js, err := bt.postStages()[k].jobs(p, bt, prior)
 				if err != nil {
 					return total, err
 				}
 				jobs = append(jobs, js...)
-			}
-			if bt.Judge != nil && bt.Judge.spec.Repair && s == len(bt.Stages)+1 {
-				jobs = append(jobs, repairJobs(bt, prior)...)
-			}
-			// The classifiers' stage follows the judge's (classify.go).
-			if bt.Classify != nil && s == bt.classifyAt() {
-				jobs = append(jobs, classifyJobs(p, bt, prior)...)
 			}
 		}
 		for _, m := range p.Models {
