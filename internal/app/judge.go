@@ -106,7 +106,7 @@ func buildJudge(p *plan.Plan, ti int) (*judgeTask, error) {
 	case j.Template == "rubric":
 		tmpl, err := judge.GeneralRubric(kind, jt.scale, j.Reference != "")
 		if err != nil {
-			return nil, p.Errorf(at+".template", "", "%v", err)
+			return nil, p.Errorf(at+".template", "give the scale as two ascending finite numbers, e.g. `scale: [1, 10]`", "%v", err)
 		}
 		jt.custom = &tmpl
 	case j.Template == "" || j.Template == "mtbench":
@@ -136,11 +136,32 @@ func buildJudge(p *plan.Plan, ti int) (*judgeTask, error) {
 		}
 		ref, err := task.Compile(src)
 		if err != nil {
-			return nil, p.Errorf(at+".reference", "", "%v", err)
+			return nil, p.Errorf(at+".reference", "name a field (`reference: answer`) or write a Jinja template (`reference: \"{{ answer }}\"`)", "%v", err)
 		}
 		jt.reference = ref
 	}
 	return jt, nil
+}
+
+// checkItems renders every item's judge prompt inputs before any request:
+// a reference template that fails on a row, or a template that shows a
+// reference an item lacks, stops the plan here, naming the row, rather than
+// after every model has answered.
+func (jt *judgeTask) checkItems(p *plan.Plan, ti int, items []task.Item) error {
+	at := fmt.Sprintf("tasks[%d].judge", ti)
+	for i := range items {
+		it := &items[i]
+		refs, err := jt.references(it)
+		if err != nil {
+			return p.Errorf(at+".reference", "make the reference template work on every row (test a field with `is defined`), or fix the row",
+				"%s line %d (item %s): %v", p.Tasks[ti].Dataset.Path, it.Line, it.ID, err)
+		}
+		if jt.custom != nil && jt.custom.NeedsReference && len(refs) == 0 {
+			return p.Errorf(at+".reference", "give every row a reference, or use a template without one",
+				"%s line %d (item %s): template %s shows the judge a reference answer, and this item has none", p.Tasks[ti].Dataset.Path, it.Line, it.ID, jt.custom.Name)
+		}
+	}
+	return nil
 }
 
 func (jt *judgeTask) modeName() string {

@@ -573,3 +573,24 @@ func TestJudgePairwiseWorseCandidateFails(t *testing.T) {
 		t.Errorf("verdict %s, want fail", res.Report.Verdict)
 	}
 }
+
+// A judge reference template that fails on a row stops the plan before any
+// request — not after every model has answered — naming the row.
+func TestJudgeReferenceFailsBeforeRun(t *testing.T) {
+	j := &loopbackJudge{}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], reference: \"{{ no_such_field }}\"}\n")
+	dir := filepath.Dir(planPath)
+	db := filepath.Join(dir, "tc.db")
+	_, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, OutputDir: filepath.Join(dir, "out")})
+	if err == nil || !strings.Contains(err.Error(), "tasks[0].judge.reference") || !strings.Contains(err.Error(), "line 1 (item 101)") {
+		t.Fatalf("want the reference error naming row 1, got %v", err)
+	}
+	if j.requests != 0 {
+		t.Errorf("%d judge requests before the error", j.requests)
+	}
+	if _, statErr := os.Stat(db); statErr == nil {
+		t.Errorf("the store was created: the plan should fail before the run starts")
+	}
+}

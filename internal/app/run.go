@@ -618,6 +618,11 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 		if err != nil {
 			return nil, err
 		}
+		if jt != nil {
+			if err := jt.checkItems(p, ti, items); err != nil {
+				return nil, err
+			}
+		}
 		ct := buildClassify(p, ti)
 		out = append(out, &builtTask{Classify: ct, Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
 			Items: items, Scorers: scorers, Slices: sds, Labels: labels, Judge: jt,
