@@ -12,6 +12,7 @@ import (
 
 	"github.com/tunecheck/tunecheck/internal/dataset"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/safety/pii"
 )
 
@@ -171,19 +172,8 @@ func writePIIReports(env Env, reports []piiReport) error {
 			return err
 		}
 		for _, e := range r.Examples {
-			fmt.Fprintf(env.Stdout, "  line %d, id %s, field %s (%s): %s\n", e.Line, termSafe(e.ID), termSafe(e.Field), e.Kind, termSafe(strings.Join(strings.Fields(e.Masked), " ")))
+			fmt.Fprintf(env.Stdout, "  line %d, id %s, field %s (%s): %s\n", e.Line, report.PlainText(e.ID), report.PlainText(e.Field), e.Kind, report.PlainText(strings.Join(strings.Fields(e.Masked), " ")))
 		}
 	}
 	return nil
-}
-
-// termSafe drops control characters (terminal escapes) from data printed
-// to a terminal.
-func termSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return -1
-		}
-		return r
-	}, s)
 }

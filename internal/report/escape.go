@@ -64,6 +64,10 @@ func plainText(s string) string {
 	return b.String()
 }
 
+// PlainText is plainText for other packages that print data to a terminal
+// (commands that list rows): terminal escapes and control characters go.
+func PlainText(s string) string { return plainText(s) }
+
 // isPlain reports whether plainText would return s unchanged.
 func isPlain(s string) bool {
 	for i := 0; i < len(s); {
