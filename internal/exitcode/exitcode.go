@@ -15,6 +15,7 @@ const (
 	BadInput     Code = 2   // bad plan, flags or input files
 	Unreachable  Code = 3   // a provider could not be reached
 	Inconclusive Code = 4   // a gate was inconclusive and --fail-on-inconclusive was set
+	Drift        Code = 5   // run --fail-on-drift: a metric drifted from the plan's history (gates passed)
 	Interrupted  Code = 130 // Ctrl-C / SIGTERM
 )
 
