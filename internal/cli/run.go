@@ -22,6 +22,7 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
+	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -37,7 +38,8 @@ A run that is interrupted resumes when the same plan runs again; a plan that alr
 is answered from the response cache without a single model request.
 
 Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unreachable,
-4 a gate was inconclusive (only with --fail-on-inconclusive), 130 interrupted.`,
+4 a gate was inconclusive (only with --fail-on-inconclusive), 5 a metric drifted from
+the plan's history (only with --fail-on-drift), 130 interrupted.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			planPath := "tunecheck.yaml"
@@ -57,6 +59,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
+	addAfterRunFlags(f, &o.after)
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	return cmd
 }
@@ -94,7 +97,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 				fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
 			}
 		}
-		return err
+		return afterRun(cmd.Context(), env, planPath, o, out, err)
 	}
 	rep := out.Report
 	if o.maskPII {
@@ -115,7 +118,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", strings.ToUpper(string(rep.Verdict)), out.RunID)
 	}
-	return verdictErr(rep.Verdict, o.failOnInconclusive)
+	return afterRun(cmd.Context(), env, planPath, o, out, verdictErr(rep.Verdict, o.failOnInconclusive))
 }
 
 // execSummary counts the run's work. The file provider sends nothing — it
