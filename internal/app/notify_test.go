@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,12 +24,33 @@ import (
 
 var quickstartPlan = filepath.Join("..", "..", "examples", "quickstart", "tunecheck.yaml")
 
-// runQuickstart runs the quickstart plan into dsn and returns its outcome
-// and its stored run.
-func runQuickstart(t *testing.T, dsn string) (*Outcome, store.Run) {
+// uniquePlan is the quickstart plan under a name of its own, so that its
+// history in a shared PostgreSQL store is only what the test puts there.
+func uniquePlan(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(quickstartPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := filepath.Abs(filepath.Join(filepath.Dir(quickstartPlan), "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("drift-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+	y := strings.Replace(string(b), "name: quickstart-mtbench", "name: "+name, 1)
+	y = strings.ReplaceAll(y, "path: data/", "path: "+data+"/")
+	p := filepath.Join(t.TempDir(), "tunecheck.yaml")
+	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runQuickstart runs plan into dsn and returns its outcome and its stored run.
+func runQuickstart(t *testing.T, plan, dsn string) (*Outcome, store.Run) {
 	t.Helper()
 	ctx := context.Background()
-	out, err := Run(ctx, Options{PlanPath: quickstartPlan, StoreDSN: dsn, OutputDir: t.TempDir(), ToolVersion: "dev"})
+	out, err := Run(ctx, Options{PlanPath: plan, StoreDSN: dsn, OutputDir: t.TempDir(), ToolVersion: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,15 +138,21 @@ func noWait(context.Context, time.Duration) error { return nil }
 // data drifts up: --fail-on-drift exits 5, and the webhook hears which
 // metrics drifted.
 func TestFailOnDriftAgainstHistory(t *testing.T) {
-	dsn := filepath.Join(t.TempDir(), "tc.db")
+	for name, dsn := range stores(t) {
+		t.Run(name, func(t *testing.T) { testFailOnDrift(t, dsn) })
+	}
+}
+
+func testFailOnDrift(t *testing.T, dsn string) {
+	plan := uniquePlan(t)
 	// the current run first (to learn its datasets), then its history
 	// stored before it: two runs 0.3 below it, a little apart.
-	out, cur := runQuickstart(t, dsn)
+	out, cur := runQuickstart(t, plan, dsn)
 	storeHistory(t, dsn, cur, out.Report, nil, -0.31, -0.29)
 	h := &hook{statuses: []int{200}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	o := AfterRunOptions{PlanPath: quickstartPlan, StoreDSN: dsn, FailOnDrift: true, DriftWindow: 2, Notify: []string{srv.URL},
+	o := AfterRunOptions{PlanPath: plan, StoreDSN: dsn, FailOnDrift: true, DriftWindow: 2, Notify: []string{srv.URL},
 		NotifySecret: []byte("k"), NotifyClient: &notify.Client{HTTP: srv.Client(), Sleep: noWait}, ToolVersion: "dev"}
 	res, err := AfterRun(context.Background(), o, out, nil)
 	if exitcode.Of(err) != exitcode.Drift || !Quiet(err) {
@@ -166,7 +195,7 @@ func TestFailOnDriftAgainstHistory(t *testing.T) {
 // nothing is judged and the run's exit stands.
 func TestDriftOnlyAgainstSameEvalSet(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "tc.db")
-	out, cur := runQuickstart(t, dsn)
+	out, cur := runQuickstart(t, quickstartPlan, dsn)
 	storeHistory(t, dsn, cur, out.Report, func(string) string { return "another-fingerprint all" }, -0.31, -0.29)
 	res, err := AfterRun(context.Background(), AfterRunOptions{PlanPath: quickstartPlan, StoreDSN: dsn, FailOnDrift: true, DriftWindow: 2}, out, nil)
 	if err != nil || res.Drift.Checked || res.Judged != 0 || res.Unjudged == 0 {
@@ -177,7 +206,7 @@ func TestDriftOnlyAgainstSameEvalSet(t *testing.T) {
 // Runs that agree with the history do not drift.
 func TestNoDriftWhenStable(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "tc.db")
-	out, cur := runQuickstart(t, dsn)
+	out, cur := runQuickstart(t, quickstartPlan, dsn)
 	storeHistory(t, dsn, cur, out.Report, nil, -0.001, 0.001, 0)
 	res, err := AfterRun(context.Background(), AfterRunOptions{PlanPath: quickstartPlan, StoreDSN: dsn, FailOnDrift: true, DriftWindow: 3}, out, nil)
 	if err != nil || !res.Drift.Checked || res.Drift.Flagged || res.Judged == 0 {
@@ -190,7 +219,7 @@ func TestNoDriftWhenStable(t *testing.T) {
 // the warning nor the error shows the URL's token.
 func TestNotifyFailureIsAWarning(t *testing.T) {
 	dsn := filepath.Join(t.TempDir(), "tc.db")
-	out, _ := runQuickstart(t, dsn)
+	out, _ := runQuickstart(t, quickstartPlan, dsn)
 	h := &hook{statuses: []int{503}}
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -59,7 +59,7 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
-	addAfterRunFlags(f, &o.after)
+	addAfterRunFlags(cmd, &o.after)
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	return cmd
 }

@@ -128,3 +128,32 @@ func TestRunNotifyUnreachableWarns(t *testing.T) {
 		}
 	}
 }
+
+// The flags are checked before anything runs: exit 2 with what to do, and a
+// bad URL is named without its secrets.
+func TestRunAfterFlagsChecked(t *testing.T) {
+	plan := filepath.Join("..", "..", "examples", "quickstart", "tunecheck.yaml")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--fail-on-drift", "--drift-window", "0"}, "--drift-window must be at least 1, got 0"},
+		{[]string{"--notify", ""}, "--notify #1 ((a webhook URL that does not parse)) is not an http(s) URL"},
+		{[]string{"--notify", "https://ok.example.com", "--notify", "ftp://user:SECRETPW@files.example.com/TOKENPATH"}, "--notify #2 (ftp://files.example.com/…) is not an http(s) URL"},
+		{[]string{"--notify-strict"}, "--notify-strict goes with --notify URL"},
+	} {
+		dir := t.TempDir()
+		var out, errb bytes.Buffer
+		args := append([]string{"run", plan, "--store", filepath.Join(dir, "tc.db"), "-o", dir}, tc.args...)
+		code := Main(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		if code != int(exitcode.BadInput) || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+		if strings.Contains(errb.String(), "SECRETPW") || strings.Contains(errb.String(), "TOKENPATH") {
+			t.Errorf("%v: the URL's secrets were printed: %s", tc.args, errb.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("%v: the run started: %s", tc.args, out.String())
+		}
+	}
+}
