@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -32,6 +33,9 @@ type Eval struct {
 	// Failed counts items without a score (a request that failed, an answer
 	// the scorer could not read): shown, never counted as 0.
 	Failed int
+	// Checkpoint is the checkpoint directory evaluated, when the caller
+	// knows it; else the log's record of the step's checkpoint is used.
+	Checkpoint string
 }
 
 // Options configure Analyze.
@@ -105,6 +109,8 @@ type Row struct {
 	// TrainLoss and EvalLoss are nil when the log has none at or before Step.
 	TrainLoss *LossAt `json:"train_loss"`
 	EvalLoss  *LossAt `json:"eval_loss"`
+
+	checkpoint string // Eval.Checkpoint
 }
 
 // Pick is a chosen checkpoint.
@@ -174,7 +180,7 @@ func Analyze(evals []Eval, log *curves.Run, opt Options) (Report, error) {
 		xs := scoresOf(e)
 		s := stats.DescribeFast(xs, cfg)
 		row := Row{Step: e.Step, RunID: e.RunID, N: s.N, Failed: e.Failed, Mean: s.Mean, CI: s.CI,
-			TrainLoss: atOrBefore(ls.train, e.Step), EvalLoss: atOrBefore(ls.eval, e.Step)}
+			TrainLoss: atOrBefore(ls.train, e.Step), EvalLoss: atOrBefore(ls.eval, e.Step), checkpoint: e.Checkpoint}
 		rep.Rows = append(rep.Rows, row)
 	}
 	better := func(a, b float64) bool {
@@ -332,9 +338,13 @@ func atOrBefore(ps []curves.Point, step int64) *LossAt {
 }
 
 func pickOf(r Row, log *curves.Run) Pick {
-	p := Pick{Step: r.Step, RunID: r.RunID, Mean: r.Mean, CI: r.CI, EvalLoss: r.EvalLoss}
-	if log != nil {
+	p := Pick{Step: r.Step, RunID: r.RunID, Mean: r.Mean, CI: r.CI, EvalLoss: r.EvalLoss, Checkpoint: r.checkpoint}
+	if p.Checkpoint == "" && log != nil {
 		p.Checkpoint = log.Checkpoints[r.Step]
+		if p.Checkpoint == "" && log.BestCheckpoint != "" && filepath.Base(log.BestCheckpoint) == fmt.Sprintf("checkpoint-%d", r.Step) {
+			// Not on this disk, but the trainer recorded where it saved it.
+			p.Checkpoint = log.BestCheckpoint
+		}
 	}
 	return p
 }

@@ -57,9 +57,14 @@ func logRun(evalLoss map[int64]float64, evalSteps []int64) *curves.Run {
 var issueLoss = map[int64]float64{100: 1.30, 200: 1.10, 300: 1.15, 400: 1.25}
 
 func TestIssueCaseMetricBeatsEvalLoss(t *testing.T) {
-	rep, err := Analyze(issueEvals(), logRun(issueLoss, []int64{100, 200, 300, 400}), Options{Seed: 7, Patience: 1})
+	evals := issueEvals()
+	evals[2].Checkpoint = "out/checkpoint-300"
+	rep, err := Analyze(evals, logRun(issueLoss, []int64{100, 200, 300, 400}), Options{Seed: 7, Patience: 1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.BestByMetric.Checkpoint != "out/checkpoint-300" {
+		t.Errorf("the metric's pick names checkpoint %q, want the evaluated one", rep.BestByMetric.Checkpoint)
 	}
 	wantMeans := map[int64]float64{100: 0.4, 200: 0.55, 300: 0.75, 400: 0.7}
 	if len(rep.Rows) != 4 {
@@ -357,6 +362,10 @@ func TestGolden(t *testing.T) {
 	rep, err := Analyze(issueEvals(), log, Options{Seed: 42, Patience: 1})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// not on this disk: the trainer's best_model_checkpoint names step 200's
+	if rep.BestByEvalLoss.Checkpoint != "out/checkpoint-200" || rep.BestByMetric.Checkpoint != "" {
+		t.Errorf("checkpoints %q and %q", rep.BestByEvalLoss.Checkpoint, rep.BestByMetric.Checkpoint)
 	}
 	for _, w := range []struct {
 		file  string

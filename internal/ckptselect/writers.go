@@ -62,10 +62,10 @@ func logLine(r Report, esc func(string) string) string {
 	}
 	keys := []string{}
 	if r.Log.TrainKey != "" {
-		keys = append(keys, "train loss "+esc(r.Log.TrainKey))
+		keys = append(keys, "train loss from “"+esc(r.Log.TrainKey)+"”")
 	}
 	if r.Log.EvalKey != "" {
-		keys = append(keys, "eval loss "+esc(r.Log.EvalKey))
+		keys = append(keys, "eval loss from “"+esc(r.Log.EvalKey)+"”")
 	}
 	if len(keys) == 0 {
 		keys = append(keys, "no loss series")
@@ -127,7 +127,7 @@ func replayLine(name string, rp curves.Replay) string {
 
 func stopLines(r Report, esc func(string) string) []string {
 	es := r.EarlyStop
-	out := []string{fmt.Sprintf("early stopping (EarlyStoppingCallback rule, patience %d evaluations, min delta %v):", es.Patience, es.MinDelta),
+	out := []string{fmt.Sprintf("early stopping (EarlyStoppingCallback rule, patience %d in evaluations, min delta %v):", es.Patience, es.MinDelta),
 		replayLine(esc(r.Metric), es.Metric)}
 	if es.EvalLoss != nil {
 		out = append(out, replayLine("eval loss", *es.EvalLoss))
