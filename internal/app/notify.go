@@ -86,7 +86,9 @@ func AfterRun(ctx context.Context, o AfterRunOptions, out *Outcome, runErr error
 	}
 	final := runErr
 	started, finished := o.Now(), o.Now()
-	if out != nil && out.RunID != "" && out.Report != nil {
+	// A run that stopped with an error (not a gate verdict) has no metrics
+	// worth judging: its failure is the news.
+	if out != nil && out.RunID != "" && out.Report != nil && (runErr == nil || isVerdictErr(runErr)) {
 		cur, d, err := historyDrift(ctx, o, out.RunID, &res)
 		switch {
 		case err != nil && (o.FailOnDrift && runErr == nil):
