@@ -289,6 +289,9 @@ type losses struct {
 	train, eval []curves.Point
 	// lastStep is the last step the log covers (0 without a log).
 	lastStep int64
+	// checkpoints are the steps of the checkpoint directories the log's
+	// reader found beside it, in order.
+	checkpoints []int64
 	// notes are the log's own damage and notes, passed on as warnings.
 	notes []string
 }
@@ -311,6 +314,10 @@ func readLosses(log *curves.Run, rep *Report) losses {
 	rep.Log.TrainKey, rep.Log.EvalKey = a.TrainKey, a.EvalKey
 	ls.train, ls.eval = finitePoints(a.Train), finitePoints(a.Eval)
 	ls.lastStep = a.LastStep
+	for s := range log.Checkpoints {
+		ls.checkpoints = append(ls.checkpoints, s)
+	}
+	slices.Sort(ls.checkpoints)
 	for _, d := range a.Damage {
 		ls.notes = append(ls.notes, "trainer log: "+d)
 	}
@@ -416,6 +423,15 @@ func warnings(rep Report, evals []Eval, ls losses, bm, bl int) []string {
 	}
 	if len(missing) > 0 {
 		w = append(w, fmt.Sprintf("%d step(s) with eval loss in the log were not evaluated on the metric: %s", len(missing), listed(missing)))
+	}
+	var unevaluated []string
+	for _, s := range ls.checkpoints {
+		if !evaluated[s] {
+			unevaluated = append(unevaluated, fmt.Sprint(s))
+		}
+	}
+	if len(unevaluated) > 0 {
+		w = append(w, fmt.Sprintf("%d checkpoint(s) beside the log were not evaluated: step(s) %s", len(unevaluated), listed(unevaluated)))
 	}
 	if len(ls.eval) > 0 && rep.BestByEvalLoss != nil {
 		min := ls.eval[0]

@@ -278,6 +278,11 @@ func TestWarningsAboutTheLog(t *testing.T) {
 		{"no log", nil, "no trainer log was found"},
 		{"no eval loss", func() *curves.Run { r := logRun(nil, nil); delete(r.Series, "eval_loss"); return r }(), "the trainer log has no eval loss"},
 		{"steps not evaluated", logRun(map[int64]float64{100: 1.2, 150: 0.9, 200: 1.0, 250: 1.1}, []int64{100, 150, 200, 250}), "2 step(s) with eval loss in the log were not evaluated on the metric: 150, 250"},
+		{"checkpoints not evaluated", func() *curves.Run {
+			r := logRun(map[int64]float64{100: 1.2, 200: 1.0}, []int64{100, 200})
+			r.Checkpoints = map[int64]string{300: "out/checkpoint-300", 100: "out/checkpoint-100", 250: "out/checkpoint-250"}
+			return r
+		}(), "2 checkpoint(s) beside the log were not evaluated: step(s) 250, 300"},
 		{"minimum not evaluated", logRun(map[int64]float64{100: 1.2, 150: 0.9, 200: 1.0}, []int64{100, 150, 200}), "the log's lowest eval loss (0.9000 at step 150) is at a step with no evaluated checkpoint; the eval-loss pick is the lowest among evaluated steps (step 200)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
