@@ -66,10 +66,16 @@ func addJSONAlias(f *pflag.FlagSet, p *bool) {
 // jsonAlias folds the old --json into the format: it is an error with
 // --format naming anything else.
 func jsonAlias(cmd *cobra.Command, asJSON bool, format *string) error {
+	return jsonAliasGiven(asJSON, cmd.Flags().Changed("format"), format)
+}
+
+// jsonAliasGiven is jsonAlias where formatGiven says whether --format was
+// given in its new meaning.
+func jsonAliasGiven(asJSON, formatGiven bool, format *string) error {
 	if !asJSON {
 		return nil
 	}
-	if cmd.Flags().Changed("format") && *format != "json" {
+	if formatGiven && *format != "json" {
 		return badFlag(fmt.Errorf("--json and --format %s contradict each other", *format), "drop --json (it is the old spelling of --format json)")
 	}
 	*format = "json"
@@ -213,17 +219,18 @@ func addInputFormatFlag(f *pflag.FlagSet, p *string) {
 // dataset.Load format ("" detects) and *format a valid output format.
 func dataInputLegacy(cmd *cobra.Command, env Env, input, format *string, asJSON bool) error {
 	fl := cmd.Flags()
-	if v := *format; fl.Changed("format") && !env.shortUsed('f') && slices.Contains(dataFormats, v) && !fl.Changed("input-format") {
+	formatGiven := fl.Changed("format")
+	if v := *format; formatGiven && !env.shortUsed('f') && slices.Contains(dataFormats, v) && !fl.Changed("input-format") {
 		switch {
 		case v != "json" || asJSON:
 			deprecated(env, "--format "+v, "--input-format "+v)
-			*input, *format = v, "text"
+			*input, *format, formatGiven = v, "text", false
 		default:
 			return badFlag(errors.New("--format json is ambiguous while the old spellings last: it was the data file format and is now the output format"),
 				"write --input-format json to read JSON files, or --input-format auto --format json for JSON output")
 		}
 	}
-	if err := jsonAlias(cmd, asJSON, format); err != nil {
+	if err := jsonAliasGiven(asJSON, formatGiven, format); err != nil {
 		return err
 	}
 	f, err := outputFormat(env, *format, "text", "json")
