@@ -58,6 +58,7 @@ compared on one plot.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.reader, "reader", "", "force the log reader: "+strings.Join(curves.Formats, ", ")+" (default: detected)")
+	f.SetAnnotation("reader", valuesAnnotation, curves.Formats)
 	f.StringVar(&o.mapping, "map", "", "field names of a generic log: step=COL,train=COL,eval=COL")
 	addFormatFlag(f, &o.format, "text", "text", "json", "md")
 	f.StringVarP(&o.output, "output", "o", "", "write the analysis to this file instead of stdout")

@@ -213,6 +213,22 @@ func TestCompletion(t *testing.T) {
 	if !strings.Contains(out, "bash") || !strings.Contains(out, "powershell") {
 		t.Errorf("completing the shell: %s", out)
 	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"report", "-f", ""}, []string{"text", "md", "html", "json", "junit"}},
+		{[]string{"curves", "log.json", "--reader", ""}, []string{"hf-trainer-state", "llamafactory"}},
+		{[]string{"leakage", "--input-format", ""}, []string{"auto", "jsonl", "text"}},
+		{[]string{"version", "--color", ""}, []string{"auto", "always", "never"}},
+	} {
+		_, out, _ := runCLI(t, append([]string{cobra.ShellCompRequestCmd}, tc.args...)...)
+		for _, w := range tc.want {
+			if !strings.Contains(out, w+"\n") {
+				t.Errorf("completing %v lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
 	if code, _, errOut := runCLI(t, "completion", "tcsh"); code == 0 || !strings.Contains(errOut, "tcsh") {
 		t.Errorf("tcsh: exit %d %q", code, errOut)
 	}

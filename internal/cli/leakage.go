@@ -30,6 +30,7 @@ type leakageReadFlags struct {
 func (r *leakageReadFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&r.format, "input-format", "auto", "row format of the files read: auto, jsonl or text (one document per line)")
+	f.SetAnnotation("input-format", valuesAnnotation, []string{"auto", "jsonl", "text"})
 	f.StringVar(&r.fields, "fields", "", "JSON fields that count, e.g. instruction,output or messages:user+assistant (default: every text field: messages, instruction/input/output, prompt/completion, question/answer, text, …, else all string fields)")
 	f.StringVar(&r.idField, "id-field", "id", "JSON field holding a row id (default: line number)")
 }

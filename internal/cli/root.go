@@ -117,6 +117,8 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 	for _, add := range extraCommands {
 		root.AddCommand(add(env))
 	}
+	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions(colorModes, cobra.ShellCompDirectiveNoFileComp))
+	completeFlagValues(root)
 	return root
 }
 

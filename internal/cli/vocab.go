@@ -40,6 +40,24 @@ var outputFormatNames = []string{"text", "md", "json", "html", "junit"}
 // addFormatFlag adds -f/--format, the output format, with the names allowed.
 func addFormatFlag(f *pflag.FlagSet, p *string, def string, allowed ...string) {
 	f.StringVarP(p, "format", "f", def, "output format: "+orList(allowed))
+	f.SetAnnotation("format", valuesAnnotation, allowed)
+}
+
+// valuesAnnotation lists a flag's fixed values, which shell completion
+// offers (completeFlagValues).
+const valuesAnnotation = "tunecheck-values"
+
+// completeFlagValues registers shell completion for every flag of the tree
+// under c that lists its fixed values.
+func completeFlagValues(c *cobra.Command) {
+	c.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) {
+		if vals := fl.Annotations[valuesAnnotation]; len(vals) > 0 && !fl.Hidden {
+			_ = c.RegisterFlagCompletionFunc(fl.Name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
+		}
+	})
+	for _, sub := range c.Commands() {
+		completeFlagValues(sub)
+	}
 }
 
 // addAlias adds old as a hidden spelling of the flag name: both set the same
@@ -208,6 +226,7 @@ var dataFormats = []string{"auto", "jsonl", "json", "csv", "tsv", "parquet"}
 // addInputFormatFlag adds --input-format, the format of data files read.
 func addInputFormatFlag(f *pflag.FlagSet, p *string) {
 	f.StringVar(p, "input-format", "auto", "format of the files read when the extension does not tell: "+orList(dataFormats))
+	f.SetAnnotation("input-format", valuesAnnotation, dataFormats)
 }
 
 // dataInputLegacy reads the spellings from before the vocabulary on the
