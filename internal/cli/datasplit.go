@@ -59,6 +59,7 @@ findings are printed: a random split of a set with duplicates leaks by construct
 	f.StringVarP(&o.job.OutDir, "output", "o", "", "directory the parts and split.json are written to; required")
 	f.StringVar(&o.oldOut, "out", "", "deprecated: use -o/--output")
 	f.Lookup("out").Hidden = true
+	f.SetAnnotation("out", deprecatedAnnotation, []string{"-o/--output"})
 	f.StringVar(&o.job.Split.Method, "method", leakage.SplitRandom, "random, stratified, grouped, chronological or kfold")
 	f.Float64Var(&o.job.Split.TestFraction, "test", 0.2, "fraction of rows in the test part")
 	f.IntVar(&o.job.Split.Folds, "folds", 5, "folds for kfold")
@@ -79,10 +80,7 @@ findings are printed: a random split of a set with duplicates leaks by construct
 // --input-format).
 func (o *dataSplitOptions) legacy(cmd *cobra.Command, env Env) error {
 	fl := cmd.Flags()
-	old := fl.Changed("out")
-	if old {
-		deprecated(env, "--out", "-o/--output")
-	}
+	old := fl.Changed("out") // its warning comes from rootPreRun
 	// With --out, -o can only be the old format; leave the directory aside
 	// while that is read.
 	if err := o.read.legacy(cmd, env, &o.format, &o.job.OutDir, old, "text", "json"); err != nil {

@@ -157,22 +157,24 @@ func TestExampleWalkerCatches(t *testing.T) {
 		noop := func(*cobra.Command, []string) error { return nil }
 		mk := func(use, example string, args cobra.PositionalArgs) *cobra.Command {
 			c := &cobra.Command{Use: use, Example: example, Args: args, RunE: noop}
-			c.Flags().StringP("format", "f", "text", "")
+			var format string
+			var asJSON bool
+			addFormatFlag(c.Flags(), &format, "text", "text", "json")
+			addJSONAlias(c.Flags(), &asJSON)
 			c.Flags().String("output", "", "")
-			addAlias(c.Flags(), "out", "output")
 			return c
 		}
 		root.AddCommand(
 			mk("bare", "", nil),
 			mk("typo", "  tunecheck typo --fromat json", nil),
-			mk("old", "  tunecheck old --out x", nil),
+			mk("old", "  tunecheck old --json", nil),
 			mk("args", "  tunecheck args a b", cobra.ExactArgs(1)),
 			mk("fine", "  tunecheck fine -f json --output 'a b' | jq . > x.json  # note", cobra.NoArgs),
 		)
 		return root
 	}
 	got := strings.Join(exampleProblems(newBad), "\n")
-	for _, want := range []string{"tunecheck bare: no Example", "tunecheck typo: example", "unknown flag: --fromat", "old spelling --out", "accepts 1 arg(s), received 2"} {
+	for _, want := range []string{"tunecheck bare: no Example", "tunecheck typo: example", "unknown flag: --fromat", "old spelling --json", "accepts 1 arg(s), received 2"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
@@ -231,5 +233,28 @@ func TestCompletion(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "completion", "tcsh"); code == 0 || !strings.Contains(errOut, "tcsh") {
 		t.Errorf("tcsh: exit %d %q", code, errOut)
+	}
+}
+
+func TestShortUsed(t *testing.T) {
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	fs.BoolP("quiet", "q", false, "")
+	fs.StringP("output", "o", "", "")
+	fs.StringP("format", "f", "", "")
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"-f", "json"}, true},
+		{[]string{"-fjson"}, true},
+		{[]string{"-qf", "json"}, true},
+		{[]string{"--format", "json"}, false},
+		{[]string{"-ofile.json", "--format", "json"}, false},
+		{[]string{"--", "-f"}, false},
+		{[]string{"x.jsonl"}, false},
+	} {
+		if got := (Env{args: tc.args}).shortUsed(fs, 'f'); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }

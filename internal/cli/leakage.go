@@ -46,13 +46,13 @@ func (r *leakageReadFlags) legacy(cmd *cobra.Command, env Env, format, output *s
 	fl := cmd.Flags()
 	oldStyle = oldStyle || fl.Changed("output") && isFormatName(*output)
 	formatGiven := fl.Changed("format")
-	if v := *format; !env.shortUsed('f') && formatGiven && (v == "auto" || v == "jsonl" || v == "text" && oldStyle) {
+	if v := *format; !env.shortUsed(fl, 'f') && formatGiven && (v == "auto" || v == "jsonl" || v == "text" && oldStyle) {
 		if fl.Changed("input-format") {
 			return badFlag(fmt.Errorf("--format %s names a row format, and --input-format is given too", v), "drop --format, or give it an output format: "+orList(allowed))
 		}
 		deprecated(env, "--format "+v, "--input-format "+v)
 		r.format, *format, formatGiven = v, "text", false
-	} else if formatGiven && v == "text" && !fl.Changed("input-format") && !env.shortUsed('f') {
+	} else if formatGiven && v == "text" && !fl.Changed("input-format") && !env.shortUsed(fl, 'f') {
 		return badFlag(errors.New("--format text is ambiguous while the old spellings last: it was the row format and is now the output format"),
 			"write --input-format text to read one document per line, or --input-format auto --format text for text output (the default)")
 	}

@@ -60,20 +60,6 @@ func completeFlagValues(c *cobra.Command) {
 	}
 }
 
-// addAlias adds old as a hidden spelling of the flag name: both set the same
-// value, and using old prints a deprecation warning.
-func addAlias(f *pflag.FlagSet, old, name string) {
-	nf := f.Lookup(name)
-	if nf == nil {
-		panic("cli: alias of unknown flag --" + name)
-	}
-	f.AddFlag(&pflag.Flag{
-		Name: old, Value: nf.Value, DefValue: nf.DefValue, NoOptDefVal: nf.NoOptDefVal,
-		Usage: "deprecated: use --" + name, Hidden: true,
-		Annotations: map[string][]string{deprecatedAnnotation: {"--" + name}},
-	})
-}
-
 // addJSONAlias adds the old boolean --json, now --format json.
 func addJSONAlias(f *pflag.FlagSet, p *bool) {
 	f.BoolVar(p, "json", false, "deprecated: use --format json")
@@ -170,17 +156,26 @@ func legacyOutputFormat(cmd *cobra.Command, env Env, output, format *string, for
 	return true, nil
 }
 
-// shortUsed says whether the command line used the one-letter flag c: -f
-// is new with the vocabulary, so a value given to it is read in the new
-// meaning only, where --format with the same value may be an old command
-// line.
-func (e Env) shortUsed(c byte) bool {
+// shortUsed says whether the command line used the one-letter flag c of
+// fs: -f is new with the vocabulary, so a value given to it is read in the
+// new meaning only, where --format with the same value may be an old command
+// line. In a group of one-letter flags (-qf json), a flag that takes a value
+// ends the group (-ofoo is -o foo).
+func (e Env) shortUsed(fs *pflag.FlagSet, c byte) bool {
 	for _, a := range e.args {
 		if a == "--" {
 			break
 		}
-		if len(a) >= 2 && a[0] == '-' && a[1] != '-' && strings.IndexByte(a[1:], c) >= 0 {
-			return true
+		if len(a) < 2 || a[0] != '-' || a[1] == '-' {
+			continue
+		}
+		for i := 1; i < len(a); i++ {
+			if a[i] == c {
+				return true
+			}
+			if fl := fs.ShorthandLookup(a[i : i+1]); fl == nil || fl.NoOptDefVal == "" {
+				break
+			}
 		}
 	}
 	return false
@@ -239,7 +234,7 @@ func addInputFormatFlag(f *pflag.FlagSet, p *string) {
 func dataInputLegacy(cmd *cobra.Command, env Env, input, format *string, asJSON bool) error {
 	fl := cmd.Flags()
 	formatGiven := fl.Changed("format")
-	if v := *format; formatGiven && !env.shortUsed('f') && slices.Contains(dataFormats, v) && !fl.Changed("input-format") {
+	if v := *format; formatGiven && !env.shortUsed(fl, 'f') && slices.Contains(dataFormats, v) && !fl.Changed("input-format") {
 		switch {
 		case v != "json" || asJSON:
 			deprecated(env, "--format "+v, "--input-format "+v)
