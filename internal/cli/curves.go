@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 // curvesOptions are the flags of `tunecheck curves`.
 type curvesOptions struct {
 	paths           []string
+	reader          string
 	format          string
 	mapping         string
 	output          string
@@ -40,9 +42,13 @@ history exports (CSV or JSONL), or any CSV/JSONL with --map. Several LOGs are
 compared on one plot.`,
 		Example: `  tunecheck curves output/checkpoint-7000/trainer_state.json
   tunecheck curves output/ --patience 5 --threshold 0.001 --plot loss.svg
-  tunecheck curves runs/a.csv runs/b.csv --map step=iter,train=tr_loss,eval=va_loss -o json`,
+  tunecheck curves runs/a.csv runs/b.csv --map step=iter,train=tr_loss,eval=va_loss -f json -o curves.json
+  tunecheck curves logs/metrics.csv --reader lightning-csv -f md`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.legacy(cmd, env); err != nil {
+				return err
+			}
 			o.paths = args
 			if cmd.Flags().Changed("greater-is-better") {
 				o.opts.GreaterIsBetter = &o.greaterIsBetter
@@ -51,9 +57,11 @@ compared on one plot.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "force the log reader: "+strings.Join(curves.Formats, ", "))
+	f.StringVar(&o.reader, "reader", "", "force the log reader: "+strings.Join(curves.Formats, ", ")+" (default: detected)")
+	f.SetAnnotation("reader", valuesAnnotation, curves.Formats)
 	f.StringVar(&o.mapping, "map", "", "field names of a generic log: step=COL,train=COL,eval=COL")
-	f.StringVarP(&o.output, "output", "o", "text", "output: text, json or md")
+	addFormatFlag(f, &o.format, "text", "text", "json", "md")
+	f.StringVarP(&o.output, "output", "o", "", "write the analysis to this file instead of stdout")
 	f.StringVar(&o.plot, "plot", "", "write a plot of train and eval loss to this .svg, .png or .pdf file")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a run's verdict is one of these (overfitting, diverged, noisy, ...)")
 	f.Float64Var(&o.opts.Smooth, "smooth", o.opts.Smooth, "EMA smoothing weight for train loss, as TensorBoard's slider (0 = off, <1)")
@@ -80,24 +88,30 @@ func runCurves(env Env, o curvesOptions) error {
 			return exitcode.WithCode(err, exitcode.BadInput)
 		}
 	}
-	switch o.output {
-	case "json":
-		for _, a := range as {
-			for _, d := range a.Damage {
-				fmt.Fprintf(env.Stderr, "warning: %s\n", d)
+	err = writeOutput(env, o.output, func(w io.Writer) error {
+		switch o.format {
+		case "json":
+			for _, a := range as {
+				for _, d := range a.Damage {
+					fmt.Fprintf(env.Stderr, "warning: %s\n", d)
+				}
 			}
+			return curves.WriteJSON(w, as)
+		case "md":
+			if _, err := fmt.Fprintf(w, "## %s\n\n", curves.MarkdownTitle); err != nil {
+				return err
+			}
+			return curves.WriteMarkdown(w, as, o.plot)
 		}
-		err = curves.WriteJSON(env.Stdout, as)
-	case "md":
-		if _, err = fmt.Fprintf(env.Stdout, "## %s\n\n", curves.MarkdownTitle); err == nil {
-			err = curves.WriteMarkdown(env.Stdout, as, o.plot)
+		if err := curves.WriteText(w, as); err != nil {
+			return err
 		}
-	default:
-		err = curves.WriteText(env.Stdout, as)
-		if err == nil && o.plot != "" {
-			_, err = fmt.Fprintf(env.Stdout, "\nplot: %s\n", o.plot)
+		if o.plot != "" {
+			_, err := fmt.Fprintf(w, "\nplot: %s\n", o.plot)
+			return err
 		}
-	}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -113,22 +127,39 @@ func runCurves(env Env, o curvesOptions) error {
 	return nil
 }
 
-func (o *curvesOptions) validate() error {
-	if o.format != "" && !slices.Contains(curves.Formats, o.format) {
-		return fmt.Errorf("--format %q: unknown reader (known: %s)", o.format, strings.Join(curves.Formats, ", "))
+// legacy reads the spellings from before the vocabulary: --format READER
+// (now --reader) and -o FORMAT (now --format).
+func (o *curvesOptions) legacy(cmd *cobra.Command, env Env) error {
+	formatGiven := cmd.Flags().Changed("format")
+	if formatGiven && slices.Contains(curves.Formats, o.format) && !isFormatName(o.format) {
+		if cmd.Flags().Changed("reader") {
+			return badFlag(fmt.Errorf("--format %s names a reader, and --reader is given too", o.format), "drop --format: --reader is where the log reader goes")
+		}
+		deprecated(env, "--format "+o.format, "--reader "+o.format)
+		o.reader, o.format, formatGiven = o.format, "text", false
 	}
-	o.opts.Format = o.format
+	if _, err := legacyOutputFormat(cmd, env, &o.output, &o.format, formatGiven); err != nil {
+		return err
+	}
+	f, err := outputFormat(env, o.format, "text", "json", "md")
+	if err != nil {
+		return exitcode.WithHint(err, "--format is the output format; the log reader is --reader ("+strings.Join(curves.Formats, ", ")+")")
+	}
+	o.format = f
+	return nil
+}
+
+func (o *curvesOptions) validate() error {
+	if o.reader != "" && !slices.Contains(curves.Formats, o.reader) {
+		return fmt.Errorf("--reader %q: unknown reader (known: %s)", o.reader, strings.Join(curves.Formats, ", "))
+	}
+	o.opts.Format = o.reader
 	if o.mapping != "" {
 		m, err := parseCurvesMap(o.mapping)
 		if err != nil {
 			return err
 		}
 		o.opts.Map = m
-	}
-	switch o.output {
-	case "text", "json", "md":
-	default:
-		return fmt.Errorf("--output %q: use text, json or md", o.output)
 	}
 	if o.opts.Smooth < 0 || o.opts.Smooth >= 1 {
 		return fmt.Errorf("--smooth %g: must be in [0, 1)", o.opts.Smooth)

@@ -58,7 +58,7 @@ func TestCurvesCommandGolden(t *testing.T) {
 		golden string
 	}{
 		{"three runs, text", append([]string{"curves"}, logs...), 0, "three.txt"},
-		{"overfitting, markdown", []string{"curves", logs[0], "-o", "md", "--patience", "2"}, 0, "overfit.md"},
+		{"overfitting, markdown", []string{"curves", logs[0], "-f", "md", "--patience", "2"}, 0, "overfit.md"},
 		{"threshold and keras restore", []string{"curves", logs[1], "--patience", "3", "--threshold", "0.01", "--restore-best-weights"}, 0, "healthy-thr.txt"},
 		{"fail-on overfitting", []string{"curves", logs[0], logs[1], "--fail-on", "overfitting,diverged"}, 1, "fail-on.txt"},
 	}
@@ -76,7 +76,7 @@ func TestCurvesCommandGolden(t *testing.T) {
 func TestCurvesCommandJSONAndPlot(t *testing.T) {
 	plot := filepath.Join(t.TempDir(), "loss.svg")
 	log := shareddata.Path(t, "curves", "trl_sft_tinyllama_healthy.trainer_state.json")
-	code, out, errOut := runCLI(t, "curves", log, "-o", "json", "--plot", plot)
+	code, out, errOut := runCLI(t, "curves", log, "-f", "json", "--plot", plot)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -122,7 +122,7 @@ func TestCurvesCommandBadInput(t *testing.T) {
 		{"no loss", []string{"curves", noLoss}, []string{noLoss, "no train or eval loss", "series found: grad_norm, lr", "hint: name the loss columns with --map"}},
 		{"bad flag value", []string{"curves", noLoss, "--smooth", "1.5"}, []string{"--smooth 1.5"}},
 		{"bad map", []string{"curves", noLoss, "--map", "loss"}, []string{"ROLE=COLUMN"}},
-		{"bad format", []string{"curves", noLoss, "--format", "xls"}, []string{"unknown reader"}},
+		{"bad format", []string{"curves", noLoss, "--reader", "xls"}, []string{"unknown reader"}},
 		{"bad fail-on", []string{"curves", noLoss, "--fail-on", "sad"}, []string{"not a verdict"}},
 		{"no args", []string{"curves"}, []string{"requires at least 1 arg"}},
 	}

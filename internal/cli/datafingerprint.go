@@ -15,8 +15,9 @@ import (
 type dataFingerprintOptions struct {
 	paths   []string
 	diff    bool
-	json    bool
-	format  string
+	json    bool   // --json, the old spelling of --format json
+	format  string // output format
+	input   string // --input-format
 	idField string
 	columns []string
 }
@@ -36,17 +37,23 @@ changed (~, with the fields that differ). Without --id-field, ids are the rows' 
 question_id or task_id (the first that every row has, unique), else derived from
 row content, so an edited row shows as one removed and one added.`,
 		Example: `  tunecheck data fingerprint eval.jsonl train.parquet
-  tunecheck data fingerprint --diff --id-field id eval-v1.jsonl eval-v2.jsonl`,
+  tunecheck data fingerprint --diff --id-field id eval-v1.jsonl eval-v2.jsonl -f json
+  tunecheck data fingerprint --input-format csv --columns question,answer export.txt`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := dataInputLegacy(cmd, env, &o.input, &o.format, o.json); err != nil {
+				return err
+			}
+			o.json = o.format == "json"
 			o.paths = args
 			return runDataFingerprint(env, o)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.diff, "diff", false, "compare two files: OLD NEW")
-	f.BoolVar(&o.json, "json", false, "print JSON instead of text")
-	f.StringVar(&o.format, "format", "", "file format when the extension does not tell: jsonl, json, csv, tsv, parquet")
+	addFormatFlag(f, &o.format, "text", "text", "json")
+	addInputFormatFlag(f, &o.input)
+	addJSONAlias(f, &o.json)
 	f.StringVar(&o.idField, "id-field", "", "column holding row ids (default: id, question_id or task_id when every row has it, unique; else ids derived from content)")
 	f.StringSliceVar(&o.columns, "columns", nil, "column names of a CSV/TSV file without a header row, e.g. question,A,B,C,D,answer")
 	return cmd
@@ -57,7 +64,7 @@ func runDataFingerprint(env Env, o dataFingerprintOptions) error {
 		return exitcode.WithCode(fmt.Errorf("--diff takes exactly two files, OLD and NEW; got %d", len(o.paths)), exitcode.BadInput)
 	}
 	load := func(p string) (*dataset.Dataset, error) {
-		return dataset.Load(p, dataset.Options{Format: o.format, IDField: o.idField, Columns: o.columns})
+		return dataset.Load(p, dataset.Options{Format: o.input, IDField: o.idField, Columns: o.columns})
 	}
 	if !o.diff && !o.json {
 		// Print each file as it is read and go on past a bad one, so that one

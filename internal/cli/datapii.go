@@ -19,7 +19,7 @@ import (
 // newDataPIICmd checks eval or training data for personal data and secrets
 // before it goes into a run or a fine-tune (internal/safety/pii).
 func newDataPIICmd(env Env) *cobra.Command {
-	var idField, format string
+	var idField, input, format string
 	var asJSON, fail bool
 	var kinds []string
 	cmd := &cobra.Command{
@@ -30,9 +30,13 @@ rows hold personal data or a secret in any text field, with the first rows' ids,
 the match masked. Cards and IBANs count only when their checksum holds (docs/safety.md).
 --fail exits 1 when anything is found, so a CI job can keep personal data out of eval sets.`,
 		Example: `  tunecheck data pii eval.jsonl train.parquet
-  tunecheck data pii --kinds email,phone --fail support_tickets.csv`,
+  tunecheck data pii --kinds email,phone --fail support_tickets.csv
+  tunecheck data pii -f json eval.jsonl`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := dataInputLegacy(cmd, env, &input, &format, asJSON); err != nil {
+				return err
+			}
 			var want []pii.Kind
 			for _, k := range kinds {
 				kind, err := pii.ParseKind(k)
@@ -44,7 +48,7 @@ the match masked. Cards and IBANs count only when their checksum holds (docs/saf
 			var reports []piiReport
 			found := 0
 			for _, path := range args {
-				ds, err := dataset.Load(path, dataset.Options{Format: format, IDField: idField})
+				ds, err := dataset.Load(path, dataset.Options{Format: input, IDField: idField})
 				if err != nil {
 					return exitcode.WithCode(err, exitcode.BadInput)
 				}
@@ -52,7 +56,7 @@ the match masked. Cards and IBANs count only when their checksum holds (docs/saf
 				found += rep.Rows
 				reports = append(reports, rep)
 			}
-			if asJSON {
+			if format == "json" {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(reports); err != nil {
@@ -69,9 +73,10 @@ the match masked. Cards and IBANs count only when their checksum holds (docs/saf
 	}
 	f := cmd.Flags()
 	f.StringVar(&idField, "id-field", "", "column holding row ids (default: id, question_id or task_id when every row has it; else ids from content)")
-	f.StringVar(&format, "format", "", "file format when the extension does not tell: jsonl, json, csv, tsv, parquet")
+	addInputFormatFlag(f, &input)
+	addFormatFlag(f, &format, "text", "text", "json")
 	f.StringSliceVar(&kinds, "kinds", nil, "only these kinds (email, phone, card, iban, ssn, ip, aws_key, github_token, slack_token, private_key, jwt, api_key)")
-	f.BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	addJSONAlias(f, &asJSON)
 	f.BoolVar(&fail, "fail", false, "exit 1 when any row holds personal data or a secret")
 	return cmd
 }

@@ -25,7 +25,7 @@ func TestDataPII(t *testing.T) {
 	if code, _, errOut := runCLI(t, "data", "pii", "--kinds", "passport", path); code != 2 || !strings.Contains(errOut, "unknown PII kind") {
 		t.Fatalf("bad kind: exit %d %s", code, errOut)
 	}
-	code, out, _ = runCLI(t, "data", "pii", "--json", path)
+	code, out, _ = runCLI(t, "data", "pii", "-f", "json", path)
 	if code != 0 || !strings.Contains(out, `"aws_key": 1`) || !strings.Contains(out, `"email": 1`) {
 		t.Fatalf("json: %s", out)
 	}

@@ -29,7 +29,7 @@ the largest gap between groups (docs/safety.md):
 
   slices: [{field: group}]
   gates: [probes.judge_score.slice(group).gap <= 1, probes.refusal.slice(group).delta_gap <= 0.05]`,
-		Example: `  tunecheck data probes templates.jsonl --groups women,men,nonbinary people -o probes.jsonl`,
+		Example: `  tunecheck data probes templates.jsonl --groups 'women,men,nonbinary people' -o probes.jsonl`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			ds, err := dataset.Load(args[0], dataset.Options{IDField: "id"})

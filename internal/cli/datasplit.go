@@ -16,14 +16,15 @@ type dataSplitOptions struct {
 	job       leakage.SplitJob
 	noCheck   bool
 	maxPairs  int
-	output    string
+	format    string
+	oldOut    string // --out, the old spelling of -o/--output
 	failAbove float64
 }
 
 func newDataSplitCmd(env Env) *cobra.Command {
 	o := dataSplitOptions{}
 	cmd := &cobra.Command{
-		Use:   "split INPUT --out DIR",
+		Use:   "split INPUT -o DIR",
 		Short: "Split a data set without leaks: random, stratified, grouped, chronological, k-fold",
 		Long: `split writes DIR/train.jsonl and DIR/test.jsonl (k-fold: DIR/fold-N/train.jsonl and
 test.jsonl), each line copied byte for byte, and DIR/split.json recording the method,
@@ -37,12 +38,15 @@ seed, fields, input sha256 and counts. Methods:
 
 Then exact and MinHash duplicate checks run on each train/test pair and their
 findings are printed: a random split of a set with duplicates leaks by construction.`,
-		Example: `  tunecheck data split data.jsonl --out splits/ --test 0.1 --seed 7
-  tunecheck data split chats.jsonl --out splits/ --method grouped --group conversation_id
-  tunecheck data split tickets.jsonl --out splits/ --method chronological --time created_at
-  tunecheck data split data.jsonl --out folds/ --method kfold --folds 5 --group customer`,
+		Example: `  tunecheck data split data.jsonl -o splits/ --test 0.1 --seed 7
+  tunecheck data split chats.jsonl -o splits/ --method grouped --group conversation_id
+  tunecheck data split tickets.jsonl -o splits/ --method chronological --time created_at
+  tunecheck data split data.jsonl -o folds/ --method kfold --folds 5 --group customer -f json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.legacy(cmd, env); err != nil {
+				return err
+			}
 			o.job.Input = args[0]
 			if !cmd.Flags().Changed("fail-above") {
 				o.failAbove = -1
@@ -52,7 +56,10 @@ findings are printed: a random split of a set with duplicates leaks by construct
 	}
 	o.read.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.job.OutDir, "out", "", "output directory; required")
+	f.StringVarP(&o.job.OutDir, "output", "o", "", "directory the parts and split.json are written to; required")
+	f.StringVar(&o.oldOut, "out", "", "deprecated: use -o/--output")
+	f.Lookup("out").Hidden = true
+	f.SetAnnotation("out", deprecatedAnnotation, []string{"-o/--output"})
 	f.StringVar(&o.job.Split.Method, "method", leakage.SplitRandom, "random, stratified, grouped, chronological or kfold")
 	f.Float64Var(&o.job.Split.TestFraction, "test", 0.2, "fraction of rows in the test part")
 	f.IntVar(&o.job.Split.Folds, "folds", 5, "folds for kfold")
@@ -63,23 +70,40 @@ findings are printed: a random split of a set with duplicates leaks by construct
 	f.BoolVar(&o.noCheck, "no-check", false, "skip the duplicate checks on the result")
 	f.Float64Var(&o.job.CheckOptions.Threshold, "threshold", 0.8, "Jaccard threshold of the near-duplicate check")
 	f.IntVar(&o.maxPairs, "max-pairs", 20, "findings printed per part (0 = all)")
-	f.StringVarP(&o.output, "output", "o", "text", "output: text or json (the manifest)")
+	addFormatFlag(f, &o.format, "text", "text", "json")
 	f.Float64Var(&o.failAbove, "fail-above", -1, "exit 1 when the share of test rows with a duplicate in train is above this percentage")
 	return cmd
 }
 
+// legacy reads the spellings from before the vocabulary: --out DIR (now
+// -o/--output), -o FORMAT (now --format) and --format ROWS (now
+// --input-format).
+func (o *dataSplitOptions) legacy(cmd *cobra.Command, env Env) error {
+	fl := cmd.Flags()
+	old := fl.Changed("out") // its warning comes from rootPreRun
+	// With --out, -o can only be the old format; leave the directory aside
+	// while that is read.
+	if err := o.read.legacy(cmd, env, &o.format, &o.job.OutDir, old, "text", "json"); err != nil {
+		return err
+	}
+	if old {
+		if o.job.OutDir != "" {
+			return badFlag(fmt.Errorf("--out %s and -o %s both name the directory", o.oldOut, o.job.OutDir), "drop --out (the old spelling of -o/--output)")
+		}
+		o.job.OutDir = o.oldOut
+	}
+	return nil
+}
+
 func runDataSplit(cmd *cobra.Command, env Env, o dataSplitOptions) error {
 	if o.job.OutDir == "" {
-		return exitcode.WithCode(fmt.Errorf("--out DIR is required"), exitcode.BadInput)
+		return exitcode.WithCode(fmt.Errorf("-o DIR is required: the directory the parts are written to"), exitcode.BadInput)
 	}
 	if _, err := os.Stat(o.job.Input); err != nil {
 		return exitcode.WithCode(fmt.Errorf("cannot read %s: %w", o.job.Input, err), exitcode.BadInput)
 	}
 	if err := o.job.Split.Validate(); err != nil {
 		return exitcode.WithCode(err, exitcode.BadInput)
-	}
-	if o.output != "text" && o.output != "json" {
-		return exitcode.WithCode(fmt.Errorf("--output %q: use text or json", o.output), exitcode.BadInput)
 	}
 	o.job.Read = o.read.options(o.read.fields)
 	o.job.Check = !o.noCheck
@@ -89,7 +113,7 @@ func runDataSplit(cmd *cobra.Command, env Env, o dataSplitOptions) error {
 	if err != nil {
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
-	if o.output == "json" {
+	if o.format == "json" {
 		b, err := os.ReadFile(rep.Manifest)
 		if err != nil {
 			return err

@@ -47,7 +47,7 @@ func TestDataSplitRandom(t *testing.T) {
 	in := splitInput(t)
 	out := filepath.Join(t.TempDir(), "s")
 	// Seed 3 puts row 0 and its copy, row 99, on different sides.
-	code, stdout, errOut := leakageCLI(t, nil, "data", "split", in, "--out", out, "--test", "0.2", "--seed", "3")
+	code, stdout, errOut := leakageCLI(t, nil, "data", "split", in, "-o", out, "--test", "0.2", "--seed", "3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -84,7 +84,7 @@ func TestDataSplitRandom(t *testing.T) {
 	}
 	// Same seed, same bytes; and --fail-above turns the finding into exit 1.
 	out2 := filepath.Join(t.TempDir(), "s")
-	code, _, errOut = leakageCLI(t, nil, "data", "split", in, "--out", out2, "--test", "0.2", "--seed", "3", "--fail-above", "0")
+	code, _, errOut = leakageCLI(t, nil, "data", "split", in, "-o", out2, "--test", "0.2", "--seed", "3", "--fail-above", "0")
 	if code != 1 || !strings.Contains(errOut, "5.0% of test rows have a duplicate in train") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
@@ -104,7 +104,7 @@ func TestDataSplitRandom(t *testing.T) {
 func TestDataSplitGroupedAndKFold(t *testing.T) {
 	in := splitInput(t)
 	out := filepath.Join(t.TempDir(), "g")
-	code, _, errOut := leakageCLI(t, nil, "data", "split", in, "--out", out, "--method", "grouped", "--group", "conversation", "--test", "0.2")
+	code, _, errOut := leakageCLI(t, nil, "data", "split", in, "-o", out, "--method", "grouped", "--group", "conversation", "--test", "0.2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -120,7 +120,7 @@ func TestDataSplitGroupedAndKFold(t *testing.T) {
 		}
 	}
 	out = filepath.Join(t.TempDir(), "k")
-	code, stdout, errOut := leakageCLI(t, nil, "data", "split", in, "--out", out, "--method", "kfold", "--folds", "4", "--no-check")
+	code, stdout, errOut := leakageCLI(t, nil, "data", "split", in, "-o", out, "--method", "kfold", "--folds", "4", "--no-check")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -145,12 +145,12 @@ func TestDataSplitBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"data", "split", in}, "--out DIR is required"},
-		{[]string{"data", "split", in, "--out", out, "--method", "alphabetical"}, `unknown split method "alphabetical"`},
-		{[]string{"data", "split", in, "--out", out, "--method", "stratified"}, "needs --label"},
-		{[]string{"data", "split", in, "--out", out, "--method", "grouped", "--group", "customer"}, `data.jsonl line 1: field "customer" (--group) is missing`},
-		{[]string{"data", "split", in, "--out", out, "--method", "chronological", "--time", "id"}, "neither a number nor"},
-		{[]string{"data", "split", "nope.jsonl", "--out", out}, "cannot read nope.jsonl"},
+		{[]string{"data", "split", in}, "-o DIR is required"},
+		{[]string{"data", "split", in, "-o", out, "--method", "alphabetical"}, `unknown split method "alphabetical"`},
+		{[]string{"data", "split", in, "-o", out, "--method", "stratified"}, "needs --label"},
+		{[]string{"data", "split", in, "-o", out, "--method", "grouped", "--group", "customer"}, `data.jsonl line 1: field "customer" (--group) is missing`},
+		{[]string{"data", "split", in, "-o", out, "--method", "chronological", "--time", "id"}, "neither a number nor"},
+		{[]string{"data", "split", "nope.jsonl", "-o", out}, "cannot read nope.jsonl"},
 	}
 	for _, tc := range tests {
 		code, _, errOut := leakageCLI(t, nil, tc.args...)

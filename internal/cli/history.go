@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,49 +43,47 @@ func newReportCmd(env Env) *cobra.Command {
 	var maskPII bool
 	cmd := &cobra.Command{
 		Use:   "report [RUN]",
-		Short: "Render a stored run as terminal text, md, html, json or junit (no model needed)",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Render a stored run as text, md, html, json or junit (no model needed)",
+		Example: `  tunecheck report latest
+  tunecheck report latest -f html -o report.html
+  tunecheck report 20261206-1 -f junit -o junit.xml --mask-pii`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			render, err := reportRenderer(env, format)
+			if err != nil {
+				return err
+			}
 			_, rep, err := loadRun(cmd, loc, args)
 			if err != nil {
 				return err
 			}
-			render, ok := report.Renderers[format]
-			if !ok {
-				return exitcode.WithCode(fmt.Errorf("unknown format %q (terminal, md, html, json, junit)", format), exitcode.BadInput)
-			}
 			if maskPII {
 				rep = report.MaskPII(rep)
 			}
-			if output == "" || output == "-" {
-				return render(env.Stdout, rep)
-			}
-			f, err := os.Create(output)
-			if err != nil {
-				return err
-			}
-			if err := render(f, rep); err != nil {
-				f.Close()
-				return err
-			}
-			return f.Close()
+			return writeOutput(env, output, func(w io.Writer) error { return render(w, rep) })
 		},
 	}
 	loc.add(cmd)
-	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
+	addFormatFlag(cmd.Flags(), &format, "text", reportFormats...)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().BoolVar(&maskPII, "mask-pii", false, "mask personal data and secrets in the rendered report (the store keeps the raw text)")
 	return cmd
 }
 
 func newRunsCmd(env Env) *cobra.Command {
-	var dsn, planArg string
+	var dsn, planArg, format string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "List stored runs, newest first",
-		Args:  cobra.NoArgs,
+		Example: `  tunecheck runs
+  tunecheck runs --plan tunecheck.yaml --limit 5 -f json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := outputFormat(env, format, "text", "json")
+			if err != nil {
+				return err
+			}
 			// --plan is older than the store rule and filters by plan name; a
 			// plan file both filters by its name and locates the store.
 			planPath, name := "", planArg
@@ -111,6 +112,9 @@ func newRunsCmd(env Env) *cobra.Command {
 			if len(runs) == 0 && name != "" && planPath == "" {
 				return unknownPlanErr(cmd, st, name)
 			}
+			if format == "json" {
+				return writeJSON(env.Stdout, runsJSON(runs))
+			}
 			tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "run\tplan\tstatus\tverdict\tstarted\tplan hash")
 			for _, r := range runs {
@@ -126,7 +130,65 @@ func newRunsCmd(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&dsn, "store", "", storeFlagHelp)
 	cmd.Flags().StringVar(&planArg, "plan", "", "only runs of this plan: its name, or its file (whose store key then also says where the store is)")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
+	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
 	return cmd
+}
+
+// runJSON is one run in the JSON of `runs` and `show`.
+type runJSON struct {
+	ID          string `json:"id"`
+	Plan        string `json:"plan"`
+	PlanHash    string `json:"plan_hash"`
+	Status      string `json:"status"`
+	Verdict     string `json:"verdict,omitempty"`
+	ToolVersion string `json:"tool_version,omitempty"`
+	StartedAt   string `json:"started_at"`
+	FinishedAt  string `json:"finished_at,omitempty"`
+}
+
+func toRunJSON(r store.Run) runJSON {
+	j := runJSON{ID: r.ID, Plan: r.Name, PlanHash: r.PlanHash, Status: r.Status, Verdict: r.Verdict, ToolVersion: r.ToolVersion,
+		StartedAt: r.StartedAt.UTC().Format(time.RFC3339)}
+	if !r.FinishedAt.IsZero() {
+		j.FinishedAt = r.FinishedAt.UTC().Format(time.RFC3339)
+	}
+	return j
+}
+
+func runsJSON(runs []store.Run) []runJSON {
+	out := make([]runJSON, len(runs))
+	for i, r := range runs {
+		out[i] = toRunJSON(r)
+	}
+	return out
+}
+
+// reportFormats are the formats a stored report renders to.
+var reportFormats = []string{"text", "md", "html", "json", "junit"}
+
+// reportRenderer is the renderer of an output format name.
+func reportRenderer(env Env, format string) (report.Renderer, error) {
+	format, err := outputFormat(env, format, reportFormats...)
+	if err != nil {
+		return nil, err
+	}
+	if format == "text" {
+		format = "terminal"
+	}
+	return report.Renderers[format], nil
+}
+
+// writeOutput calls write with stdout, or the file -o names.
+func writeOutput(env Env, path string, write func(io.Writer) error) error {
+	w, closeFn, err := openOutput(env, path)
+	if err != nil {
+		return err
+	}
+	if err := write(w); err != nil {
+		closeFn()
+		return err
+	}
+	return closeFn()
 }
 
 func unknownPlanErr(cmd *cobra.Command, st *store.Store, name string) error {
@@ -160,15 +222,25 @@ func dash(s string) string {
 func newShowCmd(env Env) *cobra.Command {
 	var loc storeFlags
 	var o trendOptions
+	var format string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show [RUN]",
 		Short: "Show a stored run; with --trend TASK.METRIC, that metric across the plan's runs, with drift",
 		Long:  trendHelp,
 		Example: `  tunecheck show latest
   tunecheck show --trend qa.exact_match --window 5 --plot qa.svg
-  tunecheck show --trend qa.exact_match --fail-on-drift --json`,
+  tunecheck show --trend qa.exact_match --fail-on-drift -f json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := jsonAlias(cmd, asJSON, &format); err != nil {
+				return err
+			}
+			format, err := outputFormat(env, format, "text", "json")
+			if err != nil {
+				return err
+			}
+			o.JSON = format == "json"
 			if err := o.check(cmd.Flags().Changed("window")); err != nil {
 				return err
 			}
@@ -180,6 +252,16 @@ func newShowCmd(env Env) *cobra.Command {
 			run, rep, err := app.LoadReport(cmd.Context(), st, runArg(args))
 			if err != nil {
 				return err
+			}
+			if o.Metric == "" && o.JSON {
+				var b bytes.Buffer
+				if err := report.JSON(&b, rep); err != nil {
+					return err
+				}
+				return writeJSON(env.Stdout, struct {
+					Run    runJSON         `json:"run"`
+					Report json.RawMessage `json:"report"`
+				}{toRunJSON(run), b.Bytes()})
 			}
 			if o.Metric == "" {
 				fmt.Fprintf(env.Stdout, "run %s · plan %s (%s) · tunecheck %s · started %s · finished %s\n", run.ID, run.Name, short(run.PlanHash), run.ToolVersion,
@@ -200,7 +282,8 @@ func newShowCmd(env Env) *cobra.Command {
 	cmd.Flags().IntVar(&o.Window, "window", 5, "judge each run for drift against this many runs before it")
 	cmd.Flags().BoolVar(&o.FailOnDrift, "fail-on-drift", false, "exit 1 when the last run drifted")
 	cmd.Flags().StringVar(&o.Plot, "plot", "", "also draw the trend to this file (.svg, .png or .pdf)")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the trend points as JSON instead of the table")
+	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
+	addJSONAlias(cmd.Flags(), &asJSON)
 	return cmd
 }
 
@@ -213,7 +296,7 @@ func short(s string) string {
 
 func newCompareCmd(env Env) *cobra.Command {
 	var loc storeFlags
-	var baseline, candidate, format string
+	var baseline, candidate, format, output string
 	var seed uint64
 	var gates []string
 	var allowDataChange, failOnInconclusive bool
@@ -228,9 +311,14 @@ numbers run and show printed. No model is called. Runs that read different data
 are refused unless --allow-data-change. The plan's gates (or --gate) decide the
 exit code: 0 pass, 1 a gate failed, 4 inconclusive with --fail-on-inconclusive.`,
 		Example: `  tunecheck compare latest
-  tunecheck compare 20261206-1 20261207-1 --candidate tuned --gate 'qa.token_f1.delta >= 0'`,
+  tunecheck compare 20261206-1 20261207-1 --candidate tuned --gate 'qa.token_f1.delta >= 0'
+  tunecheck compare latest -f md -o compare.md`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			render, err := reportRenderer(env, format)
+			if err != nil {
+				return err
+			}
 			st, err := loc.open(cmd.Context())
 			if err != nil {
 				return err
@@ -281,11 +369,7 @@ exit code: 0 pass, 1 a gate failed, 4 inconclusive with --fail-on-inconclusive.`
 			if err != nil {
 				return err
 			}
-			render, ok := report.Renderers[format]
-			if !ok {
-				return exitcode.WithCode(fmt.Errorf("unknown format %q (use terminal, md, html, json or junit)", format), exitcode.BadInput)
-			}
-			if err := render(env.Stdout, rep); err != nil {
+			if err := writeOutput(env, output, func(w io.Writer) error { return render(w, rep) }); err != nil {
 				return err
 			}
 			return verdictErr(rep.Verdict, failOnInconclusive)
@@ -294,7 +378,8 @@ exit code: 0 pass, 1 a gate failed, 4 inconclusive with --fail-on-inconclusive.`
 	loc.add(cmd)
 	cmd.Flags().StringVar(&baseline, "baseline", "", "baseline model (default: the run's compare.baseline)")
 	cmd.Flags().StringVar(&candidate, "candidate", "", "candidate model (default: the run's compare.candidate)")
-	cmd.Flags().StringVarP(&format, "format", "f", "terminal", "terminal, md, html, json or junit")
+	addFormatFlag(cmd.Flags(), &format, "text", reportFormats...)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "bootstrap seed (default: the first run's)")
 	cmd.Flags().StringArrayVar(&gates, "gate", nil, "gate expression, repeatable (default: the first run's plan gates)")
 	cmd.Flags().BoolVar(&allowDataChange, "allow-data-change", false, "pair runs whose eval sets differ, on the items both have")

@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,14 +52,15 @@ JSON keys are named as AlpacaEval's leaderboard CSV columns.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "text", "output: "+strings.Join(judge.WinRateFormats, ", "))
+	addFormatFlag(f, &o.format, "text", judge.WinRateFormats...)
 	f.IntVar(&o.seed, "seed", 0, "the annotator's seed, which decides which items the judge saw swapped (AlpacaEval: 0)")
 	return cmd
 }
 
 func runJudgeWinRate(env Env, o judgeWinRateOptions) error {
-	if !slices.Contains(judge.WinRateFormats, o.format) {
-		return exitcode.WithCode(fmt.Errorf("--format %q: use %s", o.format, strings.Join(judge.WinRateFormats, ", ")), exitcode.BadInput)
+	var err error
+	if o.format, err = outputFormat(env, o.format, judge.WinRateFormats...); err != nil {
+		return err
 	}
 	opts := judge.WinRateAlpacaEval()
 	opts.Seed = o.seed
@@ -118,14 +117,15 @@ as labels (the human-preferred response is A on even rows, B on odd rows).`,
 	f.StringVar(&o.judgments, "judgments", "", "JSONL file of the judge's judgments")
 	f.StringVar(&o.labels, "labels", "", "JSONL file of human labels")
 	f.StringVar(&o.prometheus, "prometheus", "", "a Prometheus mt_bench_eval.json / vicuna_eval.json (judgments) or hhh_alignment_eval.json (labels)")
-	f.StringVar(&o.format, "format", "text", "output: "+strings.Join(judge.CalibrationFormats, ", "))
+	addFormatFlag(f, &o.format, "text", judge.CalibrationFormats...)
 	return cmd
 }
 
 func runJudgeCalibrate(env Env, o judgeCalibrateOptions) error {
 	bad := func(err error) error { return exitcode.WithCode(err, exitcode.BadInput) }
-	if !slices.Contains(judge.CalibrationFormats, o.format) {
-		return bad(fmt.Errorf("--format %q: use %s", o.format, strings.Join(judge.CalibrationFormats, ", ")))
+	var err error
+	if o.format, err = outputFormat(env, o.format, judge.CalibrationFormats...); err != nil {
+		return err
 	}
 	var js []judge.CalibrationJudgment
 	var ls []judge.CalibrationLabel

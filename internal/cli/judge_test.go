@@ -58,7 +58,7 @@ func TestJudgeWinRateBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"judge", "winrate", "--format", "csv", bad}, `--format "csv": use text, md, json`},
+		{[]string{"judge", "winrate", "--format", "csv", bad}, `--format "csv": unknown output format`},
 		{[]string{"judge", "winrate", bad}, "bad.json: record 0 (instruction \"x\"): raw_completion.logprobs.content: missing"},
 		{[]string{"judge", "winrate", filepath.Join(dir, "none.json")}, "none.json: no such file"},
 		{[]string{"judge", "winrate"}, "requires at least 1 arg"},

@@ -78,9 +78,9 @@ failures counted, and the judging section (templates' hashes, position bias, len
 	f.StringVar(&o.mode, "mode", "single", "single (grade each answer) or pairwise (baseline vs candidate, both orders)")
 	f.StringVar(&o.template, "template", "", "a built-in judge template (default: MT-Bench's, chosen per item)")
 	f.StringVar(&o.parse, "parse", "fastchat", "fastchat or strict")
-	f.StringVarP(&o.output, "output", "o", "tunecheck-judge", "the directory for plan.yaml and the reports")
+	f.StringVarP(&o.output, "output", "o", "tunecheck-judge", "directory plan.yaml and the report files are written to")
 	f.StringVar(&o.store, "store", "", "the store (default: .tunecheck/tunecheck.db beside plan.yaml)")
-	f.StringVar(&o.formats, "format", "md,json", "report files to write: md, json, html, junit (comma-separated)")
+	f.StringVarP(&o.formats, "format", "f", "md,json", "report files to write, comma-separated: md, json, html, junit")
 	f.BoolVar(&o.printPlan, "print-plan", false, "print the plan and exit")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the judge calls with estimated tokens and cost; send nothing")
 	return cmd

@@ -71,14 +71,18 @@ func newLabelsExportCmd(env Env) *cobra.Command {
 
 func newLabelsImportCmd(env Env) *cobra.Command {
 	var loc storeFlags
-	var user, taskName string
+	var user, taskName, format string
 	cmd := &cobra.Command{
 		Use:   "import RUN FILE",
 		Short: "Store human labels from a JSONL file with a run (checked line by line before any is stored)",
 		Example: `  tunecheck labels import latest labels.jsonl --user ana
-  tunecheck view latest   # the labels show beside the items`,
+  tunecheck labels import latest labels.jsonl --task qa -f json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := outputFormat(env, format, "text", "json")
+			if err != nil {
+				return err
+			}
 			st, err := loc.open(cmd.Context())
 			if err != nil {
 				return err
@@ -100,6 +104,12 @@ func newLabelsImportCmd(env Env) *cobra.Command {
 			if err != nil {
 				return exitcode.WithCode(err, exitcode.BadInput)
 			}
+			if format == "json" {
+				return writeJSON(env.Stdout, struct {
+					Run    string `json:"run"`
+					Stored int    `json:"stored"`
+				}{run.ID, n})
+			}
 			fmt.Fprintf(env.Stdout, "stored %d labels with run %s\n", n, run.ID)
 			return nil
 		},
@@ -107,5 +117,6 @@ func newLabelsImportCmd(env Env) *cobra.Command {
 	loc.add(cmd)
 	cmd.Flags().StringVar(&user, "user", "", "the annotator of lines that name none")
 	cmd.Flags().StringVar(&taskName, "task", "", "the task of lines that name none (needed when the run has several tasks)")
+	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
 	return cmd
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,9 +29,42 @@ type leakageReadFlags struct {
 
 func (r *leakageReadFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&r.format, "format", "auto", "row format: auto, jsonl or text (one document per line)")
+	f.StringVar(&r.format, "input-format", "auto", "row format of the files read: auto, jsonl or text (one document per line)")
+	f.SetAnnotation("input-format", valuesAnnotation, []string{"auto", "jsonl", "text"})
 	f.StringVar(&r.fields, "fields", "", "JSON fields that count, e.g. instruction,output or messages:user+assistant (default: every text field: messages, instruction/input/output, prompt/completion, question/answer, text, …, else all string fields)")
 	f.StringVar(&r.idField, "id-field", "id", "JSON field holding a row id (default: line number)")
+}
+
+// legacy reads the spellings from before the vocabulary, when --format was
+// the row format and -o the output format. A row format (auto, jsonl) given
+// to --format is taken as --input-format; "text" is both a row format and an
+// output format, so it is read as the row format only when -o names a format
+// too (an old command line throughout), and is refused otherwise unless
+// --input-format is given. oldStyle says the command line uses another old
+// spelling. It leaves *format a valid output format of allowed.
+func (r *leakageReadFlags) legacy(cmd *cobra.Command, env Env, format, output *string, oldStyle bool, allowed ...string) error {
+	fl := cmd.Flags()
+	oldStyle = oldStyle || fl.Changed("output") && isFormatName(*output)
+	formatGiven := fl.Changed("format")
+	if v := *format; !env.shortUsed(fl, 'f') && formatGiven && (v == "auto" || v == "jsonl" || v == "text" && oldStyle) {
+		if fl.Changed("input-format") {
+			return badFlag(fmt.Errorf("--format %s names a row format, and --input-format is given too", v), "drop --format, or give it an output format: "+orList(allowed))
+		}
+		deprecated(env, "--format "+v, "--input-format "+v)
+		r.format, *format, formatGiven = v, "text", false
+	} else if formatGiven && v == "text" && !fl.Changed("input-format") && !env.shortUsed(fl, 'f') {
+		return badFlag(errors.New("--format text is ambiguous while the old spellings last: it was the row format and is now the output format"),
+			"write --input-format text to read one document per line, or --input-format auto --format text for text output (the default)")
+	}
+	if _, err := legacyOutputFormat(cmd, env, output, format, formatGiven); err != nil {
+		return err
+	}
+	f, err := outputFormat(env, *format, allowed...)
+	if err != nil {
+		return exitcode.WithHint(err, "--format is the output format ("+orList(allowed)+"); the row format of the files read is --input-format (auto, jsonl or text)")
+	}
+	*format = f
+	return nil
 }
 
 func (r leakageReadFlags) options(fields string) leakage.ReadOptions {
@@ -50,6 +82,7 @@ type leakageOptions struct {
 	shingle    string
 	shingleK   int
 	lshWeights string
+	format     string
 	output     string
 	maxPairs   int
 	failAbove  float64
@@ -92,9 +125,13 @@ share of a benchmark, is above --fail-above.`,
   tunecheck leakage --train train.jsonl --bench all --method ngram
   tunecheck leakage --train train.jsonl --test eval.jsonl --method ngram
   tunecheck leakage --train train.jsonl --test eval.jsonl --bench mmlu,gsm8k --method exact,minhash,ngram --fail-above 0
-  tunecheck leakage --train train.jsonl --test eval.jsonl --method embed --embed-kind ollama --embed-url http://localhost:11434 --embed-model all-minilm`,
+  tunecheck leakage --train train.jsonl --test eval.jsonl --method embed --embed-kind ollama --embed-url http://localhost:11434 --embed-model all-minilm
+  tunecheck leakage --train train.txt --test eval.txt --input-format text -f json -o leakage.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.read.legacy(cmd, env, &o.format, &o.output, false, "text", "json", "md"); err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("fail-above") {
 				o.failAbove = -1
 			}
@@ -132,7 +169,8 @@ share of a benchmark, is above --fail-above.`,
 	f.IntVar(&o.opts.Semantic.Batch, "embed-batch", 64, "texts per embeddings request")
 	f.StringVar(&o.storeDSN, "store", "", "store for the embeddings cache (default: the store key of tunecheck.yaml here, else .tunecheck/tunecheck.db; postgres://… allowed)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not cache embeddings")
-	f.StringVarP(&o.output, "output", "o", "text", "output: text, json or md")
+	addFormatFlag(f, &o.format, "text", "text", "json", "md")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
 	f.IntVar(&o.maxPairs, "max-pairs", 20, "pairs shown side by side in text output (0 = all kept)")
 	f.IntVar(&o.opts.MaxPairs, "keep-pairs", 1000, "pairs kept in the report per kind and scope (the rest are counted)")
 	f.Float64Var(&o.failAbove, "fail-above", -1, "exit 1 when the leaked or contaminated share is above this percentage")
@@ -171,16 +209,15 @@ func runLeakage(ctx context.Context, env Env, o leakageOptions) error {
 	case err != nil:
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
-	switch o.output {
-	case "json":
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	case "md":
-		err = leakage.WriteMarkdown(env.Stdout, rep)
-	default:
-		err = leakage.WriteText(env.Stdout, rep, o.maxPairs)
-	}
+	err = writeOutput(env, o.output, func(w io.Writer) error {
+		switch o.format {
+		case "json":
+			return writeJSON(w, rep)
+		case "md":
+			return leakage.WriteMarkdown(w, rep)
+		}
+		return leakage.WriteText(w, rep, o.maxPairs)
+	})
 	if err != nil {
 		return err
 	}
@@ -214,7 +251,7 @@ func (o *leakageOptions) validate() error {
 	switch o.read.format {
 	case "auto", "jsonl", "text":
 	default:
-		return fmt.Errorf("--format %q: use auto, jsonl or text", o.read.format)
+		return fmt.Errorf("--input-format %q: use auto, jsonl or text", o.read.format)
 	}
 	var err error
 	if o.bench != "" {
@@ -276,11 +313,6 @@ func (o *leakageOptions) validate() error {
 	if o.opts.Semantic.Cosine <= 0 || o.opts.Semantic.Cosine > 1 {
 		return fmt.Errorf("--cosine %g: must be in (0, 1]", o.opts.Semantic.Cosine)
 	}
-	switch o.output {
-	case "text", "json", "md":
-	default:
-		return fmt.Errorf("--output %q: use text, json or md", o.output)
-	}
 	return nil
 }
 
@@ -322,6 +354,7 @@ type memorisationOptions struct {
 	run, model  string
 	store       storeFlags
 	output      string
+	format      string
 	failAbove   float64
 	opts        leakage.MemoOptions
 }
@@ -339,9 +372,12 @@ Outputs are JSONL rows with an id and a text field (output, completion, response
 or prediction, or the one named by --output-field).`,
 		Example: `  tunecheck leakage memorisation --train train.jsonl --run latest
   tunecheck leakage memorisation --train train.jsonl --outputs run-outputs.jsonl
-  tunecheck leakage memorisation --train train.jsonl --outputs out.jsonl --min-span 30 --fail-above 0`,
+  tunecheck leakage memorisation --train train.jsonl --outputs out.jsonl --min-span 30 --fail-above 0 -f json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.read.legacy(cmd, env, &o.format, &o.output, false, "text", "json"); err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("fail-above") {
 				o.failAbove = -1
 			}
@@ -359,7 +395,8 @@ or prediction, or the one named by --output-field).`,
 	f.StringVar(&o.store.plan, "plan", "", "with --run: "+planFlagHelp)
 	f.IntVar(&o.opts.MinSpan, "min-span", 50, "flag outputs sharing at least this many consecutive words with a training row")
 	f.IntVar(&o.opts.Seed, "seed-span", 8, "shortest span searched for, in words")
-	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
+	addFormatFlag(f, &o.format, "text", "text", "json")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
 	f.Float64Var(&o.failAbove, "fail-above", -1, "exit 1 when the flagged share of outputs is above this percentage")
 	return cmd
 }
@@ -367,9 +404,6 @@ or prediction, or the one named by --output-field).`,
 func runMemorisation(ctx context.Context, env Env, o memorisationOptions) error {
 	if o.train == "" || (o.outputs == "") == (o.run == "") {
 		return exitcode.WithCode(fmt.Errorf("--train and one of --outputs or --run are required"), exitcode.BadInput)
-	}
-	if o.output != "text" && o.output != "json" {
-		return exitcode.WithCode(fmt.Errorf("--output %q: use text or json", o.output), exitcode.BadInput)
 	}
 	if o.opts.MinSpan < 1 || o.opts.Seed < 1 {
 		return exitcode.WithCode(fmt.Errorf("--min-span and --seed-span must be at least 1"), exitcode.BadInput)
@@ -396,13 +430,12 @@ func runMemorisation(ctx context.Context, env Env, o memorisationOptions) error 
 	if err != nil {
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
-	if o.output == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = leakage.WriteMemoText(env.Stdout, rep)
-	}
+	err = writeOutput(env, o.output, func(w io.Writer) error {
+		if o.format == "json" {
+			return writeJSON(w, rep)
+		}
+		return leakage.WriteMemoText(w, rep)
+	})
 	if err != nil {
 		return err
 	}

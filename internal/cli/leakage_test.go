@@ -83,7 +83,7 @@ func TestLeakageCommand(t *testing.T) {
 	if code, _, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--fail-above", "10"); code != 0 {
 		t.Errorf("at the threshold: exit %d", code)
 	}
-	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "json")
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-f", "json")
 	var rep struct {
 		Summary struct {
 			LeakedAny int            `json:"leaked_any"`
@@ -100,7 +100,7 @@ func TestLeakageCommand(t *testing.T) {
 	if rep.Summary.LeakedAny != 2 || strings.Join(rep.LeakedTestIDs, ",") != "test-4,test-8" || len(rep.Pairs) != 2 {
 		t.Errorf("json report %+v", rep)
 	}
-	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "md")
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-f", "md")
 	if code != 0 || !strings.HasPrefix(out, "## Data leakage") || !strings.Contains(out, "| **any** | **2 of 20** | **10.0%** |") {
 		t.Errorf("markdown:\n%s", out)
 	}
@@ -194,7 +194,7 @@ func TestLeakageEmbed(t *testing.T) {
 	defer srv.Close()
 	db := filepath.Join(t.TempDir(), "tc.db")
 	args := []string{"leakage", "--train", train, "--test", test, "--method", "embed", "--embed-kind", "ollama",
-		"--embed-url", srv.URL, "--embed-model", "letters", "--api-key-env", "KEY", "--cosine", "0.999", "--store", db, "-o", "json"}
+		"--embed-url", srv.URL, "--embed-model", "letters", "--api-key-env", "KEY", "--cosine", "0.999", "--store", db, "-f", "json"}
 	vars := map[string]string{"KEY": "secret"}
 	code, out, errOut := leakageCLI(t, vars, args...)
 	if code != 0 {
@@ -282,7 +282,7 @@ func TestLeakageAlpacaDefaultFields(t *testing.T) {
 			t.Errorf("--method %s: text does not name the fields:\n%s", method, out)
 		}
 	}
-	code, out, _ := leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "json")
+	code, out, _ := leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-f", "json")
 	var rep struct {
 		Train struct {
 			Fields []string `json:"fields"`
@@ -300,7 +300,7 @@ func TestLeakageAlpacaDefaultFields(t *testing.T) {
 		strings.Join(rep.LeakedTestIDs, ",") != "test-0,test-1,test-2,test-3,test-4,test-5,test-6,test-7,test-8,test-9" {
 		t.Errorf("json report %+v", rep)
 	}
-	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-o", "md")
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "-f", "md")
 	if code != 0 || !strings.Contains(out, "Fields compared: train `instruction`, `input`, `output` (whole row, and each field alone); test `prompt`, `completion` (whole row, and prompt part: `prompt`).") {
 		t.Errorf("markdown does not name the fields:\n%s", out)
 	}
@@ -322,7 +322,7 @@ func TestLeakageNgramTestSet(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--method", "ngram", "-o", "md")
+	code, out, _ = leakageCLI(t, nil, "leakage", "--train", train, "--test", test, "--method", "ngram", "-f", "md")
 	if code != 0 || !strings.Contains(out, "### Test set n-gram overlap") {
 		t.Errorf("markdown: exit %d\n%s", code, out)
 	}

@@ -63,7 +63,7 @@ ones named). Exit code 3 when an endpoint cannot be reached.`,
 	f.StringVar(&o.endpoint, "endpoint", "", "openai/ollama: chat or completions for generate requests")
 	f.StringVar(&o.path, "path", "", "file provider: the outputs JSONL")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit per request")
-	f.StringVar(&o.format, "format", "table", "output: table or json")
+	addFormatFlag(f, &o.format, "text", "text", "json")
 	return cmd
 }
 
@@ -73,8 +73,9 @@ type probeTarget struct {
 }
 
 func runProbe(cmd *cobra.Command, env Env, o probeOptions, args []string) error {
-	if o.format != "table" && o.format != "json" {
-		return exitcode.WithCode(fmt.Errorf("--format %q: use table or json", o.format), exitcode.BadInput)
+	var err error
+	if o.format, err = outputFormat(env, o.format, "text", "json"); err != nil {
+		return err
 	}
 	targets, err := probeTargets(cmd, env, o, args)
 	if err != nil {

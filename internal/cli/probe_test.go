@@ -104,6 +104,11 @@ func TestProbeCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	probeGolden(t, "vllm.txt", norm(out))
+	// The old --format table is -f text, with a warning.
+	code, old, errOut := runProbeCLI(t, "--base-url", full.URL+"/v1", "--model", "m", "--api-key-env", "PROBE_KEY", "--format", "table")
+	if code != 0 || norm(old) != norm(out) || !strings.Contains(errOut, "warning: --format table is deprecated, use --format text") {
+		t.Fatalf("--format table: exit %d, stderr %q\n%s", code, errOut, old)
+	}
 
 	code, out, _ = runProbeCLI(t, "--base-url", noEcho.URL+"/v1", "--model", "m", "--api-key-env", "PROBE_KEY")
 	if code != 0 {

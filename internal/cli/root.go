@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 )
@@ -33,12 +34,25 @@ type Env struct {
 	Getenv func(string) string
 	// IsTerminal reports whether Stderr is an interactive terminal (progress bars).
 	IsTerminal bool
+	// StdoutIsTerminal reports whether Stdout is an interactive terminal
+	// (colour on stdout with --color auto).
+	StdoutIsTerminal bool
 	// CI is true when running under CI (quiet progress, periodic log lines).
 	CI bool
+
+	// colors is this invocation's colour decision (color.go), set from
+	// --color once the flags are parsed.
+	colors *colors
+	// args are the command line, for telling -f (never an old spelling)
+	// from --format (vocab.go).
+	args []string
 }
 
 // Main runs tunecheck with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, env Env) int {
+	env.colors = &colors{}
+	env.args = args
+	_ = env.decideColors("auto") // errors before flags are parsed follow NO_COLOR too
 	root := newRoot(env)
 	root.SetArgs(args)
 	root.SetIn(env.Stdin)
@@ -54,9 +68,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	var silent *silentErr
 	if !errors.As(err, &silent) {
-		fmt.Fprintf(env.Stderr, "error: %v\n", err)
+		fmt.Fprintf(env.Stderr, "%s %v\n", env.paint(toStderr, red, "error:"), err)
 		if h := exitcode.Hint(err); h != "" {
-			fmt.Fprintf(env.Stderr, "hint: %s\n", h)
+			fmt.Fprintf(env.Stderr, "%s %s\n", env.paint(toStderr, cyan, "hint:"), h)
 		}
 	}
 	return int(code)
@@ -75,9 +89,19 @@ func newRoot(env Env) *cobra.Command {
 		Short: "Did the fine-tune work? Evaluate a base and a fine-tuned model side by side.",
 		Long: `tunecheck runs a base model and its fine-tune on the same inputs, scores them,
 and reports the paired difference with confidence intervals and a verdict a CI job can gate on.`,
+		Example: `  tunecheck init && tunecheck run tunecheck.yaml
+  tunecheck report latest -f html -o report.html
+  tunecheck completion bash > /etc/bash_completion.d/tunecheck`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// The vocabulary's old spellings warn here, after the flags of the
+		// command that runs are parsed. A command that sets its own
+		// PersistentPreRunE must call rootPreRun too.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return rootPreRun(cmd, env) },
+		// Our own completion command (completion.go) replaces cobra's default.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	root.PersistentFlags().String("color", "auto", "colour: auto (only on a terminal, and not with NO_COLOR set), always or never")
 	root.AddCommand(
 		newRunCmd(env),
 		newReportCmd(env),
@@ -93,12 +117,28 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 	for _, add := range extraCommands {
 		root.AddCommand(add(env))
 	}
+	_ = root.RegisterFlagCompletionFunc("color", cobra.FixedCompletions(colorModes, cobra.ShellCompDirectiveNoFileComp))
+	completeFlagValues(root)
 	return root
 }
 
 // extraCommands lists the constructors of every other command, in help order.
 // Each command lives in its own file.
-var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd}
+var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd, newCompletionCmd}
+
+// rootPreRun applies the root's persistent flags (--color) and warns about
+// deprecated spellings used on cmd.
+func rootPreRun(cmd *cobra.Command, env Env) error {
+	mode, err := cmd.Flags().GetString("color")
+	if err != nil {
+		return err
+	}
+	if err := env.decideColors(mode); err != nil {
+		return err
+	}
+	warnDeprecated(cmd, env)
+	return nil
+}
 
 // toolVersion is the version this binary reports and records with each run:
 // the one set at build time with -ldflags, else the module version the Go
@@ -124,11 +164,18 @@ func moduleVersion(v string) string {
 }
 
 func newVersionCmd(env Env) *cobra.Command {
-	return &cobra.Command{
+	var format string
+	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
-		Args:  cobra.NoArgs,
+		Example: `  tunecheck version
+  tunecheck version -f json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(env, format, "text", "json")
+			if err != nil {
+				return err
+			}
 			commit := Commit
 			if commit == "" {
 				if bi, ok := debug.ReadBuildInfo(); ok {
@@ -142,10 +189,21 @@ func newVersionCmd(env Env) *cobra.Command {
 			if commit == "" {
 				commit = "unknown"
 			}
+			if format == "json" {
+				return writeJSON(env.Stdout, struct {
+					Version string `json:"version"`
+					Commit  string `json:"commit"`
+					Go      string `json:"go"`
+					OS      string `json:"os"`
+					Arch    string `json:"arch"`
+				}{toolVersion(), commit, runtime.Version(), runtime.GOOS, runtime.GOARCH})
+			}
 			fmt.Fprintf(env.Stdout, "tunecheck %s (commit %s, %s %s/%s)\n", toolVersion(), commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
 		},
 	}
+	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
+	return cmd
 }
 
 // OSEnv builds the Env of the real process.
@@ -154,6 +212,8 @@ func OSEnv(isTerminal bool) Env {
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv:     os.Getenv,
 		IsTerminal: isTerminal,
-		CI:         os.Getenv("CI") != "",
+		// Colour on stdout asks of stdout itself: `tunecheck … | less` is not a terminal.
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		CI:               os.Getenv("CI") != "",
 	}
 }

@@ -40,6 +40,9 @@ is answered from the response cache without a single model request.
 Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unreachable,
 4 a gate was inconclusive (only with --fail-on-inconclusive), 5 a metric drifted from
 the plan's history (only with --fail-on-drift), 130 interrupted.`,
+		Example: `  tunecheck run tunecheck.yaml
+  tunecheck run tunecheck.yaml -o reports/ -f md,html,junit --fail-on-inconclusive
+  tunecheck run tunecheck.yaml --limit 20 --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			planPath := "tunecheck.yaml"
@@ -51,8 +54,8 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.store, "store", "", "store: a SQLite path, sqlite:PATH or postgres://… (default: the plan's, else .tunecheck/tunecheck.db)")
-	f.StringVarP(&o.output, "output", "o", "", "output directory for reports (default: the plan's output)")
-	f.StringVar(&o.formats, "format", "md,json", "report files to write: md, json, html, junit (comma-separated)")
+	f.StringVarP(&o.output, "output", "o", "", "directory the report files are written to (default: the plan's output)")
+	f.StringVarP(&o.formats, "format", "f", "md,json", "report files to write, comma-separated: md, json, html, junit")
 	f.IntVar(&o.limit, "limit", 0, "evaluate only the first N items of every task")
 	f.IntVar(&o.sample, "sample", 0, "evaluate a random sample of N items of every task (with --seed)")
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
@@ -75,11 +78,11 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		s := uint64(o.seed)
 		opts.SampleSeed = &s
 	}
-	for _, f := range strings.Split(o.formats, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			opts.Formats = append(opts.Formats, f)
-		}
+	formats, err := outputFormatList(env, o.formats, "md", "json", "html", "junit")
+	if err != nil {
+		return err
 	}
+	opts.Formats = formats
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
 	out, err := app.Run(cmd.Context(), opts)
@@ -116,7 +119,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 			fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", strings.ToUpper(string(rep.Verdict)), out.RunID)
+		fmt.Fprintf(env.Stdout, "verdict: %s (run %s)\n", env.paint(toStdout, verdictColor(rep.Verdict), strings.ToUpper(string(rep.Verdict))), out.RunID)
 	}
 	return afterRun(cmd.Context(), env, planPath, o, out, verdictErr(rep.Verdict, o.failOnInconclusive))
 }
@@ -145,6 +148,17 @@ func execSummary(out *app.Outcome) string {
 	}
 	parts = append(parts, fmt.Sprintf("%d from cache, %d already done, %d failed", cached, resumed, failed))
 	return strings.Join(parts, ", ")
+}
+
+// verdictColor is the colour of a verdict word.
+func verdictColor(v gate.Status) string {
+	switch v {
+	case gate.Pass:
+		return green
+	case gate.Fail, gate.Error:
+		return red
+	}
+	return yellow
 }
 
 // verdictErr maps a verdict to the command's exit: 1 when a gate failed, 4

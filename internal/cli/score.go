@@ -58,7 +58,7 @@ Every metric option is a flag below; docs/score.md describes each.`,
 	fl.StringVar(&f.src.PredField, "pred-field", "", "JSONL field holding the prediction (default prediction)")
 	fl.StringVar(&f.src.RefField, "ref-field", "", "JSONL field holding the reference(s) (default references, then reference)")
 	fl.StringVar(&f.metrics, "metrics", "", "comma-separated metrics (default depends on the rows: bleu,chrf,rougeL,token_f1 for text)")
-	fl.StringVar(&f.format, "format", "table", "output format: table, json or markdown")
+	addFormatFlag(fl, &f.format, "text", "text", "json", "md")
 	fl.StringVar(&f.perItem, "per-item", "", "write per-item scores to this JSONL file")
 	fl.Float64Var(&f.opts.Confidence, "confidence", 0, "add bootstrap confidence intervals at this level (bare --confidence means 0.95; write another level as --confidence=0.9)")
 	fl.Lookup("confidence").NoOptDefVal = "0.95"
@@ -117,10 +117,9 @@ func runScore(cmd *cobra.Command, env Env, f *scoreFlags) error {
 	if f.opts.Confidence == 0 && (fl.Changed("resamples") || fl.Changed("seed")) {
 		return exitcode.WithCode(fmt.Errorf("--resamples and --seed set the bootstrap: add --confidence"), exitcode.BadInput)
 	}
-	switch f.format {
-	case "table", "json", "markdown", "md":
-	default:
-		return exitcode.WithCode(fmt.Errorf("--format %q: use table, json or markdown", f.format), exitcode.BadInput)
+	format, err := outputFormat(env, f.format, "text", "json", "md")
+	if err != nil {
+		return err
 	}
 	f.src.Open = func(name string) (io.ReadCloser, error) {
 		if name == "-" {
@@ -149,5 +148,8 @@ func runScore(cmd *cobra.Command, env Env, f *scoreFlags) error {
 			return err
 		}
 	}
-	return scorefile.Render(env.Stdout, rep, f.format)
+	if format == "text" {
+		format = "table" // scorefile's name for its text table
+	}
+	return scorefile.Render(env.Stdout, rep, format)
 }

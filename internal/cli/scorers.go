@@ -9,6 +9,7 @@ import (
 
 func newScorersCmd(env Env) *cobra.Command {
 	var asJSON bool
+	var format string
 	cmd := &cobra.Command{
 		Use:   "scorers [NAME...]",
 		Short: "List the scorers a plan's tasks can use, with their metrics and options",
@@ -19,12 +20,20 @@ mean of items or a corpus value, the value per item, the paired test), and its o
 reference.`,
 		Example: `  tunecheck scorers
   tunecheck scorers bleu ter f1
-  tunecheck scorers --json`,
-		RunE: func(_ *cobra.Command, args []string) error {
-			return runScorers(env, args, asJSON)
+  tunecheck scorers -f json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := jsonAlias(cmd, asJSON, &format); err != nil {
+				return err
+			}
+			format, err := outputFormat(env, format, "text", "json")
+			if err != nil {
+				return err
+			}
+			return runScorers(env, args, format == "json")
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON")
+	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
+	addJSONAlias(cmd.Flags(), &asJSON)
 	return cmd
 }
 

@@ -71,7 +71,7 @@ func TestScorersNamed(t *testing.T) {
 }
 
 func TestScorersJSON(t *testing.T) {
-	code, out, errOut := runScorersCLI(t, "--json")
+	code, out, errOut := runScorersCLI(t, "-f", "json")
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -98,7 +98,7 @@ func TestScorersJSON(t *testing.T) {
 		t.Errorf("JSON lacks metric fields:\n%.400s", out)
 	}
 
-	code, out, _ = runScorersCLI(t, "--json", "bleu")
+	code, out, _ = runScorersCLI(t, "-f", "json", "bleu")
 	if code != 0 || !strings.HasPrefix(out, "[\n  {\n    \"name\": \"bleu\"") {
 		t.Errorf("--json bleu: exit %d\n%s", code, out)
 	}

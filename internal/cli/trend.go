@@ -53,8 +53,8 @@ type trendOptions struct {
 // check refuses flag combinations before anything is read.
 func (o trendOptions) check(windowSet bool) error {
 	if o.Metric == "" {
-		if windowSet || o.FailOnDrift || o.Plot != "" || o.JSON {
-			return exitcode.WithCode(errors.New("--window, --fail-on-drift, --plot and --json go with --trend TASK.METRIC"), exitcode.BadInput)
+		if windowSet || o.FailOnDrift || o.Plot != "" {
+			return exitcode.WithCode(errors.New("--window, --fail-on-drift and --plot go with --trend TASK.METRIC"), exitcode.BadInput)
 		}
 		return nil
 	}
@@ -68,7 +68,7 @@ func (o trendOptions) check(windowSet bool) error {
 	return nil
 }
 
-// trendJSON is --json's output.
+// trendJSON is the output of --trend with --format json.
 type trendJSON struct {
 	Plan   string           `json:"plan"`
 	Task   string           `json:"task"`

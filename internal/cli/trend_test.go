@@ -198,7 +198,7 @@ func TestTrendOptionsCheck(t *testing.T) {
 		{"no dot", trendOptions{Metric: "exact_match", Window: 5}, false, `--trend wants TASK.METRIC, got "exact_match"`},
 		{"window without trend", trendOptions{Window: 3}, true, "go with --trend TASK.METRIC"},
 		{"plot without trend", trendOptions{Window: 5, Plot: "a.svg"}, false, "go with --trend TASK.METRIC"},
-		{"json without trend", trendOptions{Window: 5, JSON: true}, false, "go with --trend TASK.METRIC"},
+		{"json without trend: the run as JSON", trendOptions{Window: 5, JSON: true}, false, ""},
 		{"fail-on-drift without trend", trendOptions{Window: 5, FailOnDrift: true}, false, "go with --trend TASK.METRIC"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
