@@ -38,7 +38,7 @@ treats runs as independent samples although they share items, which makes it
 conservative. Each run is tested on its own: among many stable runs up to one in
 twenty may still be marked. A run with fewer than k runs before it is not
 judged. The drift column says up or down; the closing line says how the last
-run fared. With --fail-on-drift, a drifted last run exits 1.`
+run fared. With --fail-on-drift, a drifted last run exits 5 (as run --fail-on-drift does).`
 
 // trendOptions are show's --trend flags.
 type trendOptions struct {
@@ -95,7 +95,7 @@ type trendPointJSON struct {
 
 // writeTrend prints the trend of o.Metric in plan's runs (a table and a
 // closing line, or JSON), writes the plot when asked, and returns a silent
-// exit-1 error when the last run drifted and o.FailOnDrift.
+// exit-5 (drift) error when the last run drifted and o.FailOnDrift.
 func writeTrend(w io.Writer, o trendOptions, plan string, pts []app.TrendPoint) error {
 	taskName, metric, _ := strings.Cut(o.Metric, ".")
 	tp := app.TrendPoints(pts)
@@ -124,7 +124,7 @@ func writeTrend(w io.Writer, o trendOptions, plan string, pts []app.TrendPoint) 
 	}
 	if o.FailOnDrift && len(checks) > 0 {
 		if last := checks[len(checks)-1]; last.Dir != trend.None {
-			return &silentErr{exitcode.WithCode(fmt.Errorf("the last run drifted %s", last.Dir), exitcode.GateFailed)}
+			return &silentErr{exitcode.WithCode(fmt.Errorf("the last run drifted %s", last.Dir), exitcode.Drift)}
 		}
 	}
 	return nil

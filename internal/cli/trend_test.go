@@ -99,8 +99,8 @@ func TestTrendFailOnDrift(t *testing.T) {
 	var out bytes.Buffer
 	err := writeTrend(&out, o, "nightly", trendPoints(0.47, 0.48, 0.46, 0.49, 0.47, 0.30))
 	var silent *silentErr
-	if exitcode.Of(err) != exitcode.GateFailed || !errors.As(err, &silent) {
-		t.Fatalf("drifted last run with --fail-on-drift: %v (exit %d), want a silent exit 1", err, exitcode.Of(err))
+	if exitcode.Of(err) != exitcode.Drift || !errors.As(err, &silent) {
+		t.Fatalf("drifted last run with --fail-on-drift: %v (exit %d), want a silent exit 5", err, exitcode.Of(err))
 	}
 	if !strings.Contains(out.String(), "last run drifted DOWN") {
 		t.Fatalf("the table is not printed before failing:\n%s", out.String())
