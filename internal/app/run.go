@@ -154,6 +154,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
 	out.Exec = sum
+	logReplicas(endpoints, o.Logger)
 	if err != nil {
 		var over *budgetError
 		if errors.As(err, &over) {
@@ -727,7 +728,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 			return nil, nil, exitcode.WithHint(fmt.Errorf("model %s: the Anthropic API returns no log-probabilities, so it cannot run multiple_choice or perplexity tasks", m.Name),
 				"run those tasks on an OpenAI-compatible server that supports echo with logprobs (vLLM; llama.cpp's llama-server does not echo prompt logprobs)")
 		}
-		prov, err := registry.New(cfg, o.HTTPClient)
+		prov, ns, err := newProvider(m, cfg, o.HTTPClient)
 		if err != nil {
 			return nil, nil, fmt.Errorf("model %s: %w", m.Name, err)
 		}
@@ -735,7 +736,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		if m.MaxRetries != nil {
 			retries = *m.MaxRetries
 		}
-		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: provider.CacheNamespace(cfg), Concurrency: m.Concurrency,
+		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: ns, Concurrency: m.Concurrency,
 			RequestsPerSecond: m.RateLimit.RequestsPerSecond, TokensPerMinute: m.RateLimit.TokensPerMinute, Timeout: cfg.Timeout, MaxRetries: retries}
 		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: e.role})
 	}
