@@ -60,6 +60,8 @@ type Options struct {
 	// MaskPII masks personal data in the report files (report.MaskPII);
 	// the store keeps the raw text.
 	MaskPII bool
+	// Shard, when its Count is set, runs one shard of a sharded run (shard.go).
+	Shard Shard
 }
 
 // Outcome is what a run produced.
@@ -74,6 +76,8 @@ type Outcome struct {
 	Providers map[string]string
 	// Estimate is a dry run's account of what the run would send.
 	Estimate *Estimate
+	// Shard is what a shard (or merge) did about its sharded run.
+	Shard *ShardOutcome
 }
 
 // Run executes a plan end to end and stores it. A run interrupted by ctx is
@@ -131,15 +135,22 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, resumed, err := st.ResumableRun(ctx, p.Hash)
-	if err != nil {
+	var run store.Run
+	var resumed bool
+	if o.Shard.Count > 0 {
+		// One shard of a sharded run (shard.go): every shard joins the
+		// same run and sends only its own items.
+		if run, resumed, err = joinShard(ctx, st, p, fps, planJSON, o); err != nil {
+			return nil, err
+		}
+	} else if run, resumed, err = st.ResumableRun(ctx, p.Hash); err != nil {
 		return nil, err
 	}
-	if resumed && !sameDatasets(run.Datasets, fps) {
+	if o.Shard.Count == 0 && resumed && !sameDatasets(run.Datasets, fps) {
 		o.Logger.Warn("an unfinished run of this plan read different data; starting a new run", "run", run.ID)
 		resumed = false
 	}
-	if !resumed {
+	if o.Shard.Count == 0 && !resumed {
 		modelsJSON, _ := json.Marshal(p.Models)
 		run = store.Run{ID: store.NewRunID(o.Now()), Name: p.Name, PlanHash: p.Hash, Plan: planJSON, ToolVersion: o.ToolVersion,
 			Seed: p.Seed, Datasets: fps, Models: modelsJSON, Status: store.StatusRunning, StartedAt: o.Now()}
@@ -152,7 +163,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	for _, m := range models {
 		out.Providers[m.Name] = m.Provider
 	}
-	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
+	sum, err := runStages(ctx, p, o.Shard.tasks(tasks), endpoints, st, run.ID, o)
 	out.Exec = sum
 	logReplicas(endpoints, o.Logger)
 	if err != nil {
@@ -167,12 +178,22 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		return out, err
 	}
-	results, err := st.Results(ctx, run.ID)
+	if o.Shard.Count > 0 {
+		return out, finishShard(ctx, p, tasks, gates, models, st, run.ID, o, out)
+	}
+	return out, conclude(ctx, p, tasks, gates, models, st, run.ID, o, out)
+}
+
+// conclude scores every stored result of the run, checks the gates, writes
+// the reports and finishes the run: the end of an unsharded run, and the
+// merge of a sharded one (shard.go), which therefore cannot differ.
+func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gate.Gate, models []modelInfo, st *store.Store, runID string, o Options, out *Outcome) error {
+	results, err := st.Results(ctx, runID)
 	if err != nil {
-		return out, err
+		return err
 	}
 	if err := unsupported(results); err != nil {
-		return out, err
+		return err
 	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence, Examples: p.Report.Examples})
@@ -201,11 +222,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		outDir = p.Resolve(outDir)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return out, fmt.Errorf("creating output directory: %w", err)
+		return fmt.Errorf("creating output directory: %w", err)
 	}
 	training, err := trainingSections(ctx, p, tasks, results, outDir)
 	if err != nil {
-		return out, exitcode.WithCode(err, exitcode.BadInput)
+		return exitcode.WithCode(err, exitcode.BadInput)
 	}
 	rep.Sections = append(rep.Sections, training...)
 	if sec, ok := safetySection(rep); ok {
@@ -217,11 +238,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	short, recs := rep.SplitRecords()
 	var summary bytes.Buffer
 	if err := report.JSON(&summary, short); err != nil {
-		return out, err
+		return err
 	}
 	records, err := json.Marshal(recs)
 	if err != nil {
-		return out, err
+		return err
 	}
 	stepSummary := ""
 	if o.Getenv != nil {
@@ -234,17 +255,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	files, err := WriteReports(outDir, written, o.Formats, stepSummary)
 	out.Files = files
 	if err != nil {
-		return out, err
+		return err
 	}
 	// A run whose endpoint answered nothing is finished too, with the
 	// verdict "error": it is a record of what happened, not a run to resume.
-	if err := st.FinishRunWithRecords(ctx, run.ID, string(rep.Verdict), summary.Bytes(), records); err != nil {
-		return out, err
+	if err := st.FinishRunWithRecords(ctx, runID, string(rep.Verdict), summary.Bytes(), records); err != nil {
+		return err
 	}
 	if broken != nil {
-		return out, broken
+		return broken
 	}
-	return out, nil
+	return nil
 }
 
 // runStages sends every stage of every task in order: stage s of all tasks
@@ -699,7 +720,6 @@ func toParams(p plan.Params) provider.Params {
 // because params live in the request, which is built once per item.
 func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]runner.Endpoint, []modelInfo, error) {
 	eps := map[string]runner.Endpoint{}
-	var infos []modelInfo
 	needsLL := false
 	for _, bt := range tasks {
 		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity || bt.Type == task.CrowsPairs || bt.Type == task.BBQ {
@@ -707,16 +727,15 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		}
 	}
 	type endpoint struct {
-		m    plan.Model
-		at   string
-		role string
+		m  plan.Model
+		at string
 	}
 	var all []endpoint
 	for mi, m := range p.Models {
-		all = append(all, endpoint{m, fmt.Sprintf("models[%d]", mi), ""})
+		all = append(all, endpoint{m, fmt.Sprintf("models[%d]", mi)})
 	}
 	for ji, m := range p.Judges {
-		all = append(all, endpoint{m, fmt.Sprintf("judges[%d]", ji), report.RoleJudge})
+		all = append(all, endpoint{m, fmt.Sprintf("judges[%d]", ji)})
 	}
 	for _, e := range all {
 		m := e.m
@@ -738,17 +757,29 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		}
 		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: ns, Concurrency: m.Concurrency,
 			RequestsPerSecond: m.RateLimit.RequestsPerSecond, TokensPerMinute: m.RateLimit.TokensPerMinute, Timeout: cfg.Timeout, MaxRetries: retries}
-		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: e.role})
 	}
 	// Safety classifiers are endpoints of the classify stage (classify.go).
 	if err := classifierEndpoints(p, o, eps); err != nil {
 		return nil, nil, err
 	}
+	return eps, modelInfos(p), nil
+}
+
+// modelInfos describes the plan's models, judges and classifiers for the
+// report; it needs no provider (merge builds the report without one).
+func modelInfos(p *plan.Plan) []modelInfo {
+	var infos []modelInfo
+	for _, m := range p.Models {
+		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok})
+	}
+	for _, m := range p.Judges {
+		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: report.RoleJudge})
+	}
 	// Billed apart like judges: requests, failures, latency (no prices).
 	for _, c := range p.Classifiers {
 		infos = append(infos, modelInfo{Name: c.Name, Provider: c.Protocol, Model: c.Model, Role: report.RoleClassifier})
 	}
-	return eps, infos, nil
+	return infos
 }
 
 // brokenEndpoints turns "every request to a model failed" into exit code 3

@@ -22,6 +22,8 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
+	// --shard, --run-group, --finish-last (merge.go).
+	shard shardFlags
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -58,6 +60,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
+	o.shard.add(cmd)
 	return cmd
 }
 
@@ -79,7 +82,14 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	}
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
+	var err error
+	if opts.Shard, err = o.shard.options(env); err != nil {
+		return err
+	}
 	out, err := app.Run(cmd.Context(), opts)
+	if err == nil && out.Shard != nil && !out.Shard.Merged {
+		return printShard(env, out)
+	}
 	if err == nil && out.Estimate != nil {
 		return out.Estimate.Write(env.Stdout)
 	}

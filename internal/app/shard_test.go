@@ -1,0 +1,97 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/task"
+)
+
+func TestParseShard(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Shard
+		wantErr string
+	}{
+		{"0/4", Shard{Index: 0, Count: 4}, ""},
+		{" 3/4 ", Shard{Index: 3, Count: 4}, ""},
+		{"0/1", Shard{Index: 0, Count: 1}, ""},
+		{"4/4", Shard{}, "shards count from 0, so the last of 4 is 3/4"},
+		{"5/4", Shard{}, "INDEX must be from 0 to 3"},
+		{"-1/4", Shard{}, "INDEX must be from 0 to 3"},
+		{"1/0", Shard{}, "COUNT must be from 1"},
+		{"1", Shard{}, "not INDEX/COUNT"},
+		{"a/4", Shard{}, "whole numbers"},
+	}
+	for _, tt := range tests {
+		got, err := ParseShard(tt.in)
+		if tt.wantErr == "" {
+			if err != nil || got != tt.want {
+				t.Errorf("ParseShard(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitcode.Of(err) != exitcode.BadInput || exitcode.Hint(err) == "" {
+			t.Errorf("ParseShard(%q) error %v (code %d); want %q, exit 2 and a hint", tt.in, err, exitcode.Of(err), tt.wantErr)
+		}
+	}
+}
+
+func TestShardRunID(t *testing.T) {
+	a := ShardRunID("h1", "eval-job-7")
+	if a != ShardRunID("h1", "eval-job-7") {
+		t.Error("not deterministic")
+	}
+	if !strings.HasPrefix(a, "sharded-eval-job-7-") {
+		t.Errorf("id %q does not show the group", a)
+	}
+	for _, other := range []string{ShardRunID("h2", "eval-job-7"), ShardRunID("h1", "eval-job-8"), ShardRunID("h1", "")} {
+		if other == a {
+			t.Errorf("%q collides", other)
+		}
+	}
+	if id := ShardRunID("h1", "a b/c\x00ü"); strings.ContainsAny(id, " /\x00ü") {
+		t.Errorf("id %q keeps characters unsafe in a path or a shell", id)
+	}
+}
+
+// The shards' items partition each task's items: every item on exactly one
+// shard, its slice labels with it, and roughly n/k per shard.
+func TestShardTasksPartition(t *testing.T) {
+	const n, k = 1000, 4
+	bt := &builtTask{Name: "qa"}
+	for i := range n {
+		id := fmt.Sprintf("q%04d", i)
+		bt.Items = append(bt.Items, task.Item{ID: id})
+		bt.Labels = append(bt.Labels, map[string]string{"id": id})
+	}
+	seen := map[string]int{}
+	for s := range k {
+		own := Shard{Index: s, Count: k}.tasks([]*builtTask{bt})[0]
+		if len(own.Items) < n/k*8/10 || len(own.Items) > n/k*12/10 {
+			t.Errorf("shard %d holds %d of %d items; want about %d", s, len(own.Items), n, n/k)
+		}
+		for i, it := range own.Items {
+			seen[it.ID]++
+			if own.Labels[i]["id"] != it.ID {
+				t.Fatalf("shard %d item %s carries the labels of %s", s, it.ID, own.Labels[i]["id"])
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d items on some shard, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("item %s is on %d shards", id, c)
+		}
+	}
+	if len(bt.Items) != n {
+		t.Error("sharding changed the task itself")
+	}
+	if got := (Shard{}).tasks([]*builtTask{bt})[0]; got != bt {
+		t.Error("an unsharded run does not run every item")
+	}
+}
