@@ -43,6 +43,10 @@ func TestShards(t *testing.T) {
 			if created.Load() != 1 {
 				t.Fatalf("%d shards created the run, want exactly 1", created.Load())
 			}
+			// An unsharded run of the same plan does not resume the sharded one.
+			if got, ok, err := s.ResumableRun(ctx, r.PlanHash); ok || err != nil {
+				t.Errorf("ResumableRun found %s, %v; want the sharded run left to its shards", got.ID, err)
+			}
 			if err := s.StartShard(ctx, r.ID, "g", 1, 3); !errors.Is(err, ErrShardCount) {
 				t.Errorf("a shard of 3 joined a run of 4: %v", err)
 			}
