@@ -1,11 +1,20 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/store"
 	"github.com/tunecheck/tunecheck/internal/task"
 )
 
@@ -94,4 +103,99 @@ func TestShardTasksPartition(t *testing.T) {
 	if got := (Shard{}).tasks([]*builtTask{bt})[0]; got != bt {
 		t.Error("an unsharded run does not run every item")
 	}
+}
+
+// A pairwise judge needs both models' answers to an item: sharding by item
+// id keeps them on one shard, so three shards running at once judge every
+// pair exactly once and the run the last of them merges equals the
+// unsharded run (results.json less run ids, times and latencies).
+func TestShardedJudgedRunEqualsUnsharded(t *testing.T) {
+	dsn := os.Getenv("TUNECHECK_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TUNECHECK_TEST_POSTGRES is unset in CI: run the tests with ./scripts/test.sh")
+		}
+		t.Skip("sharding needs PostgreSQL: run ./scripts/test.sh, or set TUNECHECK_TEST_POSTGRES")
+	}
+	j := &loopbackJudge{shorter: true}
+	srv := httptest.NewServer(j)
+	defer srv.Close()
+	planPath := judgePlan(t, srv.URL, "    judge: {with: [loop], mode: pairwise}\n")
+	dir := filepath.Dir(planPath)
+	if _, err := Run(context.Background(), Options{PlanPath: planPath, StoreDSN: filepath.Join(dir, "a.db"), OutputDir: filepath.Join(dir, "a")}); err != nil {
+		t.Fatal(err)
+	}
+	unsharded := j.requests
+
+	group := fmt.Sprintf("judged-%d", time.Now().UnixNano())
+	outs := make([]*Outcome, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			outs[i], errs[i] = Run(context.Background(), Options{PlanPath: planPath, StoreDSN: dsn, OutputDir: filepath.Join(dir, "b"),
+				Shard: Shard{Index: i, Count: 3, Group: group, FinishLast: true}})
+		})
+	}
+	wg.Wait()
+	merged := 0
+	for i := range 3 {
+		if errs[i] != nil {
+			t.Fatalf("shard %d: %v", i, errs[i])
+		}
+		if outs[i].Shard.Merged {
+			merged++
+		}
+	}
+	if merged != 1 {
+		t.Fatalf("%d shards merged the run, want 1", merged)
+	}
+	if j.requests != 2*unsharded {
+		t.Errorf("the shards asked the judge %d times, the unsharded run %d", j.requests-unsharded, unsharded)
+	}
+	a, b := strippedJSON(t, filepath.Join(dir, "a", "results.json")), strippedJSON(t, filepath.Join(dir, "b", "results.json"))
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("the merged run differs from the unsharded one")
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if r, err := st.GetRun(context.Background(), ShardRunID(outs[0].Report.Plan.Hash, group)); err != nil || r.Status != store.StatusFinished {
+		t.Errorf("run %+v, %v: want finished", r.ID, err)
+	}
+}
+
+// strippedJSON reads a results.json without what differs between two runs
+// of one plan by nature: run ids, times, latencies.
+func strippedJSON(t *testing.T, path string) any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	var strip func(any)
+	strip = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, sub := range x {
+				if k == "run_id" || strings.Contains(k, "latency") || strings.HasSuffix(k, "_at") || k == "tool_version" {
+					delete(x, k)
+					continue
+				}
+				strip(sub)
+			}
+		case []any:
+			for _, sub := range x {
+				strip(sub)
+			}
+		}
+	}
+	strip(v)
+	return v
 }
