@@ -121,6 +121,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
+	if err := o.Shard.checkStore(dsn); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, exitcode.WithHint(fmt.Errorf("opening the store: %w", err), "check plan key store or --store; the default is .tunecheck/tunecheck.db in the current directory")

@@ -134,14 +134,20 @@ type ShardOutcome struct {
 	Merged, Finished bool
 }
 
+// checkStore refuses a sharded run on SQLite before the store is opened:
+// shards on several machines cannot share a database file.
+func (s Shard) checkStore(dsn string) error {
+	if backend, _ := store.ParseDSN(dsn); s.Count == 0 || backend == store.Postgres {
+		return nil
+	}
+	return exitcode.WithHint(exitcode.WithCode(errors.New("--shard needs a store every shard can reach: this is SQLite"), exitcode.BadInput),
+		"give all shards one PostgreSQL store with --store postgres://… (or the plan's `store:`); an SQLite file is not safe to share between machines")
+}
+
 // joinShard joins (creating when first) the run every shard of this plan
 // and group shares, and records this shard as started. resumed is true when
 // the run existed.
 func joinShard(ctx context.Context, st *store.Store, p *plan.Plan, fps map[string]string, planJSON []byte, o Options) (store.Run, bool, error) {
-	if st.Backend() != store.Postgres {
-		return store.Run{}, false, exitcode.WithHint(exitcode.WithCode(errors.New("--shard needs a store every shard can reach: this is SQLite"), exitcode.BadInput),
-			"give all shards one PostgreSQL store with --store postgres://… (or the plan's `store:`); an SQLite file is not safe to share between machines")
-	}
 	modelsJSON, _ := json.Marshal(p.Models)
 	id := ShardRunID(p.Hash, o.Shard.Group)
 	run, created, err := st.JoinRun(ctx, store.Run{ID: id, Name: p.Name, PlanHash: p.Hash, Plan: planJSON, ToolVersion: o.ToolVersion,
