@@ -118,6 +118,9 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		if out.Resumed {
 			how = "resumed run"
 		}
+		if out.Shard != nil {
+			how = fmt.Sprintf("shard %d/%d finished last and merged run", out.Shard.Index, out.Shard.Count)
+		}
 		fmt.Fprintf(env.Stdout, "%s %s · %s\n", how, out.RunID, execSummary(out))
 		if len(out.Files) > 0 {
 			fmt.Fprintf(env.Stdout, "wrote %s\n", strings.Join(out.Files, ", "))
