@@ -253,3 +253,28 @@ func TestReplicasNeedsOne(t *testing.T) {
 		t.Error("no replicas accepted")
 	}
 }
+
+type instant struct{}
+
+func (instant) Do(context.Context, Request) (Response, error) { return Response{Text: "ok"}, nil }
+
+// BenchmarkReplicasDo measures what choosing a replica adds to a request
+// (four replicas, requests from every core at once).
+func BenchmarkReplicasDo(b *testing.B) {
+	reps := make([]Replica, 4)
+	for i := range reps {
+		reps[i] = Replica{URL: string(rune('a' + i)), Provider: instant{}}
+	}
+	r, err := NewReplicas(reps, ReplicaOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := Request{Type: Generate, ItemID: "x"}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := r.Do(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
