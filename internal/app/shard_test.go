@@ -162,7 +162,12 @@ func TestShardedJudgedRunEqualsUnsharded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if r, err := st.GetRun(context.Background(), ShardRunID(outs[0].Report.Plan.Hash, group)); err != nil || r.Status != store.StatusFinished {
+	for i := range 3 {
+		if outs[i].RunID != outs[0].RunID || !strings.HasPrefix(outs[i].RunID, "sharded-"+group+"-") {
+			t.Errorf("shard %d joined run %s, shard 0 %s", i, outs[i].RunID, outs[0].RunID)
+		}
+	}
+	if r, err := st.GetRun(context.Background(), outs[0].RunID); err != nil || r.Status != store.StatusFinished {
 		t.Errorf("run %+v, %v: want finished", r.ID, err)
 	}
 }
