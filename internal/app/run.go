@@ -114,7 +114,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	if o.DryRun {
-		return &Outcome{Estimate: estimate(p, tasks)}, nil
+		return &Outcome{Estimate: estimate(p, o.Shard.tasks(tasks))}, nil
 	}
 	endpoints, models, err := buildEndpoints(p, tasks, o)
 	if err != nil {
