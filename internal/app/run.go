@@ -60,6 +60,8 @@ type Options struct {
 	// MaskPII masks personal data in the report files (report.MaskPII);
 	// the store keeps the raw text.
 	MaskPII bool
+	// Shard, when its Count is set, runs one shard of a sharded run (shard.go).
+	Shard Shard
 }
 
 // Outcome is what a run produced.
@@ -74,6 +76,8 @@ type Outcome struct {
 	Providers map[string]string
 	// Estimate is a dry run's account of what the run would send.
 	Estimate *Estimate
+	// Shard is what a shard (or merge) did about its sharded run.
+	Shard *ShardOutcome
 }
 
 // Run executes a plan end to end and stores it. A run interrupted by ctx is
@@ -110,13 +114,16 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	if o.DryRun {
-		return &Outcome{Estimate: estimate(p, tasks)}, nil
+		return &Outcome{Estimate: estimate(p, o.Shard.tasks(tasks))}, nil
 	}
 	endpoints, models, err := buildEndpoints(p, tasks, o)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
+	if err := o.Shard.checkStore(dsn); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, exitcode.WithHint(fmt.Errorf("opening the store: %w", err), "check plan key store or --store; the default is .tunecheck/tunecheck.db in the current directory")
@@ -131,15 +138,22 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, resumed, err := st.ResumableRun(ctx, p.Hash)
-	if err != nil {
+	var run store.Run
+	var resumed bool
+	if o.Shard.Count > 0 {
+		// One shard of a sharded run (shard.go): every shard joins the
+		// same run and sends only its own items.
+		if run, resumed, err = joinShard(ctx, st, p, fps, planJSON, o); err != nil {
+			return nil, err
+		}
+	} else if run, resumed, err = st.ResumableRun(ctx, p.Hash); err != nil {
 		return nil, err
 	}
-	if resumed && !sameDatasets(run.Datasets, fps) {
+	if o.Shard.Count == 0 && resumed && !sameDatasets(run.Datasets, fps) {
 		o.Logger.Warn("an unfinished run of this plan read different data; starting a new run", "run", run.ID)
 		resumed = false
 	}
-	if !resumed {
+	if o.Shard.Count == 0 && !resumed {
 		modelsJSON, _ := json.Marshal(p.Models)
 		run = store.Run{ID: store.NewRunID(o.Now()), Name: p.Name, PlanHash: p.Hash, Plan: planJSON, ToolVersion: o.ToolVersion,
 			Seed: p.Seed, Datasets: fps, Models: modelsJSON, Status: store.StatusRunning, StartedAt: o.Now()}
@@ -152,8 +166,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	for _, m := range models {
 		out.Providers[m.Name] = m.Provider
 	}
-	sum, err := runStages(ctx, p, tasks, endpoints, st, run.ID, o)
+	sum, err := runStages(ctx, p, o.Shard.tasks(tasks), endpoints, st, run.ID, o)
 	out.Exec = sum
+	logReplicas(endpoints, o.Logger)
 	if err != nil {
 		var over *budgetError
 		if errors.As(err, &over) {
@@ -166,12 +181,22 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		return out, err
 	}
-	results, err := st.Results(ctx, run.ID)
+	if o.Shard.Count > 0 {
+		return out, finishShard(ctx, p, tasks, gates, models, st, run.ID, o, out)
+	}
+	return out, conclude(ctx, p, tasks, gates, models, st, run.ID, o, out)
+}
+
+// conclude scores every stored result of the run, checks the gates, writes
+// the reports and finishes the run: the end of an unsharded run, and the
+// merge of a sharded one (shard.go), which therefore cannot differ.
+func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gate.Gate, models []modelInfo, st *store.Store, runID string, o Options, out *Outcome) error {
+	results, err := st.Results(ctx, runID)
 	if err != nil {
-		return out, err
+		return err
 	}
 	if err := unsupported(results); err != nil {
-		return out, err
+		return err
 	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence, Examples: p.Report.Examples})
@@ -200,11 +225,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		outDir = p.Resolve(outDir)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return out, fmt.Errorf("creating output directory: %w", err)
+		return fmt.Errorf("creating output directory: %w", err)
 	}
 	training, err := trainingSections(ctx, p, tasks, results, outDir)
 	if err != nil {
-		return out, exitcode.WithCode(err, exitcode.BadInput)
+		return exitcode.WithCode(err, exitcode.BadInput)
 	}
 	rep.Sections = append(rep.Sections, training...)
 	if sec, ok := safetySection(rep); ok {
@@ -216,11 +241,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	short, recs := rep.SplitRecords()
 	var summary bytes.Buffer
 	if err := report.JSON(&summary, short); err != nil {
-		return out, err
+		return err
 	}
 	records, err := json.Marshal(recs)
 	if err != nil {
-		return out, err
+		return err
 	}
 	stepSummary := ""
 	if o.Getenv != nil {
@@ -233,17 +258,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	files, err := WriteReports(outDir, written, o.Formats, stepSummary)
 	out.Files = files
 	if err != nil {
-		return out, err
+		return err
 	}
 	// A run whose endpoint answered nothing is finished too, with the
 	// verdict "error": it is a record of what happened, not a run to resume.
-	if err := st.FinishRunWithRecords(ctx, run.ID, string(rep.Verdict), summary.Bytes(), records); err != nil {
-		return out, err
+	if err := st.FinishRunWithRecords(ctx, runID, string(rep.Verdict), summary.Bytes(), records); err != nil {
+		return err
 	}
 	if broken != nil {
-		return out, broken
+		return broken
 	}
-	return out, nil
+	return nil
 }
 
 // runStages sends every stage of every task in order: stage s of all tasks
@@ -698,7 +723,6 @@ func toParams(p plan.Params) provider.Params {
 // because params live in the request, which is built once per item.
 func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]runner.Endpoint, []modelInfo, error) {
 	eps := map[string]runner.Endpoint{}
-	var infos []modelInfo
 	needsLL := false
 	for _, bt := range tasks {
 		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity || bt.Type == task.CrowsPairs || bt.Type == task.BBQ {
@@ -706,16 +730,15 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		}
 	}
 	type endpoint struct {
-		m    plan.Model
-		at   string
-		role string
+		m  plan.Model
+		at string
 	}
 	var all []endpoint
 	for mi, m := range p.Models {
-		all = append(all, endpoint{m, fmt.Sprintf("models[%d]", mi), ""})
+		all = append(all, endpoint{m, fmt.Sprintf("models[%d]", mi)})
 	}
 	for ji, m := range p.Judges {
-		all = append(all, endpoint{m, fmt.Sprintf("judges[%d]", ji), report.RoleJudge})
+		all = append(all, endpoint{m, fmt.Sprintf("judges[%d]", ji)})
 	}
 	for _, e := range all {
 		m := e.m
@@ -727,7 +750,7 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 			return nil, nil, exitcode.WithHint(fmt.Errorf("model %s: the Anthropic API returns no log-probabilities, so it cannot run multiple_choice or perplexity tasks", m.Name),
 				"run those tasks on an OpenAI-compatible server that supports echo with logprobs (vLLM; llama.cpp's llama-server does not echo prompt logprobs)")
 		}
-		prov, err := registry.New(cfg, o.HTTPClient)
+		prov, ns, err := newProvider(m, cfg, o.HTTPClient)
 		if err != nil {
 			return nil, nil, fmt.Errorf("model %s: %w", m.Name, err)
 		}
@@ -735,19 +758,31 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 		if m.MaxRetries != nil {
 			retries = *m.MaxRetries
 		}
-		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: provider.CacheNamespace(cfg), Concurrency: m.Concurrency,
+		eps[m.Name] = runner.Endpoint{Name: m.Name, Provider: prov, CacheNamespace: ns, Concurrency: m.Concurrency,
 			RequestsPerSecond: m.RateLimit.RequestsPerSecond, TokensPerMinute: m.RateLimit.TokensPerMinute, Timeout: cfg.Timeout, MaxRetries: retries}
-		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: e.role})
 	}
 	// Safety classifiers are endpoints of the classify stage (classify.go).
 	if err := classifierEndpoints(p, o, eps); err != nil {
 		return nil, nil, err
 	}
+	return eps, modelInfos(p), nil
+}
+
+// modelInfos describes the plan's models, judges and classifiers for the
+// report; it needs no provider (merge builds the report without one).
+func modelInfos(p *plan.Plan) []modelInfo {
+	var infos []modelInfo
+	for _, m := range p.Models {
+		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok})
+	}
+	for _, m := range p.Judges {
+		infos = append(infos, modelInfo{Name: m.Name, Provider: m.Provider, Model: m.Model, InputPrice: m.Prices.InputPerMTok, OutputPrice: m.Prices.OutputPerMTok, Role: report.RoleJudge})
+	}
 	// Billed apart like judges: requests, failures, latency (no prices).
 	for _, c := range p.Classifiers {
 		infos = append(infos, modelInfo{Name: c.Name, Provider: c.Protocol, Model: c.Model, Role: report.RoleClassifier})
 	}
-	return eps, infos, nil
+	return infos
 }
 
 // brokenEndpoints turns "every request to a model failed" into exit code 3

@@ -112,6 +112,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newJudgeCmd(env),
 		newViewCmd(env),
 		newLabelsCmd(env),
+		newMergeCmd(env),
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {

@@ -23,6 +23,8 @@ type runOptions struct {
 	dryRun                 bool
 	maskPII                bool
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
+	// --shard, --run-group, --finish-last (merge.go).
+	shard shardFlags
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -64,6 +66,7 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
+	o.shard.add(cmd)
 	return cmd
 }
 
@@ -85,7 +88,13 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.Formats = formats
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
+	if opts.Shard, err = o.shard.options(env); err != nil {
+		return err
+	}
 	out, err := app.Run(cmd.Context(), opts)
+	if err == nil && out.Shard != nil && !out.Shard.Merged {
+		return printShard(env, out)
+	}
 	if err == nil && out.Estimate != nil {
 		return out.Estimate.Write(env.Stdout)
 	}
@@ -113,6 +122,9 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		how := "new run"
 		if out.Resumed {
 			how = "resumed run"
+		}
+		if out.Shard != nil {
+			how = fmt.Sprintf("shard %d/%d finished last and merged run", out.Shard.Index, out.Shard.Count)
 		}
 		fmt.Fprintf(env.Stdout, "%s %s · %s\n", how, out.RunID, execSummary(out))
 		if len(out.Files) > 0 {

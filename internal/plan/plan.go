@@ -70,6 +70,9 @@ type Model struct {
 	Provider string `yaml:"provider" json:"provider"`
 	// BaseURL of the endpoint, e.g. http://localhost:8000/v1 (provider default when empty).
 	BaseURL string `yaml:"base_url" json:"base_url,omitempty"`
+	// BaseURLs are replicas of one deployment (instead of BaseURL): requests
+	// are spread over them, and a replica that fails sits out a back-off.
+	BaseURLs []string `yaml:"base_urls" json:"base_urls,omitempty"`
 	// Model is the model id sent to the server.
 	Model string `yaml:"model" json:"model,omitempty"`
 	// APIKeyEnv names the environment variable holding the API key; keys never appear in the plan.

@@ -181,13 +181,9 @@ func (v *validator) endpoint(m *Model, at string, names map[string]string) {
 		}
 	}
 	if m.BaseURL != "" {
-		u, err := url.Parse(m.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errorf(at+".base_url", "write a full URL, e.g. `base_url: http://localhost:8000/v1`", "not an http(s) URL: %q", m.BaseURL)
-		} else if u.User != nil {
-			v.errorf(at+".base_url", "remove the credentials from the URL and name an environment variable with api_key_env", "the URL holds credentials")
-		}
+		v.baseURL(at+".base_url", m.BaseURL)
 	}
+	v.replicas(at, m)
 	if m.APIKeyEnv != "" && !envNameRE.MatchString(m.APIKeyEnv) {
 		fix := "name the environment variable, e.g. `api_key_env: OPENAI_API_KEY`"
 		if looksLikeKey(m.APIKeyEnv) {
@@ -214,6 +210,45 @@ func (v *validator) endpoint(m *Model, at string, names map[string]string) {
 	}
 	v.nonNegative(at+".prices.input_per_mtok", m.Prices.InputPerMTok)
 	v.nonNegative(at+".prices.output_per_mtok", m.Prices.OutputPerMTok)
+}
+
+func (v *validator) baseURL(at, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(at, "write a full URL, e.g. `base_url: http://localhost:8000/v1`", "not an http(s) URL: %q", raw)
+	} else if u.User != nil {
+		v.errorf(at, "remove the credentials from the URL and name an environment variable with api_key_env", "the URL holds credentials")
+	}
+}
+
+// replicas checks base_urls: replicas of one deployment, given instead of
+// base_url, each a distinct http(s) URL.
+func (v *validator) replicas(at string, m *Model) {
+	if m.BaseURLs == nil {
+		return
+	}
+	switch {
+	case m.BaseURL != "":
+		v.errorf(at+".base_urls", "keep one: `base_url` for one server, `base_urls` for replicas of one deployment (list every replica there)",
+			"base_url and base_urls are both set")
+		return
+	case len(m.BaseURLs) == 0:
+		v.errorf(at+".base_urls", "list the replicas' URLs, e.g. `base_urls: [http://vllm-0:8000/v1, http://vllm-1:8000/v1]`, or remove the key", "the list is empty")
+		return
+	case m.Provider == ProviderFile:
+		v.errorf(at+".base_urls", "remove base_urls: the file provider reads `path`", "the file provider has no servers")
+		return
+	}
+	seen := map[string]int{}
+	for i, raw := range m.BaseURLs {
+		path := fmt.Sprintf("%s.base_urls[%d]", at, i)
+		v.baseURL(path, raw)
+		key := strings.TrimRight(strings.ToLower(strings.TrimSpace(raw)), "/")
+		if j, dup := seen[key]; dup {
+			v.errorf(path, "list each replica once", "the same URL as base_urls[%d]", j)
+		}
+		seen[key] = i
+	}
 }
 
 func looksLikeKey(s string) bool {

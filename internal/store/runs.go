@@ -104,9 +104,11 @@ func (s *Store) FinishRunWithRecords(ctx context.Context, id, verdict string, su
 }
 
 // ResumableRun returns the most recently started unfinished run of the plan with
-// this hash, if there is one.
+// this hash, if there is one. Sharded runs are not resumed this way: their
+// shards find them by id (JoinRun).
 func (s *Store) ResumableRun(ctx context.Context, planHash string) (Run, bool, error) {
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+runColumns+` FROM runs WHERE plan_hash = ? AND status = ? ORDER BY started_at DESC, id DESC LIMIT 1`),
+	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT `+runColumns+` FROM runs WHERE plan_hash = ? AND status = ?
+		AND NOT EXISTS (SELECT 1 FROM run_shards WHERE run_shards.run_id = runs.id) ORDER BY started_at DESC, id DESC LIMIT 1`),
 		planHash, StatusRunning)
 	if err != nil {
 		return Run{}, false, fmt.Errorf("looking for a resumable run: %w", err)

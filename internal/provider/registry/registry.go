@@ -76,6 +76,11 @@ func FromPlan(m plan.Model, getenv func(string) string, planDir string) (provide
 		Path:     m.Path,
 		Timeout:  DefaultTimeout,
 	}
+	if cfg.BaseURL == "" && len(m.BaseURLs) > 0 {
+		// Replicas (base_urls): the config names the first; the run builds
+		// one provider per replica from it (app), a probe checks the first.
+		cfg.BaseURL = m.BaseURLs[0]
+	}
 	if _, ok := Constructors()[cfg.Kind]; !ok {
 		return cfg, fmt.Errorf("model %s: unknown provider %q; use one of %s", m.Name, m.Provider, strings.Join(Kinds(), ", "))
 	}
