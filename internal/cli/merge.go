@@ -89,6 +89,8 @@ is merged; run it again with the same flags and it resumes its own items.
 
 Exit codes as for run: 0 pass, 1 a gate failed, 2 bad plan, input or missing shards,
 3 a provider was unreachable, 4 inconclusive (with --fail-on-inconclusive).`,
+		Example: `  tunecheck merge nightly-42 --plan tunecheck.yaml --store "$TUNECHECK_STORE"
+  tunecheck merge --plan tunecheck.yaml -o reports/ -f md,html,junit`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := o.group
@@ -104,7 +106,7 @@ Exit codes as for run: 0 pass, 1 a gate failed, 2 bad plan, input or missing sha
 	f.StringVar(&o.plan, "plan", "tunecheck.yaml", "the plan the shards ran")
 	f.StringVar(&o.store, "store", "", "the store the shards wrote to (default: the plan's)")
 	f.StringVarP(&o.output, "output", "o", "", "output directory for reports (default: the plan's output)")
-	f.StringVar(&o.formats, "format", "md,json", "report files to write: md, json, html, junit (comma-separated)")
+	f.StringVarP(&o.formats, "format", "f", "md,json", "report files to write, comma-separated: md, json, html, junit")
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets in the printed summary and the report files")
@@ -114,11 +116,11 @@ Exit codes as for run: 0 pass, 1 a gate failed, 2 bad plan, input or missing sha
 func runMerge(cmd *cobra.Command, env Env, ref string, o mergeOptions) error {
 	opts := app.Options{PlanPath: o.plan, StoreDSN: o.store, OutputDir: o.output, Getenv: env.Getenv, ToolVersion: toolVersion(),
 		MaskPII: o.maskPII, Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	for _, f := range strings.Split(o.formats, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			opts.Formats = append(opts.Formats, f)
-		}
+	formats, err := outputFormatList(env, o.formats, "md", "json", "html", "junit")
+	if err != nil {
+		return err
 	}
+	opts.Formats = formats
 	out, err := app.Merge(cmd.Context(), opts, ref)
 	if out == nil || out.Report == nil {
 		return err
