@@ -112,9 +112,9 @@ func (p *Provider) doChat(ctx context.Context, req provider.Request) (provider.R
 	if p.completionTokens && params.MaxTokens > 0 {
 		params.MaxCompletionTokens, params.MaxTokens = params.MaxTokens, 0
 	}
-	body, err := p.post(ctx, "chat completion", "chat/completions", params)
-	if err != nil {
-		return provider.Response{}, err
+	body, pe := p.post(ctx, "chat/completions", params)
+	if pe != nil {
+		return provider.Response{}, provider.Describe(pe, "openai chat completion", p.key)
 	}
 	resp, perr := ChatResponse(body)
 	if perr != nil {
@@ -128,9 +128,9 @@ func (p *Provider) doCompletion(ctx context.Context, req provider.Request) (prov
 		// Silently dropping it would change what the model is asked.
 		return provider.Response{}, provider.Invalid("openai: item %s has a system prompt, which the completions endpoint has no place for; put it in the prompt template or use endpoint: chat", req.ItemID)
 	}
-	body, err := p.post(ctx, "completion", "completions", CompletionParams(p.model, req))
-	if err != nil {
-		return provider.Response{}, err
+	body, pe := p.post(ctx, "completions", CompletionParams(p.model, req))
+	if pe != nil {
+		return provider.Response{}, provider.Describe(pe, "openai completion", p.key)
 	}
 	resp, perr := CompletionResponse(body)
 	if perr != nil {
@@ -144,13 +144,15 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 	if err != nil {
 		return provider.Response{}, err
 	}
-	body, pe := p.post(ctx, "loglikelihood (completions, echo=true)", "completions", params)
+	body, pe := p.post(ctx, "completions", params)
 	if pe != nil {
+		// The server's own message decides, not ours: a 400 for a prompt
+		// over the context length is not a refusal of echo.
 		if (pe.Status == 400 || pe.Status == 422) && strings.Contains(strings.ToLower(pe.Err.Error()), "echo") {
 			// llama-server answers "Only no echo is supported"; say what that means for scoring.
 			return provider.Response{}, provider.Describe(provider.Unsupported("the server refused echo=true (HTTP %d: %v); %s", pe.Status, pe.Err, echoHelp), "openai loglikelihood", p.key)
 		}
-		return provider.Response{}, pe
+		return provider.Response{}, provider.Describe(pe, "openai loglikelihood (completions, echo=true)", p.key)
 	}
 	resp, perr := EchoResponse(body, req)
 	if perr != nil {
@@ -160,20 +162,20 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 }
 
 // post sends one JSON request to base+path and returns the body of a 2xx
-// answer. Failures come back classified and described: a status of 400 or more
+// answer. Failures come back classified, for the caller to Describe (which
+// redacts the key): a status of 400 or more
 // by its code, Retry-After and x-should-retry headers and the message in
 // whatever error shape the server uses (OpenAI's {"error":{…}}, older vLLM's
 // {"message":…}, a proxy's plain-text 502); no answer, or a body cut short, as
 // a transport error.
-func (p *Provider) post(ctx context.Context, what, path string, body any) ([]byte, *provider.Error) {
-	what = "openai " + what
+func (p *Provider) post(ctx context.Context, path string, body any) ([]byte, *provider.Error) {
 	buf, err := json.Marshal(body)
 	if err != nil {
-		return nil, provider.Invalid("%s: encoding the request: %v", what, err)
+		return nil, provider.Invalid("encoding the request: %v", err)
 	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.baseURL+path, bytes.NewReader(buf))
 	if err != nil {
-		return nil, provider.Describe(&provider.Error{Err: err}, what, p.key)
+		return nil, &provider.Error{Err: err}
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "application/json")
@@ -183,16 +185,16 @@ func (p *Provider) post(ctx context.Context, what, path string, body any) ([]byt
 	}
 	resp, err := p.http.Do(hreq)
 	if err != nil {
-		return nil, provider.Describe(provider.TransportError(err), what, p.key)
+		return nil, provider.TransportError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return nil, provider.Describe(provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now()), what, p.key)
+		return nil, provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now())
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, provider.Describe(provider.TransportError(err), what, p.key)
+		return nil, provider.TransportError(err)
 	}
 	return data, nil
 }
