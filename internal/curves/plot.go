@@ -13,30 +13,36 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/tunecheck/tunecheck/internal/chart"
 )
 
 // maxPlotPoints bounds each drawn line: more points than pixels only makes
 // the SVG heavier.
 const maxPlotPoints = 2000
 
-// plotW and plotH are the chart's size.
+// plotW and plotH are the chart's size in points (8 × 4.5 inches).
 const (
-	plotW = 8 * vg.Inch
-	plotH = 4.5 * vg.Inch
+	plotW = 8 * 72
+	plotH = 4.5 * 72
 )
+
+// runColors tell the runs apart (the soft palette gonum/plot used, so that
+// plots keep their colours).
+var runColors = []color.NRGBA{
+	{R: 241, G: 90, B: 96, A: 255},
+	{R: 122, G: 195, B: 106, A: 255},
+	{R: 90, G: 155, B: 212, A: 255},
+	{R: 250, G: 167, B: 91, A: 255},
+	{R: 158, G: 103, B: 171, A: 255},
+	{R: 206, G: 112, B: 88, A: 255},
+	{R: 215, G: 127, B: 180, A: 255},
+}
 
 // WritePlot draws train and eval loss of every run on one chart and writes it
 // to path; the extension picks the format (.svg, .png, .pdf).
 func WritePlot(path string, as []Analysis) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	switch format {
-	case "svg", "png", "pdf":
-	default:
+	if !slices.Contains(chart.Formats, format) {
 		return fmt.Errorf("plot %s: unknown image type %q (use .svg, .png or .pdf)", path, format)
 	}
 	var buf bytes.Buffer
@@ -50,73 +56,33 @@ func WritePlot(path string, as []Analysis) error {
 }
 
 // RenderPlot writes the chart in format ("svg", "png", "pdf") to w, for
-// reports that inline it.
+// reports that inline it. The legend is a column right of the plot area,
+// where it can hide no data.
 func RenderPlot(w io.Writer, format string, as []Analysis) error {
-	p, legend, labels, err := buildPlot(as)
+	p, err := buildPlot(as)
 	if err != nil {
 		return err
 	}
-	c, err := draw.NewFormattedCanvas(plotW, plotH, format)
-	if err != nil {
-		return err
-	}
-	drawWithLegend(draw.New(c), p, legend, labels)
-	_, err = c.WriteTo(w)
-	return err
+	return chart.Render(w, format, chart.Figure{W: plotW, H: plotH, Panels: []chart.Panel{p}})
 }
 
-// drawWithLegend draws the chart with its legend in a column to the right
-// of the plot area, where it can hide no data.
-func drawWithLegend(dc draw.Canvas, p *plot.Plot, legend *plot.Legend, labels []string) {
-	lw := vg.Length(0)
-	for _, l := range labels {
-		lw = max(lw, legend.TextStyle.Width(l))
-	}
-	if lw > 0 {
-		lw += legend.ThumbnailWidth + legend.TextStyle.Width(" ")
-	}
-	if lw == 0 {
-		p.Draw(dc)
-		return
-	}
-	gap := vg.Points(8)
-	// A very long legend (many runs with long names) takes at most 40% of
-	// the width; its text is then cut by the canvas edge, not the data.
-	lw = min(lw, 0.4*dc.Size().X)
-	p.Draw(draw.Crop(dc, 0, -(lw + 2*gap), 0, 0))
-	top := vg.Length(0)
-	if p.Title.Text != "" {
-		top = p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
-	}
-	legend.Draw(draw.Crop(dc, dc.Size().X-lw-gap, 0, 0, -top-gap))
-}
-
-func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
-	p := plot.New()
-	p.Title.Text = "Train and eval loss"
+func buildPlot(as []Analysis) (chart.Panel, error) {
+	p := chart.Panel{Title: "Train and eval loss", XLabel: "step", YLabel: "loss", LegendRight: true}
 	if len(as) == 1 {
-		p.Title.Text += ": " + as[0].Name
+		p.Title += ": " + as[0].Name
 	}
-	p.X.Label.Text = "step"
 	if len(as) > 0 && !slices.ContainsFunc(as, func(a Analysis) bool { return a.StepUnit != "epoch" }) {
-		p.X.Label.Text = "epoch"
+		p.XLabel = "epoch"
 	}
-	p.X.Tick.Marker = plot.TickerFunc(stepTicks)
-	p.Y.Label.Text = "loss"
-	legend := plot.NewLegend()
-	legend.Top, legend.Left = true, true
-	legend.TextStyle.Font.Size = vg.Points(9)
-	var labels []string
-	entry := func(label string, th ...plot.Thumbnailer) {
-		// Names are drawn as given (text.Plain): a file name keeps its dots
-		// and underscores.
-		legend.Add(label, th...)
-		labels = append(labels, label)
+	entry := func(label string, st ...chart.Style) {
+		// Names are drawn as given: a file name keeps its dots and underscores.
+		p.Legend = append(p.Legend, chart.LegendEntry{Label: label, Styles: st})
 	}
 	multi := len(as) > 1
 	// The y range is decided first, on every curve drawn, so that points
 	// outside it can be pinned to its edge rather than lost.
 	var yvals, lasts []float64
+	xlo, xhi := math.Inf(1), math.Inf(-1)
 	for _, a := range as {
 		for _, ps := range [][]Point{finitePoints(a.TrainSmoothed), finitePoints(a.Eval)} {
 			yvals = append(yvals, values(ps)...)
@@ -127,14 +93,25 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 		if v := lastFinite(a.Train); finite(v) {
 			lasts = append(lasts, v) // the raw last loss too
 		}
+		for _, ps := range [][]Point{a.Train, a.Eval} {
+			for _, pt := range ps {
+				xlo, xhi = min(xlo, float64(pt.Step)), max(xhi, float64(pt.Step))
+			}
+		}
 	}
 	lo, hi := 0.0, 1.0
 	if len(yvals) > 0 {
 		lo, hi = yRange(yvals, lasts)
 	}
-	p.Y.Min, p.Y.Max = lo, hi
-	var clipped plotter.XYs
-	clip := func(ps []Point) plotter.XYs {
+	if !(xhi >= xlo) {
+		xlo, xhi = 0, 1
+	} else if xhi == xlo {
+		xlo, xhi = xlo-0.5, xhi+0.5
+	}
+	p.XMin, p.XMax, p.YMin, p.YMax = xlo, xhi, lo, hi
+	p.XTicks = stepTicks(xlo, xhi)
+	var clipped []chart.XY
+	clip := func(ps []Point) []chart.XY {
 		out := xys(ps)
 		for i := range out {
 			if y := out[i].Y; y > hi || y < lo {
@@ -146,67 +123,46 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 	}
 	type stopLine struct {
 		step  float64
-		c     color.Color
+		c     color.NRGBA
 		label string
 	}
 	var stops []stopLine
 	for i, a := range as {
-		c := plotutil.Color(i)
+		c := runColors[i%len(runColors)]
 		clipped = clipped[:0]
-		add := func(label string, th ...plot.Thumbnailer) {
+		add := func(label string, st ...chart.Style) {
 			if !multi {
-				entry(label, th...)
+				entry(label, st...)
 			}
 		}
 		if len(a.Train) > 0 {
-			raw, err := plotter.NewLine(clip(envelope(a.Train, maxPlotPoints)))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			raw.Color = fade(c)
-			raw.Width = vg.Points(0.5)
-			p.Add(raw)
-			sm, err := plotter.NewLine(clip(stride(finitePoints(a.TrainSmoothed), maxPlotPoints)))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			sm.Color = c
-			sm.Width = vg.Points(1.5)
-			p.Add(sm)
+			raw := chart.Style{Color: fade(c), Width: 0.5}
+			p.Items = append(p.Items, chart.Item{Kind: chart.Line, Points: clip(envelope(a.Train, maxPlotPoints)), Style: raw})
+			sm := chart.Style{Color: c, Width: 1.5}
+			p.Items = append(p.Items, chart.Item{Kind: chart.Line, Points: clip(stride(finitePoints(a.TrainSmoothed), maxPlotPoints)), Style: sm})
 			add("train (smoothed)", sm)
 			if multi && len(finitePoints(a.Eval)) == 0 {
 				entry(a.Name, sm) // a train-only run is named by its train line
 			}
 		}
 		if ev := finitePoints(a.Eval); len(ev) > 0 {
-			l, s, err := plotter.NewLinePoints(clip(stride(ev, maxPlotPoints)))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			l.Color, l.Width, l.Dashes = c, vg.Points(1.5), []vg.Length{vg.Points(5), vg.Points(3)}
-			s.Color, s.Shape, s.Radius = c, draw.CircleGlyph{}, vg.Points(2)
-			p.Add(l, s)
+			l := chart.Style{Color: c, Width: 1.5, Dashes: []float64{5, 3}}
+			s := chart.Style{Color: c, Shape: chart.Circle, Radius: 2}
+			pts := clip(stride(ev, maxPlotPoints))
+			p.Items = append(p.Items, chart.Item{Kind: chart.Line, Points: pts, Style: l}, chart.Item{Kind: chart.Markers, Points: pts, Style: s})
 			add("eval", l, s)
 			if multi {
 				entry(a.Name, l, s)
 			}
 		}
 		if b := a.BestEval; b != nil {
-			m, err := plotter.NewScatter(clip([]Point{{Step: b.Step, Value: b.Value}}))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			m.Color, m.Shape, m.Radius = c, draw.PyramidGlyph{}, vg.Points(6)
-			p.Add(m)
+			m := chart.Style{Color: c, Shape: chart.TriUp, Radius: 6}
+			p.Items = append(p.Items, chart.Item{Kind: chart.Markers, Points: clip([]Point{{Step: b.Step, Value: b.Value}}), Style: m})
 			add(fmt.Sprintf("eval minimum (%s %d)", a.StepUnit, b.Step), m)
 		}
 		if len(clipped) > 0 {
-			m, err := plotter.NewScatter(slices.Clone(clipped))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			m.Color, m.Shape, m.Radius = c, draw.CrossGlyph{}, vg.Points(2)
-			p.Add(m)
+			m := chart.Style{Color: c, Shape: chart.Cross, Radius: 2}
+			p.Items = append(p.Items, chart.Item{Kind: chart.Markers, Points: slices.Clone(clipped), Style: m})
 			add("off the axis (drawn at its edge)", m)
 		}
 		if es := a.EarlyStopping; es != nil && es.HF.Stopped {
@@ -216,12 +172,8 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 	}
 	// Stop lines span the y range.
 	for _, st := range stops {
-		l, err := plotter.NewLine(plotter.XYs{{X: st.step, Y: p.Y.Min}, {X: st.step, Y: p.Y.Max}})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		l.Color, l.Width, l.Dashes = st.c, vg.Points(1), []vg.Length{vg.Points(2), vg.Points(2)}
-		p.Add(l)
+		l := chart.Style{Color: st.c, Width: 1, Dashes: []float64{2, 2}}
+		p.Items = append(p.Items, chart.Item{Kind: chart.Line, Points: []chart.XY{{X: st.step, Y: p.YMin}, {X: st.step, Y: p.YMax}}, Style: l})
 		if !multi {
 			entry(st.label, l)
 		}
@@ -233,7 +185,7 @@ func buildPlot(as []Analysis) (*plot.Plot, *plot.Legend, []string, error) {
 			entry(k)
 		}
 	}
-	return p, &legend, labels, nil
+	return p, nil
 }
 
 // yRange frames the bulk of the curves robustly: the first steps of a
@@ -263,9 +215,9 @@ func yRange(vs, lasts []float64) (lo, hi float64) {
 
 // stepTicks labels about nine round steps (1, 2, 2.5 or 5 times a power of
 // ten apart), with unlabelled minor ticks between.
-func stepTicks(lo, hi float64) []plot.Tick {
+func stepTicks(lo, hi float64) []chart.Tick {
 	if !(hi > lo) {
-		return plot.DefaultTicks{}.Ticks(lo, hi)
+		return chart.NiceTicks(lo, hi)
 	}
 	// The round step whose label count is closest to nine.
 	mag := math.Pow(10, math.Floor(math.Log10((hi-lo)/9)))
@@ -280,10 +232,10 @@ func stepTicks(lo, hi float64) []plot.Tick {
 			step, best = st, d
 		}
 	}
-	var ticks []plot.Tick
+	var ticks []chart.Tick
 	minor := step / 2
 	for v := math.Ceil(lo/minor) * minor; v <= hi+minor*1e-9; v += minor {
-		t := plot.Tick{Value: v}
+		t := chart.Tick{Value: v}
 		if r := math.Round(v / step); math.Abs(v/step-r) < 1e-9 {
 			t.Label = strconv.FormatFloat(r*step, 'g', 10, 64)
 		}
@@ -292,15 +244,15 @@ func stepTicks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-func fade(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 90}
+func fade(c color.NRGBA) color.NRGBA {
+	c.A = 90
+	return c
 }
 
-func xys(ps []Point) plotter.XYs {
-	out := make(plotter.XYs, len(ps))
+func xys(ps []Point) []chart.XY {
+	out := make([]chart.XY, len(ps))
 	for i, p := range ps {
-		out[i] = plotter.XY{X: float64(p.Step), Y: p.Value}
+		out[i] = chart.XY{X: float64(p.Step), Y: p.Value}
 	}
 	return out
 }

@@ -74,12 +74,12 @@ func TestPlotLegendAndClipping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, _, err := buildPlot([]Analysis{a})
+	p, err := buildPlot([]Analysis{a})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Y.Max > 10 {
-		t.Errorf("y axis top %v: the spike at 40 squashes the curves", p.Y.Max)
+	if p.YMax > 10 {
+		t.Errorf("y axis top %v: the spike at 40 squashes the curves", p.YMax)
 	}
 	var buf bytes.Buffer
 	if err := RenderPlot(&buf, "svg", []Analysis{a, a}); err != nil {
@@ -96,12 +96,12 @@ func TestPlotLegendAndClipping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, _, err = buildPlot([]Analysis{a, b})
+	p, err = buildPlot([]Analysis{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Y.Max < 30 {
-		t.Errorf("y axis top %v hides the diverging run's last loss, 30", p.Y.Max)
+	if p.YMax < 30 {
+		t.Errorf("y axis top %v hides the diverging run's last loss, 30", p.YMax)
 	}
 	var buf2 bytes.Buffer
 	if err := RenderPlot(&buf2, "svg", []Analysis{a, b}); err != nil || !bytes.Contains(buf2.Bytes(), []byte(">qlora.train-only.jsonl</text>")) {

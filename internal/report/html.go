@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tunecheck/tunecheck/internal/gate"
 	"github.com/tunecheck/tunecheck/internal/stats"
@@ -37,7 +38,11 @@ var assets embed.FS
 // function also drops terminal escapes and control characters (plainText).
 // Strings computed here are passed through plainText before they get there,
 // and the plots (svg.go) escape their text themselves.
-var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"text": plainText}).ParseFS(assets, "assets/report.html.tmpl"))
+// It is parsed on first use, not at init, which every command would pay for
+// (issue 15).
+var htmlTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{"text": plainText}).ParseFS(assets, "assets/report.html.tmpl"))
+})
 
 type htmlRow struct {
 	Metric, Arrow, DirTitle string
@@ -171,7 +176,7 @@ func HTML(w io.Writer, r *Report) error {
 		}
 		data.Sections = append(data.Sections, hs)
 	}
-	return htmlTmpl.Execute(w, data)
+	return htmlTmpl().Execute(w, data)
 }
 
 // verdictClass is the banner's CSS class; an unknown verdict (a newer or a

@@ -8,20 +8,18 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/tunecheck/tunecheck/internal/chart"
 )
 
-// The chart's size: one panel, or the metric over the delta.
+// The chart's size in points: one panel, or the metric over the delta.
 const (
-	plotW      = 8 * vg.Inch
-	panelH     = 4 * vg.Inch
-	deltaPanel = 3 * vg.Inch
+	plotW      = 8 * 72
+	panelH     = 4 * 72
+	deltaPanel = 3 * 72
 )
 
 // maxTickLabels bounds the labelled runs on the x axis; between them runs
@@ -33,6 +31,7 @@ var (
 	deltaColor  = color.NRGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}
 	driftColor  = color.NRGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 	zeroColor   = color.NRGBA{A: 0x80}
+	bandColor   = color.NRGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0x30}
 )
 
 // Chart is what RenderPlot draws.
@@ -50,9 +49,7 @@ type Chart struct {
 // (.svg, .png or .pdf).
 func WritePlot(path string, c Chart) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-	switch format {
-	case "svg", "png", "pdf":
-	default:
+	if !slices.Contains(chart.Formats, format) {
 		return fmt.Errorf("plot %s: unknown image type %q (use .svg, .png or .pdf)", path, format)
 	}
 	var buf bytes.Buffer
@@ -75,60 +72,38 @@ func RenderPlot(w io.Writer, format string, c Chart) error {
 	if len(c.Points) == 0 {
 		return fmt.Errorf("no runs to plot")
 	}
-	top, err := metricPanel(c)
-	if err != nil {
-		return err
-	}
-	bottom, err := deltaPanelPlot(c)
-	if err != nil {
-		return err
-	}
-	height := panelH
-	if bottom != nil {
-		height += deltaPanel
-	}
-	cv, err := draw.NewFormattedCanvas(plotW, height, format)
-	if err != nil {
-		return err
-	}
-	dc := draw.New(cv)
-	if bottom == nil {
-		top.Draw(dc)
-	} else {
+	top := metricPanel(c)
+	bottom, ok := deltaPanelPlot(c)
+	f := chart.Figure{W: plotW, H: panelH, Panels: []chart.Panel{top}}
+	if ok {
 		// The delta panel shares the x axis: the run labels are drawn once,
 		// under it.
-		top.X.Tick.Marker = unlabelled(top.X.Tick.Marker.Ticks(top.X.Min, top.X.Max))
-		top.X.Label.Text = ""
-		tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(6)}
-		cs := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
-		top.Draw(cs[0][0])
-		bottom.Draw(cs[1][0])
+		top.XTicks = unlabelled(top.XTicks)
+		top.XLabel = ""
+		top.Height, bottom.Height = panelH, deltaPanel
+		f.H += deltaPanel
+		f.Panels = []chart.Panel{top, bottom}
 	}
-	_, err = cv.WriteTo(w)
-	return err
+	return chart.Render(w, format, f)
 }
 
-func newPanel(c Chart) *plot.Plot {
-	p := plot.New()
+func newPanel(c Chart) chart.Panel {
 	n := len(c.Points)
-	p.X.Min, p.X.Max = -0.5, float64(n)-0.5
-	p.X.Label.Text = "run (oldest first)"
-	p.X.Tick.Marker = runTicks(c.Points)
-	p.X.Tick.Label.Rotation = math.Pi / 2
-	p.X.Tick.Label.XAlign = draw.XRight
-	p.X.Tick.Label.YAlign = draw.YCenter
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	return p
+	return chart.Panel{
+		XMin: -0.5, XMax: float64(n) - 0.5,
+		XLabel:        "run (oldest first)",
+		XTicks:        runTicks(c.Points),
+		RotateXLabels: true,
+	}
 }
 
 // runTicks labels the runs, at most maxTickLabels of them (evenly spaced,
 // always the last), each by its TickLabel.
-func runTicks(pts []Point) plot.ConstantTicks {
+func runTicks(pts []Point) []chart.Tick {
 	every := (len(pts) + maxTickLabels - 1) / maxTickLabels
-	ticks := make(plot.ConstantTicks, len(pts))
+	ticks := make([]chart.Tick, len(pts))
 	for i, p := range pts {
-		ticks[i] = plot.Tick{Value: float64(i)}
+		ticks[i] = chart.Tick{Value: float64(i)}
 		if (len(pts)-1-i)%every == 0 {
 			ticks[i].Label = TickLabel(p)
 		}
@@ -136,10 +111,10 @@ func runTicks(pts []Point) plot.ConstantTicks {
 	return ticks
 }
 
-func unlabelled(ts []plot.Tick) plot.ConstantTicks {
-	out := make(plot.ConstantTicks, len(ts))
+func unlabelled(ts []chart.Tick) []chart.Tick {
+	out := make([]chart.Tick, len(ts))
 	for i, t := range ts {
-		out[i] = plot.Tick{Value: t.Value}
+		out[i] = chart.Tick{Value: t.Value}
 	}
 	return out
 }
@@ -159,10 +134,10 @@ func TickLabel(p Point) string {
 	return at.Format("2006-01-02 15:04") + " " + suffix
 }
 
-func metricPanel(c Chart) (*plot.Plot, error) {
+func metricPanel(c Chart) chart.Panel {
 	p := newPanel(c)
-	p.Title.Text = c.Title
-	p.Y.Label.Text = c.Metric
+	p.Title = c.Title
+	p.YLabel = c.Metric
 	var est []Estimate
 	for _, pt := range c.Points {
 		est = append(est, Estimate{N: pt.N, Mean: pt.Mean, Low: pt.Low, High: pt.High})
@@ -172,49 +147,54 @@ func metricPanel(c Chart) (*plot.Plot, error) {
 		idx[i] = i
 	}
 	lo, hi := yExtent(est)
-	if err := addSeries(p, idx, est, metricColor, c.Metric+" (mean, CI)"); err != nil {
-		return nil, err
-	}
+	var band *chart.Item
+	var bandLabel string
 	if len(c.Checks) == len(c.Points) {
 		last := len(c.Points) - 1
 		if ck := c.Checks[last]; ck.Checked {
 			lo, hi = min(lo, ck.Low), max(hi, ck.High)
-			if err := addBand(p, float64(last-ck.Prev), float64(last), ck, c.Window); err != nil {
-				return nil, err
-			}
+			x0, x1 := float64(last-ck.Prev), float64(last)
+			band = &chart.Item{Kind: chart.Band, Points: []chart.XY{{X: x0, Y: ck.Low}, {X: x1, Y: ck.Low}, {X: x1, Y: ck.High}, {X: x0, Y: ck.High}}, Style: chart.Style{Color: bandColor, Fill: true}}
+			bandLabel = fmt.Sprintf("last run's drift interval (previous %d runs)", c.Window)
 		}
-		var ups, downs plotter.XYs
+	}
+	if band != nil {
+		// Under the series, so that the band shades and hides nothing.
+		p.Items = append(p.Items, *band)
+	}
+	addSeries(&p, idx, est, metricColor, c.Metric+" (mean, CI)")
+	if band != nil {
+		p.Legend = append(p.Legend, chart.LegendEntry{Label: bandLabel, Styles: []chart.Style{band.Style}})
+	}
+	if len(c.Checks) == len(c.Points) {
+		var ups, downs []chart.XY
 		for i, ck := range c.Checks {
 			switch ck.Dir {
 			case Up:
-				ups = append(ups, plotter.XY{X: float64(i), Y: c.Points[i].Mean})
+				ups = append(ups, chart.XY{X: float64(i), Y: c.Points[i].Mean})
 			case Down:
-				downs = append(downs, plotter.XY{X: float64(i), Y: c.Points[i].Mean})
+				downs = append(downs, chart.XY{X: float64(i), Y: c.Points[i].Mean})
 			}
 		}
 		for _, m := range []struct {
-			xys   plotter.XYs
-			glyph draw.GlyphDrawer
+			xys   []chart.XY
+			shape chart.Shape
 			label string
-		}{{ups, draw.PyramidGlyph{}, "drifted up"}, {downs, downTriangle{}, "drifted down"}} {
+		}{{ups, chart.TriUp, "drifted up"}, {downs, chart.TriDown, "drifted down"}} {
 			if len(m.xys) == 0 {
 				continue
 			}
-			s, err := plotter.NewScatter(m.xys)
-			if err != nil {
-				return nil, err
-			}
-			s.Color, s.Shape, s.Radius = driftColor, m.glyph, vg.Points(5)
-			p.Add(s)
-			p.Legend.Add(m.label, s)
+			st := chart.Style{Color: driftColor, Shape: m.shape, Radius: 5}
+			p.Items = append(p.Items, chart.Item{Kind: chart.Markers, Points: m.xys, Style: st})
+			p.Legend = append(p.Legend, chart.LegendEntry{Label: m.label, Styles: []chart.Style{st}})
 		}
 	}
-	frame(p, lo, hi)
-	return p, nil
+	frame(&p, lo, hi)
+	return p
 }
 
-// deltaPanelPlot is nil when no run has a delta.
-func deltaPanelPlot(c Chart) (*plot.Plot, error) {
+// deltaPanelPlot reports false when no run has a delta.
+func deltaPanelPlot(c Chart) (chart.Panel, bool) {
 	var idx []int
 	var est []Estimate
 	for i, pt := range c.Points {
@@ -224,71 +204,34 @@ func deltaPanelPlot(c Chart) (*plot.Plot, error) {
 		}
 	}
 	if len(idx) == 0 {
-		return nil, nil
+		return chart.Panel{}, false
 	}
 	p := newPanel(c)
-	p.Y.Label.Text = "delta vs baseline"
-	zero, err := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: 0}, {X: p.X.Max, Y: 0}})
-	if err != nil {
-		return nil, err
-	}
-	zero.Color, zero.Width, zero.Dashes = zeroColor, vg.Points(0.75), []vg.Length{vg.Points(3), vg.Points(3)}
-	p.Add(zero)
-	if err := addSeries(p, idx, est, deltaColor, "delta vs baseline (mean, CI)"); err != nil {
-		return nil, err
-	}
+	p.YLabel = "delta vs baseline"
+	p.Items = append(p.Items, chart.Item{Kind: chart.Line, Points: []chart.XY{{X: p.XMin, Y: 0}, {X: p.XMax, Y: 0}},
+		Style: chart.Style{Color: zeroColor, Width: 0.75, Dashes: []float64{3, 3}}})
+	addSeries(&p, idx, est, deltaColor, "delta vs baseline (mean, CI)")
 	lo, hi := yExtent(est)
-	frame(p, min(lo, 0), max(hi, 0))
-	return p, nil
+	frame(&p, min(lo, 0), max(hi, 0))
+	return p, true
 }
-
-// errorPoints feeds the error bars: each point with its interval as
-// distances below and above it.
-type errorPoints struct {
-	xys  plotter.XYs
-	errs plotter.YErrors
-}
-
-func (e errorPoints) Len() int                        { return len(e.xys) }
-func (e errorPoints) XY(i int) (float64, float64)     { return e.xys.XY(i) }
-func (e errorPoints) YError(i int) (float64, float64) { return e.errs.YError(i) }
 
 // addSeries draws the means joined by a line, each with its interval.
-func addSeries(p *plot.Plot, idx []int, est []Estimate, c color.Color, label string) error {
-	ep := errorPoints{xys: make(plotter.XYs, len(est)), errs: make(plotter.YErrors, len(est))}
+func addSeries(p *chart.Panel, idx []int, est []Estimate, c color.NRGBA, label string) {
+	pts := make([]chart.XY, len(est))
+	low, high := make([]float64, len(est)), make([]float64, len(est))
 	for i, e := range est {
-		ep.xys[i] = plotter.XY{X: float64(idx[i]), Y: e.Mean}
-		ep.errs[i].Low, ep.errs[i].High = max(0, e.Mean-e.Low), max(0, e.High-e.Mean)
+		pts[i] = chart.XY{X: float64(idx[i]), Y: e.Mean}
+		// An interval that does not contain its mean is drawn from the mean.
+		low[i], high[i] = min(e.Low, e.Mean), max(e.High, e.Mean)
 	}
-	bars, err := plotter.NewYErrorBars(ep)
-	if err != nil {
-		return err
-	}
-	bars.Color = c
-	bars.CapWidth = vg.Points(6)
-	line, pts, err := plotter.NewLinePoints(ep.xys)
-	if err != nil {
-		return err
-	}
-	line.Color, line.Width = c, vg.Points(1)
-	pts.Color, pts.Shape, pts.Radius = c, draw.CircleGlyph{}, vg.Points(2.5)
-	p.Add(bars, line, pts)
-	p.Legend.Add(label, line, pts)
-	return nil
-}
-
-// addBand shades the last run's drift interval over the runs it was judged
-// against (from x0) up to the last run (x1).
-func addBand(p *plot.Plot, x0, x1 float64, ck Check, window int) error {
-	band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ck.Low}, {X: x1, Y: ck.Low}, {X: x1, Y: ck.High}, {X: x0, Y: ck.High}})
-	if err != nil {
-		return err
-	}
-	band.Color = color.NRGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0x30}
-	band.LineStyle.Width = 0
-	p.Add(band)
-	p.Legend.Add(fmt.Sprintf("last run's drift interval (previous %d runs)", window), band)
-	return nil
+	line := chart.Style{Color: c, Width: 1}
+	marks := chart.Style{Color: c, Shape: chart.Circle, Radius: 2.5}
+	p.Items = append(p.Items,
+		chart.Item{Kind: chart.ErrorBars, Points: pts, Low: low, High: high, Cap: 6, Style: chart.Style{Color: c, Width: 1}},
+		chart.Item{Kind: chart.Line, Points: pts, Style: line},
+		chart.Item{Kind: chart.Markers, Points: pts, Style: marks})
+	p.Legend = append(p.Legend, chart.LegendEntry{Label: label, Styles: []chart.Style{line, marks}})
 }
 
 func yExtent(est []Estimate) (lo, hi float64) {
@@ -300,27 +243,11 @@ func yExtent(est []Estimate) (lo, hi float64) {
 }
 
 // frame sets the y range to lo..hi with room above for the legend.
-func frame(p *plot.Plot, lo, hi float64) {
+func frame(p *chart.Panel, lo, hi float64) {
 	if !(hi > lo) {
 		pad := math.Max(math.Abs(lo)*0.1, 1e-3)
 		lo, hi = lo-pad, hi+pad
 	}
 	r := hi - lo
-	p.Y.Min, p.Y.Max = lo-0.05*r, hi+0.35*r
-}
-
-// downTriangle is a filled triangle pointing down, the mirror of
-// draw.PyramidGlyph.
-type downTriangle struct{}
-
-func (downTriangle) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
-	r := sty.Radius
-	half := r * vg.Length(math.Sqrt(3)/2)
-	var path vg.Path
-	path.Move(vg.Point{X: pt.X, Y: pt.Y - r})
-	path.Line(vg.Point{X: pt.X - half, Y: pt.Y + r/2})
-	path.Line(vg.Point{X: pt.X + half, Y: pt.Y + r/2})
-	path.Close()
-	c.SetColor(sty.Color)
-	c.Fill(path)
+	p.YMin, p.YMax = lo-0.05*r, hi+0.35*r
 }

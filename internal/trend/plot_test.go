@@ -13,7 +13,7 @@ import (
 )
 
 // chart is six runs whose last drops, with deltas on all but the first.
-func chart(t *testing.T) Chart {
+func sampleChart(t *testing.T) Chart {
 	t.Helper()
 	ps := pts(0.05, 0.80, 0.82, 0.79, 0.81, 0.80, 0.40)
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -57,7 +57,7 @@ func errorBars(svg string, c color.NRGBA) int {
 }
 
 func TestRenderPlotDrawsBothSeries(t *testing.T) {
-	c := chart(t)
+	c := sampleChart(t)
 	svg := render(t, c)
 	if got := errorBars(svg, metricColor); got != 6 {
 		t.Errorf("%d metric error bars, want one per run (6)", got)
@@ -87,7 +87,7 @@ func TestRenderPlotDrawsBothSeries(t *testing.T) {
 }
 
 func TestRenderPlotWithoutComparisonHasOnePanel(t *testing.T) {
-	c := chart(t)
+	c := sampleChart(t)
 	for i := range c.Points {
 		c.Points[i].Delta = nil
 	}
@@ -122,7 +122,7 @@ func TestRenderPlotMarksBothDirections(t *testing.T) {
 }
 
 func TestRenderPlotWithoutChecksOrWithOneRun(t *testing.T) {
-	c := chart(t)
+	c := sampleChart(t)
 	c.Checks = nil
 	if svg := render(t, c); strings.Contains(svg, "drift") {
 		t.Error("drift drawn without checks")
@@ -140,7 +140,7 @@ func TestRenderPlotWithoutChecksOrWithOneRun(t *testing.T) {
 
 func TestWritePlot(t *testing.T) {
 	dir := t.TempDir()
-	c := chart(t)
+	c := sampleChart(t)
 	png := filepath.Join(dir, "trend.png")
 	if err := WritePlot(png, c); err != nil {
 		t.Fatal(err)

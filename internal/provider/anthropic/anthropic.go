@@ -1,10 +1,19 @@
-// Package anthropic is tunecheck's provider for Anthropic's Messages API, built
-// on the official anthropic-sdk-go with its retries disabled (the runner owns
-// the one retry layer). The API returns no logprobs, so loglikelihood requests
-// fail with provider.ErrUnsupported.
+// Package anthropic is tunecheck's provider for Anthropic's Messages API
+// (POST /v1/messages, anthropic-version 2023-06-01). Each Do is one attempt:
+// the runner owns the one retry layer. The API returns no logprobs, so
+// loglikelihood requests fail with provider.ErrUnsupported.
+//
+// The HTTP and JSON are hand-written rather than the official anthropic-sdk-go:
+// tunecheck sends text messages to one endpoint, while the SDK (with the
+// OpenTelemetry, gjson and sjson modules it brings) added 2.8 MB of symbols to
+// the binary (issue 15 caps the stripped binary at 40 MB). The request fields
+// follow the Messages API reference; anthropic_test.go replays its answer and
+// error shapes ({"type":"error","error":{"type","message"}}, 529 overloaded,
+// retry-after) and a golden file pins the request body.
 package anthropic
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,21 +23,23 @@ import (
 	"strings"
 	"time"
 
-	sdk "github.com/anthropics/anthropic-sdk-go"
-	"github.com/anthropics/anthropic-sdk-go/option"
-
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
 // DefaultMaxTokens is sent when a request sets none: the API requires max_tokens.
 const DefaultMaxTokens = 1024
 
+// APIVersion is the anthropic-version header every request carries.
+const APIVersion = "2023-06-01"
+
 // Provider talks to one Claude model; safe for concurrent use.
 type Provider struct {
-	msgs  sdk.MessageService
-	model string
-	key   string
-	now   func() time.Time
+	http    *http.Client
+	url     string
+	model   string
+	key     string
+	timeout time.Duration
+	now     func() time.Time
 }
 
 // New builds a provider from cfg; nil httpClient uses http.DefaultClient.
@@ -45,22 +56,18 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		// An explicit timeout also stops the SDK from refusing large max_tokens
-		// for non-streaming calls on its own estimate.
+		// A non-streaming call may take minutes for a long answer; bound it
+		// anyway, as the official SDKs do, so a stuck connection ends.
 		timeout = 10 * time.Minute
 	}
-	// Explicit options only: sdk.NewClient reads ANTHROPIC_* variables and
-	// profile files, and nothing below the CLI may read the environment.
-	opts := []option.RequestOption{
-		option.WithBaseURL(strings.TrimRight(base, "/") + "/"),
-		option.WithHTTPClient(httpClient),
-		option.WithMaxRetries(0),
-		option.WithRequestTimeout(timeout),
-	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
-	return &Provider{msgs: sdk.NewMessageService(opts...), model: cfg.Model, key: cfg.APIKey, now: time.Now}, nil
+	return &Provider{
+		http:    httpClient,
+		url:     strings.TrimRight(base, "/") + "/v1/messages",
+		model:   cfg.Model,
+		key:     cfg.APIKey,
+		timeout: timeout,
+		now:     time.Now,
+	}, nil
 }
 
 // Do makes exactly one attempt at req.
@@ -76,21 +83,11 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 	if err != nil {
 		return provider.Response{}, err
 	}
-	var raw *http.Response
-	var body []byte
-	_, serr := p.msgs.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))
-	if serr != nil {
-		var pe *provider.Error
-		if raw != nil && raw.StatusCode >= 400 {
-			var eb []byte
-			if raw.Body != nil {
-				eb, _ = io.ReadAll(io.LimitReader(raw.Body, 64<<10))
-			}
-			pe = provider.StatusError(raw.StatusCode, raw.Header, provider.ErrorMessage(eb), p.now())
-		} else {
-			pe = provider.TransportError(serr)
-		}
-		return provider.Response{}, provider.Describe(pe, "anthropic messages", p.key)
+	ctx, cancel := provider.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	body, perr := p.post(ctx, params)
+	if perr != nil {
+		return provider.Response{}, provider.Describe(perr, "anthropic messages", p.key)
 	}
 	resp, perr := Response(body)
 	if perr != nil {
@@ -99,49 +96,107 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 	return resp, nil
 }
 
+// post sends body to /v1/messages and returns a 2xx answer's body. A status of
+// 400 or more is classified by its code, retry-after headers, x-should-retry
+// and the {"error":{"type","message"}} body; no answer or a body cut short is
+// a transport error.
+func (p *Provider) post(ctx context.Context, body MessagesRequest) ([]byte, *provider.Error) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, provider.Invalid("encoding the request: %v", err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(buf))
+	if err != nil {
+		return nil, &provider.Error{Err: err}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", "tunecheck")
+	hreq.Header.Set("Anthropic-Version", APIVersion)
+	if p.key != "" {
+		hreq.Header.Set("X-Api-Key", p.key)
+	}
+	resp, err := p.http.Do(hreq)
+	if err != nil {
+		return nil, provider.TransportError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return nil, provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now())
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, provider.TransportError(err)
+	}
+	return data, nil
+}
+
+// TextBlock is a text content block, the only kind tunecheck sends.
+type TextBlock struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+// Message is one turn of a Messages API request.
+type Message struct {
+	Role    string      `json:"role"`
+	Content []TextBlock `json:"content"`
+}
+
+// MessagesRequest is the body of POST /v1/messages, with only the fields
+// tunecheck sends; unset sampling parameters stay off the wire.
+type MessagesRequest struct {
+	Model         string      `json:"model"`
+	MaxTokens     int         `json:"max_tokens"`
+	Messages      []Message   `json:"messages"`
+	System        []TextBlock `json:"system,omitempty"`
+	Temperature   *float64    `json:"temperature,omitempty"`
+	TopP          *float64    `json:"top_p,omitempty"`
+	StopSequences []string    `json:"stop_sequences,omitempty"`
+}
+
+func text(role, s string) Message {
+	return Message{Role: role, Content: []TextBlock{{Type: "text", Text: s}}}
+}
+
 // Params converts a request into a Messages API body. System messages (the
 // request's System and any "system" turns) join the top-level system field,
 // since the API has no system role; a request without Messages sends Prompt as
 // the one user turn.
-func Params(model string, req provider.Request) (sdk.MessageNewParams, error) {
+func Params(model string, req provider.Request) (MessagesRequest, error) {
 	if req.Params.N > 1 {
-		return sdk.MessageNewParams{}, provider.Unsupported("anthropic: the Messages API returns one answer per request; n=%d needs n: 1 (item %s)", req.Params.N, req.ItemID)
+		return MessagesRequest{}, provider.Unsupported("anthropic: the Messages API returns one answer per request; n=%d needs n: 1 (item %s)", req.Params.N, req.ItemID)
 	}
 	var system []string
 	if req.System != "" {
 		system = append(system, req.System)
 	}
-	msgs := make([]sdk.MessageParam, 0, len(req.Messages)+1)
+	msgs := make([]Message, 0, len(req.Messages)+1)
 	for _, m := range req.Messages {
 		switch m.Role {
 		case "system", "developer":
 			system = append(system, m.Content)
 		case "assistant":
-			msgs = append(msgs, sdk.NewAssistantMessage(sdk.NewTextBlock(m.Content)))
+			msgs = append(msgs, text("assistant", m.Content))
 		default:
-			msgs = append(msgs, sdk.NewUserMessage(sdk.NewTextBlock(m.Content)))
+			msgs = append(msgs, text("user", m.Content))
 		}
 	}
 	if len(req.Messages) == 0 {
-		msgs = append(msgs, sdk.NewUserMessage(sdk.NewTextBlock(req.Prompt)))
+		msgs = append(msgs, text("user", req.Prompt))
 	}
 	if len(msgs) == 0 {
-		return sdk.MessageNewParams{}, provider.Invalid("anthropic: item %s has only system messages; the API needs at least one user turn", req.ItemID)
+		return MessagesRequest{}, provider.Invalid("anthropic: item %s has only system messages; the API needs at least one user turn", req.ItemID)
 	}
 	g := req.Params
 	maxTokens := g.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = DefaultMaxTokens
 	}
-	out := sdk.MessageNewParams{Model: sdk.Model(model), MaxTokens: int64(maxTokens), Messages: msgs}
+	out := MessagesRequest{Model: model, MaxTokens: maxTokens, Messages: msgs, Temperature: g.Temperature, TopP: g.TopP}
 	if len(system) > 0 {
-		out.System = []sdk.TextBlockParam{{Text: strings.Join(system, "\n\n")}}
-	}
-	if g.Temperature != nil {
-		out.Temperature = sdk.Float(*g.Temperature)
-	}
-	if g.TopP != nil {
-		out.TopP = sdk.Float(*g.TopP)
+		out.System = []TextBlock{{Type: "text", Text: strings.Join(system, "\n\n")}}
 	}
 	if len(g.Stop) > 0 {
 		out.StopSequences = g.Stop

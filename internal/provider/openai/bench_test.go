@@ -76,7 +76,7 @@ func BenchmarkChatParams(b *testing.B) {
 }
 
 // cannedTransport answers without a network, isolating the provider's own
-// per-request cost (request encoding, SDK plumbing, decoding).
+// per-request cost (request encoding, HTTP plumbing, decoding).
 type cannedTransport struct{ body []byte }
 
 func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"unicode/utf8"
 
-	sdk "github.com/openai/openai-go/v3"
-
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
@@ -14,84 +12,98 @@ const echoHelp = "this endpoint does not return prompt logprobs with echo; multi
 	"serve the model with vLLM (or llama-cpp-python's server); llama.cpp's llama-server, Ollama and hosted chat APIs " +
 	"return logprobs for generated tokens only"
 
+// ChatMessage is one turn of a chat completion request.
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// ChatRequest is the body of POST /chat/completions, with only the fields
+// tunecheck sends. Pointers and omitempty keep unset parameters off the wire,
+// so the server's defaults apply; an explicit zero (temperature 0, seed 0) is sent.
+type ChatRequest struct {
+	Model       string        `json:"model"`
+	Messages    []ChatMessage `json:"messages"`
+	Temperature *float64      `json:"temperature,omitempty"`
+	TopP        *float64      `json:"top_p,omitempty"`
+	MaxTokens   int           `json:"max_tokens,omitempty"`
+	// MaxCompletionTokens replaces MaxTokens for api.openai.com (see Provider).
+	MaxCompletionTokens int      `json:"max_completion_tokens,omitempty"`
+	Stop                []string `json:"stop,omitempty"`
+	Seed                *int64   `json:"seed,omitempty"`
+	N                   int      `json:"n,omitempty"`
+	Logprobs            bool     `json:"logprobs,omitempty"`
+	TopLogprobs         int      `json:"top_logprobs,omitempty"`
+}
+
+// CompletionRequest is the body of POST /completions (the legacy text
+// completions API that vLLM, llama.cpp and TGI still serve).
+type CompletionRequest struct {
+	Model       string   `json:"model"`
+	Prompt      string   `json:"prompt"`
+	Echo        bool     `json:"echo,omitempty"`
+	Logprobs    int      `json:"logprobs,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+	Seed        *int64   `json:"seed,omitempty"`
+	N           int      `json:"n,omitempty"`
+}
+
 // ChatParams converts a request into a chat completion body. System comes
 // first, then Messages; a request without Messages sends Prompt as one user turn.
-func ChatParams(model string, req provider.Request) sdk.ChatCompletionNewParams {
-	msgs := make([]sdk.ChatCompletionMessageParamUnion, 0, len(req.Messages)+1)
+func ChatParams(model string, req provider.Request) ChatRequest {
+	msgs := make([]ChatMessage, 0, len(req.Messages)+1)
 	if req.System != "" {
-		msgs = append(msgs, sdk.SystemMessage(req.System))
+		msgs = append(msgs, ChatMessage{Role: "system", Content: req.System})
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
-		case "system":
-			msgs = append(msgs, sdk.SystemMessage(m.Content))
-		case "developer":
-			msgs = append(msgs, sdk.DeveloperMessage(m.Content))
-		case "assistant":
-			msgs = append(msgs, sdk.AssistantMessage(m.Content))
+		case "system", "developer", "assistant":
+			msgs = append(msgs, ChatMessage{Role: m.Role, Content: m.Content})
 		default:
 			// "user" and anything a dataset calls its human turn ("human", "prompt").
-			msgs = append(msgs, sdk.UserMessage(m.Content))
+			msgs = append(msgs, ChatMessage{Role: "user", Content: m.Content})
 		}
 	}
 	if len(req.Messages) == 0 {
-		msgs = append(msgs, sdk.UserMessage(req.Prompt))
+		msgs = append(msgs, ChatMessage{Role: "user", Content: req.Prompt})
 	}
-	p := sdk.ChatCompletionNewParams{Model: sdk.ChatModel(model), Messages: msgs}
 	g := req.Params
-	if g.Temperature != nil {
-		p.Temperature = sdk.Float(*g.Temperature)
-	}
-	if g.TopP != nil {
-		p.TopP = sdk.Float(*g.TopP)
-	}
+	p := ChatRequest{Model: model, Messages: msgs, Temperature: g.Temperature, TopP: g.TopP, Seed: g.Seed}
 	if g.MaxTokens > 0 {
 		// max_tokens rather than max_completion_tokens: every compatible server knows it.
-		p.MaxTokens = sdk.Int(int64(g.MaxTokens))
+		p.MaxTokens = g.MaxTokens
 	}
 	if len(g.Stop) > 0 {
-		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: g.Stop}
-	}
-	if g.Seed != nil {
-		p.Seed = sdk.Int(*g.Seed)
+		p.Stop = g.Stop
 	}
 	if g.N > 1 {
-		p.N = sdk.Int(int64(g.N))
+		p.N = g.N
 	}
 	if g.Logprobs > 0 {
-		p.Logprobs = sdk.Bool(true)
-		p.TopLogprobs = sdk.Int(int64(g.Logprobs))
+		p.Logprobs = true
+		p.TopLogprobs = g.Logprobs
 	}
 	return p
 }
 
 // CompletionParams converts a generate request into a /completions body.
-func CompletionParams(model string, req provider.Request) sdk.CompletionNewParams {
-	p := sdk.CompletionNewParams{
-		Model:  sdk.CompletionNewParamsModel(model),
-		Prompt: sdk.CompletionNewParamsPromptUnion{OfString: sdk.String(req.Prompt)},
-	}
+func CompletionParams(model string, req provider.Request) CompletionRequest {
 	g := req.Params
-	if g.Temperature != nil {
-		p.Temperature = sdk.Float(*g.Temperature)
-	}
-	if g.TopP != nil {
-		p.TopP = sdk.Float(*g.TopP)
-	}
+	p := CompletionRequest{Model: model, Prompt: req.Prompt, Temperature: g.Temperature, TopP: g.TopP, Seed: g.Seed}
 	if g.MaxTokens > 0 {
-		p.MaxTokens = sdk.Int(int64(g.MaxTokens))
+		p.MaxTokens = g.MaxTokens
 	}
 	if len(g.Stop) > 0 {
-		p.Stop = sdk.CompletionNewParamsStopUnion{OfStringArray: g.Stop}
-	}
-	if g.Seed != nil {
-		p.Seed = sdk.Int(*g.Seed)
+		p.Stop = g.Stop
 	}
 	if g.N > 1 {
-		p.N = sdk.Int(int64(g.N))
+		p.N = g.N
 	}
 	if g.Logprobs > 0 {
-		p.Logprobs = sdk.Int(int64(g.Logprobs))
+		p.Logprobs = g.Logprobs
 	}
 	return p
 }
@@ -100,41 +112,38 @@ func CompletionParams(model string, req provider.Request) sdk.CompletionNewParam
 // local-completions does: prompt = context + continuation, echo=true,
 // logprobs=1 (the top-1 alternative decides greediness), max_tokens=1
 // (servers reject 0 more often than they accept it) and temperature 0.
-func EchoParams(model string, req provider.Request) (sdk.CompletionNewParams, error) {
+func EchoParams(model string, req provider.Request) (CompletionRequest, error) {
 	prompt := req.Prompt
 	switch req.Type {
 	case provider.Loglikelihood:
 		if req.Prompt == "" {
 			// The first prompt token never has a logprob, so an empty context
 			// would leave the first continuation token unscored.
-			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood: item %s has an empty context; the first token of a prompt has no logprob, so the context must not be empty", req.ItemID)
+			return CompletionRequest{}, provider.Invalid("openai loglikelihood: item %s has an empty context; the first token of a prompt has no logprob, so the context must not be empty", req.ItemID)
 		}
 		if req.Continuation == "" {
-			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood: item %s has an empty continuation", req.ItemID)
+			return CompletionRequest{}, provider.Invalid("openai loglikelihood: item %s has an empty continuation", req.ItemID)
 		}
 		prompt += req.Continuation
 	case provider.LoglikelihoodRolling:
 		if req.Prompt == "" {
-			return sdk.CompletionNewParams{}, provider.Invalid("openai loglikelihood_rolling: item %s has an empty prompt", req.ItemID)
+			return CompletionRequest{}, provider.Invalid("openai loglikelihood_rolling: item %s has an empty prompt", req.ItemID)
 		}
 	}
-	p := sdk.CompletionNewParams{
-		Model:       sdk.CompletionNewParamsModel(model),
-		Prompt:      sdk.CompletionNewParamsPromptUnion{OfString: sdk.String(prompt)},
-		Echo:        sdk.Bool(true),
-		Logprobs:    sdk.Int(1),
-		MaxTokens:   sdk.Int(1),
-		Temperature: sdk.Float(0),
-	}
-	if req.Params.Seed != nil {
-		p.Seed = sdk.Int(*req.Params.Seed)
-	}
-	return p, nil
+	zero := 0.0
+	return CompletionRequest{
+		Model:       model,
+		Prompt:      prompt,
+		Echo:        true,
+		Logprobs:    1,
+		MaxTokens:   1,
+		Temperature: &zero,
+		Seed:        req.Params.Seed,
+	}, nil
 }
 
-// The answers are decoded into these lean wire types with encoding/json
-// rather than the SDK's reflective decoder: it is the largest per-request cost
-// at thousands of requests a second, and the echo logprobs need their nulls.
+// The answers are decoded into these lean wire types, which read only what
+// tunecheck uses; the echo logprobs need their nulls kept.
 
 type wireUsage struct {
 	PromptTokens     int `json:"prompt_tokens"`

@@ -1,14 +1,24 @@
 // Package openai is tunecheck's provider for any OpenAI-compatible server —
-// vLLM, llama.cpp server, Ollama /v1, TGI, SGLang and hosted APIs — built on
-// the official openai-go v3 SDK with its retries disabled (the runner owns the
-// one retry layer). Generate requests go to /chat/completions or /completions;
-// loglikelihood requests go to /completions with echo=true and logprobs=1 and
-// max_tokens=1, as lm-evaluation-harness's local-completions model sends them,
-// and score the echoed prompt tokens that cover the continuation.
+// vLLM, llama.cpp server, Ollama /v1, TGI, SGLang and hosted APIs. Generate
+// requests go to /chat/completions or /completions; loglikelihood requests go
+// to /completions with echo=true and logprobs=1 and max_tokens=1, as
+// lm-evaluation-harness's local-completions model sends them, and score the
+// echoed prompt tokens that cover the continuation. Each Do is one attempt:
+// the runner owns the one retry layer.
+//
+// The HTTP and JSON are hand-written rather than the official openai-go SDK:
+// tunecheck uses two endpoints with a dozen fields between them, while the
+// SDK's generated types for the whole API made up a fifth of the binary
+// (7.8 MB of symbols; issue 15 caps the stripped binary at 40 MB). The request
+// fields follow the API reference for chat completions and (legacy)
+// completions; the httptest servers in openai_test.go replay the official
+// answer and error shapes, and golden files pin every request body.
 package openai
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,17 +26,12 @@ import (
 	"strings"
 	"time"
 
-	sdk "github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
 
 // Provider talks to one model on one OpenAI-compatible endpoint. It holds no
 // per-request state and is safe for concurrent use.
 type Provider struct {
-	chat     sdk.ChatCompletionService
-	comp     sdk.CompletionService
 	http     *http.Client
 	baseURL  string
 	model    string
@@ -55,24 +60,12 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 		httpClient = http.DefaultClient
 	}
 	base := strings.TrimRight(baseOrDefault(cfg.BaseURL), "/") + "/"
-	// Built from explicit options only: sdk.NewClient would read OPENAI_* variables,
-	// and nothing below the CLI may read the environment.
-	opts := []option.RequestOption{
-		option.WithBaseURL(base),
-		option.WithHTTPClient(httpClient),
-		option.WithMaxRetries(0),
-	}
-	if cfg.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(cfg.APIKey))
-	}
 	ep := cfg.Endpoint
 	if ep == "" {
 		ep = provider.EndpointChat
 	}
 	return &Provider{
 		completionTokens: strings.EqualFold(hostOf(base), "api.openai.com"),
-		chat:             sdk.NewChatCompletionService(opts...),
-		comp:             sdk.NewCompletionService(opts...),
 		http:             httpClient,
 		baseURL:          base,
 		model:            cfg.Model,
@@ -116,14 +109,12 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 
 func (p *Provider) doChat(ctx context.Context, req provider.Request) (provider.Response, error) {
 	params := ChatParams(p.model, req)
-	if p.completionTokens && params.MaxTokens.Valid() {
-		params.MaxCompletionTokens, params.MaxTokens = params.MaxTokens, sdk.ChatCompletionNewParams{}.MaxTokens
+	if p.completionTokens && params.MaxTokens > 0 {
+		params.MaxCompletionTokens, params.MaxTokens = params.MaxTokens, 0
 	}
-	var raw *http.Response
-	var body []byte
-	_, err := p.chat.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))
-	if err != nil {
-		return provider.Response{}, p.fail("chat completion", raw, err)
+	body, pe := p.post(ctx, "chat/completions", params)
+	if pe != nil {
+		return provider.Response{}, provider.Describe(pe, "openai chat completion", p.key)
 	}
 	resp, perr := ChatResponse(body)
 	if perr != nil {
@@ -137,12 +128,9 @@ func (p *Provider) doCompletion(ctx context.Context, req provider.Request) (prov
 		// Silently dropping it would change what the model is asked.
 		return provider.Response{}, provider.Invalid("openai: item %s has a system prompt, which the completions endpoint has no place for; put it in the prompt template or use endpoint: chat", req.ItemID)
 	}
-	params := CompletionParams(p.model, req)
-	var raw *http.Response
-	var body []byte
-	_, err := p.comp.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))
-	if err != nil {
-		return provider.Response{}, p.fail("completion", raw, err)
+	body, pe := p.post(ctx, "completions", CompletionParams(p.model, req))
+	if pe != nil {
+		return provider.Response{}, provider.Describe(pe, "openai completion", p.key)
 	}
 	resp, perr := CompletionResponse(body)
 	if perr != nil {
@@ -156,16 +144,15 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 	if err != nil {
 		return provider.Response{}, err
 	}
-	var raw *http.Response
-	var body []byte
-	_, serr := p.comp.New(ctx, params, option.WithResponseInto(&raw), option.WithResponseBodyInto(&body))
-	if serr != nil {
-		err := p.fail("loglikelihood (completions, echo=true)", raw, serr)
-		if pe, ok := err.(*provider.Error); ok && (pe.Status == 400 || pe.Status == 422) && strings.Contains(strings.ToLower(pe.Err.Error()), "echo") {
+	body, pe := p.post(ctx, "completions", params)
+	if pe != nil {
+		// The server's own message decides, not ours: a 400 for a prompt
+		// over the context length is not a refusal of echo.
+		if (pe.Status == 400 || pe.Status == 422) && strings.Contains(strings.ToLower(pe.Err.Error()), "echo") {
 			// llama-server answers "Only no echo is supported"; say what that means for scoring.
 			return provider.Response{}, provider.Describe(provider.Unsupported("the server refused echo=true (HTTP %d: %v); %s", pe.Status, pe.Err, echoHelp), "openai loglikelihood", p.key)
 		}
-		return provider.Response{}, err
+		return provider.Response{}, provider.Describe(pe, "openai loglikelihood (completions, echo=true)", p.key)
 	}
 	resp, perr := EchoResponse(body, req)
 	if perr != nil {
@@ -174,19 +161,40 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 	return resp, nil
 }
 
-// fail classifies an SDK error. The SDK keeps the *http.Response (with its body
-// restored) for status errors, which lets us classify even when the body is not
-// the {"error": …} shape the SDK expects (older vLLM, proxies, plain-text 502s).
-func (p *Provider) fail(what string, raw *http.Response, err error) error {
-	var pe *provider.Error
-	if raw != nil && raw.StatusCode >= 400 {
-		var body []byte
-		if raw.Body != nil {
-			body, _ = io.ReadAll(io.LimitReader(raw.Body, 64<<10))
-		}
-		pe = provider.StatusError(raw.StatusCode, raw.Header, provider.ErrorMessage(body), p.now())
-	} else {
-		pe = provider.TransportError(err)
+// post sends one JSON request to base+path and returns the body of a 2xx
+// answer. Failures come back classified, for the caller to Describe (which
+// redacts the key): a status of 400 or more
+// by its code, Retry-After and x-should-retry headers and the message in
+// whatever error shape the server uses (OpenAI's {"error":{…}}, older vLLM's
+// {"message":…}, a proxy's plain-text 502); no answer, or a body cut short, as
+// a transport error.
+func (p *Provider) post(ctx context.Context, path string, body any) ([]byte, *provider.Error) {
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, provider.Invalid("encoding the request: %v", err)
 	}
-	return provider.Describe(pe, "openai "+what, p.key)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.baseURL+path, bytes.NewReader(buf))
+	if err != nil {
+		return nil, &provider.Error{Err: err}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", "tunecheck")
+	if p.key != "" {
+		hreq.Header.Set("Authorization", "Bearer "+p.key)
+	}
+	resp, err := p.http.Do(hreq)
+	if err != nil {
+		return nil, provider.TransportError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		return nil, provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now())
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, provider.TransportError(err)
+	}
+	return data, nil
 }

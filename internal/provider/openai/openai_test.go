@@ -231,6 +231,25 @@ func TestEchoIgnored(t *testing.T) {
 	}
 }
 
+// A loglikelihood request refused for another reason (here the context
+// length) keeps the server's status and message: only a message about echo
+// means the endpoint cannot score.
+func TestLoglikelihoodOtherBadRequest(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError","param":null,"code":400}`))
+	})
+	_, err := newProvider(t, s.URL, "").Do(context.Background(), provider.Request{Type: provider.Loglikelihood, ItemID: "mc1", Prompt: "The capital of France is", Continuation: " Paris"})
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.Status != 400 || errors.Is(err, provider.ErrUnsupported) || pe.Retryable {
+		t.Fatalf("err = %v, want a final HTTP 400 that is not ErrUnsupported", err)
+	}
+	if !strings.Contains(err.Error(), "maximum context length") {
+		t.Errorf("error %q lost the server's message", err)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	date := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // E-mail: local@domain, found from each "@". The local part is letters,
@@ -185,20 +186,27 @@ type secretRule struct {
 	check  func(string) bool // extra test on the matched text, may be nil
 }
 
-var secretRules = []secretRule{
-	{AWSKey, "AKIA", regexp.MustCompile(`^AKIA[A-Z0-9]{16}`), nil},
-	// "ASIA" starts English words ("ASIAPACIFICCOUNTRIES"), so temporary
-	// key ids need a digit; "AKIA" starts none.
-	{AWSKey, "ASIA", regexp.MustCompile(`^ASIA[A-Z0-9]{16}`), hasDigit},
-	{GitHubToken, "gh", regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{36,251}`), nil},
-	{GitHubToken, "github_pat_", regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{22,255}`), nil},
-	{SlackToken, "xox", regexp.MustCompile(`^xox[abposr]-[A-Za-z0-9-]{10,250}`), nil},
-	{SlackToken, "https://hooks.slack.com/", regexp.MustCompile(`^https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]+/[A-Z0-9]+/[A-Za-z0-9]+`), nil},
-	{JWT, "eyJ", regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), jwtHeader},
-	{APIKey, "sk-", regexp.MustCompile(`^sk-[A-Za-z0-9_-]{20,250}`), mixedKey},
-}
+// secretRules are compiled on first use: the bounded repeats ({36,251})
+// make large programs, and compiling them at init cost every command,
+// --help included, a few milliseconds (issue 15).
+var secretRules = sync.OnceValue(func() []secretRule {
+	return []secretRule{
+		{AWSKey, "AKIA", regexp.MustCompile(`^AKIA[A-Z0-9]{16}`), nil},
+		// "ASIA" starts English words ("ASIAPACIFICCOUNTRIES"), so temporary
+		// key ids need a digit; "AKIA" starts none.
+		{AWSKey, "ASIA", regexp.MustCompile(`^ASIA[A-Z0-9]{16}`), hasDigit},
+		{GitHubToken, "gh", regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{36,251}`), nil},
+		{GitHubToken, "github_pat_", regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{22,255}`), nil},
+		{SlackToken, "xox", regexp.MustCompile(`^xox[abposr]-[A-Za-z0-9-]{10,250}`), nil},
+		{SlackToken, "https://hooks.slack.com/", regexp.MustCompile(`^https://hooks\.slack\.com/(?:services|workflows)/T[A-Z0-9]+/[A-Z0-9]+/[A-Za-z0-9]+`), nil},
+		{JWT, "eyJ", regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), jwtHeader},
+		{APIKey, "sk-", regexp.MustCompile(`^sk-[A-Za-z0-9_-]{20,250}`), mixedKey},
+	}
+})
 
-var privateKeyRe = regexp.MustCompile(`^-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----`)
+var privateKeyRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----`)
+})
 
 // findSecrets: AWS access key ids (AKIA + 16, or ASIA + 16 with a digit), GitHub tokens, Slack
 // tokens and webhook URLs, JWTs whose header decodes to JSON with "alg",
@@ -206,7 +214,7 @@ var privateKeyRe = regexp.MustCompile(`^-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(
 // private key blocks from BEGIN to the matching END line (or, with no END,
 // the BEGIN line and the base64 lines after it).
 func findSecrets(text string, out []Match) []Match {
-	for _, r := range secretRules {
+	for _, r := range secretRules() {
 		for off := 0; ; {
 			n := strings.Index(text[off:], r.prefix)
 			if n < 0 {
@@ -238,7 +246,7 @@ func findSecrets(text string, out []Match) []Match {
 		}
 		s := off + n
 		off = s + 1
-		loc := privateKeyRe.FindStringSubmatchIndex(text[s:min(len(text), s+100)])
+		loc := privateKeyRe().FindStringSubmatchIndex(text[s:min(len(text), s+100)])
 		if loc == nil {
 			continue
 		}

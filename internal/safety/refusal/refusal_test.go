@@ -59,7 +59,7 @@ func TestRulesDocumented(t *testing.T) {
 		}
 		seen[r.Name] = true
 	}
-	if Rules()[0].Name = "changed"; rules[0].Name == "changed" {
+	if Rules()[0].Name = "changed"; rules()[0].Name == "changed" {
 		t.Error("Rules exposes the package's own slice")
 	}
 }
