@@ -88,6 +88,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newJudgeCmd(env),
 		newViewCmd(env),
 		newLabelsCmd(env),
+		newGitHubCmd(env), // hidden: what action.yml runs
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {
