@@ -869,3 +869,66 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Fatalf("push: exit %d\n%s", res.code, logs(res))
 	}
 }
+
+// The GitLab CI example: the job runs the plan into the folder whose
+// junit.xml it reports, keeps the reports on failure too, and installs the
+// same pinned version as the action; docs/ci.md shows it verbatim.
+func TestGitLabExample(t *testing.T) {
+	a, _ := loadAction(t)
+	data, err := os.ReadFile(filepath.Join(root, "examples", "ci", "gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs map[string]struct {
+		Stage     string            `yaml:"stage"`
+		Image     string            `yaml:"image"`
+		Variables map[string]string `yaml:"variables"`
+		Rules     []map[string]any  `yaml:"rules"`
+		Script    []string          `yaml:"script"`
+		Allow     struct {
+			ExitCodes []int `yaml:"exit_codes"`
+		} `yaml:"allow_failure"`
+		Artifacts struct {
+			When     string   `yaml:"when"`
+			ExposeAs string   `yaml:"expose_as"`
+			Paths    []string `yaml:"paths"`
+			Reports  struct {
+				JUnit string `yaml:"junit"`
+			} `yaml:"reports"`
+		} `yaml:"artifacts"`
+	}
+	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField()).Decode(&jobs); err != nil {
+		t.Fatalf("gitlab-ci.yml: %v", err)
+	}
+	job, ok := jobs["tunecheck"]
+	if !ok {
+		t.Fatal("no tunecheck job")
+	}
+	if job.Variables["TUNECHECK_VERSION"] != *a.Inputs["version"].Default {
+		t.Errorf("GitLab pins %s, the action %s", job.Variables["TUNECHECK_VERSION"], *a.Inputs["version"].Default)
+	}
+	var run string
+	for _, s := range job.Script {
+		if strings.HasPrefix(s, "tunecheck run ") {
+			run = s
+		}
+	}
+	m := regexp.MustCompile(`-o (\S+) --format (\S+)`).FindStringSubmatch(run)
+	if m == nil || !strings.Contains(m[2], "junit") {
+		t.Fatalf("the job does not run tunecheck with -o DIR --format …junit: %q", run)
+	}
+	if job.Artifacts.Reports.JUnit != m[1]+"/junit.xml" || job.Artifacts.When != "always" || !slices.Contains(job.Artifacts.Paths, m[1]+"/") {
+		t.Errorf("artifacts %+v do not keep %s/ always with its junit.xml", job.Artifacts, m[1])
+	}
+	if slices.Contains(job.Allow.ExitCodes, 4) && !strings.Contains(run, "--fail-on-inconclusive") {
+		t.Error("exit code 4 is allowed, but the run never exits 4 without --fail-on-inconclusive")
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(data), "\ntunecheck:\n")
+	if !strings.Contains(string(doc), "tunecheck:\n"+body) {
+		t.Error("docs/ci.md does not show examples/ci/gitlab-ci.yml's job as it is")
+	}
+}
