@@ -246,8 +246,11 @@ func TestExampleWorkflow(t *testing.T) {
 
 func needBash(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
+	// What a GitHub runner has and the scripts use.
+	for _, tool := range []string{"bash", "curl", "tar", "awk", "find"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
 	}
 }
 

@@ -29,8 +29,14 @@ echo "tunecheck run $plan -o $outdir --format $formats ${extra[*]+${extra[*]}}"
 tunecheck run "$plan" -o "$outdir" --format "$formats" ${extra[@]+"${extra[@]}"}
 code=$?
 
+verdict=""
+if [[ -f "$outdir/results.json" ]]; then
+  # results.json is written indented with sorted keys: the run's verdict is
+  # the one key "verdict" at the top level, two spaces in.
+  verdict="$(sed -n 's/^  "verdict": "\([a-z]*\)",\{0,1\}$/\1/p' "$outdir/results.json" | head -n 1)"
+fi
 case "$code" in
-0) meaning="pass" ;;
+0) meaning="no gate failed" ;;
 1) meaning="a gate failed" ;;
 2) meaning="bad plan or input" ;;
 3) meaning="a provider was unreachable" ;;
@@ -38,14 +44,8 @@ case "$code" in
 130) meaning="interrupted" ;;
 *) meaning="unexpected exit status" ;;
 esac
-echo "tunecheck exited $code: $meaning"
+echo "tunecheck exited $code: $meaning (verdict: ${verdict:-none, no results.json})"
 
-verdict=""
-if [[ -f "$outdir/results.json" ]]; then
-  # results.json is written indented with sorted keys: the run's verdict is
-  # the one key "verdict" at the top level, two spaces in.
-  verdict="$(sed -n 's/^  "verdict": "\([a-z]*\)",\{0,1\}$/\1/p' "$outdir/results.json" | head -n 1)"
-fi
 md=""
 [[ -f "$outdir/report.md" ]] && md="$outdir/report.md"
 written=false
