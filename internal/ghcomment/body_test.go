@@ -198,3 +198,41 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBody checks Body's promises on any report and limit: within the limit
+// (when the limit leaves room for the marker, note and footer), valid UTF-8
+// for valid input, the marker first, and the note exactly when it was cut.
+func FuzzBody(f *testing.F) {
+	f.Add("# r\n\n| a | b |\n|---|---|\n| 微调 | 🚀 |\n", 600)
+	f.Add("```\ncode\n", 500)
+	f.Add(strings.Repeat("🚀", 400), 700)
+	f.Add("<details>\n\n"+strings.Repeat("line\n", 300), 800)
+	f.Fuzz(func(t *testing.T, md string, limit int) {
+		if !utf8.ValidString(md) || limit < 0 || limit > 4*Limit {
+			return
+		}
+		body, cut := Body("k", md, links, limit)
+		if limit == 0 {
+			limit = Limit
+		}
+		if !strings.HasPrefix(body, Marker("k")+"\n\n") || !utf8.ValidString(body) {
+			t.Fatalf("body %q", body)
+		}
+		floor, _ := Body("k", "", links, 0)
+		room := report.Length(floor) + report.Length(note(report.Length(md), report.Length(md), links)) + 64
+		if limit >= room && report.Length(body) > limit {
+			t.Fatalf("limit %d: body is %d characters", limit, report.Length(body))
+		}
+		if cut != strings.Contains(body, "\n> [!WARNING]\n> This comment shows the first ") {
+			t.Fatalf("cut %v, but the note is there: %v", cut, !cut)
+		}
+	})
+}
+
+// BenchmarkBody cuts a 200,000-character report (CJK and emoji lines) to a comment.
+func BenchmarkBody(b *testing.B) {
+	md := multibyteReport(200000)
+	for b.Loop() {
+		Body("evals/tickets.yaml", md, links, 0)
+	}
+}
