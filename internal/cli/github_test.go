@@ -120,7 +120,7 @@ func TestGitHubCommentTruncates(t *testing.T) {
 // A fork's pull request gets a read-only token: a warning, exit 0.
 func TestGitHubCommentForbiddenWarns(t *testing.T) {
 	s := ghtest.New(t, "acme", "support-bot", ghToken)
-	s.ReadOnly = true
+	s.SetReadOnly(true)
 	code, out, errOut := runGitHubCLI(t, ghEnv(s, "pull_request_target", "pull_request_target_fork.json"), "--report", writeReport(t, "# r\n"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -183,7 +183,7 @@ func TestGitHubCommentErrors(t *testing.T) {
 		})
 	}
 	// GitHub down: exit 3, as an unreachable endpoint.
-	s.Fail = http.StatusServiceUnavailable
+	s.SetFail(http.StatusServiceUnavailable)
 	code, _, errOut := runGitHubCLI(t, ghEnv(s, "pull_request", "pull_request.json"), "--report", rep)
 	if exitcode.Code(code) != exitcode.Unreachable || !strings.Contains(errOut, "HTTP 503") {
 		t.Fatalf("503: exit %d: %s", code, errOut)

@@ -83,7 +83,7 @@ func TestUpsertCreatesThenUpdates(t *testing.T) {
 
 func TestUpsertReadOnlyToken(t *testing.T) {
 	s := ghtest.New(t, "acme", "support-bot", token)
-	s.ReadOnly = true
+	s.SetReadOnly(true)
 	_, err := client(s).Upsert(context.Background(), "acme/support-bot", 7, "k", Marker("k")+"\n\nx")
 	if !Forbidden(err) {
 		t.Fatalf("want a 403, got %v", err)
@@ -104,11 +104,11 @@ func TestClientErrors(t *testing.T) {
 	if err == nil || Forbidden(err) || !strings.Contains(err.Error(), "HTTP 401: Bad credentials") || strings.Contains(err.Error(), "ghs_wrong") {
 		t.Fatalf("bad token: %v", err)
 	}
-	s.Fail = http.StatusBadGateway
+	s.SetFail(http.StatusBadGateway)
 	if _, err := client(s).Upsert(ctx, "acme/support-bot", 1, "k", "x"); err == nil || !strings.Contains(err.Error(), "HTTP 502") {
 		t.Fatalf("502: %v", err)
 	}
-	s.Fail = 0
+	s.SetFail(0)
 	for _, repo := range []string{"acme", "/x", "a/b/c", ""} {
 		if _, err := client(s).Upsert(ctx, repo, 1, "k", "x"); err == nil || !strings.Contains(err.Error(), "want OWNER/NAME") {
 			t.Errorf("repo %q: %v", repo, err)

@@ -34,10 +34,10 @@ type Server struct {
 	RepoID      int64
 	Token       string // the token a request must carry as "Bearer TOKEN"
 	Login       string // who the token's comments are by
-	ReadOnly    bool   // writes answer 403, as a fork's pull_request token
-	Fail        int    // when non-zero, every request answers this status
 
 	mu       sync.Mutex
+	readOnly bool // writes answer 403, as a fork's pull_request token
+	fail     int  // when non-zero, every request answers this status
 	comments map[int][]*comment // by issue number, oldest first
 	nextID   int64
 	requests []Request
@@ -76,6 +76,21 @@ func New(t testing.TB, owner, repo, token string) *Server {
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SetReadOnly makes writes answer 403 "Resource not accessible by
+// integration", as they do for a pull_request workflow's token from a fork.
+func (s *Server) SetReadOnly(ro bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOnly = ro
+}
+
+// SetFail makes every request answer status (0: answer normally).
+func (s *Server) SetFail(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = status
 }
 
 // Seed adds a comment by login to issue number, as if posted before.
@@ -130,7 +145,7 @@ func (s *Server) add(number int, login, body string) *comment {
 	return c
 }
 
-func (s *Server) fail(w http.ResponseWriter, status int, msg, doc string) {
+func (s *Server) answerError(w http.ResponseWriter, status int, msg, doc string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"message": msg, "documentation_url": doc, "status": strconv.Itoa(status)})
@@ -142,12 +157,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	body := string(raw)
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	if s.Fail != 0 {
-		s.fail(w, s.Fail, http.StatusText(s.Fail), "https://docs.github.com/rest")
+	if s.fail != 0 {
+		s.answerError(w, s.fail, http.StatusText(s.fail), "https://docs.github.com/rest")
 		return
 	}
 	if r.Header.Get("Authorization") != "Bearer "+s.Token {
-		s.fail(w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
 		return
 	}
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
@@ -161,14 +176,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case byID:
 		rest = parts[2:]
 	default:
-		s.fail(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 		return
 	}
 	switch {
 	case len(rest) == 3 && rest[0] == "issues" && rest[2] == "comments":
 		number, err := strconv.Atoi(rest[1])
 		if err != nil {
-			s.fail(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
+			s.answerError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 			return
 		}
 		switch r.Method {
@@ -177,13 +192,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case http.MethodPost:
 			s.create(w, number, body)
 		default:
-			s.fail(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
+			s.answerError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 		}
 	case len(rest) == 3 && rest[0] == "issues" && rest[1] == "comments" && r.Method == http.MethodPatch:
 		id, _ := strconv.ParseInt(rest[2], 10, 64)
 		s.update(w, id, body)
 	default:
-		s.fail(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 	}
 }
 
@@ -242,16 +257,16 @@ func (s *Server) readBody(w http.ResponseWriter, raw string) (string, bool) {
 		Body *string `json:"body"`
 	}
 	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		s.fail(w, http.StatusBadRequest, "Problems parsing JSON", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusBadRequest, "Problems parsing JSON", "https://docs.github.com/rest")
 		return "", false
 	}
 	if in.Body == nil {
-		s.fail(w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"body\" wasn't supplied.", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusUnprocessableEntity, "Invalid request.\n\n\"body\" wasn't supplied.", "https://docs.github.com/rest")
 		return "", false
 	}
 	// GitHub counts a body's characters; 65,536 is the most it takes.
 	if n := utf16Len(*in.Body); n > 65536 {
-		s.fail(w, http.StatusUnprocessableEntity, "Validation Failed: body is too long (maximum is 65536 characters)", "https://docs.github.com/rest")
+		s.answerError(w, http.StatusUnprocessableEntity, "Validation Failed: body is too long (maximum is 65536 characters)", "https://docs.github.com/rest")
 		return "", false
 	}
 	return *in.Body, true
@@ -269,8 +284,8 @@ func utf16Len(s string) int {
 }
 
 func (s *Server) create(w http.ResponseWriter, number int, raw string) {
-	if s.ReadOnly {
-		s.fail(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#create-an-issue-comment")
+	if s.readOnly {
+		s.answerError(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#create-an-issue-comment")
 		return
 	}
 	body, ok := s.readBody(w, raw)
@@ -285,8 +300,8 @@ func (s *Server) create(w http.ResponseWriter, number int, raw string) {
 }
 
 func (s *Server) update(w http.ResponseWriter, id int64, raw string) {
-	if s.ReadOnly {
-		s.fail(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
+	if s.readOnly {
+		s.answerError(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
 		return
 	}
 	for _, cs := range s.comments {
@@ -296,7 +311,7 @@ func (s *Server) update(w http.ResponseWriter, id int64, raw string) {
 			}
 			if c.User.Login != s.Login {
 				// A token may edit only its own comments (short of admin rights).
-				s.fail(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
+				s.answerError(w, http.StatusForbidden, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
 				return
 			}
 			body, ok := s.readBody(w, raw)
@@ -310,5 +325,5 @@ func (s *Server) update(w http.ResponseWriter, id int64, raw string) {
 			return
 		}
 	}
-	s.fail(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
+	s.answerError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
 }
