@@ -36,8 +36,8 @@ type Server struct {
 	Login       string // who the token's comments are by
 
 	mu       sync.Mutex
-	readOnly bool // writes answer 403, as a fork's pull_request token
-	fail     int  // when non-zero, every request answers this status
+	readOnly bool               // writes answer 403, as a fork's pull_request token
+	fail     int                // when non-zero, every request answers this status
 	comments map[int][]*comment // by issue number, oldest first
 	nextID   int64
 	requests []Request
