@@ -113,6 +113,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 		newViewCmd(env),
 		newLabelsCmd(env),
 		newMergeCmd(env),
+		newGitHubCmd(env), // hidden: what action.yml runs
 		newVersionCmd(env),
 	)
 	for _, add := range extraCommands {
