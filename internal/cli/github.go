@@ -47,7 +47,8 @@ GITHUB_API_URL, GITHUB_SERVER_URL and GITHUB_RUN_ID, as GitHub Actions sets them
 an event other than pull_request or pull_request_target it posts nothing and says so
 (give --pr to name the pull request yourself, e.g. from a workflow_run workflow). A
 token that may not write (a pull request from a fork) is a warning, not a failure.`,
-		Args: cobra.NoArgs,
+		Example: `  tunecheck github comment --report reports/report.md --key nightly`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGitHubComment(cmd, env, o)
 		},
