@@ -78,6 +78,10 @@ type Request struct {
 	// Continuation is the text whose likelihood is scored (Loglikelihood only).
 	Continuation string `json:"continuation,omitempty"`
 	Params       Params `json:"params"`
+	// Window makes a LoglikelihoodRolling request score token windows as
+	// lm-evaluation-harness's loglikelihood_rolling does (rolling.go); nil
+	// scores the echoed prompt in one call, its first token unscored.
+	Window *Window `json:"window,omitempty"`
 }
 
 // Asked is what a request asks, as a person reads it: its last user
@@ -141,6 +145,14 @@ type TokenLogprob struct {
 // Provider executes requests against one model endpoint. Do makes one attempt.
 type Provider interface {
 	Do(ctx context.Context, req Request) (Response, error)
+}
+
+// RollingChecker is implemented by providers that can score token windows
+// (Request.Window). CheckRolling finds out, before any scoring request,
+// whether the endpoint can: a tokenize route, a prefix token and a context
+// length. A nil error means the requests can be sent.
+type RollingChecker interface {
+	CheckRolling(ctx context.Context, w Window) error
 }
 
 // Capabilities are what a probe found an endpoint can do.
