@@ -1,6 +1,9 @@
 package provider
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Window configures rolling log-likelihood over token windows, as
 // lm-evaluation-harness's API models (local-completions) compute
@@ -59,4 +62,24 @@ func RollingWindows(tokens []int, prefix, maxSeqLen int) []TokenWindow {
 		done = end
 	}
 	return out
+}
+
+// CheckRolling checks every replica: a request may land on any of them.
+func (r *Replicas) CheckRolling(ctx context.Context, w Window) error {
+	r.mu.Lock()
+	reps := make([]Replica, len(r.reps))
+	for i, rep := range r.reps {
+		reps[i] = rep.Replica
+	}
+	r.mu.Unlock()
+	for _, rep := range reps {
+		c, ok := rep.Provider.(RollingChecker)
+		if !ok {
+			return fmt.Errorf("replica %s: %w: its provider cannot score token windows", rep.URL, ErrUnsupported)
+		}
+		if err := c.CheckRolling(ctx, w); err != nil {
+			return fmt.Errorf("replica %s: %w", rep.URL, err)
+		}
+	}
+	return nil
 }

@@ -43,6 +43,8 @@ type Provider struct {
 	// chat: api.openai.com rejects max_tokens for its reasoning models, while
 	// self-hosted servers know max_tokens best.
 	completionTokens bool
+	// tok is what the endpoint's tokenize route is, found once (tokenize.go).
+	tok tokenizer
 }
 
 // New builds a provider from cfg. httpClient is shared by all providers of a
@@ -102,6 +104,9 @@ func (p *Provider) Do(ctx context.Context, req provider.Request) (provider.Respo
 		}
 		return p.doCompletion(ctx, req)
 	case provider.Loglikelihood, provider.LoglikelihoodRolling:
+		if req.Type == provider.LoglikelihoodRolling && req.Window != nil {
+			return p.doRolling(ctx, req)
+		}
 		return p.doLoglikelihood(ctx, req)
 	}
 	return provider.Response{}, provider.Invalid("openai: unknown request type %q", req.Type)
@@ -169,11 +174,16 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 // {"message":…}, a proxy's plain-text 502); no answer, or a body cut short, as
 // a transport error.
 func (p *Provider) post(ctx context.Context, path string, body any) ([]byte, *provider.Error) {
+	return p.postURL(ctx, p.baseURL+path, body)
+}
+
+// postURL is post to a full URL (the /tokenize routes live at the server root).
+func (p *Provider) postURL(ctx context.Context, url string, body any) ([]byte, *provider.Error) {
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, provider.Invalid("encoding the request: %v", err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.baseURL+path, bytes.NewReader(buf))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(buf))
 	if err != nil {
 		return nil, &provider.Error{Err: err}
 	}
