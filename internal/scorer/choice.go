@@ -41,18 +41,21 @@ func b2f(b bool) float64 {
 }
 
 // PerplexityMetrics are the corpus metrics of a perplexity task, as
-// lm-evaluation-harness reports them for rolling log-likelihood tasks.
-var PerplexityMetrics = []string{"word_perplexity", "byte_perplexity", "bits_per_byte"}
+// lm-evaluation-harness reports them for rolling log-likelihood tasks, and
+// the token perplexity (exp of minus the summed log-likelihood over the
+// summed token count), which only compares models that share a tokenizer.
+var PerplexityMetrics = []string{"word_perplexity", "byte_perplexity", "bits_per_byte", "token_perplexity"}
 
 // perplexity computes the metrics from a document's (or summed documents')
-// log-likelihood, words and bytes with metrics/lm, which counts words and
-// bytes exactly as the harness does.
-func perplexity(ll float64, words, bytes int) (map[string]float64, error) {
-	s, err := lm.Summarize([]lm.Doc{{LogLikelihood: ll, Words: words, Bytes: bytes}})
+// log-likelihood, words, bytes and tokens with metrics/lm, which counts
+// words and bytes exactly as the harness does. tokens 0 (not known) gives a
+// NaN token perplexity.
+func perplexity(ll float64, words, bytes, tokens int) (map[string]float64, error) {
+	s, err := lm.Summarize([]lm.Doc{{LogLikelihood: ll, Words: words, Bytes: bytes, Tokens: tokens}})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]float64{"word_perplexity": s.WordPerplexity, "byte_perplexity": s.BytePerplexity, "bits_per_byte": s.BitsPerByte}, nil
+	return map[string]float64{"word_perplexity": s.WordPerplexity, "byte_perplexity": s.BytePerplexity, "bits_per_byte": s.BitsPerByte, "token_perplexity": s.Perplexity}, nil
 }
 
 type choiceScorer struct{}

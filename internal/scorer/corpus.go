@@ -28,8 +28,10 @@ type ItemAggregator interface {
 }
 
 // perplexityScorer turns rolling log-likelihoods into lm-evaluation-harness's
-// corpus metrics; Input.LogLikelihood carries the model's number and
-// Input.Prediction the scored document.
+// corpus metrics; Input.LogLikelihood carries the model's number,
+// Input.Prediction the scored document and Input.Response.Tokens its token
+// count (token_perplexity only: it depends on the tokenizer, while the word
+// and byte metrics compare models with different tokenizers).
 type perplexityScorer struct{}
 
 // PerplexityScorer is the scorer of perplexity tasks.
@@ -43,20 +45,35 @@ func (perplexityScorer) Metrics() []Metric {
 	return out
 }
 
+// Stats are the document's log-likelihood, words, bytes and tokens.
 func (perplexityScorer) Stats(in Input) ([]float64, error) {
-	return []float64{in.LogLikelihood, float64(lm.CountWords(in.Prediction)), float64(lm.CountBytes(in.Prediction))}, nil
+	return []float64{in.LogLikelihood, float64(lm.CountWords(in.Prediction)), float64(lm.CountBytes(in.Prediction)), float64(tokensOf(in))}, nil
 }
 
 func (perplexityScorer) Score(in Input) (map[string]float64, error) {
-	return perplexity(in.LogLikelihood, lm.CountWords(in.Prediction), lm.CountBytes(in.Prediction))
+	return perplexity(in.LogLikelihood, lm.CountWords(in.Prediction), lm.CountBytes(in.Prediction), tokensOf(in))
 }
 
 func (perplexityScorer) Aggregate(sum []float64) map[string]float64 {
-	m, err := perplexity(sum[0], int(sum[1]), int(sum[2]))
+	tokens := 0
+	if len(sum) > 3 {
+		tokens = int(sum[3])
+	}
+	m, err := perplexity(sum[0], int(sum[1]), int(sum[2]), tokens)
 	if err != nil {
 		// Only reachable with a positive or non-finite summed log-likelihood,
 		// which Score has already refused item by item.
-		return map[string]float64{"word_perplexity": math.NaN(), "byte_perplexity": math.NaN(), "bits_per_byte": math.NaN()}
+		m = map[string]float64{}
+		for _, n := range PerplexityMetrics {
+			m[n] = math.NaN()
+		}
 	}
 	return m
+}
+
+func tokensOf(in Input) int {
+	if in.Response == nil {
+		return 0
+	}
+	return in.Response.Tokens
 }
