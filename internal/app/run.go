@@ -107,6 +107,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
+	if err := checkTrainTasks(p, tasks); err != nil {
+		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
 	// Gates are checked against the tasks and metrics as built, before any
 	// request: a typo must not cost a whole run.
 	gates, err := planGates(p, tasks)
@@ -119,6 +122,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	endpoints, models, err := buildEndpoints(p, tasks, o)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	// Perplexity tasks need the endpoint's tokenizer: refused before any request.
+	if err := checkRolling(ctx, p, o.Shard.tasks(tasks), endpoints); err != nil {
+		return nil, err
 	}
 	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
 	if err := o.Shard.checkStore(dsn); err != nil {
@@ -232,6 +239,11 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 		return exitcode.WithCode(err, exitcode.BadInput)
 	}
 	rep.Sections = append(rep.Sections, training...)
+	if sec, ok, err := gapSection(p, tasks, results); err != nil {
+		return err
+	} else if ok {
+		rep.Sections = append(rep.Sections, sec)
+	}
 	if sec, ok := safetySection(rep); ok {
 		rep.Sections = append(rep.Sections, sec)
 	}
