@@ -42,7 +42,8 @@ func newProbeCmd(env Env) *cobra.Command {
   completions    /completions (or Ollama's raw /api/generate)
   echo logprobs  prompt logprobs returned with echo=true, which multiple_choice
                  and perplexity tasks need; probe checks they really come back
-  tokenize       vLLM or llama.cpp server /tokenize
+  tokenize       vLLM or llama.cpp server /tokenize, which perplexity tasks
+                 need (token windows)
   latency        the fastest successful call
 
 Name the endpoint with flags, or probe the models of a plan (all of them, or the
