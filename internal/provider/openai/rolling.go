@@ -81,6 +81,9 @@ func RollingResponse(body []byte, windows []provider.TokenWindow) (ll float64, u
 			ll += *lp[j]
 		}
 	}
+	if math.IsInf(ll, 0) {
+		return 0, usage, provider.Malformed("the window log-likelihoods sum to %v", ll)
+	}
 	if c.Usage != nil {
 		usage = provider.Usage{PromptTokens: c.Usage.PromptTokens, CompletionTokens: c.Usage.CompletionTokens}
 	}

@@ -216,9 +216,27 @@ func TestRollingResponseRefusesMissingEcho(t *testing.T) {
 		"no echo":       `{"choices":[{"index":0,"logprobs":{"token_logprobs":[-0.1]}}]}`,
 		"null logprob":  `{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,null,-0.1,-0.2]}}]}`,
 		"wrong choices": `{"choices":[]}`,
+		"overflow":      `{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,-1e308,-1e308]}}]}`,
 	} {
 		if _, _, perr := RollingResponse([]byte(body), w); perr == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// FuzzRollingResponse feeds arbitrary answers to the window scorer: it must
+// never panic, and a sum it accepts is a finite log-likelihood (≤ 0).
+func FuzzRollingResponse(f *testing.F) {
+	f.Add([]byte(`{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,-0.1,-0.2,-0.3]}}]}`), 1, 2)
+	f.Add([]byte(`{"choices":[{"index":1,"logprobs":{"token_logprobs":[null]}},{"index":0}]}`), 0, 3)
+	f.Fuzz(func(t *testing.T, body []byte, ctx, scored int) {
+		if ctx < 0 || scored < 0 || ctx+scored > 64 {
+			return
+		}
+		w := []provider.TokenWindow{{Context: make([]int, ctx), Scored: make([]int, scored)}}
+		ll, _, perr := RollingResponse(body, w)
+		if perr == nil && (math.IsNaN(ll) || math.IsInf(ll, 0) || ll > 0) {
+			t.Fatalf("accepted ll %v", ll)
+		}
+	})
 }
