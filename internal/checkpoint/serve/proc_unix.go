@@ -19,22 +19,24 @@ func setGroup(cmd *exec.Cmd) {
 // an error: the server's own exit status says nothing about the evaluation.
 func stop(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration) error {
 	pgid := cmd.Process.Pid
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
+	kill := func(sig syscall.Signal) error {
+		err := syscall.Kill(-pgid, sig)
+		if err != nil && !errors.Is(err, syscall.ESRCH) {
+			// No group to signal: signal the process itself.
+			return cmd.Process.Signal(sig)
+		}
+		return nil
 	}
+	termErr := kill(syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-exited:
-		// The group's other members (children the shell started) get the
-		// same end.
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		return nil
 	case <-t.C:
 	}
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return err
-	}
+	// Whatever is left of the group (children the shell started, or a
+	// server that ignored SIGTERM) is killed.
+	killErr := kill(syscall.SIGKILL)
 	<-exited
-	return nil
+	return errors.Join(termErr, killErr)
 }
