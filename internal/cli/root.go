@@ -98,7 +98,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 
 // extraCommands lists the constructors of every other command, in help order.
 // Each command lives in its own file.
-var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd}
+var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd, newWatchCmd}
 
 // toolVersion is the version this binary reports and records with each run:
 // the one set at build time with -ldflags, else the module version the Go

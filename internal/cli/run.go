@@ -22,6 +22,7 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
+	tags                   []string
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -57,6 +58,7 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
+	f.StringArrayVar(&o.tags, "tag", nil, "store KEY=VALUE with the run (repeatable); `runs --tag` filters by it")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	return cmd
 }
@@ -77,6 +79,11 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 			opts.Formats = append(opts.Formats, f)
 		}
 	}
+	tags, err := parseTags(o.tags)
+	if err != nil {
+		return err
+	}
+	opts.Tags = tags
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
 	out, err := app.Run(cmd.Context(), opts)
