@@ -18,6 +18,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/checkpoint"
 	"github.com/tunecheck/tunecheck/internal/checkpoint/serve"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/gate"
 	"github.com/tunecheck/tunecheck/internal/plan"
 	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
@@ -238,7 +239,9 @@ func (ws *watchState) evaluate(ctx context.Context, c checkpoint.Checkpoint) err
 		return err
 	}
 	for _, r := range prior {
-		if r.Status == store.StatusFinished {
+		// A run finished with the verdict "error" had no answers from the
+		// checkpoint (the server was down): it is evaluated again.
+		if r.Status == store.StatusFinished && r.Verdict != string(gate.Error) {
 			ws.out.Skipped = append(ws.out.Skipped, c.Step)
 			fmt.Fprintf(o.Out, "step %d %s: already evaluated (run %s, verdict %s)\n", c.Step, c.Rel, r.ID, r.Verdict)
 			return nil
@@ -405,8 +408,9 @@ func overrideCandidate(p *plan.Plan, c CandidateOverride) error {
 // WatchRuns lists the runs one watch stored — of the plan at planPath, over
 // the directory dir — one per checkpoint step, ordered by step, each with its
 // report and per-item records. Where a step was evaluated more than once
-// (another training run wrote the same step, with another fingerprint), the
-// newest finished run stands for it. Unfinished runs are left out.
+// (another training run wrote the same step, with another fingerprint; a
+// retry after the server was down), the newest finished run with answers
+// stands for it. Unfinished runs are left out.
 func WatchRuns(ctx context.Context, st *store.Store, planPath, dir string) ([]WatchedRun, error) {
 	p, err := plan.LoadWith(planPath, task.PlanTypes())
 	if err != nil {
@@ -429,7 +433,9 @@ func WatchRuns(ctx context.Context, st *store.Store, planPath, dir string) ([]Wa
 		if err != nil {
 			return nil, fmt.Errorf("run %s: tag %s=%q is not a step", r.ID, TagStep, r.Tags[TagStep])
 		}
-		if _, seen := byStep[step]; seen {
+		// A run with answers stands for its step before one without (the
+		// verdict "error": the server was down), whatever their ages.
+		if prev, seen := byStep[step]; seen && (prev.Run.Verdict != string(gate.Error) || r.Verdict == string(gate.Error)) {
 			continue
 		}
 		_, rep, err := LoadReport(ctx, st, r.ID)

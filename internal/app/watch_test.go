@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunecheck/tunecheck/internal/checkpoint/serve"
 	"github.com/tunecheck/tunecheck/internal/checkpoint/serve/vllmfake"
 	"github.com/tunecheck/tunecheck/internal/curves"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
@@ -392,4 +393,41 @@ func (s *syncBuffer) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.b.Reset()
+}
+
+// A checkpoint whose every request failed (the server was down, the name
+// wrong) is stored with the verdict "error", reported (exit 3), and evaluated
+// again by the next watch; WatchRuns then gives the run with answers.
+func TestWatchRetriesBrokenCheckpoint(t *testing.T) {
+	fake := vllmfake.New("base-model", func(model string, _ []byte, prompt string) string { return "City0" })
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train")
+	writeCheckpoint(t, train, 100, map[int]float64{100: 1}, 0)
+	planPath := watchPlan(t, dir, srv.URL, "base-model", filepath.Join(dir, "tc.db"))
+	opts := WatchOptions{Run: Options{PlanPath: planPath, OutputDir: filepath.Join(dir, "out")}, Dir: train, Once: true, Settle: time.Millisecond,
+		Server: serve.Names{ByStep: map[int]string{100: "no-such-model"}}}
+	out, err := Watch(context.Background(), opts)
+	if exitcode.Of(err) != exitcode.Unreachable || len(out.Failed) != 1 || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("broken checkpoint: %v, %+v", err, out)
+	}
+	opts.Server = serve.Names{ByStep: map[int]string{100: "base-model"}}
+	out, err = Watch(context.Background(), opts)
+	if err != nil || len(out.Evaluated) != 1 || len(out.Skipped) != 0 {
+		t.Fatalf("retry: %v, %+v", err, out)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "tc.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := WatchRuns(context.Background(), st, planPath, train)
+	if err != nil || len(runs) != 1 || runs[0].Run.Verdict == "error" || runs[0].Run.ID != out.Evaluated[0].Run.ID {
+		t.Fatalf("WatchRuns = %+v, %v", runs, err)
+	}
+	all, _ := st.RunsTagged(context.Background(), map[string]string{TagWatchDir: train})
+	if len(all) != 2 {
+		t.Fatalf("%d runs stored, want the error run and the retry", len(all))
+	}
 }
