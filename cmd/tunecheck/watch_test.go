@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -120,5 +122,90 @@ compare: {baseline: base, candidate: tuned}
 	}
 	if r, err := st.GetRun(context.Background(), cut[0].ID); err != nil || r.Status != store.StatusFinished {
 		t.Fatalf("resumed run: %+v, %v", r, err)
+	}
+}
+
+// checkpointServer is the model server `--serve cmd` starts in
+// TestWatchServeCmd: a vLLM-like server on port whose model "tuned" answers
+// as well as the checkpoint's weights byte says (1: the first item right, 2:
+// the first two), until SIGTERM.
+func checkpointServer(port, ckpt string) {
+	weights, err := os.ReadFile(filepath.Join(ckpt, "adapter_model.safetensors"))
+	if err != nil || len(weights) != 1 {
+		fmt.Fprintln(os.Stderr, "cannot read the adapter:", err)
+		os.Exit(1)
+	}
+	fake := vllmfake.New("tuned", func(_ string, _ []byte, prompt string) string {
+		var i int
+		fmt.Sscanf(prompt, "question %d", &i)
+		if i < int(weights[0]) {
+			return "x"
+		}
+		return "y"
+	})
+	fmt.Fprintln(os.Stderr, "serving", ckpt, "on", port)
+	if err := http.ListenAndServe("127.0.0.1:"+port, fake); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// `watch --serve cmd` starts a real server process per checkpoint, evaluates
+// it and stops it: each step's run reflects its own checkpoint, the servers'
+// logs are kept, and none is left running.
+func TestWatchServeCmd(t *testing.T) {
+	base := vllmfake.New("base", func(string, []byte, string) string { return "y" })
+	srv := httptest.NewServer(base)
+	defer srv.Close()
+	dir := t.TempDir()
+	var data bytes.Buffer
+	for i := range 4 {
+		fmt.Fprintf(&data, `{"id": "q%d", "q": "question %d", "answer": "x"}`+"\n", i, i)
+	}
+	os.WriteFile(filepath.Join(dir, "qa.jsonl"), data.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "plan.yaml"), []byte(fmt.Sprintf(`version: 1
+name: watch-cmd
+models:
+  - {name: base, provider: openai, base_url: %s/v1, model: base}
+  - {name: tuned, provider: openai, base_url: http://127.0.0.1:1/v1, model: tuned}
+tasks:
+  - name: t
+    dataset: {path: qa.jsonl}
+    prompt: {template: "{{ q }}"}
+    reference: answer
+    scorers: [{name: exact_match}]
+compare: {baseline: base, candidate: tuned}
+`, srv.URL)), 0o644)
+	train := filepath.Join(dir, "train")
+	for _, step := range []int{1, 2} {
+		ck := filepath.Join(train, fmt.Sprintf("checkpoint-%d", step))
+		os.MkdirAll(ck, 0o755)
+		os.WriteFile(filepath.Join(ck, "adapter_config.json"), []byte(`{"r": 8}`), 0o644)
+		os.WriteFile(filepath.Join(ck, "adapter_model.safetensors"), []byte{byte(step)}, 0o644)
+	}
+	outDir := filepath.Join(dir, "out")
+	tmpl := "TUNECHECK_E2E_MAIN=0 TUNECHECK_E2E_SERVER=1 exec '" + os.Args[0] + "' {port} {checkpoint}"
+	cmd := exec.Command(os.Args[0], "watch", train, "--plan", filepath.Join(dir, "plan.yaml"), "--store", filepath.Join(dir, "tc.db"), "-o", outDir,
+		"--once", "--settle", "20ms", "--serve", "cmd", "--serve-cmd", tmpl, "--ready-timeout", "60s")
+	cmd.Env = append(os.Environ(), "TUNECHECK_E2E_MAIN=1", "CI=true")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("watch --serve cmd: %v\n%s", err, out)
+	}
+	// Each step's numbers are its own checkpoint's: the right process served it.
+	for _, want := range []string{"step 1 checkpoint-1: verdict pass · t.exact_match 0.25 (baseline 0)", "step 2 checkpoint-2: verdict pass · t.exact_match 0.5 (baseline 0)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, step := range []int{1, 2} {
+		log, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("serve-step%d.log", step)))
+		if err != nil || !strings.Contains(string(log), fmt.Sprintf("serving %s", filepath.Join(train, fmt.Sprintf("checkpoint-%d", step)))) {
+			t.Errorf("server log of step %d: %s, %v", step, log, err)
+		}
+	}
+	// No server outlives the watch.
+	if ps, _ := exec.Command("pgrep", "-f", "^"+regexp.QuoteMeta(os.Args[0])+" [0-9]+ "+regexp.QuoteMeta(train)).Output(); len(ps) > 0 {
+		t.Fatalf("a checkpoint server still runs: %s", ps)
 	}
 }
