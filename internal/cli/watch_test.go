@@ -129,3 +129,33 @@ func TestWatchErrors(t *testing.T) {
 		t.Errorf("missing dir: exit %d\n%s", code, errOut)
 	}
 }
+
+// `run --tag` stores the tags; `runs --tag` lists only the runs with all of them.
+func TestRunTagFlag(t *testing.T) {
+	plan := filepath.Join("..", "..", "examples", "quickstart", "tunecheck.yaml")
+	db := filepath.Join(t.TempDir(), "tc.db")
+	if code, out, errOut := mainCLI("run", plan, "--store", db, "-o", t.TempDir(), "-q", "--tag", "branch=main", "--tag", "gpu=h100"); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := mainCLI("run", plan, "--store", db, "-o", t.TempDir(), "-q", "--tag", "branch=dev"); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, tc := range []struct {
+		tags []string
+		want int
+	}{
+		{[]string{"branch=main"}, 1}, {[]string{"branch=main", "gpu=h100"}, 1}, {[]string{"branch=dev", "gpu=h100"}, 0}, {nil, 2},
+	} {
+		args := []string{"runs", "--store", db}
+		for _, tg := range tc.tags {
+			args = append(args, "--tag", tg)
+		}
+		code, out, _ := mainCLI(args...)
+		if code != 0 || strings.Count(out, "quickstart-mtbench") != tc.want {
+			t.Errorf("runs %v: exit %d, want %d runs\n%s", tc.tags, code, tc.want, out)
+		}
+	}
+	if code, _, errOut := mainCLI("run", plan, "--store", db, "--tag", "=x"); code != 2 || !strings.Contains(errOut, "not KEY=VALUE") {
+		t.Errorf("run --tag =x: exit %d\n%s", code, errOut)
+	}
+}
