@@ -221,43 +221,62 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Checkpoint) error {
 	settle := time.NewTimer(time.Hour)
 	settle.Stop()
 	defer settle.Stop()
+	// Writing a large file notifies once per write: notifications arm a
+	// short timer and the scan waits for it, so a burst costs one scan.
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	defer debounce.Stop()
+	armed := false
+	quiet := min(w.o.Settle/4, time.Second)
+	scan := true
 	for {
-		ready, pending, err := w.Scan()
-		if err != nil {
-			return err
-		}
-		if notify != nil {
-			// Files written inside a checkpoint folder notify its own watch:
-			// fsnotify does not recurse.
-			for _, p := range pending {
-				if !watched[p.Rel] {
-					if err := notify.Add(filepath.Join(w.dir, p.Rel)); err == nil {
-						watched[p.Rel] = true
+		if scan {
+			ready, pending, err := w.Scan()
+			if err != nil {
+				return err
+			}
+			if notify != nil {
+				// Files written inside a checkpoint folder notify its own
+				// watch: fsnotify does not recurse.
+				for _, p := range pending {
+					if !watched[p.Rel] {
+						if err := notify.Add(filepath.Join(w.dir, p.Rel)); err == nil {
+							watched[p.Rel] = true
+						}
 					}
 				}
 			}
-		}
-		for _, c := range ready {
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				return ctx.Err()
+			for _, c := range ready {
+				select {
+				case out <- c:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if len(pending) > 0 {
+				settle.Reset(w.o.Settle)
 			}
 		}
-		if len(pending) > 0 {
-			settle.Reset(w.o.Settle)
-		}
+		scan = false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-poll.C:
+			scan = true
 		case <-settle.C:
-		case ev, ok := <-events:
+			scan = true
+		case <-debounce.C:
+			scan, armed = true, false
+		case _, ok := <-events:
 			if !ok {
 				events = nil
 				continue
 			}
-			_ = ev // any change under the directory: scan again
+			// Any change under the directory: scan once the burst is over.
+			if !armed {
+				debounce.Reset(quiet)
+				armed = true
+			}
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -266,6 +285,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Checkpoint) error {
 			// An overflowed queue lost events: the scan that follows sees
 			// the directory as it is.
 			w.o.Logger.Warn("file notification error; rescanning", "dir", w.dir, "err", err)
+			scan = true
 		}
 	}
 }
