@@ -16,6 +16,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	// The watch test starts this binary as a model server per checkpoint.
+	if os.Getenv("TUNECHECK_E2E_SERVER") == "1" {
+		checkpointServer(os.Args[1], os.Args[2])
+		return
+	}
 	testscript.Main(m, map[string]func(){"tunecheck": main})
 }
 

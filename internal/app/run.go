@@ -62,6 +62,23 @@ type Options struct {
 	MaskPII bool
 	// Shard, when its Count is set, runs one shard of a sharded run (shard.go).
 	Shard Shard
+	// Tags are stored with a new run (`run --tag`, and the checkpoint
+	// `watch` evaluated).
+	Tags map[string]string
+	// Candidate, when set, points the plan's candidate model elsewhere (a
+	// served checkpoint) and makes the run's plan hash its own.
+	Candidate *CandidateOverride
+}
+
+// CandidateOverride replaces the plan's candidate endpoint for one run.
+type CandidateOverride struct {
+	// BaseURL and Model replace the candidate's (empty: kept).
+	BaseURL, Model string
+	// Key joins the plan hash (e.g. the checkpoint's step and fingerprint),
+	// so that resuming by plan hash finds this checkpoint's run and no
+	// other's. It does not include BaseURL: a server started per checkpoint
+	// listens on another port each time, yet the run is the same.
+	Key string
 }
 
 // Outcome is what a run produced.
@@ -101,6 +118,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			perHost += m.Concurrency
 		}
 		o.HTTPClient = provider.NewHTTPClient(perHost)
+	}
+	if o.Candidate != nil {
+		if err := overrideCandidate(p, *o.Candidate); err != nil {
+			return nil, exitcode.WithCode(err, exitcode.BadInput)
+		}
 	}
 	warnParams(p, o.Logger)
 	tasks, err := buildTasks(p, o)
@@ -163,7 +185,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Shard.Count == 0 && !resumed {
 		modelsJSON, _ := json.Marshal(p.Models)
 		run = store.Run{ID: store.NewRunID(o.Now()), Name: p.Name, PlanHash: p.Hash, Plan: planJSON, ToolVersion: o.ToolVersion,
-			Seed: p.Seed, Datasets: fps, Models: modelsJSON, Status: store.StatusRunning, StartedAt: o.Now()}
+			Seed: p.Seed, Datasets: fps, Models: modelsJSON, Status: store.StatusRunning, StartedAt: o.Now(), Tags: o.Tags}
 		if err := st.CreateRun(ctx, run); err != nil {
 			return nil, err
 		}

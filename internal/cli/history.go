@@ -73,6 +73,7 @@ func newReportCmd(env Env) *cobra.Command {
 func newRunsCmd(env Env) *cobra.Command {
 	var dsn, planArg, format string
 	var limit int
+	var tagFlags []string
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "List stored runs, newest first",
@@ -102,9 +103,26 @@ func newRunsCmd(env Env) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			runs, err := st.ListRuns(cmd.Context(), name, limit)
+			tags, err := parseTags(tagFlags)
 			if err != nil {
 				return err
+			}
+			listLimit := limit
+			if tags != nil {
+				listLimit = 0 // filtered here, then cut to --limit
+			}
+			runs, err := st.ListRuns(cmd.Context(), name, listLimit)
+			if err != nil {
+				return err
+			}
+			if tags != nil {
+				kept := runs[:0]
+				for _, r := range runs {
+					if store.HasTags(r, tags) && (limit <= 0 || len(kept) < limit) {
+						kept = append(kept, r)
+					}
+				}
+				runs = kept
 			}
 			// A plan name that matches nothing is most often a typo: say so, with
 			// the names there are, rather than print an empty table and exit 0.
@@ -131,6 +149,7 @@ func newRunsCmd(env Env) *cobra.Command {
 	cmd.Flags().StringVar(&planArg, "plan", "", "only runs of this plan: its name, or its file (whose store key then also says where the store is)")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs")
 	addFormatFlag(cmd.Flags(), &format, "text", "text", "json")
+	cmd.Flags().StringArrayVar(&tagFlags, "tag", nil, "only runs tagged KEY=VALUE (repeatable: all must match), e.g. --tag checkpoint_step=200")
 	return cmd
 }
 

@@ -25,6 +25,7 @@ type runOptions struct {
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
+	tags                   []string
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -65,6 +66,7 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
+	f.StringArrayVar(&o.tags, "tag", nil, "store KEY=VALUE with the run (repeatable); `runs --tag` filters by it")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
 	o.shard.add(cmd)
 	return cmd
@@ -86,6 +88,11 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 		return err
 	}
 	opts.Formats = formats
+	tags, err := parseTags(o.tags)
+	if err != nil {
+		return err
+	}
+	opts.Tags = tags
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
 	if opts.Shard, err = o.shard.options(env); err != nil {

@@ -181,8 +181,8 @@ func TestLabelsMigrateFromV3(t *testing.T) {
 			if err := s.CreateRun(ctx, Run{ID: "old", Name: "n", PlanHash: "h"}); err != nil {
 				t.Fatal(err)
 			}
-			// Back to version 3: no labels table.
-			for _, q := range []string{`DROP TABLE labels`, `DELETE FROM schema_version WHERE version >= 4`} {
+			// Back to version 3: no labels table (nor the later run tags).
+			for _, q := range []string{`DROP TABLE labels`, `ALTER TABLE runs DROP COLUMN tags`, `DELETE FROM schema_version WHERE version >= 4`} {
 				if _, err := s.db.ExecContext(ctx, q); err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -38,6 +39,9 @@ type Run struct {
 	Summary    []byte
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Tags label the run with string pairs set when it was created: `run
+	// --tag k=v`, or the checkpoint step and path `watch` evaluated.
+	Tags map[string]string
 }
 
 // NewRunID returns a fresh run id that sorts by start time: 20261123T051300Z-3f9a2c1b.
@@ -47,7 +51,7 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-const runColumns = `id, name, plan_hash, plan, tool_version, seed, datasets, models, status, verdict, summary, started_at, finished_at`
+const runColumns = `id, name, plan_hash, plan, tool_version, seed, datasets, models, status, verdict, summary, started_at, finished_at, tags`
 
 // CreateRun records a new run. Status defaults to running; a zero StartedAt
 // becomes the store clock's time.
@@ -72,9 +76,22 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return fmt.Errorf("creating run %s: datasets: %w", r.ID, err)
 	}
-	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	tags := r.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	for k := range tags {
+		if k == "" {
+			return fmt.Errorf("creating run %s: a tag has an empty key", r.ID)
+		}
+	}
+	tagsJSON, err := json.Marshal(tags) // sorted keys, like datasets
+	if err != nil {
+		return fmt.Errorf("creating run %s: tags: %w", r.ID, err)
+	}
+	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.Name, r.PlanHash, r.Plan, r.ToolVersion, int64(r.Seed), string(dsJSON), r.Models,
-		r.Status, r.Verdict, r.Summary, unixNano(r.StartedAt), unixNano(r.FinishedAt))
+		r.Status, r.Verdict, r.Summary, unixNano(r.StartedAt), unixNano(r.FinishedAt), string(tagsJSON))
 	if err != nil {
 		return fmt.Errorf("creating run %s: %w", r.ID, err)
 	}
@@ -191,6 +208,65 @@ func (s *Store) ListRuns(ctx context.Context, name string, limit int) ([]Run, er
 	return runs, nil
 }
 
+// RunsTagged returns the runs carrying every one of tags (key and value
+// equal), newest first. The database narrows the rows by a substring of the
+// tags column's JSON; the exact match is checked here, so a value that
+// happens to contain another pair's text never matches by accident.
+func (s *Store) RunsTagged(ctx context.Context, tags map[string]string) ([]Run, error) {
+	q := `SELECT ` + runColumns + ` FROM runs`
+	var args []any
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		pair, err := json.Marshal(map[string]string{k: tags[k]})
+		if err != nil {
+			return nil, fmt.Errorf("listing runs by tag: %w", err)
+		}
+		// {"k":"v"} → "k":"v", which the column's JSON holds verbatim:
+		// encoding/json escapes a string the same way wherever it stands.
+		if i == 0 {
+			q += ` WHERE `
+		} else {
+			q += ` AND `
+		}
+		if s.backend == Postgres {
+			q += `strpos(tags, ?) > 0`
+		} else {
+			q += `instr(tags, ?) > 0`
+		}
+		args = append(args, string(pair[1:len(pair)-1]))
+	}
+	q += ` ORDER BY started_at DESC, id DESC`
+	rows, err := s.db.QueryContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs by tag: %w", err)
+	}
+	runs, err := scanRuns(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs by tag: %w", err)
+	}
+	out := runs[:0]
+	for _, r := range runs {
+		if HasTags(r, tags) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// HasTags reports whether the run carries every one of tags.
+func HasTags(r Run, tags map[string]string) bool {
+	for k, v := range tags {
+		if got, ok := r.Tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
 func scanRuns(rows *sql.Rows) ([]Run, error) {
 	defer rows.Close()
 	var out []Run
@@ -198,12 +274,18 @@ func scanRuns(rows *sql.Rows) ([]Run, error) {
 		var (
 			r                 Run
 			seed              int64
-			ds                string
+			ds, tags          string
 			started, finished int64
 		)
 		if err := rows.Scan(&r.ID, &r.Name, &r.PlanHash, &r.Plan, &r.ToolVersion, &seed, &ds, &r.Models,
-			&r.Status, &r.Verdict, &r.Summary, &started, &finished); err != nil {
+			&r.Status, &r.Verdict, &r.Summary, &started, &finished, &tags); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
+			return nil, fmt.Errorf("run %s: tags column: %w", r.ID, err)
+		}
+		if len(r.Tags) == 0 {
+			r.Tags = nil // an untagged run reads back as it was written
 		}
 		r.Seed = uint64(seed)
 		if err := json.Unmarshal([]byte(ds), &r.Datasets); err != nil {
