@@ -151,7 +151,7 @@ func joinShard(ctx context.Context, st *store.Store, p *plan.Plan, fps map[strin
 	modelsJSON, _ := json.Marshal(p.Models)
 	id := ShardRunID(p.Hash, o.Shard.Group)
 	run, created, err := st.JoinRun(ctx, store.Run{ID: id, Name: p.Name, PlanHash: p.Hash, Plan: planJSON, ToolVersion: o.ToolVersion,
-		Seed: p.Seed, Datasets: fps, Models: modelsJSON, StartedAt: o.Now()})
+		Seed: p.Seed, Datasets: fps, Models: modelsJSON, StartedAt: o.Now(), Tags: o.Tags})
 	if err != nil {
 		return store.Run{}, false, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/ckptselect"
 	"io"
 	"log/slog"
 	"os"
@@ -75,6 +76,10 @@ type WatchOptions struct {
 	Out io.Writer
 	// OnRun is called after each checkpoint's run is stored.
 	OnRun func(WatchedRun)
+	// Choice configures the checkpoint choice printed to Out and written to
+	// the output directory (checkpoints.md/json/svg) after each evaluated
+	// checkpoint, or once at the end with Once.
+	Choice ChoiceOptions
 }
 
 // WatchedRun is one checkpoint's stored run.
@@ -97,6 +102,10 @@ type WatchOutcome struct {
 	Failed map[int]error
 	// Mode is how the watcher learned of new checkpoints (fsnotify, poll).
 	Mode string
+	// Choice is the latest checkpoint choice over every stored run of this
+	// watch, and ChoiceFiles where it was written (nil before any run).
+	Choice      *ckptselect.Report
+	ChoiceFiles []string
 }
 
 // Watch evaluates every complete checkpoint in o.Dir against the plan's
@@ -158,6 +167,15 @@ func Watch(ctx context.Context, o WatchOptions) (*WatchOutcome, error) {
 		}
 		for _, pc := range pending {
 			fmt.Fprintf(o.Out, "step %d %s: not complete, left for later: %s\n", pc.Step, pc.Rel, pc.Reason)
+		}
+		if len(ws.out.Evaluated)+len(ws.out.Skipped) > len(ws.out.Failed) {
+			if err := ws.choose(ctx); err != nil {
+				if ferr := ws.failed(); ferr != nil {
+					fmt.Fprintf(o.Out, "checkpoint choice: %v\n", err)
+					return ws.out, ferr
+				}
+				return ws.out, err
+			}
 		}
 		return ws.out, ws.failed()
 	}
@@ -304,6 +322,34 @@ func (ws *watchState) evaluate(ctx context.Context, c checkpoint.Checkpoint) err
 	if o.OnRun != nil {
 		o.OnRun(wr)
 	}
+	if !o.Once && runErr == nil {
+		// Watching: the choice so far, after every checkpoint. A choice that
+		// cannot be made yet (one checkpoint, a metric without direction) is
+		// said and the watch goes on.
+		if err := ws.choose(ctx); err != nil {
+			fmt.Fprintf(o.Out, "checkpoint choice: %v\n", err)
+		}
+	}
+	return nil
+}
+
+// choose analyses every stored run of this watch, prints the table to Out
+// and writes checkpoints.md/json/svg into the output directory.
+func (ws *watchState) choose(ctx context.Context) error {
+	rep, err := CheckpointChoice(ctx, ws.st, ws.o.Run.PlanPath, ws.dir, ws.o.Choice)
+	if err != nil {
+		return err
+	}
+	ws.out.Choice = &rep
+	if err := ckptselect.Text(ws.o.Out, rep); err != nil {
+		return err
+	}
+	files, err := writeChoice(ws.outRoot, rep)
+	ws.out.ChoiceFiles = files
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(ws.o.Out, "wrote %s\n", strings.Join(files, ", "))
 	return nil
 }
 

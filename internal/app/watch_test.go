@@ -324,6 +324,26 @@ func testWatchEndToEnd(t *testing.T, dsn string) {
 	if !strings.Contains(progress.String(), "step 200 checkpoint-200: already evaluated (run ") {
 		t.Fatalf("progress:\n%s", progress.String())
 	}
+	// The checkpoint choice over the stored runs: the metric picks 300, the
+	// eval loss 200, and the paired difference between them is measured.
+	ch := out.Choice
+	if ch == nil || len(ch.Rows) != 3 {
+		t.Fatalf("second watch printed no choice over three steps: %+v\n%s", ch, progress.String())
+	}
+	if ch.BestByMetric.Step != 300 || ch.BestByEvalLoss == nil || ch.BestByEvalLoss.Step != 200 {
+		t.Fatalf("picks: by metric %+v, by eval loss %+v; want 300 and 200", ch.BestByMetric, ch.BestByEvalLoss)
+	}
+	if d := ch.Difference; d == nil || math.Abs(d.Paired.Delta-0.3) > 1e-9 || d.Paired.N != watchItems || d.Better != "better" {
+		t.Fatalf("difference best-by-metric minus best-by-loss: %+v, want +0.3 over %d items", d, watchItems)
+	}
+	for i, want := range []float64{0.4, 0.6, 0.9} {
+		if r := ch.Rows[i]; math.Abs(r.Mean-want) > 1e-9 || r.N != watchItems {
+			t.Errorf("row %d: %+v, want mean %g over %d", i, r, want, watchItems)
+		}
+	}
+	if len(out.ChoiceFiles) != 3 || !strings.Contains(progress.String(), "checkpoints.md") {
+		t.Fatalf("choice files %v\n%s", out.ChoiceFiles, progress.String())
+	}
 
 	// Ctrl-C inside a checkpoint's run: the run stays unfinished, and the
 	// next watch resumes that run instead of starting over.

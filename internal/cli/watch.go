@@ -22,6 +22,9 @@ type watchOptions struct {
 	pollOnly, once                  bool
 	fromStep, limit                 int
 	tags                            []string
+	metric                          string
+	patience                        int
+	minDelta                        float64
 }
 
 func newWatchCmd(env Env) *cobra.Command {
@@ -47,6 +50,9 @@ Serving a checkpoint (--serve):
 
 Exit codes: 0 done (--once), 2 bad plan or flags, 3 a checkpoint could not be served or
 evaluated, 130 stopped (Ctrl-C) — finished runs are kept.`,
+		Example: `  tunecheck watch outputs/run1 --plan tunecheck.yaml --serve vllm-lora --metric qa.exact_match
+  tunecheck watch outputs/run1 --plan tunecheck.yaml --serve cmd --base models/base.gguf --serve-cmd 'llama-server -m {base} --lora {checkpoint}/adapter.gguf --port {port}'
+  tunecheck watch outputs/run1 --plan tunecheck.yaml --serve names --models 100=ft-step100,200=ft-step200 --once`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runWatch(cmd, env, args[0], o)
@@ -69,7 +75,10 @@ evaluated, 130 stopped (Ctrl-C) — finished runs are kept.`,
 	f.IntVar(&o.fromStep, "from-step", 0, "skip checkpoints before this step")
 	f.StringVar(&o.store, "store", "", "store: a SQLite path, sqlite:PATH or postgres://… (default: the plan's)")
 	f.StringVarP(&o.output, "output", "o", "", "output directory; each checkpoint's reports go to step-N/ in it (default: the plan's output)")
-	f.StringVar(&o.formats, "format", "md,json", "report files to write per checkpoint: md, json, html, junit")
+	f.StringVarP(&o.formats, "format", "f", "md,json", "report files to write per checkpoint, comma-separated: md, json, html, junit")
+	f.StringVar(&o.metric, "metric", "", "TASK.METRIC that chooses the checkpoint (default: the first task's first metric)")
+	f.IntVar(&o.patience, "patience", 3, "early-stopping replay on the metric: evaluations without a gain before training would have stopped")
+	f.Float64Var(&o.minDelta, "min-delta", 0, "early-stopping replay: a gain of at most this does not count")
 	f.IntVar(&o.limit, "limit", 0, "evaluate only the first N items of every task")
 	f.StringArrayVar(&o.tags, "tag", nil, "tag every run KEY=VALUE (repeatable)")
 	return cmd
@@ -109,13 +118,15 @@ func runWatch(cmd *cobra.Command, env Env, dir string, o watchOptions) error {
 	}
 	run := app.Options{PlanPath: o.plan, StoreDSN: o.store, OutputDir: o.output, Limit: o.limit, Getenv: env.Getenv,
 		ToolVersion: toolVersion(), Tags: tags, Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))}
-	for _, f := range strings.Split(o.formats, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			run.Formats = append(run.Formats, f)
-		}
+	if run.Formats, err = outputFormatList(env, o.formats, "md", "json", "html", "junit"); err != nil {
+		return err
+	}
+	if o.patience < 1 {
+		return exitcode.WithCode(fmt.Errorf("--patience %d: give at least 1 evaluation", o.patience), exitcode.BadInput)
 	}
 	out, err := app.Watch(cmd.Context(), app.WatchOptions{Run: run, Dir: dir, Serve: spec, Once: o.once,
-		Settle: o.settle, Poll: o.poll, ForcePoll: o.pollOnly, FromStep: o.fromStep, Out: env.Stdout})
+		Settle: o.settle, Poll: o.poll, ForcePoll: o.pollOnly, FromStep: o.fromStep, Out: env.Stdout,
+		Choice: app.ChoiceOptions{Metric: o.metric, Patience: o.patience, MinDelta: o.minDelta}})
 	if out != nil && len(out.Evaluated)+len(out.Skipped) > 0 {
 		fmt.Fprintf(env.Stdout, "%d checkpoint(s) evaluated, %d skipped, %d failed\n", len(out.Evaluated), len(out.Skipped), len(out.Failed))
 	}

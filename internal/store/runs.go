@@ -76,18 +76,9 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 	if err != nil {
 		return fmt.Errorf("creating run %s: datasets: %w", r.ID, err)
 	}
-	tags := r.Tags
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	for k := range tags {
-		if k == "" {
-			return fmt.Errorf("creating run %s: a tag has an empty key", r.ID)
-		}
-	}
-	tagsJSON, err := json.Marshal(tags) // sorted keys, like datasets
+	tagsJSON, err := encodeTags(r.Tags)
 	if err != nil {
-		return fmt.Errorf("creating run %s: tags: %w", r.ID, err)
+		return fmt.Errorf("creating run %s: %w", r.ID, err)
 	}
 	_, err = s.db.ExecContext(ctx, s.rebind(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		r.ID, r.Name, r.PlanHash, r.Plan, r.ToolVersion, int64(r.Seed), string(dsJSON), r.Models,
@@ -322,6 +313,24 @@ func (s *Store) RunRecords(ctx context.Context, id string) ([]byte, error) {
 			return nil, fmt.Errorf("records of run %s: %w", id, ErrNotFound)
 		}
 		return nil, fmt.Errorf("records of run %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// encodeTags is a run's tags as stored: a JSON object with sorted keys
+// (encoding/json sorts map keys), {} for none.
+func encodeTags(tags map[string]string) ([]byte, error) {
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	for k := range tags {
+		if k == "" {
+			return nil, errors.New("a tag has an empty key")
+		}
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
 	}
 	return b, nil
 }

@@ -41,13 +41,17 @@ func (s *Store) JoinRun(ctx context.Context, r Run) (Run, bool, error) {
 	if err != nil {
 		return Run{}, false, fmt.Errorf("joining run %s: datasets: %w", r.ID, err)
 	}
+	tagsJSON, err := encodeTags(r.Tags)
+	if err != nil {
+		return Run{}, false, fmt.Errorf("joining run %s: %w", r.ID, err)
+	}
 	created := false
 	err = func() error {
 		// ON CONFLICT DO NOTHING (SQLite ≥ 3.24 and PostgreSQL): shards that
 		// start together race for the insert, and exactly one wins.
-		res, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		res, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO runs (`+runColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
 			r.ID, r.Name, r.PlanHash, r.Plan, r.ToolVersion, int64(r.Seed), string(dsJSON), r.Models,
-			StatusRunning, "", nil, unixNano(r.StartedAt), int64(0))
+			StatusRunning, "", nil, unixNano(r.StartedAt), int64(0), string(tagsJSON))
 		if err != nil {
 			return err
 		}
