@@ -25,7 +25,7 @@ type runOptions struct {
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
-	tags                   []string
+	tags  []string
 }
 
 func newRunCmd(env Env) *cobra.Command {
