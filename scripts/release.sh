@@ -90,7 +90,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 extras=(README.md)
-[[ -f LICENSE ]] && extras+=(LICENSE)
+if [[ -f LICENSE ]]; then extras+=(LICENSE); fi
 
 ldflags="-s -w -X $pkg/internal/cli.Version=$version -X $pkg/internal/cli.Commit=$commit"
 archives=()

@@ -63,7 +63,7 @@ want_files() {
 	{
 		echo "$bin"
 		echo README.md
-		[[ -f LICENSE ]] && echo LICENSE
+		if [[ -f LICENSE ]]; then echo LICENSE; fi
 	} | LC_ALL=C sort
 }
 for t in "${build[@]}"; do
@@ -114,8 +114,9 @@ mkdir "$work/elsewhere"
 	env GOWORK=off GOFLAGS="-trimpath" CGO_ENABLED=0 GOTOOLCHAIN=local GOSUMDB=off GONOSUMDB= GOPRIVATE= GONOPROXY= \
 		GOPROXY="file://$work/proxy,file://$(go env GOMODCACHE)/cache/download" \
 		GOMODCACHE="$work/modcache" GOBIN="$work/gobin" \
-		go install "$module/cmd/tunecheck@$version"
-) || fail "go install $module/cmd/tunecheck@$version failed"
+		go install "$module/cmd/tunecheck@$version" 2>"$work/install.log"
+) || fail "go install $module/cmd/tunecheck@$version failed:
+$(grep -v '^go: downloading' "$work/install.log")"
 got=$("$work/gobin/tunecheck" version)
 [[ $got == "tunecheck $version "* ]] || fail "the go-installed tunecheck version printed
   $got

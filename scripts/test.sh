@@ -79,7 +79,16 @@ postgres://* | postgresql://*) ;;
 esac
 
 # --- Chromium -----------------------------------------------------------------
-have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }
+# have_chromium: an executable chromium or chromium-browser on PATH, as the tests look it up.
+have_chromium() {
+	local name path
+	for name in chromium chromium-browser; do
+		if path=$(command -v "$name") && [[ -f $path && -x $path ]]; then
+			return 0
+		fi
+	done
+	return 1
+}
 browser=${TUNECHECK_TEST_BROWSER:-}
 case $browser in
 off)
