@@ -29,6 +29,7 @@ func stores(t *testing.T) map[string]string {
 
 // skipPostgresOff skips a case whose DSN is TUNECHECK_TEST_POSTGRES=off.
 func skipPostgresOff(t *testing.T, dsn string) {
+	t.Helper()
 	if dsn == "off" {
 		t.Skip("SKIP: PostgreSQL not tested (TUNECHECK_TEST_POSTGRES=off)")
 	}
