@@ -39,6 +39,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- tools for scripts/test-release.sh -----------------------------------------
+release_tools_missing() {
+	tar --version 2>/dev/null | grep -q 'GNU tar' || echo "GNU tar"
+	local tool
+	for tool in git gzip zip unzip sha256sum; do
+		command -v "$tool" >/dev/null || echo "$tool"
+	done
+}
+if [[ ${TUNECHECK_TEST_RELEASE:-} != off && -n $(release_tools_missing) ]]; then
+	if can_apt; then
+		echo "== installing the release checks' tools with apt-get" >&2
+		apt-get update >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y git tar gzip zip unzip coreutils >&2
+	else
+		cat >&2 <<EOF
+test.sh: the release checks (scripts/test-release.sh) need $(release_tools_missing | paste -sd, - | sed 's/,/, /g'),
+and apt-get cannot install them here (this needs root and apt-get). Do one of:
+
+  - install them:  sudo apt-get install -y git tar gzip zip unzip coreutils   (Debian, Ubuntu)
+                   brew install gnu-tar coreutils, with gnubin first on PATH    (macOS)
+  - leave the release checks out (reported as SKIP; refused when CI=true):
+      TUNECHECK_TEST_RELEASE=off ./scripts/test.sh
+EOF
+		exit 2
+	fi
+fi
+
 # --- PostgreSQL ---------------------------------------------------------------
 pg=${TUNECHECK_TEST_POSTGRES:-}
 case $pg in
