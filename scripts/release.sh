@@ -106,7 +106,7 @@ for t in "${want[@]}"; do
 	CGO_ENABLED=0 GOOS=$goos GOARCH=$goarch go build -trimpath -ldflags "$ldflags" -o "$dir/$bin" ./cmd/tunecheck
 	cp "${extras[@]}" "$dir/"
 	files=("$bin" "${extras[@]}")
-	mapfile -t files < <(printf '%s\n' "${files[@]}" | LC_ALL=C sort)
+	IFS=$'\n' read -r -d '' -a files < <(printf '%s\n' "${files[@]}" | LC_ALL=C sort) || true
 	touch -d "@$epoch" "${files[@]/#/$dir/}"
 	if [[ $goos == windows ]]; then
 		archive=$name.zip

@@ -32,7 +32,8 @@ cleanup() {
 		scripts/pg-test.sh stop >/dev/null 2>&1 || true
 	fi
 	[[ -n ${browser_dir:-} ]] && rm -rf "$browser_dir"
-	for line in "${skipped[@]}"; do
+	# ${a[@]+...}: an empty array under set -u, in macOS's bash 3.2 too.
+	for line in ${skipped[@]+"${skipped[@]}"}; do
 		printf '!!!!! %s\n' "$line" >&2
 	done
 	exit "$rc"
