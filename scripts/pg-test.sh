@@ -5,6 +5,7 @@
 #   eval "$(scripts/pg-test.sh start)"     # sets TUNECHECK_TEST_POSTGRES and TUNECHECK_PG_DIR
 #   go test ./internal/store/... ./internal/runner/...
 #   scripts/pg-test.sh stop                # uses $TUNECHECK_PG_DIR, or pass the directory
+#   scripts/pg-test.sh available           # exit 0 when PostgreSQL's binaries are installed
 #
 # The cluster listens on 127.0.0.1 on a free port and on a unix socket inside its
 # own directory, trusts local connections (it holds nothing but test data) and runs
@@ -13,6 +14,8 @@ set -euo pipefail
 
 log() { echo "pg-test: $*" >&2; }
 
+# find_bin prints the directory holding postgres, initdb and pg_ctl: Debian's
+# /usr/lib/postgresql/*/bin, else the one on PATH (Homebrew, other distributions).
 find_bin() {
 	local b
 	for b in /usr/lib/postgresql/*/bin; do
@@ -21,6 +24,10 @@ find_bin() {
 			return 0
 		fi
 	done
+	if b=$(command -v postgres) && [[ -x "$(dirname "$b")/initdb" && -x "$(dirname "$b")/pg_ctl" ]]; then
+		dirname "$b"
+		return 0
+	fi
 	return 1
 }
 
@@ -90,10 +97,11 @@ stop() {
 }
 
 case "${1:-}" in
+available) find_bin >/dev/null ;;
 start) start ;;
 stop) stop "${2:-}" ;;
 *)
-	echo "usage: $0 start | stop [DIR]" >&2
+	echo "usage: $0 start | stop [DIR] | available" >&2
 	exit 2
 	;;
 esac

@@ -69,12 +69,20 @@ func openStore(t *testing.T) *store.Store {
 }
 
 // stores opens a fresh store per backend: SQLite always, PostgreSQL when
-// TUNECHECK_TEST_POSTGRES is set (scripts/pg-test.sh), required when CI=true.
+// TUNECHECK_TEST_POSTGRES is set (scripts/pg-test.sh), required when CI=true;
+// "off" makes the PostgreSQL cases SKIP (refused in CI).
 func stores(t *testing.T) map[string]func(t *testing.T) *store.Store {
 	t.Helper()
 	out := map[string]func(t *testing.T) *store.Store{"sqlite": openStore}
 	dsn := os.Getenv("TUNECHECK_TEST_POSTGRES")
 	switch {
+	case dsn == "off" && os.Getenv("CI") == "true":
+		t.Fatal("TUNECHECK_TEST_POSTGRES=off is refused in CI: CI tests the PostgreSQL store")
+	case dsn == "off":
+		out["postgres"] = func(t *testing.T) *store.Store {
+			t.Skip("SKIP: PostgreSQL not tested (TUNECHECK_TEST_POSTGRES=off)")
+			return nil
+		}
 	case dsn != "":
 		out["postgres"] = func(t *testing.T) *store.Store {
 			admin, err := sql.Open("pgx", dsn)

@@ -87,6 +87,9 @@ func TestOpenExisting(t *testing.T) {
 // migrates) as with Open, in a schema of its own.
 func TestOpenExistingPostgres(t *testing.T) {
 	dsn := os.Getenv("TUNECHECK_TEST_POSTGRES")
+	if pgOff(t, dsn) {
+		t.Skip(pgSkip)
+	}
 	if dsn == "" {
 		t.Skip("PostgreSQL not tested: set TUNECHECK_TEST_POSTGRES (eval \"$(scripts/pg-test.sh start)\")")
 	}

@@ -26,8 +26,9 @@ type backend struct {
 }
 
 // backends returns SQLite always and PostgreSQL when TUNECHECK_TEST_POSTGRES
-// names a database (scripts/pg-test.sh starts one). In CI the PostgreSQL DSN is
-// required: a store that only ever meets SQLite in CI is not tested.
+// names a database (scripts/pg-test.sh starts one); "off" makes the PostgreSQL
+// cases SKIP. In CI the PostgreSQL DSN is required: a store that only ever
+// meets SQLite in CI is not tested.
 func backends(t *testing.T) []backend {
 	t.Helper()
 	bs := []backend{{name: "sqlite", open: func(t *testing.T) *Store {
@@ -35,6 +36,8 @@ func backends(t *testing.T) []backend {
 	}}}
 	dsn := os.Getenv("TUNECHECK_TEST_POSTGRES")
 	switch {
+	case pgOff(t, dsn):
+		bs = append(bs, backend{name: "postgres", open: func(t *testing.T) *Store { t.Skip(pgSkip); return nil }})
 	case dsn != "":
 		bs = append(bs, backend{name: "postgres", open: func(t *testing.T) *Store { return openPostgresForTest(t, dsn) }})
 	case os.Getenv("CI") == "true":
@@ -43,6 +46,21 @@ func backends(t *testing.T) []backend {
 		t.Log("PostgreSQL not tested: set TUNECHECK_TEST_POSTGRES (eval \"$(scripts/pg-test.sh start)\")")
 	}
 	return bs
+}
+
+const pgSkip = "SKIP: PostgreSQL not tested (TUNECHECK_TEST_POSTGRES=off)"
+
+// pgOff reports whether TUNECHECK_TEST_POSTGRES=off asks to skip the
+// PostgreSQL cases; CI refuses it.
+func pgOff(t *testing.T, dsn string) bool {
+	t.Helper()
+	if dsn != "off" {
+		return false
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("TUNECHECK_TEST_POSTGRES=off is refused in CI: CI tests the PostgreSQL store")
+	}
+	return true
 }
 
 // OpenSQLiteForTest opens an SQLite store at path and closes it with the test.
@@ -670,7 +688,9 @@ func TestConcurrentOpenFresh(t *testing.T) {
 	open := map[string]func(t *testing.T) (dsn string){
 		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "fresh.db") },
 	}
-	if dsn := os.Getenv("TUNECHECK_TEST_POSTGRES"); dsn != "" {
+	if dsn := os.Getenv("TUNECHECK_TEST_POSTGRES"); pgOff(t, dsn) {
+		open["postgres"] = func(t *testing.T) string { t.Skip(pgSkip); return "" }
+	} else if dsn != "" {
 		open["postgres"] = func(t *testing.T) string {
 			// A fresh schema from openPostgresForTest, then its tables dropped again.
 			s := openPostgresForTest(t, dsn)
