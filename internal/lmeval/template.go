@@ -121,7 +121,7 @@ func (j *jinja) compile(src string) (*Template, error) {
 	// as jinja2 does: gonja would print a list in its own notation.
 	if m := singleExpr.FindStringSubmatch(src); m != nil && !strings.Contains(m[2], "{{") && !strings.Contains(m[2], "}}") && !strings.Contains(m[2], "{%") {
 		expr := strings.TrimSuffix(m[2], "-")
-		body = "{{" + m[1] + " (" + expr + ") | __pystr " + m[3] + "}}"
+		body = "{%" + m[1] + " set __tc_value = " + expr + " %}{{ __tc_value | __pystr " + m[3] + "}}"
 	}
 	body = escapeUnknownEscapes(body)
 	sum := sha256.Sum256([]byte(body))
