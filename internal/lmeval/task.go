@@ -44,10 +44,10 @@ type Task struct {
 	File        string
 	Tags        []string
 
-	DatasetPath, DatasetName                 string
-	DatasetKwargs                            map[string]any
+	DatasetPath, DatasetName                  string
+	DatasetKwargs                             map[string]any
 	TrainingSplit, ValidationSplit, TestSplit *string
-	FewshotSplit                             *string
+	FewshotSplit                              *string
 
 	ProcessDocs *Hook
 
@@ -79,7 +79,7 @@ type Task struct {
 // FewshotConfig is fewshot_config: its keys override the task's when the
 // few-shot examples are formatted.
 type FewshotConfig struct {
-	Sampler                             string // "default" or "first_n"
+	Sampler                             string  // "default" or "first_n"
 	Split                               *string // fewshot_config.split, else fewshot_split
 	Samples                             []Doc
 	DocToText, DocToTarget, DocToChoice *Field
