@@ -396,6 +396,11 @@ func (l *Loader) task(rc *rawConfig) (*Task, error) {
 			t.Tags = append(t.Tags, s)
 		}
 	}
+	// Older task files put a task in a group with `group: name`; lm-eval
+	// now treats that as a tag.
+	if g, ok := rc.Values["group"].(string); ok {
+		t.Tags = append(t.Tags, g)
+	}
 	if kw, ok := rc.Values["dataset_kwargs"].(map[string]any); ok {
 		t.DatasetKwargs = kw
 	}
