@@ -6,7 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
+
+	"github.com/tunecheck/tunecheck/metrics/text"
 )
 
 // FilterPipeline is one filter_list entry: named steps applied in order to
@@ -122,7 +123,7 @@ func (p FilterPipeline) Apply(resps []string) []string {
 			}
 		case "lowercase":
 			for i := range out {
-				out[i] = strings.ToLower(out[i])
+				out[i] = text.PyLower(out[i])
 			}
 		case "uppercase":
 			for i := range out {
@@ -130,7 +131,7 @@ func (p FilterPipeline) Apply(resps []string) []string {
 			}
 		case "remove_whitespace":
 			for i := range out {
-				out[i] = strings.TrimLeftFunc(out[i], unicode.IsSpace)
+				out[i] = strings.TrimLeftFunc(out[i], text.IsPySpace)
 			}
 		}
 	}
@@ -192,7 +193,7 @@ func (m MetricSpec) ExactMatch(prediction, reference string) (float64, error) {
 			s = re.ReplaceAllLiteralString(s, "")
 		}
 		if m.IgnoreCase {
-			s = strings.ToLower(s)
+			s = text.PyLower(s)
 		}
 		if m.IgnorePunct {
 			s = strings.Map(func(r rune) rune {

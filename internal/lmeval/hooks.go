@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tunecheck/tunecheck/metrics/text"
 )
 
 // Doc is one dataset row as lm-eval's Jinja templates see it.
@@ -115,7 +117,7 @@ func hellaswagProcessDocs(docs []Doc) ([]Doc, error) {
 }
 
 // pyStrip is str.strip(): Python's whitespace on both ends.
-func pyStrip(s string) string { return strings.TrimFunc(s, unicode.IsSpace) }
+func pyStrip(s string) string { return strings.TrimFunc(s, text.IsPySpace) }
 
 // pyCapitalize is str.capitalize(): first character upper-cased (title case
 // for digraphs is ignored), the rest lower-cased.
