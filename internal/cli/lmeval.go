@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -21,9 +22,10 @@ func newLMEvalCmd(env Env) *cobra.Command {
 groups, Jinja templates) and shows what tunecheck makes of them. docs/lmeval.md
 describes what is supported and the --data-dir layout.`,
 		Example: `  tunecheck lm-eval tasks lm_eval/tasks/arc
-  tunecheck lm-eval render lm_eval/tasks/arc/arc_easy.yaml --data-dir data --limit 3`,
+  tunecheck lm-eval render lm_eval/tasks/arc/arc_easy.yaml --data-dir data --limit 3
+  tunecheck lm-eval export lm_eval/tasks/gsm8k/gsm8k.yaml --data-dir data --out gsm8k.jsonl`,
 	}
-	cmd.AddCommand(newLMEvalTasksCmd(env), newLMEvalRenderCmd(env))
+	cmd.AddCommand(newLMEvalTasksCmd(env), newLMEvalRenderCmd(env), newLMEvalExportCmd(env))
 	return cmd
 }
 
@@ -194,4 +196,82 @@ func splitLabel(s string) string {
 		return "fewshot_config.samples"
 	}
 	return s
+}
+
+func newLMEvalExportCmd(env Env) *cobra.Command {
+	var (
+		dataDir, out string
+		limit, shots int
+	)
+	cmd := &cobra.Command{
+		Use:   "export TASK.yaml --data-dir DIR --out FILE.jsonl",
+		Short: "Write an lm-eval task's prompts as a dataset and print the plan task that runs it",
+		Long: `export builds every doc of an lm-eval task (or the first --limit) as render does, writes
+one row per doc to --out (id, context — lm-eval's exact prompt — and choices and gold, or
+references), and prints the plan task entry that sends those prompts unchanged: a
+multiple_choice, generate or perplexity task with lm-eval's stop sequences, token budget and
+exact_match filters as lm_eval_exact_match scorers. Paste it under tasks: in tunecheck.yaml;
+the dataset path is written as given to --out, so give it relative to the plan's folder.`,
+		Example: `  tunecheck lm-eval export tasks/arc/arc_easy.yaml --data-dir data --out evals/arc_easy.jsonl --num-fewshot 25`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dataDir == "" || out == "" {
+				return exitcode.WithCode(fmt.Errorf("--data-dir and --out are required"), exitcode.BadInput)
+			}
+			o := lmeval.BuildOptions{Limit: limit}
+			if cmd.Flags().Changed("num-fewshot") {
+				if shots < 0 {
+					return exitcode.WithCode(fmt.Errorf("--num-fewshot must be ≥ 0"), exitcode.BadInput)
+				}
+				o.NumFewshot = &shots
+			}
+			if err := runLMEvalExport(env.Stdout, args[0], dataDir, out, o); err != nil {
+				return exitcode.WithCode(err, exitcode.BadInput)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data-dir", "", "folder holding the datasets' rows (DATA_DIR/<dataset_path>/<dataset_name>/<split>.jsonl)")
+	f.StringVar(&out, "out", "", "JSONL file to write the prompts to")
+	f.IntVar(&limit, "limit", 0, "export the first N docs (0: all)")
+	f.IntVar(&shots, "num-fewshot", 0, "few-shot examples per prompt (default: the task's num_fewshot)")
+	return cmd
+}
+
+func runLMEvalExport(w io.Writer, path, dataDir, out string, o lmeval.BuildOptions) error {
+	set, err := lmeval.NewLoader().LoadFile(path)
+	if err != nil {
+		return err
+	}
+	if len(set.Tasks) != 1 || len(set.Groups) > 0 {
+		return fmt.Errorf("%s is a group file; export each member task file", path)
+	}
+	t := set.Tasks[0]
+	splits, err := t.LoadSplits(dataDir, o)
+	if err != nil {
+		return err
+	}
+	ins, err := t.Build(splits, o)
+	if err != nil {
+		return err
+	}
+	rows, snippet, err := lmeval.Export(t, ins, out)
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(out, []byte(buf.String()), 0o644); err != nil {
+		return fmt.Errorf("writing the prompts: %w", err)
+	}
+	fmt.Fprintf(w, "# %d prompts of lm-eval task %s written to %s; add under tasks: in tunecheck.yaml\n", len(rows), t.Name, out)
+	_, err = w.Write(snippet)
+	return err
 }

@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,5 +69,37 @@ func TestLMEvalRenderErrors(t *testing.T) {
 		if code != int(exitcode.BadInput) || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+func TestLMEvalExportWritesRowsAndPlanTask(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "arc.jsonl")
+	code, stdout, errOut := runLMEvalCLI(t, "export", lmevalFixtures+"tasks/arc/arc_easy.yaml", "--data-dir", lmevalFixtures+"data", "--out", out, "--num-fewshot", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"4 prompts of lm-eval task arc_easy", "type: multiple_choice", "template: \"{{ context }}\"", "choices: choices", "answer: gold"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan task lacks %q:\n%s", want, stdout)
+		}
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first struct {
+		ID      string
+		Context string
+		Choices []string
+		Gold    int
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(string(raw), "\n", 2)[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.ID != "arc_easy-0" || !strings.HasSuffix(first.Context, "photosynthesis is the foundation of most food webs?\nAnswer:") || len(first.Choices) != 4 {
+		t.Fatalf("first row %+v", first)
+	}
+	if code, _, errOut := runLMEvalCLI(t, "export", lmevalFixtures+"tasks/arc/arc_easy.yaml", "--data-dir", lmevalFixtures+"data"); code != int(exitcode.BadInput) || !strings.Contains(errOut, "--out") {
+		t.Errorf("missing --out: exit %d %q", code, errOut)
 	}
 }

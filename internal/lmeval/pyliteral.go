@@ -123,6 +123,9 @@ func pyQuote(s string) string {
 // parsePyLiteral is ast.literal_eval for what task files write: lists and
 // tuples of strings, numbers, True/False/None, nested. Tuples become lists.
 func parsePyLiteral(s string) (any, error) {
+	if !utf8.ValidString(s) {
+		return nil, fmt.Errorf("not a Python literal: the text is not valid UTF-8")
+	}
 	p := &litParser{s: s}
 	v, err := p.value()
 	if err != nil {

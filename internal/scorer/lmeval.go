@@ -26,6 +26,7 @@ func lmevalEntries() []Entry {
 			{Name: "ignore_punctuation", Type: "bool", Default: "false", Doc: "remove Python's string.punctuation from both sides"},
 			{Name: "ignore_numbers", Type: "bool", Default: "false", Doc: "remove the digits 0–9 from both sides"},
 			{Name: "regexes_to_ignore", Type: "list of strings", Doc: "regular expressions removed from both sides first"},
+			{Name: "name", Type: "string", Default: "exact_match", Doc: "the metric's name (lm-eval reports one per filter, e.g. exact_match_strict_match)"},
 		},
 		Metrics: []Metric{passFail("exact_match")},
 		Example: Options{"extract": `#### (\-?[0-9\.\,]+)`, "ignore_case": true, "regexes_to_ignore": []any{",", `\$`, "(?s).*#### ", `\.$`}},
@@ -39,8 +40,12 @@ func newLMEvalExactMatch(o Options) (Scorer, error) {
 	step := lmeval.FilterStep{Function: "regex", GroupSelect: p.int("group_select", 0), Fallback: p.string("fallback", "[invalid]")}
 	m := lmeval.MetricSpec{Metric: "exact_match", IgnoreCase: p.bool("ignore_case", false), IgnorePunct: p.bool("ignore_punctuation", false),
 		IgnoreNumbers: p.bool("ignore_numbers", false), RegexesToIgnore: p.strings("regexes_to_ignore")}
+	name := p.string("name", "exact_match")
 	if err := p.done("lm_eval_exact_match"); err != nil {
 		return nil, err
+	}
+	if name == "" {
+		return nil, fmt.Errorf("scorer lm_eval_exact_match: option name is empty: give the metric a name, or leave name out for \"exact_match\"")
 	}
 	for _, r := range m.RegexesToIgnore {
 		if _, err := regexp.Compile(r); err != nil {
@@ -54,7 +59,7 @@ func newLMEvalExactMatch(o Options) (Scorer, error) {
 		}
 		step.Pattern = re
 	}
-	return one(passFail("exact_match"), func(in Input) (float64, error) {
+	return one(passFail(name), func(in Input) (float64, error) {
 		if len(in.References) == 0 {
 			return 0, fmt.Errorf("exact_match needs a reference")
 		}
