@@ -46,7 +46,7 @@ type Option struct {
 // list; each family of scorers declares its entries beside its code.
 func entries() []Entry {
 	all := slices.Concat(textEntries(), sacrebleuEntries(), rougeEntries(),
-		classificationEntries(), regressionEntries(), codeEntries(), safetyEntries())
+		classificationEntries(), regressionEntries(), codeEntries(), safetyEntries(), lmevalEntries())
 	slices.SortFunc(all, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 	return all
 }
