@@ -87,15 +87,13 @@ func WithMCOptions(spec Spec, protocol string, chatTemplate bool) Spec {
 func (multipleChoiceType) Name() string { return MultipleChoice }
 
 func (multipleChoiceType) Doc() string {
-	return "log-likelihood of each choice after the prompt (acc, acc_norm as lm-evaluation-harness; needs echo with logprobs), or lettered choices answered by generation (acc)"
+	return "log-likelihood of each choice after the prompt (acc, acc_norm as lm-evaluation-harness; needs echo with logprobs), or lettered choices answered by generation (acc); options protocol (auto, loglikelihood, generate) and chat_template"
 }
 
 func (multipleChoiceType) Keys() []Key {
 	return []Key{
 		{Name: "choices", Doc: "field holding the list of choices", Required: true},
 		{Name: "answer", Doc: "field holding the correct choice, as an index or a letter A, B, C…", Required: true},
-		{Name: "options.protocol", Doc: "auto (default: loglikelihood when both models' endpoints echo prompt logprobs, else generate for both), loglikelihood or generate"},
-		{Name: "options.chat_template", Doc: "true sends the generative prompt as chat messages (few-shot examples as earlier turns), so the server applies the chat template; needs protocol generate or auto"},
 	}
 }
 
