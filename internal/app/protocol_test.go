@@ -39,7 +39,7 @@ type llServer struct {
 	generated    int
 }
 
-func newLLServer(t *testing.T, llamacpp bool) *llServer {
+func newLLServer(t testing.TB, llamacpp bool) *llServer {
 	s := &llServer{llamacpp: llamacpp}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
