@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/store"
 )
@@ -387,5 +388,87 @@ func TestCompareRefusesMixedProtocols(t *testing.T) {
 	}
 	if err := protocolDiffs(side("r1", "generate", true), side("r2", "generate", true)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// fakeBatcher answers loglikelihood requests alone or in batches, counting
+// both, and can fail batches.
+type fakeBatcher struct {
+	mu             sync.Mutex
+	singles, calls int
+	batchErr       error
+}
+
+func (f *fakeBatcher) Do(_ context.Context, r provider.Request) (provider.Response, error) {
+	f.mu.Lock()
+	f.singles++
+	f.mu.Unlock()
+	return provider.Response{LogLikelihood: -float64(len(r.Continuation))}, nil
+}
+
+func (f *fakeBatcher) LoglikelihoodBatch(_ context.Context, rs []provider.Request) ([]provider.Response, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	if f.batchErr != nil {
+		return nil, f.batchErr
+	}
+	out := make([]provider.Response, len(rs))
+	for i, r := range rs {
+		out[i] = provider.Response{LogLikelihood: -float64(len(r.Continuation)), Tokens: 100}
+	}
+	return out, nil
+}
+
+func TestSharedContext(t *testing.T) {
+	item := func(id string) []provider.Request {
+		var rs []provider.Request
+		for i, c := range []string{" a", " bb", " ccc"} {
+			rs = append(rs, provider.Request{Type: provider.Loglikelihood, ItemID: fmt.Sprintf("%s#%d", id, i), Prompt: "Q " + id, Continuation: c})
+		}
+		return rs
+	}
+	groups := [][]provider.Request{item("1"), item("2")}
+	do := func(s *sharedContext) []provider.Response {
+		var out []provider.Response
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			for _, r := range g {
+				wg.Go(func() {
+					resp, err := s.Do(context.Background(), r)
+					if err != nil {
+						t.Error(err)
+					}
+					if resp.LogLikelihood != -float64(len(r.Continuation)) {
+						t.Errorf("%s: got the answer of another choice: %v", r.ItemID, resp.LogLikelihood)
+					}
+					mu.Lock()
+					out = append(out, resp)
+					mu.Unlock()
+				})
+			}
+		}
+		wg.Wait()
+		return out
+	}
+	f := &fakeBatcher{}
+	if out := do(newSharedContext(f, f, groups)); len(out) != 6 || f.calls != 2 || f.singles != 0 {
+		t.Fatalf("%d answers from %d batches and %d singles; want 6 from 2 batches", len(out), f.calls, f.singles)
+	}
+	// A request outside every group goes alone.
+	s := newSharedContext(f, f, groups)
+	if _, err := s.Do(context.Background(), provider.Request{Type: provider.Loglikelihood, ItemID: "9#0", Prompt: "Q 9", Continuation: " z"}); err != nil || f.singles != 1 {
+		t.Fatalf("%v, %d singles", err, f.singles)
+	}
+	// A server refusing lists of prompts (HTTP 400) is asked one by one.
+	f = &fakeBatcher{batchErr: &provider.Error{Status: 400, Err: fmt.Errorf("prompt must be a string")}}
+	if out := do(newSharedContext(f, f, groups)); len(out) != 6 || f.singles != 6 || f.calls < 1 {
+		t.Fatalf("%d answers, %d singles, %d batch tries", len(out), f.singles, f.calls)
+	}
+	// A retryable failure is the runner's to retry, as for a single request.
+	f = &fakeBatcher{batchErr: &provider.Error{Status: 503, Retryable: true, Err: fmt.Errorf("overloaded")}}
+	if _, err := newSharedContext(f, f, groups).Do(context.Background(), groups[0][1]); !provider.IsRetryable(err) || f.singles != 0 {
+		t.Fatalf("%v, %d singles", err, f.singles)
 	}
 }
