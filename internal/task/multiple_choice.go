@@ -300,8 +300,10 @@ func buildGenerativeMC(spec Spec, rows []Row) ([]Item, error) {
 		params.MaxTokens = mcMaxTokens
 	}
 	if !chat && params.Stop == nil {
-		// A completion model would go on to write the next question.
-		params.Stop = []string{"\n\n"}
+		// A completion model would go on to write the next question; the
+		// answer is the rest of the "Answer:" line, as lm-evaluation-harness
+		// reads it.
+		params.Stop = []string{"\n"}
 	}
 	return eachRow(spec, rows, func(r Row) (Item, error) {
 		rd, err := b.render(r, rows)
@@ -410,8 +412,8 @@ func (letterScorer) Score(in scorer.Input) (map[string]float64, error) {
 var (
 	// "A or B", "A and B", "A/B", "A, B": the model hedged between letters.
 	mcHedge = regexp.MustCompile(`(?i)(?:^|[^A-Za-z])\(?([A-Z])\)?\s*(?:or|and|/|,|&)\s*\(?([A-Z])\)?(?:[^A-Za-z]|$)`)
-	// "Answer: B", "the answer is (b)", "Correct answer: C."
-	mcAnswerIs = regexp.MustCompile(`(?i)answer\s*(?:is|:|=|-)?\s*(?:is\s*)?[:\s]*\(?\**([A-Z])\**\)?(?:[^A-Za-z]|$)`)
+	// "Answer: B", "the answer is (b)", "Correct answer: C.", "Option D"
+	mcAnswerIs = regexp.MustCompile(`(?i)(?:answer|option)\s*(?:is|:|=|-)?\s*(?:is\s*)?[:\s]*\(?\**([A-Z])\**\)?(?:[^A-Za-z]|$)`)
 	// The answer opens with a letter: "B", "b.", "(C)", "D) …", "**A**".
 	mcLeading = regexp.MustCompile(`(?i)^[\s*"'\[]*\(?([A-Z])(?:[)\].:*"']|$)`)
 	// "(C)" anywhere.
@@ -422,7 +424,7 @@ var (
 
 // ExtractChoice reads which choice a generative answer picked. Rules, first
 // match wins: an answer that hedges between letters ("A or B") is refused;
-// "Answer: X" / "the answer is X"; a leading letter ("B", "b.", "(C)");
+// "Answer: X" / "the answer is X" / "option X"; a leading letter ("B", "b.", "(C)");
 // a single distinct "(X)"; a single distinct standalone capital letter;
 // the text of exactly one choice. Letters are case-insensitive except for
 // a standalone one ("a" is an article), and only letters naming a choice

@@ -28,6 +28,7 @@ func TestExtractChoice(t *testing.T) {
 		{"The correct answer is (b) because Paris is the capital.", 1},
 		{"I think B is right.", 1},
 		{"I'd say the answer is B", 1},
+		{"Option C", 2},
 		{"Paris", 1},
 		{"paris.", 1},
 		{"It is Oslo, of course", 2},
@@ -98,7 +99,7 @@ func TestMultipleChoiceGenerativeCompletion(t *testing.T) {
 	if r.Type != provider.Generate || r.ItemID != "1" || r.Prompt != want || len(r.Messages) != 0 {
 		t.Fatalf("prompt\n%q\nwant\n%q", r.Prompt, want)
 	}
-	if *r.Params.Temperature != 0 || r.Params.MaxTokens != 32 || !reflect.DeepEqual(r.Params.Stop, []string{"\n\n"}) {
+	if *r.Params.Temperature != 0 || r.Params.MaxTokens != 32 || !reflect.DeepEqual(r.Params.Stop, []string{"\n"}) {
 		t.Fatalf("params %+v", r.Params)
 	}
 	if st := (multipleChoiceType{}).Stages(spec, items); !reflect.DeepEqual(st, []string{"answer"}) {
