@@ -14,6 +14,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider/registry"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/runner"
+	"github.com/tunecheck/tunecheck/internal/store"
 	"github.com/tunecheck/tunecheck/internal/task"
 )
 
@@ -262,6 +263,41 @@ func promptsThroughChat(m plan.Model) bool {
 	return false
 }
 
+// storedProtocols settles the protocol of multiple_choice tasks that were
+// not checked in this process — a sharded run's merge builds its tasks from
+// the plan alone — from the stage their stored results carry: a task whose
+// shards fell back to generate is scored as generate.
+func storedProtocols(p *plan.Plan, tasks []*builtTask, results []store.Result) error {
+	for _, bt := range mcTasks(tasks) {
+		if bt.MC != nil || len(bt.Stages) == 0 {
+			continue
+		}
+		stages := map[string]bool{}
+		for i := range results {
+			if results[i].Task == bt.Name && results[i].Endpoint == "" {
+				stages[results[i].Stage] = true
+			}
+		}
+		proto := task.MCEffectiveProtocol(bt.Spec)
+		if proto == task.ProtocolLoglikelihood && stages[task.StageAnswer] && !stages[task.StageChoices] {
+			if err := rebuildMC(bt, task.ProtocolGenerate); err != nil {
+				return err
+			}
+			proto = task.ProtocolGenerate
+		}
+		set := mcSetting{Protocol: proto}
+		if proto == task.ProtocolGenerate {
+			ct, err := chatTemplateUse(p, bt)
+			if err != nil {
+				return err
+			}
+			set.ChatTemplate = ct
+		}
+		bt.MC = &set
+	}
+	return nil
+}
+
 // recordProtocols writes each multiple_choice task's protocol and chat
 // template use into the report, and each model's echo check.
 func recordProtocols(rep *report.Report, tasks []*builtTask, echoes map[string]provider.EchoCheck) {
@@ -272,8 +308,6 @@ func recordProtocols(rep *report.Report, tasks []*builtTask, echoes map[string]p
 			}
 			set := bt.MC
 			if set == nil {
-				// A sharded run's merge builds its tasks without the check:
-				// the spec says what was asked.
 				set = &mcSetting{Protocol: task.MCEffectiveProtocol(bt.Spec), ChatTemplate: task.MCChatTemplate(bt.Spec)}
 			}
 			rep.Tasks[i].Protocol = set.Protocol

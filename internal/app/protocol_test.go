@@ -15,9 +15,11 @@ import (
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/plan"
 	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/store"
+	"github.com/tunecheck/tunecheck/internal/task"
 )
 
 // llServer is a loopback OpenAI-compatible server with a deterministic
@@ -470,5 +472,32 @@ func TestSharedContext(t *testing.T) {
 	f = &fakeBatcher{batchErr: &provider.Error{Status: 503, Retryable: true, Err: fmt.Errorf("overloaded")}}
 	if _, err := newSharedContext(f, f, groups).Do(context.Background(), groups[0][1]); !provider.IsRetryable(err) || f.singles != 0 {
 		t.Fatalf("%v, %d singles", err, f.singles)
+	}
+}
+
+// A sharded run's merge builds its tasks from the plan alone; the stage of
+// the stored results says which protocol the shards used.
+func TestStoredProtocols(t *testing.T) {
+	for _, c := range []struct {
+		stage, want string
+	}{{"answer", "generate"}, {"choices", "loglikelihood"}} {
+		p, err := plan.LoadWith(protoPlan(t, "http://127.0.0.1:1", ""), task.PlanTypes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := buildTasks(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := storedProtocols(p, tasks, []store.Result{{Task: "facts", Model: "base", Stage: c.stage, ItemID: "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		bt := tasks[0]
+		if bt.MC == nil || bt.MC.Protocol != c.want || bt.Stages[0] != c.stage {
+			t.Fatalf("%s: %+v stages %v", c.stage, bt.MC, bt.Stages)
+		}
+		if c.want == "generate" && (bt.Items[0].Requests[0].Type != provider.Generate || !bt.MC.ChatTemplate || len(bt.Scorers[0].Metrics()) != 1) {
+			t.Fatalf("not rebuilt: %+v", bt.Items[0].Requests[0])
+		}
 	}
 }

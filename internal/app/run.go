@@ -222,6 +222,9 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	if err := unsupported(results); err != nil {
 		return err
 	}
+	if err := storedProtocols(p, tasks, results); err != nil {
+		return err
+	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence, Examples: p.Report.Examples})
 	recordProtocols(rep, tasks, out.Echo)

@@ -39,8 +39,8 @@ const (
 
 // Stage names of a multiple_choice task, one per protocol.
 const (
-	stageChoices = "choices"
-	stageAnswer  = "answer"
+	StageChoices = "choices"
+	StageAnswer  = "answer"
 )
 
 // MCProtocol is a multiple_choice spec's protocol option (auto when unset).
@@ -172,9 +172,9 @@ func checkNoTurns(t *plan.Task, at string, r plan.Reporter) {
 
 func (multipleChoiceType) Stages(spec Spec, _ []Item) []string {
 	if MCEffectiveProtocol(spec) == ProtocolGenerate {
-		return []string{stageAnswer}
+		return []string{StageAnswer}
 	}
-	return []string{stageChoices}
+	return []string{StageChoices}
 }
 
 // rowChoices reads a row's choices and the index of the correct one.
