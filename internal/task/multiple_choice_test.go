@@ -184,3 +184,24 @@ func TestMultipleChoiceOptionsChecked(t *testing.T) {
 		}
 	}
 }
+
+// ExtractChoice never panics, and what it reads names a choice.
+func FuzzExtractChoice(f *testing.F) {
+	for _, s := range []string{"B", "Answer: (c)", "A or B", "the answer is a cat", "**D**", "Paris", "(Z)", "answer:", "ü B ü"} {
+		f.Add(s, 4)
+	}
+	f.Fuzz(func(t *testing.T, answer string, n int) {
+		n = 2 + (n%25+25)%25
+		choices := make([]string, n)
+		for i := range choices {
+			choices[i] = "choice " + Letter(i)
+		}
+		i, err := ExtractChoice(answer, choices)
+		if err == nil && (i < 0 || i >= n) {
+			t.Fatalf("%q: index %d of %d choices", answer, i, n)
+		}
+		if err != nil && !errors.Is(err, ErrNoChoice) {
+			t.Fatalf("%q: %v does not wrap ErrNoChoice", answer, err)
+		}
+	})
+}
