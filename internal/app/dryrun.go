@@ -17,6 +17,8 @@ import (
 // endpoint's max_tokens (512 when unset); tokens are characters / 4.
 type Estimate struct {
 	Endpoints []EndpointEstimate
+	// Protocols say how each multiple_choice task would ask, by task name.
+	Protocols map[string]string
 }
 
 // EndpointEstimate is one model's or judge's share of an Estimate.
@@ -195,6 +197,9 @@ func (e *Estimate) Write(w io.Writer) error {
 	}
 	if priced {
 		fmt.Fprintf(w, "estimated total: %.4f at the plan's prices, before the response cache (cached answers cost nothing)\n", total)
+	}
+	for _, name := range sortedKeys(e.Protocols) {
+		fmt.Fprintf(w, "multiple choice %s: %s\n", name, e.Protocols[name])
 	}
 	_, err := fmt.Fprintln(w, "dry run: nothing was sent or stored; tokens are estimated as characters / 4, answers not yet written as max_tokens (512 when unset)")
 	return err

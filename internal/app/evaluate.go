@@ -38,6 +38,9 @@ type builtTask struct {
 	// Classify scores the task's answers with safety classifiers in a stage
 	// after the judge's (nil: none).
 	Classify *classifyTask
+	// MC is a multiple_choice task's protocol, decided before any request
+	// (protocol.go; nil for other types).
+	MC *mcSetting
 }
 
 // postStage is a stage the run adds after a task's own: the judge's, its

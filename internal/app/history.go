@@ -115,6 +115,9 @@ func Compare(o CompareOptions) (*report.Report, error) {
 		return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("the two runs read different data, so their items do not pair:\n  %s", strings.Join(diffs, "\n  ")), exitcode.BadInput),
 			"compare runs of the same eval set, or pass --allow-data-change to pair the items both runs share")
 	}
+	if err := protocolDiffs(a, b); err != nil {
+		return nil, err
+	}
 	for _, side := range []Side{a, b} {
 		if side.Report.Schema != report.Schema {
 			return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("run %s was stored by an earlier tunecheck (%s), without the per-item records compare pairs", side.Run.ID, side.Report.Schema), exitcode.BadInput),
@@ -156,7 +159,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			}
 			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices, References: r.References})
 		}
-		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Dataset: ta.Dataset, Items: len(recs),
+		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Protocol: ta.Protocol, ChatTemplate: ta.ChatTemplate, Dataset: ta.Dataset, Items: len(recs),
 			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}
 		for _, side := range []struct{ key, label string }{{keyA, a.Label}, {keyB, b.Label}} {
 			ms := agg.modelScore(ta.Name, side.key, defs, recs)

@@ -148,12 +148,18 @@ func TestMultipleChoiceThroughEcho(t *testing.T) {
 	}
 }
 
-// A server that ignores echo would make every choice look alike; tunecheck
-// refuses it with exit code 2 and says why.
+// A server that ignores echo would make every choice look alike; with
+// protocol loglikelihood tunecheck refuses it with exit code 2 and says why
+// (protocol_test.go has auto's fallback).
 func TestMultipleChoiceRefusesServerIgnoringEcho(t *testing.T) {
 	srv := echoServer(t, nil, true)
 	defer srv.Close()
-	_, err := Run(context.Background(), Options{PlanPath: mcPlan(t, srv.URL), StoreDSN: filepath.Join(t.TempDir(), "tc.db"), OutputDir: t.TempDir()})
+	path := mcPlan(t, srv.URL)
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), "answer: gold\n", "answer: gold\n    options: {protocol: loglikelihood}\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{PlanPath: path, StoreDSN: filepath.Join(t.TempDir(), "tc.db"), OutputDir: t.TempDir()})
 	if err == nil || exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), "echo") {
 		t.Fatalf("want a refusal naming echo with exit code 2, got %v (code %d)", err, exitcode.Of(err))
 	}

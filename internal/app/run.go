@@ -62,6 +62,9 @@ type Options struct {
 	MaskPII bool
 	// Shard, when its Count is set, runs one shard of a sharded run (shard.go).
 	Shard Shard
+	// ApplyChatTemplate sends every multiple_choice task's prompts as chat
+	// messages (generative protocol; protocol.go).
+	ApplyChatTemplate bool
 	// Tags are stored with a new run (`run --tag`, and the checkpoint
 	// `watch` evaluated).
 	Tags map[string]string
@@ -93,6 +96,9 @@ type Outcome struct {
 	Providers map[string]string
 	// Estimate is a dry run's account of what the run would send.
 	Estimate *Estimate
+	// Echo is each graded model's echo check (protocol.go), when a
+	// multiple_choice task needed one.
+	Echo map[string]provider.EchoCheck
 	// Shard is what a shard (or merge) did about its sharded run.
 	Shard *ShardOutcome
 }
@@ -109,6 +115,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	p, err := plan.LoadWith(o.PlanPath, task.PlanTypes())
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	if o.ApplyChatTemplate {
+		if err := applyChatTemplate(p); err != nil {
+			return nil, err
+		}
 	}
 	if o.HTTPClient == nil {
 		// Keep as many idle connections per host as requests in flight, so
@@ -139,7 +150,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	if o.DryRun {
-		return &Outcome{Estimate: estimate(p, o.Shard.tasks(tasks))}, nil
+		est := estimate(p, o.Shard.tasks(tasks))
+		est.Protocols = dryRunProtocols(tasks)
+		return &Outcome{Estimate: est}, nil
 	}
 	endpoints, models, err := buildEndpoints(p, tasks, o)
 	if err != nil {
@@ -149,6 +162,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := checkRolling(ctx, p, o.Shard.tasks(tasks), endpoints); err != nil {
 		return nil, err
 	}
+	// Multiple choice: one echo check per endpoint decides the protocol
+	// before any item request; a fallback changes the metrics, so the gates
+	// are checked again.
+	echoes, err := resolveProtocols(ctx, p, tasks, o)
+	if err != nil {
+		return nil, err
+	}
+	if gates, err = planGates(p, tasks); err != nil {
+		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	shareContexts(endpoints, p, tasks)
 	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
 	if err := o.Shard.checkStore(dsn); err != nil {
 		return nil, err
@@ -191,7 +215,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}
 
-	out := &Outcome{RunID: run.ID, Resumed: resumed, Providers: map[string]string{}}
+	out := &Outcome{RunID: run.ID, Resumed: resumed, Providers: map[string]string{}, Echo: echoes}
 	for _, m := range models {
 		out.Providers[m.Name] = m.Provider
 	}
@@ -227,8 +251,12 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	if err := unsupported(results); err != nil {
 		return err
 	}
+	if err := storedProtocols(p, tasks, results); err != nil {
+		return err
+	}
 	rep := Evaluate(evaluation{Tasks: tasks, Models: models, Results: results, Baseline: p.Compare.Baseline, Candidate: p.Compare.Candidate,
 		Seed: p.Seed, Resamples: p.Bootstrap.Resamples, Conf: p.Bootstrap.Confidence, Examples: p.Report.Examples})
+	recordProtocols(rep, tasks, out.Echo)
 	rep.ToolVersion = o.ToolVersion
 	rep.Plan = report.PlanInfo{Name: p.Name, Hash: p.Hash}
 	broken := brokenEndpoints(p, results)
@@ -759,7 +787,8 @@ func buildEndpoints(p *plan.Plan, tasks []*builtTask, o Options) (map[string]run
 	eps := map[string]runner.Endpoint{}
 	needsLL := false
 	for _, bt := range tasks {
-		if bt.Type == task.MultipleChoice || bt.Type == task.Perplexity || bt.Type == task.CrowsPairs || bt.Type == task.BBQ {
+		// multiple_choice decides its protocol from an echo check (protocol.go).
+		if bt.Type == task.Perplexity || bt.Type == task.CrowsPairs || bt.Type == task.BBQ {
 			needsLL = true
 		}
 	}

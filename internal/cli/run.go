@@ -22,6 +22,7 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
+	applyChatTemplate      bool
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
@@ -64,6 +65,7 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
+	f.BoolVar(&o.applyChatTemplate, "apply-chat-template", false, "ask multiple_choice tasks by the generative protocol as chat messages (few-shot examples as turns), so servers apply their chat templates; recorded with the results")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
 	f.StringArrayVar(&o.tags, "tag", nil, "store KEY=VALUE with the run (repeatable); `runs --tag` filters by it")
@@ -95,6 +97,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.Tags = tags
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
+	opts.ApplyChatTemplate = o.applyChatTemplate
 	if opts.Shard, err = o.shard.options(env); err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func HTML(w io.Writer, r *Report) error {
 	}
 	var forest []forestRow
 	for _, t := range r.allTasks() {
-		ht := htmlTask{Name: plainText(t.Name), Type: plainText(t.Type), Path: plainText(t.Dataset.Path), Fingerprint: plainText(t.Dataset.Fingerprint), Items: t.Items, HasCmp: t.Comparison != nil, Primary: plainText(t.Primary)}
+		ht := htmlTask{Name: plainText(t.Name), Type: plainText(t.TypeLabel()), Path: plainText(t.Dataset.Path), Fingerprint: plainText(t.Dataset.Fingerprint), Items: t.Items, HasCmp: t.Comparison != nil, Primary: plainText(t.Primary)}
 		models := t.models()
 		for _, m := range models {
 			ht.Models = append(ht.Models, plainText(m))

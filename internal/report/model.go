@@ -80,6 +80,10 @@ type Model struct {
 	LatencyP50MS     float64  `json:"latency_p50_ms"`
 	LatencyP95MS     float64  `json:"latency_p95_ms"`
 	Cost             *float64 `json:"cost,omitempty"`
+	// EchoLogprobs is what the echo check before the run found of the
+	// model's endpoint, when a multiple_choice task needed one: supported,
+	// refused, ignored, or none (the provider has no prompt logprobs).
+	EchoLogprobs string `json:"echo_logprobs,omitempty"`
 }
 
 // Dataset describes the rows a task used.
@@ -102,10 +106,17 @@ type Task struct {
 	// Tasks are a group's member tasks (groups only).
 	Tasks []string `json:"tasks,omitempty"`
 	// Stages are the task's stages in order (generate, turn2, …).
-	Stages  []string `json:"stages,omitempty"`
-	Dataset Dataset  `json:"dataset"`
-	Items   int      `json:"items"`
-	Metrics []string `json:"metrics"`
+	Stages []string `json:"stages,omitempty"`
+	// Protocol is how a multiple_choice task asked every model:
+	// loglikelihood (per choice, acc and acc_norm) or generate (lettered
+	// choices, acc). Runs with different protocols are never compared.
+	Protocol string `json:"protocol,omitempty"`
+	// ChatTemplate is true when the models' servers rendered the
+	// multiple-choice prompts with their chat templates.
+	ChatTemplate bool     `json:"chat_template,omitempty"`
+	Dataset      Dataset  `json:"dataset"`
+	Items        int      `json:"items"`
+	Metrics      []string `json:"metrics"`
 	// MetricInfo says, per metric, which way is better, whether it is a
 	// corpus value, and which paired test fits it.
 	MetricInfo map[string]Metric `json:"metric_info,omitempty"`
@@ -424,4 +435,17 @@ func (r *Report) AttachRecords(recs map[string][]Record) {
 			r.Tasks[i].Records = rs
 		}
 	}
+}
+
+// TypeLabel is the task's type as task headers show it: a multiple_choice
+// task's with its protocol and chat-template use.
+func (t Task) TypeLabel() string {
+	if t.Protocol == "" {
+		return t.Type
+	}
+	s := t.Type + ", protocol " + t.Protocol
+	if t.ChatTemplate {
+		s += ", chat template"
+	}
+	return s
 }

@@ -180,7 +180,7 @@ func Terminal(w io.Writer, r *Report) error {
 		if len(t.Tasks) > 0 {
 			fmt.Fprintf(w, "\n%s  (group of %d tasks, %d items)\n", termText(t.Name), len(t.Tasks), t.Items)
 		} else {
-			fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", termText(t.Name), termText(t.Type), t.Items, termText(shortFP(t.Dataset.Fingerprint)))
+			fmt.Fprintf(w, "\n%s  (%s, %d items, %s)\n", termText(t.Name), termText(t.TypeLabel()), t.Items, termText(shortFP(t.Dataset.Fingerprint)))
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		models := t.models()
@@ -501,7 +501,7 @@ func mdTaskHead(w io.Writer, t *Task) {
 	if t.Dataset.IDField != "" {
 		sel += ", ids from " + mdCode(t.Dataset.IDField)
 	}
-	fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.Type), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
+	fmt.Fprintf(w, "%s, %d items from %s (%d rows%s), fingerprint %s.\n\n", mdText(t.TypeLabel()), t.Items, mdCode(t.Dataset.Path), t.Dataset.Total, sel, mdCode(t.Dataset.Fingerprint))
 }
 
 // mdMetrics writes a task's metric table: each model's score, and on a

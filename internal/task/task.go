@@ -345,6 +345,27 @@ func checkReferenceField(spec Spec, rows []Row) error {
 // the task seed and the item id, so adding or removing other items does not
 // change an item's examples.
 func (b *compiled) fewShot(r Row, all []Row) ([][2]string, error) {
+	exs, err := b.drawShots(r, all)
+	if err != nil || exs == nil {
+		return nil, err
+	}
+	out := make([][2]string, 0, len(exs))
+	for _, ex := range exs {
+		q, err := b.tpl.Render(ex.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("few-shot example %s: prompt.template: %w", ex.ID, err)
+		}
+		a, err := b.target.Render(ex.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("few-shot example %s: few_shot.target: %w", ex.ID, err)
+		}
+		out = append(out, [2]string{q, a})
+	}
+	return out, nil
+}
+
+// drawShots draws the K example rows of row r (nil when K is 0).
+func (b *compiled) drawShots(r Row, all []Row) ([]Row, error) {
 	if b.spec.K <= 0 {
 		return nil, nil
 	}
@@ -367,18 +388,9 @@ func (b *compiled) fewShot(r Row, all []Row) ([][2]string, error) {
 	h.Write([]byte(r.ID))
 	rng := rand.New(rand.NewPCG(b.spec.FewShotSeed, h.Sum64()))
 	rng.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	out := make([][2]string, 0, b.spec.K)
+	out := make([]Row, 0, b.spec.K)
 	for _, i := range cands[:b.spec.K] {
-		ex := pool[i]
-		q, err := b.tpl.Render(ex.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("few-shot example %s: prompt.template: %w", ex.ID, err)
-		}
-		a, err := b.target.Render(ex.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("few-shot example %s: few_shot.target: %w", ex.ID, err)
-		}
-		out = append(out, [2]string{q, a})
+		out = append(out, pool[i])
 	}
 	return out, nil
 }

@@ -122,8 +122,9 @@ func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
 	}
 }
 
-// The built-in types read no type options: a plan that gives some is told so
-// at the key, before anything runs.
+// The built-in types read no type options (multiple_choice only protocol and
+// chat_template): a plan that gives others is told so at the key, before
+// anything runs.
 func TestBuiltInTypesRefuseOptions(t *testing.T) {
 	for _, name := range TypeNames() {
 		if name == Perplexity {
@@ -131,7 +132,11 @@ func TestBuiltInTypesRefuseOptions(t *testing.T) {
 		}
 		r := &collect{}
 		Types()[name].Check(&plan.Task{Type: name, Options: map[string]any{"rubric": "x"}, Prompt: plan.Prompt{Template: "{{ q }}"}, Choices: "c", Answer: "a"}, "tasks[0]", r)
-		if !strings.Contains(strings.Join(r.msgs, "\n"), "tasks[0].options: a "+name+" task takes no options") {
+		want := "tasks[0].options: a " + name + " task takes no options"
+		if name == MultipleChoice {
+			want = `tasks[0].options.rubric: unknown multiple_choice option "rubric"`
+		}
+		if !strings.Contains(strings.Join(r.msgs, "\n"), want) {
 			t.Errorf("%s: %v", name, r.msgs)
 		}
 	}
