@@ -22,6 +22,8 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
+	// --confirm-run-unsafe-code, --allow-unsandboxed: code tasks (docs/sandbox.md).
+	confirmUnsafe, allowUnsandboxed bool
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
@@ -63,6 +65,8 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
+	f.BoolVar(&o.confirmUnsafe, "confirm-run-unsafe-code", false, "agree to run the model-generated code of code tasks (HumanEval) in the sandbox; see docs/sandbox.md")
+	f.BoolVar(&o.allowUnsandboxed, "allow-unsandboxed", false, "run generated code even where no network namespace can be made (limits still apply); see docs/sandbox.md")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the plan and print the requests, estimated tokens and cost per model and judge; send and store nothing")
@@ -88,6 +92,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.Formats = formats
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
+	opts.ConfirmRunUnsafeCode, opts.AllowUnsandboxed = o.confirmUnsafe, o.allowUnsandboxed
 	if opts.Shard, err = o.shard.options(env); err != nil {
 		return err
 	}
