@@ -24,7 +24,7 @@ type runOptions struct {
 	maskPII                bool
 	// --confirm-run-unsafe-code, --allow-unsandboxed: code tasks (docs/sandbox.md).
 	confirmUnsafe, allowUnsandboxed bool
-	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
+	after                           app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
 }
