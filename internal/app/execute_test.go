@@ -86,8 +86,8 @@ func TestCodePassAtK(t *testing.T) {
 	dir := t.TempDir()
 	good, bad := "    return 2 * x\n", "    return x + 2\n" // bad passes f(2) only
 	samples := map[string][]string{
-		"p/0": {good, bad, bad, good}, // n=4, c=2
-		"p/1": {bad, bad, bad, good},  // n=4, c=1
+		"p/0": {good, bad, bad, good},                                                // n=4, c=2
+		"p/1": {bad, bad, bad, good},                                                 // n=4, c=1
 		"p/2": {bad, "    return x * x\n", bad, "    import sys\n    sys.exit(0)\n"}, // c=0; exit(0) before the test is no pass
 	}
 	path := codePlan(t, dir, []map[string]any{problem("p/0", good), problem("p/1", good), problem("p/2", good)}, samples,
@@ -202,8 +202,8 @@ func TestCodeHostileSamples(t *testing.T) {
 	// 0 rm -rf tmp, 1 sleep(10), 2 input(), 3-5 return 1; then ours:
 	samples = append(samples,
 		fmt.Sprintf("    import os, shutil\n    shutil.rmtree(%q, ignore_errors=True)\n    os.system('rm -f %s')\n    return 1\n", filepath.Dir(outside), outside), // 6
-		"    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n", // 7
-		fmt.Sprintf("    import socket\n    socket.create_connection(('127.0.0.1', %d), timeout=2)\n    return 1\n", ln.Addr().(*net.TCPAddr).Port), // 8
+		"    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n",                                         // 7
+		fmt.Sprintf("    import socket\n    socket.create_connection(('127.0.0.1', %d), timeout=2)\n    return 1\n", ln.Addr().(*net.TCPAddr).Port),                // 8
 	)
 	prob := map[string]any{"task_id": "test/0", "prompt": "def return1():\n", "canonical_solution": "    return 1", "test": "def check(candidate):\n    assert candidate() == 1", "entry_point": "return1"}
 	path := codePlan(t, dir, []map[string]any{prob}, map[string][]string{"test/0": samples},
