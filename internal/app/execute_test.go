@@ -358,3 +358,90 @@ func TestHumanEvalCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeResume: a run killed during the execute stage resumes there; the
+// executions it finished are not run again.
+func TestCodeResume(t *testing.T) {
+	unsandboxed := needSandbox(t)
+	dir := t.TempDir()
+	// The slow sample waits for a file the test makes after the kill, in a
+	// directory the code (nobody, when run as root) can look into.
+	gate, err := os.MkdirTemp("", "tunecheck-resume-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(gate)
+	os.Chmod(gate, 0o755)
+	flag := filepath.Join(gate, "go")
+	good := "    return 2 * x\n"
+	slow := fmt.Sprintf("    import os, time\n    while not os.path.exists(%q):\n        time.sleep(0.05)\n    return 2 * x\n", flag)
+	path := codePlan(t, dir, []map[string]any{problem("p/0", good)}, map[string][]string{"p/0": {good, good, slow, good}},
+		"    params: {n: 4}\nsandbox: {timeout: 120s, concurrency: 1}")
+	dsn := filepath.Join(dir, "tc.db")
+	o := Options{PlanPath: path, StoreDSN: dsn, OutputDir: filepath.Join(dir, "out"), ConfirmRunUnsafeCode: true, AllowUnsandboxed: unsandboxed, Getenv: os.Getenv}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stored := func() map[string]string {
+		st, err := store.OpenExisting(context.Background(), dsn)
+		if err != nil {
+			return nil
+		}
+		defer st.Close()
+		runs, err := st.ListRuns(context.Background(), "", 1)
+		if err != nil || len(runs) == 0 {
+			return nil
+		}
+		rs, err := st.Results(context.Background(), runs[0].ID)
+		if err != nil {
+			return nil
+		}
+		out := map[string]string{}
+		for _, r := range rs {
+			if r.Stage == executeStage {
+				out[r.ItemID] = string(r.Response) + r.Error
+			}
+		}
+		return out
+	}
+	// Kill the run once the two samples before the slow one are stored.
+	go func() {
+		for ctx.Err() == nil {
+			if len(stored()) >= 2 {
+				cancel()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	_, err = Run(ctx, o)
+	if exitcode.Of(err) != exitcode.Interrupted {
+		t.Fatalf("want the run interrupted, got %v", err)
+	}
+	first := stored()
+	if len(first) != 2 || first["p/0#0"] == "" || first["p/0#1"] == "" {
+		t.Fatalf("stored before the kill: %v", first)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Resumed {
+		t.Fatal("the second run did not resume")
+	}
+	after := stored()
+	// A re-run would store a new latency: the stored bytes show it was not.
+	for _, id := range []string{"p/0#0", "p/0#1"} {
+		if after[id] != first[id] {
+			t.Errorf("%s ran again:\n%s\n%s", id, first[id], after[id])
+		}
+	}
+	if len(after) != 4 {
+		t.Errorf("%d executions stored, want 4", len(after))
+	}
+	if got := res.Report.Tasks[0].Records[0].Outcomes["m"].Scores["pass@1"]; got != 1 {
+		t.Fatalf("pass@1 = %v, want 1", got)
+	}
+}
