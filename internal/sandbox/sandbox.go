@@ -185,9 +185,11 @@ func candidates(ctx context.Context, o Options) []string {
 		names = []string{o.Python}
 	} else {
 		if o.Getenv != nil {
+			// The first python3 on PATH, as a shell would run it.
 			for _, dir := range filepath.SplitList(o.Getenv("PATH")) {
-				if dir != "" {
-					names = append(names, filepath.Join(dir, "python3"))
+				if p := filepath.Join(dir, "python3"); dir != "" && executable(p) {
+					names = append(names, p)
+					break
 				}
 			}
 		}
@@ -196,7 +198,7 @@ func candidates(ctx context.Context, o Options) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range names {
-		if fi, err := os.Stat(n); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		if !executable(n) {
 			continue
 		}
 		exe := n
@@ -215,6 +217,11 @@ func candidates(ctx context.Context, o Options) []string {
 		}
 	}
 	return out
+}
+
+func executable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
 // Isolated reports whether code runs in its own namespaces.
