@@ -44,9 +44,12 @@ const (
 // executeTask is a code task's execute stage.
 type executeTask struct {
 	cfg task.CodeConfig
+	// single is true when every model gives one sample per problem: pass@1
+	// is then pass/fail, compared by McNemar's test.
+	single bool
 }
 
-func buildExecute(spec task.Spec) (*executeTask, error) {
+func buildExecute(p *plan.Plan, ti int, spec task.Spec) (*executeTask, error) {
 	if spec.Type != task.Code {
 		return nil, nil
 	}
@@ -54,15 +57,24 @@ func buildExecute(spec task.Spec) (*executeTask, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task %s: %w", spec.Name, err)
 	}
-	return &executeTask{cfg: c}, nil
+	et := &executeTask{cfg: c, single: true}
+	for _, m := range p.Models {
+		if mergeParams(spec.Params, toParams(m.Params)).N > 1 {
+			et.single = false
+		}
+	}
+	return et, nil
 }
 
-// metrics are pass@k for each k, higher is better; pass@1 of one sample is
-// 0/1 (McNemar), a mean over n samples is not.
+// metrics are pass@k for each k, higher is better.
 func (et *executeTask) metrics() []metricDef {
 	out := make([]metricDef, len(et.cfg.Ks))
 	for i, k := range et.cfg.Ks {
-		out[i] = metricDef{Metric: scorer.Metric{Name: fmt.Sprintf("pass@%d", k), Direction: scorer.Higher, Test: scorer.TestPermutation}}
+		m := scorer.Metric{Name: fmt.Sprintf("pass@%d", k), Direction: scorer.Higher, Test: scorer.TestPermutation}
+		if k == 1 && et.single {
+			m.Test, m.Binary = scorer.TestMcNemar, true
+		}
+		out[i] = metricDef{Metric: m}
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/plan"
 	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/sandbox"
@@ -104,8 +105,8 @@ func TestCodePassAtK(t *testing.T) {
 		"p/2": {"pass@1": 0, "pass@2": 0, "pass@4": 0},
 	}
 	tr := res.Report.Tasks[0]
-	if strings.Join(tr.Metrics, ",") != "pass@1,pass@2,pass@4" {
-		t.Fatalf("metrics %v", tr.Metrics)
+	if strings.Join(tr.Metrics, ",") != "pass@1,pass@2,pass@4" || tr.MetricInfo["pass@1"].Binary {
+		t.Fatalf("metrics %v %+v: pass@1 over 4 samples is a mean, not pass/fail", tr.Metrics, tr.MetricInfo)
 	}
 	for _, rec := range tr.Records {
 		o := rec.Outcomes["m"]
@@ -294,7 +295,7 @@ func TestExecutionErrorsAreNotZeros(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	et, _ := buildExecute(spec)
+	et, _ := buildExecute(&plan.Plan{}, 0, spec)
 	bt := &builtTask{Name: "code", Type: task.Code, Kind: task.Types()[task.Code], Spec: spec, Stages: []string{"generate"}, Items: items, Execute: et}
 	gen, _ := json.Marshal(provider.Response{Text: "a", Texts: []string{"a", "b"}})
 	ok, _ := json.Marshal(provider.Response{FinishReason: execPassed})
@@ -346,6 +347,9 @@ func TestHumanEvalCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := res.Report.Tasks[0]
+	if mi := tr.MetricInfo["pass@1"]; !mi.Binary || mi.Test != "mcnemar" {
+		t.Errorf("pass@1 of one sample is pass/fail: %+v", mi)
+	}
 	for _, rec := range tr.Records {
 		if o := rec.Outcomes["canonical"]; o.Status != report.StatusOK || o.Scores["pass@1"] != 1 {
 			t.Errorf("%s canonical: %s %s %v", rec.ID, o.Status, o.Error, o.Scores)

@@ -660,7 +660,7 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			}
 		}
 		ct := buildClassify(p, ti)
-		et, err := buildExecute(spec)
+		et, err := buildExecute(p, ti, spec)
 		if err != nil {
 			return nil, err
 		}
