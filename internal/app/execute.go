@@ -121,7 +121,7 @@ func sandboxEndpoint(ctx context.Context, p *plan.Plan, tasks []*builtTask, o Op
 		return nil, p.Errorf("sandbox", "see docs/sandbox.md", "%v", err)
 	}
 	if o.Logger != nil {
-		o.Logger.Info("sandbox for generated code", "python", sb.Python(), "namespaces", sb.Isolated())
+		o.Logger.Info("sandbox for generated code", "python", sb.Python(), "namespaces", sb.Isolated(), "readonly", sb.ReadOnly())
 	}
 	if !sb.Isolated() && o.Logger != nil {
 		o.Logger.Warn("running generated code WITHOUT network, user and PID namespaces (--allow-unsandboxed): limits, process group and work directory still apply")

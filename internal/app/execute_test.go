@@ -67,12 +67,22 @@ output: out
 // unsandboxed run where namespaces cannot be made (the sandbox package's
 // own tests say which guarantees that loses).
 func needSandbox(t *testing.T) bool {
+	unsandboxed, _ := sandboxMode(t)
+	return unsandboxed
+}
+
+// sandboxMode says whether this machine needs --allow-unsandboxed, and
+// whether the code sees a read-only filesystem.
+func sandboxMode(t *testing.T) (unsandboxed, readOnly bool) {
 	t.Helper()
-	_, err := sandbox.New(context.Background(), sandbox.Options{Getenv: os.Getenv})
+	sb, err := sandbox.New(context.Background(), sandbox.Options{Getenv: os.Getenv})
 	if errors.Is(err, sandbox.ErrNoPython) {
 		t.Skipf("no python3: %v", err)
 	}
-	return errors.Is(err, sandbox.ErrNoIsolation)
+	if err != nil {
+		return errors.Is(err, sandbox.ErrNoIsolation), false
+	}
+	return false, sb.ReadOnly()
 }
 
 func problem(id, body string) map[string]any {
@@ -171,7 +181,7 @@ func TestCodeNeedsConfirmation(t *testing.T) {
 // the whole run: each hostile sample is contained and scored as the test
 // it failed, never as an error.
 func TestCodeHostileSamples(t *testing.T) {
-	unsandboxed := needSandbox(t)
+	unsandboxed, readOnly := sandboxMode(t)
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "keep.txt")
 	os.WriteFile(outside, []byte("keep"), 0o644)
@@ -255,9 +265,10 @@ func TestCodeHostileSamples(t *testing.T) {
 	if r := outcome(7); r.FinishReason == execPassed {
 		t.Errorf("fork loop passed: %q", r.Text)
 	}
-	// Run as root, tunecheck runs the code as nobody; an unprivileged
-	// user's code runs as that user (docs/sandbox.md says so).
-	if os.Geteuid() == 0 {
+	// The filesystem is read-only to the code; else, run as root,
+	// tunecheck runs the code as nobody; an unprivileged user's code
+	// without the read-only mount runs as that user (docs/sandbox.md).
+	if readOnly || os.Geteuid() == 0 {
 		if b, err := os.ReadFile(outside); err != nil || string(b) != "keep" {
 			t.Errorf("a file outside the work dir was deleted: %v", err)
 		}

@@ -11,8 +11,14 @@
 //     only a loopback device that is down, so no connection leaves it, and
 //     when the program's first process ends the kernel kills every process
 //     left in its PID namespace (fork loops and daemonised children die);
-//   - when tunecheck runs as root, uid/gid 65534 (nobody) for the code, so
-//     it cannot write or delete files it does not own;
+//   - a new mount namespace in which every mount is read-only but a bind
+//     mount of the work directory (where the kernel has mount_setattr,
+//     5.12+), so the code cannot write or delete anything outside it; the
+//     code is root of its user namespace with every capability locked out
+//     (securebits NOROOT, no_new_privs), so it cannot remount;
+//   - when tunecheck runs as root, host uid/gid 65534 (nobody) for the code,
+//     so even without the mount namespace it cannot write or delete files it
+//     does not own;
 //   - rlimits on CPU seconds, address space, file size, processes and open
 //     files;
 //   - its own process group, killed as a whole with SIGKILL at the
@@ -27,10 +33,12 @@
 // binary needs a hook in every main and test binary. python3 is needed
 // anyway, and exec keeps the limits (hard ones cannot be raised again).
 //
-// Where namespaces cannot be made (unprivileged user namespaces disabled,
-// some container runtimes), New refuses unless Options.AllowUnsandboxed:
-// the code then runs with the same limits, process group and directory but
-// with the host's network.
+// New picks the strongest mode that works here, checked by running a probe:
+// all of the above; the namespaces without the read-only filesystem; and,
+// only with Options.AllowUnsandboxed, no namespaces (same limits, process
+// group, directory and identity, but the host's network). Where no
+// namespace can be made (unprivileged user namespaces disabled, some
+// container runtimes) it refuses otherwise.
 package sandbox
 
 import (
@@ -114,6 +122,9 @@ type Options struct {
 type Sandbox struct {
 	python   string
 	isolated bool
+	// readOnly: the code sees the filesystem read-only but for its work
+	// directory (a mount namespace; needs isolated).
+	readOnly bool
 	tempDir  string
 	// uid/gid the code runs as (-1: tunecheck's own).
 	uid, gid int
@@ -145,8 +156,14 @@ func New(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	var isoErr, runErr error
 	for _, py := range cands {
-		s.python, s.isolated = py, true
-		r, err := s.Run(ctx, Spec{Program: []byte("import sys\nsys.exit(0)\n"), Timeout: 20 * time.Second})
+		// Best first: a read-only filesystem; else the namespaces without it.
+		s.python, s.isolated, s.readOnly = py, true, true
+		r, err := s.Run(ctx, Spec{Program: []byte(readOnlyProbe), Timeout: 20 * time.Second})
+		if err == nil && r.Passed {
+			return s, nil
+		}
+		s.readOnly = false
+		r, err = s.Run(ctx, Spec{Program: []byte("import sys\nsys.exit(0)\n"), Timeout: 20 * time.Second})
 		if err == nil && r.Passed {
 			return s, nil
 		}
@@ -227,17 +244,53 @@ func executable(path string) bool {
 // Isolated reports whether code runs in its own namespaces.
 func (s *Sandbox) Isolated() bool { return s.isolated }
 
+// ReadOnly reports whether code sees the filesystem read-only outside its
+// work directory.
+func (s *Sandbox) ReadOnly() bool { return s.readOnly }
+
+// readOnlyProbe passes only where the read-only mode works as meant.
+const readOnlyProbe = `import os
+assert os.statvfs("/").f_flag & os.ST_RDONLY, "/ is writable"
+open("probe", "w").write("x")
+`
+
 // Python is the interpreter the sandbox runs.
 func (s *Sandbox) Python() string { return s.python }
 
-// bootstrap sets the limits given as arguments, then replaces itself with
-// the interpreter running the program (isolated mode, no bytecode files).
+// bootstrap runs first in the child: in read-only mode (argv[6] = "1",
+// running as root of its own user and mount namespaces) it makes every
+// mount read-only (mount_setattr, Linux 5.12+) but a bind mount of the work
+// directory (argv[7]), and locks out root's capabilities for what it execs
+// (securebits NOROOT, no_new_privs); then it sets the limits given as
+// arguments and replaces itself with the interpreter running the program
+// (argv[8]; isolated mode, no bytecode files). Exit status 125 is its own.
 const bootstrap = `import os, resource, sys
 a = [int(x) for x in sys.argv[1:6]]
+if sys.argv[6] == "1":
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    def ok(r, what):
+        if r != 0:
+            sys.stderr.write("sandbox: %s: %s\n" % (what, os.strerror(ctypes.get_errno())))
+            os._exit(125)
+    class Attr(ctypes.Structure):
+        _fields_ = [("set", ctypes.c_uint64), ("clr", ctypes.c_uint64), ("prop", ctypes.c_uint64), ("fd", ctypes.c_uint64)]
+    def setattr_(path, flags, st, clr):
+        at = Attr(st, clr, 0, 0)
+        return libc.syscall(ctypes.c_long(442), ctypes.c_int(-100), ctypes.c_char_p(path), ctypes.c_uint(flags), ctypes.byref(at), ctypes.c_size_t(ctypes.sizeof(at)))
+    w = sys.argv[7].encode()
+    ok(libc.mount(b"none", b"/", None, ctypes.c_ulong(0x4000 | 0x40000), None), "making mounts private")
+    ok(libc.mount(w, w, None, ctypes.c_ulong(0x1000 | 0x4000), None), "binding the work directory")
+    ok(setattr_(b"/", 0x8000, 1, 0), "making the filesystem read-only")
+    ok(setattr_(w, 0, 0, 1), "making the work directory writable")
+    ok(libc.prctl(28, ctypes.c_ulong(0x3), 0, 0, 0), "dropping root's capabilities")
+    ok(libc.prctl(38, ctypes.c_ulong(1), 0, 0, 0), "setting no_new_privs")
+    os.chdir(sys.argv[7])  # onto the writable bind mount
 for r, v in ((resource.RLIMIT_CPU, a[0]), (resource.RLIMIT_AS, a[1]), (resource.RLIMIT_FSIZE, a[2]), (resource.RLIMIT_NPROC, a[3]), (resource.RLIMIT_NOFILE, a[4])):
     hard = v + 1 if r == resource.RLIMIT_CPU else v
     resource.setrlimit(r, (v, hard))
-os.execv(sys.executable, [sys.executable, "-I", "-B", sys.argv[6]])
+os.execv(sys.executable, [sys.executable, "-I", "-B", sys.argv[8]])
 `
 
 // Run runs one program. The error is non-nil only when the sandbox could
@@ -283,9 +336,13 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 		procs += userProcs(os.Getuid())
 	}
 	cpu := int64((sp.CPU + time.Second - 1) / time.Second)
+	ro := "0"
+	if s.readOnly {
+		ro = "1"
+	}
 	args := []string{"-I", "-S", "-c", bootstrap,
 		strconv.FormatInt(cpu, 10), strconv.FormatInt(sp.Memory, 10), strconv.FormatInt(sp.FileSize, 10),
-		strconv.Itoa(procs), strconv.Itoa(sp.Files), prog}
+		strconv.Itoa(procs), strconv.Itoa(sp.Files), ro, dir, prog}
 
 	rctx, cancel := context.WithTimeout(ctx, sp.Timeout)
 	defer cancel()
@@ -352,22 +409,31 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 }
 
 // procAttr is the child's process attributes: its own process group and,
-// when isolated, new user, network and PID namespaces.
+// when isolated, new user, network and PID namespaces (and a mount
+// namespace in read-only mode, where the child is root of its user
+// namespace — mapped to nobody, or to tunecheck's own uid when not root —
+// until the bootstrap locks that out).
 func (s *Sandbox) procAttr() *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true}
 	uid, gid := os.Getuid(), os.Getgid()
 	if s.uid >= 0 {
 		uid, gid = s.uid, s.gid
-		a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
 	}
-	if s.isolated {
+	switch {
+	case s.isolated && s.readOnly:
+		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
+		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
+		a.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+	case s.isolated:
 		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID
 		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
 		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-		a.GidMappingsEnableSetgroups = false
-	} else if a.Credential != nil {
-		a.Credential.NoSetGroups = false
-		a.Credential.Groups = []uint32{}
+		if s.uid >= 0 {
+			a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
+		}
+	case s.uid >= 0:
+		a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
 	}
 	return a
 }

@@ -110,14 +110,37 @@ func TestContainment(t *testing.T) {
 			}
 		}},
 		{name: "files outside the work dir survive", code: fmt.Sprintf("import os, shutil, subprocess\nsubprocess.run(['rm', '-rf', %q])\ntry:\n    os.remove(%q)\nexcept OSError as e:\n    print(e)\nshutil.rmtree(%q, ignore_errors=True)\nsubprocess.check_output('rm -rf tmp', shell=True)\n", outside, outside, filepath.Dir(outside)), want: func(t *testing.T, r Result) {
-			if os.Getuid() != 0 {
-				t.Skip("unprivileged: the code runs as this user and can delete what this user can (docs/sandbox.md)")
+			if os.Getuid() != 0 && !s.ReadOnly() {
+				t.Skip("unprivileged without a mount namespace: the code runs as this user and can delete what this user can (docs/sandbox.md)")
 			}
 			if b, err := os.ReadFile(outside); err != nil || string(b) != "keep" {
 				t.Errorf("a file outside the work dir was touched: %v %q; result %+v", err, b, r)
 			}
 		}},
 	}
+	// A directory anyone may write: only the read-only mount keeps the
+	// code out of it.
+	open := t.TempDir()
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Dir(open), 0o755)
+	tests = append(tests, struct {
+		name string
+		code string
+		spec Spec
+		want func(t *testing.T, r Result)
+	}{name: "filesystem read-only outside the work dir", code: fmt.Sprintf("open(%q, 'w').write('x')\n", filepath.Join(open, "new")), want: func(t *testing.T, r Result) {
+		if !s.ReadOnly() {
+			t.Skip("no mount namespace here (docs/sandbox.md)")
+		}
+		if r.Passed || !strings.Contains(r.Stderr, "Read-only file system") {
+			t.Errorf("want EROFS, got %+v", r)
+		}
+		if _, err := os.Stat(filepath.Join(open, "new")); err == nil {
+			t.Error("the code wrote outside its work dir")
+		}
+	}})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.spec.Program = []byte(tc.code)
@@ -240,5 +263,43 @@ func TestTail(t *testing.T) {
 	short.Write([]byte("abc"))
 	if got := short.String(); got != "abc" {
 		t.Fatalf("short tail = %q", got)
+	}
+}
+
+// TestModes: the weaker modes New falls back to (namespaces without the
+// read-only filesystem; no namespaces under AllowUnsandboxed) still pass,
+// fail, time out and stop fork loops.
+func TestModes(t *testing.T) {
+	best := newSandbox(t)
+	modes := map[string]*Sandbox{"unsandboxed": {python: best.python, tempDir: best.tempDir, uid: best.uid, gid: best.gid}}
+	if best.isolated {
+		iso := *best
+		iso.readOnly = false
+		modes["namespaces without read-only"] = &iso
+	}
+	for name, s := range modes {
+		t.Run(name, func(t *testing.T) {
+			for _, c := range []struct {
+				code   string
+				spec   Spec
+				passed bool
+			}{
+				{"assert 1 == 1\n", Spec{}, true},
+				{"assert 1 == 2\n", Spec{}, false},
+				{"import time\ntime.sleep(30)\n", Spec{Timeout: time.Second}, false},
+				{"import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", Spec{Timeout: time.Second, Procs: 8}, false},
+				{"import os\nassert 'OPENAI_API_KEY' not in os.environ\nopen('x', 'w').write('ok')\n", Spec{}, true},
+			} {
+				t.Setenv("OPENAI_API_KEY", "sk-test")
+				c.spec.Program = []byte(c.code)
+				r, err := s.Run(context.Background(), c.spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Passed != c.passed || r.Duration > 20*time.Second {
+					t.Errorf("%q: %+v", c.code, r)
+				}
+			}
+		})
 	}
 }
