@@ -19,8 +19,9 @@ const Code = "code"
 // program that exits 0 without it (exit() before the test) has not passed.
 const CodePassMarker = "__tunecheck_tests_passed__"
 
-// codeStops are lm-evaluation-harness's humaneval `until` stop sequences:
-// a completion ends where the function body does.
+// codeStops are the Codex paper's stop sequences (Chen et al., 2021, §2.3),
+// which lm-evaluation-harness's humaneval task also sends: a completion
+// ends where the function body does.
 var codeStops = []string{"\nclass", "\ndef", "\n#", "\nif", "\nprint"}
 
 // codeType asks for a completion of a function (HumanEval's schema: a
@@ -132,7 +133,7 @@ func (codeType) Check(t *plan.Task, at string, r plan.Reporter) {
 func (codeType) Stages(Spec, []Item) []string { return []string{"generate"} }
 
 // Build sends each row's prompt (rendered by the task's template, by
-// default the prompt field itself) for completion, with lm-eval's HumanEval
+// default the prompt field itself) for completion, with the Codex paper's
 // stop sequences unless the task sets params.stop.
 func (codeType) Build(spec Spec, rows []Row) ([]Item, error) {
 	c, err := CodeOptions(spec.Options)
