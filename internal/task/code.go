@@ -19,7 +19,7 @@ const Code = "code"
 // program that exits 0 without it (exit() before the test) has not passed.
 const CodePassMarker = "__tunecheck_tests_passed__"
 
-// codeStops are the Codex paper's stop sequences (Chen et al., 2021, §2.3),
+// codeStops are the Codex paper's stop sequences (Chen et al., 2021),
 // which lm-evaluation-harness's humaneval task also sends: a completion
 // ends where the function body does.
 var codeStops = []string{"\nclass", "\ndef", "\n#", "\nif", "\nprint"}
