@@ -414,7 +414,10 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 // namespace — mapped to nobody, or to tunecheck's own uid when not root —
 // until the bootstrap locks that out).
 func (s *Sandbox) procAttr() *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if tunecheck itself dies, so does the program (and, as
+	// the init of its PID namespace, everything it started); Go sets it
+	// after the credentials change, which would clear it.
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	uid, gid := os.Getuid(), os.Getgid()
 	if s.uid >= 0 {
 		uid, gid = s.uid, s.gid

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,13 +162,13 @@ func TestDaemonChildDies(t *testing.T) {
 		t.Skip("no PID namespace: a setsid child can outlive the run (docs/sandbox.md)")
 	}
 	token := fmt.Sprintf("tunecheck-daemon-%d", time.Now().UnixNano())
-	code := fmt.Sprintf("import os, time\nif os.fork() == 0:\n    os.setsid()\n    os.execv('/bin/sleep', ['/bin/sleep', '300', %q])\ntime.sleep(0.5)\n", token)
+	code := fmt.Sprintf("import os, sys, time\npid = os.fork()\nif pid == 0:\n    os.setsid()\n    os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)', %q])\ntime.sleep(1)\nos.kill(pid, 0)\nprint('ALIVE')\n", token)
 	r, err := s.Run(context.Background(), Spec{Program: []byte(code), Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.TimedOut {
-		t.Fatalf("the parent should end on its own: %+v", r)
+	if r.TimedOut || !strings.Contains(r.Stdout, "ALIVE") {
+		t.Fatalf("the parent should see its daemon alive, then end on its own: %+v", r)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -301,5 +302,43 @@ func TestModes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParentDeath: when tunecheck is killed mid-run, its program dies too
+// (Pdeathsig). The test binary re-runs itself as the dying parent.
+func TestParentDeath(t *testing.T) {
+	if token := os.Getenv("TUNECHECK_SANDBOX_PARENT"); token != "" {
+		s, err := New(context.Background(), Options{Getenv: os.Getenv, AllowUnsandboxed: true})
+		if err != nil {
+			os.Exit(3)
+		}
+		code := fmt.Sprintf("import os, sys\nos.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)', %q])\n", token)
+		s.Run(context.Background(), Spec{Program: []byte(code), Timeout: 5 * time.Minute})
+		os.Exit(0)
+	}
+	newSandbox(t)
+	token := fmt.Sprintf("tunecheck-orphan-%d", time.Now().UnixNano())
+	cmd := exec.Command(os.Args[0], "-test.run=^TestParentDeath$")
+	cmd.Env = append(os.Environ(), "TUNECHECK_SANDBOX_PARENT="+token)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !procWithArg(token) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the program never started")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline = time.Now().Add(5 * time.Second)
+	for procWithArg(token) {
+		if time.Now().After(deadline) {
+			t.Fatal("the program outlived its killed parent")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
