@@ -22,11 +22,12 @@ type runOptions struct {
 	quiet                  bool
 	dryRun                 bool
 	maskPII                bool
-	// --confirm-run-unsafe-code, --allow-unsandboxed: code tasks (docs/sandbox.md).
-	confirmUnsafe, allowUnsandboxed bool
-	after                           app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
+	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
+
+	// --confirm-run-unsafe-code, --allow-unsandboxed: code tasks (docs/sandbox.md).
+	confirmUnsafe, allowUnsandboxed bool
 }
 
 func newRunCmd(env Env) *cobra.Command {
