@@ -41,6 +41,9 @@ type builtTask struct {
 	// MC is a multiple_choice task's protocol, decided before any request
 	// (protocol.go; nil for other types).
 	MC *mcSetting
+	// Execute runs a code task's samples in the sandbox in a stage right
+	// after its own (nil: not a code task; execute.go).
+	Execute *executeTask
 }
 
 // postStage is a stage the run adds after a task's own: the judge's, its
@@ -54,6 +57,11 @@ type postStage struct {
 // postStages lists the stages that follow the task's own, in order.
 func (bt *builtTask) postStages() []postStage {
 	var out []postStage
+	if bt.Execute != nil {
+		out = append(out, postStage{executeStage, func(p *plan.Plan, bt *builtTask, prior map[string]map[string]map[stageKey]*store.Result) ([]runner.Job, error) {
+			return executeJobs(p, bt, prior), nil
+		}})
+	}
 	if bt.Judge != nil {
 		out = append(out, postStage{judgeStage, judgeJobs})
 		if bt.Judge.spec.Repair {
@@ -76,6 +84,9 @@ func (bt *builtTask) depth() int { return len(bt.Stages) + len(bt.postStages()) 
 // defs lists the task's metrics: its scorers', then its judge's.
 func (bt *builtTask) defs() []metricDef {
 	d := metricDefs(bt.Scorers)
+	if bt.Execute != nil {
+		d = append(d, bt.Execute.metrics()...)
+	}
 	if bt.Judge != nil {
 		d = append(d, bt.Judge.metrics()...)
 	}
@@ -347,6 +358,13 @@ func Evaluate(ev evaluation) *report.Report {
 				outs[i] = score(bt, p)
 			}
 			outcomes[m.Name] = outs
+		}
+		if bt.Execute != nil {
+			var names []string
+			for _, m := range graded {
+				names = append(names, m.Name)
+			}
+			r.Sections = append(r.Sections, executeSection(bt, executeOutcomes(bt, idx, outcomes, names), names))
 		}
 		if bt.Judge != nil {
 			var names []string

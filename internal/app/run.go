@@ -62,6 +62,11 @@ type Options struct {
 	MaskPII bool
 	// Shard, when its Count is set, runs one shard of a sharded run (shard.go).
 	Shard Shard
+	// ConfirmRunUnsafeCode agrees to run code tasks' generated programs
+	// (--confirm-run-unsafe-code); AllowUnsandboxed runs them without
+	// namespaces where none can be made (--allow-unsandboxed). docs/sandbox.md.
+	ConfirmRunUnsafeCode bool
+	AllowUnsandboxed     bool
 	// ApplyChatTemplate sends every multiple_choice task's prompts as chat
 	// messages (generative protocol; protocol.go).
 	ApplyChatTemplate bool
@@ -149,6 +154,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
+	if err := checkUnsafeCode(p, tasks, o); err != nil {
+		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
 	if o.DryRun {
 		est := estimate(p, o.Shard.tasks(tasks))
 		est.Protocols = dryRunProtocols(tasks)
@@ -173,6 +181,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
 	shareContexts(endpoints, p, tasks)
+	if _, err := sandboxEndpoint(ctx, p, tasks, o, endpoints); err != nil {
+		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
 	dsn := store.Locate(o.StoreDSN, p.Store, p.Dir)
 	if err := o.Shard.checkStore(dsn); err != nil {
 		return nil, err
@@ -711,7 +722,11 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			}
 		}
 		ct := buildClassify(p, ti)
-		out = append(out, &builtTask{Classify: ct, Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
+		et, err := buildExecute(p, ti, spec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &builtTask{Classify: ct, Execute: et, Name: t.Name, Type: t.Type, Group: t.Group, Kind: kind, Spec: spec, Stages: kind.Stages(spec, items),
 			Items: items, Scorers: scorers, Slices: sds, Labels: labels, Judge: jt,
 			Dataset: report.Dataset{Path: t.Dataset.Path, Fingerprint: ds.Fingerprint, Rows: len(ds.Rows), Total: ds.Total, Selection: ds.Selection, IDField: ds.IDField}})
 	}

@@ -27,6 +27,9 @@ type runOptions struct {
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
 	tags  []string
+
+	// --confirm-run-unsafe-code, --allow-unsandboxed: code tasks (docs/sandbox.md).
+	confirmUnsafe, allowUnsandboxed bool
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -66,6 +69,8 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.BoolVar(&o.failOnInconclusive, "fail-on-inconclusive", false, "exit 4 when a gate is inconclusive")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the verdict line")
 	f.BoolVar(&o.applyChatTemplate, "apply-chat-template", false, "ask multiple_choice tasks by the generative protocol as chat messages (few-shot examples as turns), so servers apply their chat templates; recorded with the results")
+	f.BoolVar(&o.confirmUnsafe, "confirm-run-unsafe-code", false, "agree to run the model-generated code of code tasks (HumanEval) in the sandbox; see docs/sandbox.md")
+	f.BoolVar(&o.allowUnsandboxed, "allow-unsandboxed", false, "run generated code even where no network namespace can be made (limits still apply); see docs/sandbox.md")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
 	f.StringArrayVar(&o.tags, "tag", nil, "store KEY=VALUE with the run (repeatable); `runs --tag` filters by it")
@@ -98,6 +103,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.DryRun = o.dryRun
 	opts.MaskPII = o.maskPII
 	opts.ApplyChatTemplate = o.applyChatTemplate
+	opts.ConfirmRunUnsafeCode, opts.AllowUnsandboxed = o.confirmUnsafe, o.allowUnsandboxed
 	if opts.Shard, err = o.shard.options(env); err != nil {
 		return err
 	}

@@ -50,6 +50,8 @@ type Plan struct {
 	// Training points at the fine-tune's trainer logs and training data; the
 	// run report then gains training-curve, leakage and memorisation sections.
 	Training *Training `yaml:"training" json:"training,omitempty"`
+	// Sandbox sets how code tasks run the generated programs (docs/sandbox.md).
+	Sandbox *Sandbox `yaml:"sandbox" json:"sandbox,omitempty"`
 
 	// Path is the file the plan was read from ("" when parsed from bytes); not part of the YAML.
 	Path string `yaml:"-" json:"-"`

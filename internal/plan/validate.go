@@ -135,6 +135,7 @@ func (v *validator) validate() {
 	if p.Report.Examples < 0 {
 		v.errorf("report.examples", "use a positive number of items, or leave it out for 20", "must not be negative, got %d", p.Report.Examples)
 	}
+	v.sandbox()
 	if t := p.Training; t != nil {
 		for i, m := range t.Leakage {
 			if m != "exact" && m != "minhash" && m != "ngram" {

@@ -123,12 +123,12 @@ func TestChatAndAlpacaRowsNeedNoTemplate(t *testing.T) {
 }
 
 // The built-in types read no type options (multiple_choice only protocol and
-// chat_template): a plan that gives others is told so at the key, before
-// anything runs.
+// chat_template; perplexity and code read their own, tested beside them): a
+// plan that gives others is told so at the key, before anything runs.
 func TestBuiltInTypesRefuseOptions(t *testing.T) {
 	for _, name := range TypeNames() {
-		if name == Perplexity {
-			continue // reads max_length, prefix_token_id, train_task: TestPerplexityOptions
+		if name == Perplexity || name == Code {
+			continue // TestPerplexityOptions, code_test.go
 		}
 		r := &collect{}
 		Types()[name].Check(&plan.Task{Type: name, Options: map[string]any{"rubric": "x"}, Prompt: plan.Prompt{Template: "{{ q }}"}, Choices: "c", Answer: "a"}, "tasks[0]", r)

@@ -55,6 +55,7 @@ var ErrEmptyOutput = errors.New("the model's output is empty")
 func Types() map[string]Type {
 	return map[string]Type{
 		BBQ:            bbqType{},
+		Code:           codeType{},
 		CrowsPairs:     crowsPairsType{},
 		Generate:       generateType{},
 		MultipleChoice: multipleChoiceType{},
