@@ -229,6 +229,10 @@ func Terminal(w io.Writer, r *Report) error {
 	// How each task was judged (position bias, failures, lengths): a judge's
 	// numbers need their caveats beside them, not only in report.md.
 	for _, sec := range r.Sections {
+		if sec.Kind == KindForgetting {
+			termForgetting(w, sec)
+			continue
+		}
 		if sec.Kind != "judge" {
 			continue
 		}

@@ -1,0 +1,396 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/tunecheck/tunecheck/internal/lmres"
+	"github.com/tunecheck/tunecheck/internal/stats"
+)
+
+// KindForgetting is the Section.Kind of the Forgetting section.
+const KindForgetting = "forgetting"
+
+// Forgetting is what the fine-tune did to the run's built-in benchmarks
+// (tasks and groups with a Benchmark): per benchmark, each model's score
+// with lm-eval's standard error, and the paired base→candidate delta the
+// run computed for that task or group, with its subjects (a group's member
+// tasks) sorted by delta. It is the Data of the section Kind "forgetting".
+type Forgetting struct {
+	// Baseline and Candidate name the compared models ("" on a one-model run).
+	Baseline   string               `json:"baseline,omitempty"`
+	Candidate  string               `json:"candidate,omitempty"`
+	Benchmarks []BenchmarkForgetting `json:"benchmarks"`
+}
+
+// BenchmarkForgetting is one benchmark (a task, or a group of subjects).
+type BenchmarkForgetting struct {
+	// Name is the benchmark's name; Task the report task or group the
+	// numbers are from; Metric the benchmark metric shown.
+	Name   string `json:"name"`
+	Task   string `json:"task"`
+	Metric string `json:"metric"`
+	// Points is true when the metric is a proportion (binary per item):
+	// its deltas read as 100 × delta points.
+	Points bool `json:"points,omitempty"`
+	// Scores are each graded model's score with lm-eval's standard error.
+	Scores []LMScore `json:"scores"`
+	// Delta is the run's paired comparison on this task or group (nil on
+	// a one-model run).
+	Delta *stats.Paired `json:"delta,omitempty"`
+	// Worse by the metric's direction: the interval lies wholly on the
+	// worse side of 0 (the section flags it).
+	Worse bool `json:"worse,omitempty"`
+	// Subjects are a group's member tasks sorted by delta, worst first.
+	Subjects []SubjectScore `json:"subjects,omitempty"`
+	// SubjectsWorse have a delta on the worse side of 0;
+	// SubjectsSignificantlyWorse an interval wholly there.
+	SubjectsWorse              int `json:"subjects_worse"`
+	SubjectsSignificantlyWorse int `json:"subjects_significantly_worse"`
+	// Clean are the same numbers on the items a leakage check did not
+	// flag, when the run was given one (--contaminated).
+	Clean *CleanScore `json:"clean,omitempty"`
+}
+
+// LMScore is a model's score as lm-eval reports it: the mean with its
+// standard error (sample sd / √n for a task, the pooled standard error of
+// its subjects for a group) over N items.
+type LMScore struct {
+	Model  string  `json:"model"`
+	N      int     `json:"n"`
+	Score  float64 `json:"score"`
+	Stderr float64 `json:"stderr"`
+}
+
+// SubjectScore is one member task of a benchmark group.
+type SubjectScore struct {
+	Task   string        `json:"task"`
+	Scores []LMScore     `json:"scores"`
+	Delta  *stats.Paired `json:"delta,omitempty"`
+}
+
+// CleanScore is a benchmark's scores and delta on its clean items: those
+// the leakage check did not flag as contaminated.
+type CleanScore struct {
+	// Items are the clean items; Contaminated the flagged ones left out.
+	Items        int           `json:"items"`
+	Contaminated int           `json:"contaminated"`
+	Scores       []LMScore     `json:"scores"`
+	Delta        *stats.Paired `json:"delta,omitempty"`
+}
+
+// BuildForgetting collects the benchmarks of r: every group whose
+// Benchmark is set or whose members all have one, and every benchmark task
+// outside such a group. ok is false when r has no benchmark.
+func BuildForgetting(r *Report) (Forgetting, bool) {
+	f := Forgetting{}
+	if r.Compare != nil {
+		f.Baseline, f.Candidate = r.Compare.Baseline, r.Compare.Candidate
+	}
+	byName := map[string]*Task{}
+	for i := range r.Tasks {
+		byName[r.Tasks[i].Name] = &r.Tasks[i]
+	}
+	inGroup := map[string]bool{}
+	for gi := range r.Groups {
+		g := &r.Groups[gi]
+		var members []*Task
+		all := len(g.Tasks) > 0
+		for _, n := range g.Tasks {
+			t := byName[n]
+			if t == nil || t.Benchmark == nil {
+				all = false
+				break
+			}
+			members = append(members, t)
+		}
+		if g.Benchmark == nil && !all {
+			continue
+		}
+		for _, m := range members {
+			inGroup[m.Name] = true
+		}
+		name := g.Name
+		if g.Benchmark != nil && g.Benchmark.Name != "" {
+			name = g.Benchmark.Name
+		}
+		b := r.benchmarkOf(name, g, members)
+		f.Benchmarks = append(f.Benchmarks, b)
+	}
+	for i := range r.Tasks {
+		t := &r.Tasks[i]
+		if t.Benchmark == nil || inGroup[t.Name] {
+			continue
+		}
+		name := t.Benchmark.Name
+		if name == "" {
+			name = t.Name
+		}
+		f.Benchmarks = append(f.Benchmarks, r.benchmarkOf(name, t, nil))
+	}
+	return f, len(f.Benchmarks) > 0
+}
+
+// benchmarkMetric is the metric a benchmark is judged on: its first
+// declared metric the task has, else the task's primary metric.
+func benchmarkMetric(t *Task, members []*Task) string {
+	infos := []*BenchmarkInfo{t.Benchmark}
+	for _, m := range members {
+		infos = append(infos, m.Benchmark)
+	}
+	for _, bi := range infos {
+		if bi == nil {
+			continue
+		}
+		for _, m := range bi.Metrics {
+			if _, ok := t.MetricInfo[m]; ok {
+				return m
+			}
+		}
+	}
+	return t.primary()
+}
+
+func (r *Report) benchmarkOf(name string, t *Task, members []*Task) BenchmarkForgetting {
+	metric := benchmarkMetric(t, members)
+	b := BenchmarkForgetting{Name: name, Task: t.Name, Metric: metric, Points: t.MetricInfo[metric].Binary}
+	dir := t.direction(metric)
+	for _, ms := range t.PerModel {
+		if len(members) == 0 {
+			b.Scores = append(b.Scores, taskLMScore(ms, metric))
+			continue
+		}
+		b.Scores = append(b.Scores, groupLMScore(ms, metric, members))
+	}
+	if t.Comparison != nil {
+		if p, ok := t.Comparison.Metrics[metric]; ok {
+			b.Delta = &p
+			b.Worse = worseCI(p, dir)
+		}
+	}
+	for _, m := range members {
+		s := SubjectScore{Task: m.Name}
+		for _, ms := range m.PerModel {
+			s.Scores = append(s.Scores, taskLMScore(ms, metric))
+		}
+		if m.Comparison != nil {
+			if p, ok := m.Comparison.Metrics[metric]; ok {
+				s.Delta = &p
+				if worseDelta(p.Delta, dir) {
+					b.SubjectsWorse++
+				}
+				if worseCI(p, dir) {
+					b.SubjectsSignificantlyWorse++
+				}
+			}
+		}
+		b.Subjects = append(b.Subjects, s)
+	}
+	sign := 1.0
+	if dir == "lower" {
+		sign = -1
+	}
+	sort.SliceStable(b.Subjects, func(i, j int) bool {
+		di, dj := b.Subjects[i].Delta, b.Subjects[j].Delta
+		if di == nil || dj == nil {
+			return di != nil
+		}
+		return sign*di.Delta < sign*dj.Delta
+	})
+	return b
+}
+
+// worseDelta says whether a delta points the worse way; worseCI whether
+// its whole interval does. A neutral metric is never worse.
+func worseDelta(d float64, dir string) bool {
+	switch dir {
+	case "higher":
+		return d < 0
+	case "lower":
+		return d > 0
+	}
+	return false
+}
+
+func worseCI(p stats.Paired, dir string) bool {
+	if p.N == 0 {
+		return false
+	}
+	switch dir {
+	case "higher":
+		return p.CI.High < 0
+	case "lower":
+		return p.CI.Low > 0
+	}
+	return false
+}
+
+// taskLMScore is lm-eval's mean ± stderr of one model on one task.
+func taskLMScore(ms ModelScore, metric string) LMScore {
+	s := ms.Metrics[metric]
+	se, _ := lmres.StderrFromStd(s.Std, s.N)
+	return LMScore{Model: ms.Model, N: s.N, Score: s.Mean, Stderr: se}
+}
+
+// groupLMScore is lm-eval's group number for one model: its subjects'
+// scores weighted by their sizes (which is the pooled mean the group row
+// shows) with the pooled standard error.
+func groupLMScore(ms ModelScore, metric string, members []*Task) LMScore {
+	var subs []lmres.Subtask
+	for _, m := range members {
+		for _, mm := range m.PerModel {
+			if mm.Model == ms.Model {
+				if l := taskLMScore(mm, metric); l.N > 0 {
+					subs = append(subs, lmres.Subtask{Score: l.Score, Stderr: l.Stderr, Size: l.N})
+				}
+			}
+		}
+	}
+	out := LMScore{Model: ms.Model, N: ms.Metrics[metric].N, Score: ms.Metrics[metric].Mean}
+	if sc, err := lmres.GroupScore(subs, true); err == nil {
+		out.Score = sc
+	}
+	if se, err := lmres.PooledStderr(subs); err == nil {
+		out.Stderr = se
+	} else {
+		out.Stderr = math.NaN()
+	}
+	return out
+}
+
+// ForgettingSection renders f as the report section "Forgetting": one
+// summary line per benchmark, then its score table and its subjects
+// sorted by delta, worst first. ok is false when r has no benchmark.
+func ForgettingSection(r *Report) (Section, bool, error) {
+	f, ok := BuildForgetting(r)
+	if !ok {
+		return Section{}, false, nil
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return Section{}, false, err
+	}
+	return Section{Title: "Forgetting", Kind: KindForgetting, Markdown: f.markdown(), Data: data}, true, nil
+}
+
+// Line is the benchmark's one-line summary: "mmlu −2.4 points [−3.6,
+// −1.2], 41 of 57 subjects worse (12 significantly)", flagged ▼ when the
+// interval is wholly on the worse side.
+func (b BenchmarkForgetting) Line() string {
+	if b.Delta == nil {
+		parts := make([]string, len(b.Scores))
+		for i, s := range b.Scores {
+			parts[i] = fmt.Sprintf("%s %s", s.Model, b.value(s.Score, s.Stderr))
+		}
+		return fmt.Sprintf("%s %s: %s", b.Name, b.Metric, strings.Join(parts, ", "))
+	}
+	d := b.Delta
+	s := fmt.Sprintf("%s %s %s [%s, %s]", b.Name, b.Metric, b.delta(d.Delta), b.delta(d.CI.Low), b.delta(d.CI.High))
+	if b.Points {
+		s = fmt.Sprintf("%s %s %s points [%s, %s]", b.Name, b.Metric, b.delta(d.Delta), b.delta(d.CI.Low), b.delta(d.CI.High))
+	}
+	s += fmt.Sprintf(", %s p = %s", d.Test, pvalue(d.PValue))
+	if len(b.Subjects) > 0 {
+		s += fmt.Sprintf(", %d of %d subjects worse (%d significantly)", b.SubjectsWorse, len(b.Subjects), b.SubjectsSignificantlyWorse)
+	}
+	if b.Worse {
+		s = "▼ " + s + " — worse: the interval lies below 0"
+	}
+	return s
+}
+
+// delta prints a delta in points (one decimal, true minus sign) or in the
+// metric's units.
+func (b BenchmarkForgetting) delta(x float64) string {
+	if !b.Points {
+		return strings.Replace(signed(x), "-", "−", 1)
+	}
+	s := fmt.Sprintf("%+.1f", 100*x)
+	if s == "+0.0" || s == "-0.0" {
+		s = "0.0"
+	}
+	return strings.Replace(s, "-", "−", 1)
+}
+
+func (b BenchmarkForgetting) value(score, se float64) string {
+	return fmt.Sprintf("%s ± %s", num(score), num(se))
+}
+
+func (f Forgetting) markdown() string {
+	var w strings.Builder
+	w.WriteString("What the fine-tune did to the built-in benchmarks: the paired delta of each benchmark (a group pools its subjects' items) with its bootstrap interval and the paired test's p-value; scores are ± lm-eval's standard error (sample sd / √n; a group's pooled over its subjects).\n\n")
+	for _, b := range f.Benchmarks {
+		fmt.Fprintf(&w, "- %s\n", mdText(b.Line()))
+	}
+	for _, b := range f.Benchmarks {
+		fmt.Fprintf(&w, "\n**%s** (%s, %s)\n\n", mdText(b.Name), mdCode(b.Task), mdCode(b.Metric))
+		models := make([]string, len(b.Scores))
+		for i, s := range b.Scores {
+			models[i] = s.Model
+		}
+		w.WriteString("| task |")
+		for _, m := range models {
+			fmt.Fprintf(&w, " %s ± se (n) |", mdText(m))
+		}
+		if f.Candidate != "" {
+			unit := ""
+			if b.Points {
+				unit = " (points)"
+			}
+			fmt.Fprintf(&w, " delta%s [CI] | test | p |", unit)
+		}
+		w.WriteString("\n|---|")
+		for range models {
+			w.WriteString("---:|")
+		}
+		if f.Candidate != "" {
+			w.WriteString("---:|---|---:|")
+		}
+		w.WriteString("\n")
+		row := func(name string, scores []LMScore, d *stats.Paired) {
+			fmt.Fprintf(&w, "| %s |", name)
+			for _, m := range models {
+				cell := "—"
+				for _, s := range scores {
+					if s.Model == m && s.N > 0 {
+						cell = fmt.Sprintf("%s (%d)", b.value(s.Score, s.Stderr), s.N)
+					}
+				}
+				fmt.Fprintf(&w, " %s |", cell)
+			}
+			if f.Candidate != "" {
+				if d == nil {
+					w.WriteString(" — | — | — |")
+				} else {
+					fmt.Fprintf(&w, " %s [%s, %s] | %s | %s |", b.delta(d.Delta), b.delta(d.CI.Low), b.delta(d.CI.High), mdText(d.Test), pvalue(d.PValue))
+				}
+			}
+			w.WriteString("\n")
+		}
+		row("**"+mdText(b.Task)+"**", b.Scores, b.Delta)
+		if c := b.Clean; c != nil {
+			row(fmt.Sprintf("%s, clean (%d contaminated left out)", mdText(b.Task), c.Contaminated), c.Scores, c.Delta)
+		}
+		for _, s := range b.Subjects {
+			row(mdCode(s.Task), s.Scores, s.Delta)
+		}
+	}
+	return w.String()
+}
+
+// termForgetting writes each benchmark's summary line for the terminal,
+// from the section's data; the tables are in report.md.
+func termForgetting(w io.Writer, sec Section) {
+	var f Forgetting
+	if err := json.Unmarshal(sec.Data, &f); err != nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", termText(sec.Title))
+	for _, b := range f.Benchmarks {
+		fmt.Fprintf(w, "  %s\n", termText(b.Line()))
+	}
+}

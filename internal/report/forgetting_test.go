@@ -1,0 +1,211 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/gate"
+	"github.com/tunecheck/tunecheck/internal/lmres"
+	"github.com/tunecheck/tunecheck/internal/stats"
+)
+
+// answers is a model's item outcomes on a subject: right items out of n,
+// the first `right` correct.
+func answers(n, right int) []float64 {
+	xs := make([]float64, n)
+	for i := range right {
+		xs[i] = 1
+	}
+	return xs
+}
+
+// mmluFixture is a compared run of an MMLU-like group of three subjects
+// and a standalone benchmark: the numbers are computed from the item
+// outcomes with the stats package, as a run computes them.
+func mmluFixture() *Report {
+	cfg := stats.Config{Resamples: 1000, Confidence: 0.95, Seed: 7}
+	bin := map[string]Metric{"acc": {Direction: "higher", Test: "mcnemar-exact", Binary: true}}
+	type subject struct {
+		name       string
+		base, cand []float64
+	}
+	// anatomy loses 6 of 15, astronomy gains 1, law loses 4 of 14: the
+	// tuned model got worse on two subjects and on the pooled group.
+	subjects := []subject{
+		{"mmlu_anatomy", answers(40, 30), answers(40, 24)},
+		{"mmlu_astronomy", answers(16, 10), answers(16, 11)},
+		{"mmlu_law", answers(24, 14), answers(24, 10)},
+	}
+	task := func(name string, base, cand []float64, bi *BenchmarkInfo) Task {
+		return Task{Name: name, Type: "multiple_choice", Protocol: "loglikelihood", Items: len(base), Metrics: []string{"acc"}, MetricInfo: bin, Primary: "acc",
+			Dataset: Dataset{Path: "builtin:" + name, Fingerprint: "sha256:00", Rows: len(base), Total: len(base)},
+			PerModel: []ModelScore{
+				{Model: "base", Items: len(base), Scored: len(base), Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(base, cfg)}},
+				{Model: "tuned", Items: len(cand), Scored: len(cand), Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(cand, cfg)}},
+			},
+			Comparison: &Comparison{Baseline: "base", Candidate: "tuned", Pairs: len(base), Metrics: map[string]stats.Paired{"acc": stats.ComparePairedTest(base, cand, stats.DeclMcNemar, cfg)}},
+			Benchmark:  bi,
+		}
+	}
+	r := &Report{Schema: Schema, ToolVersion: "test", Plan: PlanInfo{Name: "forgetting", Hash: "0123456789abcdef0123456789abcdef"},
+		Seed: 7, Bootstrap: BootstrapInfo{Resamples: 1000, Confidence: 0.95}, Compare: &CompareInfo{Baseline: "base", Candidate: "tuned"},
+		Models: []Model{{Name: "base", Provider: "file"}, {Name: "tuned", Provider: "file"}}}
+	var allBase, allCand []float64
+	var names []string
+	for _, s := range subjects {
+		r.Tasks = append(r.Tasks, task(s.name, s.base, s.cand, &BenchmarkInfo{Name: s.name, Version: "1.0", Source: "cais/mmlu", Metrics: []string{"acc"}}))
+		allBase, allCand = append(allBase, s.base...), append(allCand, s.cand...)
+		names = append(names, s.name)
+	}
+	g := task("mmlu", allBase, allCand, nil)
+	g.Type, g.Tasks, g.Dataset = "multiple_choice", names, Dataset{}
+	r.Groups = []Task{g}
+	// gsm8k: a benchmark on its own, no change.
+	r.Tasks = append(r.Tasks, task("gsm8k", answers(30, 12), answers(30, 12), &BenchmarkInfo{Name: "gsm8k", Version: "3.0", Source: "openai/gsm8k", NShot: 5, Metrics: []string{"acc"}}))
+	for i := range r.Tasks[:3] {
+		r.Tasks[i].Group = "mmlu"
+	}
+	for _, e := range []string{"mmlu.acc.delta.ci_low > -0.02", "mmlu.acc.delta > -0.2"} {
+		gt, err := gate.Parse(e)
+		if err != nil {
+			panic(err)
+		}
+		r.Gates = append(r.Gates, gate.Check(gt, r.Lookup))
+	}
+	r.Verdict = gate.Verdict(r.Gates)
+	return r
+}
+
+func TestForgettingNumbers(t *testing.T) {
+	r := mmluFixture()
+	f, ok := BuildForgetting(r)
+	if !ok || len(f.Benchmarks) != 2 {
+		t.Fatalf("BuildForgetting: ok %v, %d benchmarks; want the mmlu group and gsm8k", ok, len(f.Benchmarks))
+	}
+	mmlu, gsm := f.Benchmarks[0], f.Benchmarks[1]
+	if mmlu.Name != "mmlu" || mmlu.Task != "mmlu" || gsm.Name != "gsm8k" || len(gsm.Subjects) != 0 {
+		t.Fatalf("benchmarks %q (%q), %q with %d subjects", mmlu.Name, mmlu.Task, gsm.Name, len(gsm.Subjects))
+	}
+	// Subjects worst first: anatomy −6/40 = −.15, law −4/24 = −.1667, astronomy +1/16.
+	var order []string
+	for _, s := range mmlu.Subjects {
+		order = append(order, s.Task)
+	}
+	if strings.Join(order, ",") != "mmlu_law,mmlu_anatomy,mmlu_astronomy" {
+		t.Errorf("subjects in order %v, want law, anatomy, astronomy (by delta)", order)
+	}
+	if mmlu.SubjectsWorse != 2 {
+		t.Errorf("%d subjects worse, want 2", mmlu.SubjectsWorse)
+	}
+	// anatomy base: 30 of 40 right, sd = √(.25·.75·40/39), se = sd/√40.
+	wantSE := math.Sqrt(0.75*0.25*40/39) / math.Sqrt(40)
+	for _, s := range mmlu.Subjects {
+		if s.Task == "mmlu_anatomy" && math.Abs(s.Scores[0].Stderr-wantSE) > 1e-12 {
+			t.Errorf("anatomy base stderr %v, want %v", s.Scores[0].Stderr, wantSE)
+		}
+	}
+	// The group: 54 of 80 right for base; its stderr pooled from the subjects'.
+	if b := mmlu.Scores[0]; b.N != 80 || math.Abs(b.Score-54.0/80) > 1e-12 {
+		t.Errorf("mmlu base %+v, want n 80, score .675", b)
+	}
+	pooled, _ := lmres.PooledStderr([]lmres.Subtask{
+		{Score: 0.75, Stderr: wantSE, Size: 40},
+		{Score: 10.0 / 16, Stderr: math.Sqrt(10.0/16*6/16*16/15) / 4, Size: 16},
+		{Score: 14.0 / 24, Stderr: math.Sqrt(14.0/24*10/24*24/23) / math.Sqrt(24), Size: 24},
+	})
+	if math.Abs(mmlu.Scores[0].Stderr-pooled) > 1e-12 {
+		t.Errorf("mmlu base stderr %v, want pooled %v", mmlu.Scores[0].Stderr, pooled)
+	}
+	// The delta is the group's comparison as the run computed it.
+	if *mmlu.Delta != r.Groups[0].Comparison.Metrics["acc"] {
+		t.Error("mmlu delta is not the group's comparison")
+	}
+	if math.Abs(mmlu.Delta.Delta-(-9.0/80)) > 1e-12 || mmlu.Delta.Test != "mcnemar-exact" {
+		t.Errorf("mmlu delta %v (%s), want −9/80 by mcnemar-exact", mmlu.Delta.Delta, mmlu.Delta.Test)
+	}
+	if !mmlu.Worse || gsm.Worse {
+		t.Errorf("worse flags: mmlu %v (want true), gsm8k %v (want false)", mmlu.Worse, gsm.Worse)
+	}
+	line := mmlu.Line()
+	for _, want := range []string{"mmlu acc −11.2 points [", "2 of 3 subjects worse", "mcnemar-exact p = ", "▼"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("line %q lacks %q", line, want)
+		}
+	}
+}
+
+// The group's delta is gateable like any group metric.
+func TestForgettingGate(t *testing.T) {
+	r := mmluFixture()
+	if got := r.Gates[0].Status; got != gate.Fail {
+		t.Errorf("mmlu.acc.delta.ci_low > -0.02: %s (%s), want fail", got, r.Gates[0].Reason)
+	}
+	if got := r.Gates[1].Status; got != gate.Pass {
+		t.Errorf("mmlu.acc.delta > -0.2: %s (%s), want pass", got, r.Gates[1].Reason)
+	}
+}
+
+func TestForgettingAbsentWithoutBenchmarks(t *testing.T) {
+	if _, ok, _ := ForgettingSection(fixture()); ok {
+		t.Error("a run without benchmark tasks has a Forgetting section")
+	}
+	r := mmluFixture()
+	r.Compare = nil
+	for i := range r.Tasks {
+		r.Tasks[i].Comparison = nil
+	}
+	r.Groups[0].Comparison = nil
+	sec, ok, err := ForgettingSection(r)
+	if err != nil || !ok {
+		t.Fatalf("one-model run: ok %v, %v", ok, err)
+	}
+	if strings.Contains(sec.Markdown, "delta") && strings.Contains(sec.Markdown, "| delta") {
+		t.Error("one-model Forgetting section has a delta column")
+	}
+}
+
+func TestForgettingGolden(t *testing.T) {
+	r := mmluFixture()
+	sec, ok, err := ForgettingSection(r)
+	if err != nil || !ok {
+		t.Fatalf("ForgettingSection: ok %v, %v", ok, err)
+	}
+	r.Sections = []Section{sec}
+	for name, render := range Renderers {
+		if name == "junit" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := render(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "forgetting."+name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from %s; run go test ./internal/report -update and review the diff", name, golden)
+			}
+			if !strings.Contains(buf.String(), "2 of 3 subjects worse") {
+				t.Errorf("%s has no Forgetting line", name)
+			}
+		})
+	}
+	// results.json carries the section's data.
+	var f Forgetting
+	if err := json.Unmarshal(sec.Data, &f); err != nil || len(f.Benchmarks) != 2 {
+		t.Errorf("section data: %v, %d benchmarks", err, len(f.Benchmarks))
+	}
+}
