@@ -227,6 +227,11 @@ func Compare(o CompareOptions) (*report.Report, error) {
 	if sec, ok := safetySection(out); ok {
 		out.Sections = append(out.Sections, sec)
 	}
+	if sec, ok, err := report.ForgettingSection(out, nil); err != nil {
+		return nil, err
+	} else if ok {
+		out.Sections = append([]report.Section{sec}, out.Sections...)
+	}
 	return out, nil
 }
 

@@ -83,14 +83,20 @@ type CleanScore struct {
 	Delta        *stats.Paired `json:"delta,omitempty"`
 }
 
-// BuildForgetting collects the benchmarks of r: every group whose
-// Benchmark is set or whose members all have one, and every benchmark task
-// outside such a group. ok is false when r has no benchmark.
-func BuildForgetting(r *Report) (Forgetting, bool) {
-	f := Forgetting{}
-	if r.Compare != nil {
-		f.Baseline, f.Candidate = r.Compare.Baseline, r.Compare.Candidate
-	}
+// BenchmarkTask is one benchmark of a report: its task or group and, for
+// a group, the member tasks; Metric is the metric it is judged on.
+type BenchmarkTask struct {
+	Name    string
+	Task    *Task
+	Members []*Task
+	Metric  string
+}
+
+// BenchmarkTasks finds the benchmarks of r: every group whose Benchmark is
+// set or whose members all have one, and every benchmark task outside such
+// a group.
+func (r *Report) BenchmarkTasks() []BenchmarkTask {
+	var out []BenchmarkTask
 	byName := map[string]*Task{}
 	for i := range r.Tasks {
 		byName[r.Tasks[i].Name] = &r.Tasks[i]
@@ -104,7 +110,7 @@ func BuildForgetting(r *Report) (Forgetting, bool) {
 			t := byName[n]
 			if t == nil || t.Benchmark == nil {
 				all = false
-				break
+				continue
 			}
 			members = append(members, t)
 		}
@@ -118,8 +124,7 @@ func BuildForgetting(r *Report) (Forgetting, bool) {
 		if g.Benchmark != nil && g.Benchmark.Name != "" {
 			name = g.Benchmark.Name
 		}
-		b := r.benchmarkOf(name, g, members)
-		f.Benchmarks = append(f.Benchmarks, b)
+		out = append(out, BenchmarkTask{Name: name, Task: g, Members: members, Metric: benchmarkMetric(g, members)})
 	}
 	for i := range r.Tasks {
 		t := &r.Tasks[i]
@@ -130,41 +135,45 @@ func BuildForgetting(r *Report) (Forgetting, bool) {
 		if name == "" {
 			name = t.Name
 		}
-		f.Benchmarks = append(f.Benchmarks, r.benchmarkOf(name, t, nil))
+		out = append(out, BenchmarkTask{Name: name, Task: t, Metric: benchmarkMetric(t, nil)})
+	}
+	return out
+}
+
+// BuildForgetting collects the benchmarks of r (see BenchmarkTasks) with
+// their clean-subset numbers from clean, by task or group name (nil when
+// the run had no contamination list). ok is false when r has no benchmark.
+func BuildForgetting(r *Report, clean map[string]*CleanScore) (Forgetting, bool) {
+	f := Forgetting{}
+	if r.Compare != nil {
+		f.Baseline, f.Candidate = r.Compare.Baseline, r.Compare.Candidate
+	}
+	for _, bt := range r.BenchmarkTasks() {
+		b := benchmarkOf(bt)
+		b.Clean = clean[bt.Task.Name]
+		f.Benchmarks = append(f.Benchmarks, b)
 	}
 	return f, len(f.Benchmarks) > 0
 }
 
-// benchmarkMetric is the metric a benchmark is judged on: its first
-// declared metric the task has, else the task's primary metric.
-func benchmarkMetric(t *Task, members []*Task) string {
-	infos := []*BenchmarkInfo{t.Benchmark}
-	for _, m := range members {
-		infos = append(infos, m.Benchmark)
-	}
-	for _, bi := range infos {
-		if bi == nil {
-			continue
-		}
-		for _, m := range bi.Metrics {
-			if _, ok := t.MetricInfo[m]; ok {
-				return m
-			}
-		}
-	}
-	return t.primary()
-}
-
-func (r *Report) benchmarkOf(name string, t *Task, members []*Task) BenchmarkForgetting {
-	metric := benchmarkMetric(t, members)
-	b := BenchmarkForgetting{Name: name, Task: t.Name, Metric: metric, Points: t.MetricInfo[metric].Binary}
+func benchmarkOf(bt BenchmarkTask) BenchmarkForgetting {
+	t, members, metric := bt.Task, bt.Members, bt.Metric
+	b := BenchmarkForgetting{Name: bt.Name, Task: t.Name, Metric: metric, Points: t.MetricInfo[metric].Binary}
 	dir := t.direction(metric)
 	for _, ms := range t.PerModel {
 		if len(members) == 0 {
-			b.Scores = append(b.Scores, taskLMScore(ms, metric))
+			b.Scores = append(b.Scores, LMTaskScore(ms, metric))
 			continue
 		}
-		b.Scores = append(b.Scores, groupLMScore(ms, metric, members))
+		var subs []ModelScore
+		for _, m := range members {
+			for _, mm := range m.PerModel {
+				if mm.Model == ms.Model {
+					subs = append(subs, mm)
+				}
+			}
+		}
+		b.Scores = append(b.Scores, LMGroupScore(ms, metric, subs))
 	}
 	if t.Comparison != nil {
 		if p, ok := t.Comparison.Metrics[metric]; ok {
@@ -175,7 +184,7 @@ func (r *Report) benchmarkOf(name string, t *Task, members []*Task) BenchmarkFor
 	for _, m := range members {
 		s := SubjectScore{Task: m.Name}
 		for _, ms := range m.PerModel {
-			s.Scores = append(s.Scores, taskLMScore(ms, metric))
+			s.Scores = append(s.Scores, LMTaskScore(ms, metric))
 		}
 		if m.Comparison != nil {
 			if p, ok := m.Comparison.Metrics[metric]; ok {
@@ -229,32 +238,29 @@ func worseCI(p stats.Paired, dir string) bool {
 	return false
 }
 
-// taskLMScore is lm-eval's mean ± stderr of one model on one task.
-func taskLMScore(ms ModelScore, metric string) LMScore {
+// LMTaskScore is lm-eval's mean ± stderr of one model on one task.
+func LMTaskScore(ms ModelScore, metric string) LMScore {
 	s := ms.Metrics[metric]
 	se, _ := lmres.StderrFromStd(s.Std, s.N)
 	return LMScore{Model: ms.Model, N: s.N, Score: s.Mean, Stderr: se}
 }
 
-// groupLMScore is lm-eval's group number for one model: its subjects'
-// scores weighted by their sizes (which is the pooled mean the group row
-// shows) with the pooled standard error.
-func groupLMScore(ms ModelScore, metric string, members []*Task) LMScore {
-	var subs []lmres.Subtask
-	for _, m := range members {
-		for _, mm := range m.PerModel {
-			if mm.Model == ms.Model {
-				if l := taskLMScore(mm, metric); l.N > 0 {
-					subs = append(subs, lmres.Subtask{Score: l.Score, Stderr: l.Stderr, Size: l.N})
-				}
-			}
+// LMGroupScore is lm-eval's group number for one model (ms, its pooled
+// group row): its subjects' scores (subs, the model's rows of the member
+// tasks) weighted by their sizes, which is the pooled mean, with the
+// pooled standard error (NaN when no variance can be pooled).
+func LMGroupScore(ms ModelScore, metric string, subs []ModelScore) LMScore {
+	var st []lmres.Subtask
+	for _, m := range subs {
+		if l := LMTaskScore(m, metric); l.N > 0 {
+			st = append(st, lmres.Subtask{Score: l.Score, Stderr: l.Stderr, Size: l.N})
 		}
 	}
 	out := LMScore{Model: ms.Model, N: ms.Metrics[metric].N, Score: ms.Metrics[metric].Mean}
-	if sc, err := lmres.GroupScore(subs, true); err == nil {
+	if sc, err := lmres.GroupScore(st, true); err == nil {
 		out.Score = sc
 	}
-	if se, err := lmres.PooledStderr(subs); err == nil {
+	if se, err := lmres.PooledStderr(st); err == nil {
 		out.Stderr = se
 	} else {
 		out.Stderr = math.NaN()
@@ -265,8 +271,8 @@ func groupLMScore(ms ModelScore, metric string, members []*Task) LMScore {
 // ForgettingSection renders f as the report section "Forgetting": one
 // summary line per benchmark, then its score table and its subjects
 // sorted by delta, worst first. ok is false when r has no benchmark.
-func ForgettingSection(r *Report) (Section, bool, error) {
-	f, ok := BuildForgetting(r)
+func ForgettingSection(r *Report, clean map[string]*CleanScore) (Section, bool, error) {
+	f, ok := BuildForgetting(r, clean)
 	if !ok {
 		return Section{}, false, nil
 	}
@@ -299,6 +305,9 @@ func (b BenchmarkForgetting) Line() string {
 	}
 	if b.Worse {
 		s = "▼ " + s + " — worse: the interval lies below 0"
+	}
+	if c := b.Clean; c != nil && c.Delta != nil {
+		s += fmt.Sprintf("; on the %d clean items (%d contaminated left out) %s [%s, %s]", c.Items, c.Contaminated, b.delta(c.Delta.Delta), b.delta(c.Delta.CI.Low), b.delta(c.Delta.CI.High))
 	}
 	return s
 }
@@ -373,7 +382,7 @@ func (f Forgetting) markdown() string {
 		}
 		row("**"+mdText(b.Task)+"**", b.Scores, b.Delta)
 		if c := b.Clean; c != nil {
-			row(fmt.Sprintf("%s, clean (%d contaminated left out)", mdText(b.Task), c.Contaminated), c.Scores, c.Delta)
+			row(fmt.Sprintf("%s, clean (%d contaminated items left out)", mdText(b.Task), c.Contaminated), c.Scores, c.Delta)
 		}
 		for _, s := range b.Subjects {
 			row(mdCode(s.Task), s.Scores, s.Delta)
@@ -393,4 +402,24 @@ func termForgetting(w io.Writer, sec Section) {
 	for _, b := range f.Benchmarks {
 		fmt.Fprintf(w, "  %s\n", termText(b.Line()))
 	}
+}
+
+// benchmarkMetric is the metric a benchmark is judged on: the first of its
+// declared metrics the task (or group) reports, else its primary metric.
+func benchmarkMetric(t *Task, members []*Task) string {
+	infos := []*BenchmarkInfo{t.Benchmark}
+	for _, m := range members {
+		infos = append(infos, m.Benchmark)
+	}
+	for _, bi := range infos {
+		if bi == nil {
+			continue
+		}
+		for _, m := range bi.Metrics {
+			if _, ok := t.MetricInfo[m]; ok {
+				return m
+			}
+		}
+	}
+	return t.primary()
 }

@@ -83,7 +83,7 @@ func mmluFixture() *Report {
 
 func TestForgettingNumbers(t *testing.T) {
 	r := mmluFixture()
-	f, ok := BuildForgetting(r)
+	f, ok := BuildForgetting(r, nil)
 	if !ok || len(f.Benchmarks) != 2 {
 		t.Fatalf("BuildForgetting: ok %v, %d benchmarks; want the mmlu group and gsm8k", ok, len(f.Benchmarks))
 	}
@@ -151,7 +151,7 @@ func TestForgettingGate(t *testing.T) {
 }
 
 func TestForgettingAbsentWithoutBenchmarks(t *testing.T) {
-	if _, ok, _ := ForgettingSection(fixture()); ok {
+	if _, ok, _ := ForgettingSection(fixture(), nil); ok {
 		t.Error("a run without benchmark tasks has a Forgetting section")
 	}
 	r := mmluFixture()
@@ -160,7 +160,7 @@ func TestForgettingAbsentWithoutBenchmarks(t *testing.T) {
 		r.Tasks[i].Comparison = nil
 	}
 	r.Groups[0].Comparison = nil
-	sec, ok, err := ForgettingSection(r)
+	sec, ok, err := ForgettingSection(r, nil)
 	if err != nil || !ok {
 		t.Fatalf("one-model run: ok %v, %v", ok, err)
 	}
@@ -171,7 +171,7 @@ func TestForgettingAbsentWithoutBenchmarks(t *testing.T) {
 
 func TestForgettingGolden(t *testing.T) {
 	r := mmluFixture()
-	sec, ok, err := ForgettingSection(r)
+	sec, ok, err := ForgettingSection(r, nil)
 	if err != nil || !ok {
 		t.Fatalf("ForgettingSection: ok %v, %v", ok, err)
 	}
