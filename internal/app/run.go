@@ -336,6 +336,17 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	if err != nil {
 		return err
 	}
+	if o.LogSamples {
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		lm, err := writeLMEval(outDir, written, tasks, results, now())
+		out.Files = append(out.Files, lm...)
+		if err != nil {
+			return err
+		}
+	}
 	// A run whose endpoint answered nothing is finished too, with the
 	// verdict "error": it is a record of what happened, not a run to resume.
 	if err := st.FinishRunWithRecords(ctx, runID, string(rep.Verdict), summary.Bytes(), records); err != nil {
