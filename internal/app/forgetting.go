@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -159,7 +160,7 @@ func cleanScores(agg aggregator, rep *report.Report, defsOf map[string][]metricD
 // forgettingSection builds the Forgetting section of a finished run's
 // report (absent without benchmark tasks), with the clean-subset numbers
 // when contaminated names a leakage report.
-func forgettingSection(rep *report.Report, tasks []*builtTask, seed uint64, cfg stats.Config, contaminated string) (report.Section, bool, error) {
+func forgettingSection(rep *report.Report, tasks []*builtTask, seed uint64, cfg stats.Config, contaminated, outDir string) (report.Section, bool, error) {
 	if len(rep.BenchmarkTasks()) == 0 {
 		if contaminated != "" {
 			return report.Section{}, false, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("--contaminated %s: the run has no benchmark tasks to score on a clean subset", contaminated), exitcode.BadInput),
@@ -181,5 +182,15 @@ func forgettingSection(rep *report.Report, tasks []*builtTask, seed uint64, cfg 
 			return report.Section{}, false, err
 		}
 	}
-	return report.ForgettingSection(rep, clean)
+	sec, ok, err := report.ForgettingSection(rep, clean)
+	if err != nil || !ok || sec.SVG == "" || outDir == "" {
+		return sec, ok, err
+	}
+	// The plot's file serves report.md; the HTML report embeds the SVG.
+	const plot = "forgetting.svg"
+	if err := os.WriteFile(filepath.Join(outDir, plot), []byte(sec.SVG), 0o644); err != nil {
+		return sec, false, fmt.Errorf("writing the Forgetting plot: %w", err)
+	}
+	sec.SVGFile = plot
+	return sec, true, nil
 }

@@ -128,10 +128,10 @@ func TestCleanSubsetErrors(t *testing.T) {
 	if _, err := readContaminated(bad); err == nil || !strings.Contains(err.Error(), `no "benchmarks" field`) {
 		t.Errorf("a leakage report without --bench: %v", err)
 	}
-	if _, _, err := forgettingSection(&report.Report{}, nil, 1, stats.Config{}, path); err == nil || !strings.Contains(err.Error(), "no benchmark tasks") {
+	if _, _, err := forgettingSection(&report.Report{}, nil, 1, stats.Config{}, path, ""); err == nil || !strings.Contains(err.Error(), "no benchmark tasks") {
 		t.Errorf("--contaminated on a run without benchmarks: %v", err)
 	}
-	if _, ok, err := forgettingSection(&report.Report{}, nil, 1, stats.Config{}, ""); ok || err != nil {
+	if _, ok, err := forgettingSection(&report.Report{}, nil, 1, stats.Config{}, "", ""); ok || err != nil {
 		t.Errorf("a run without benchmarks: ok %v, %v; want no section", ok, err)
 	}
 }

@@ -22,8 +22,8 @@ const KindForgetting = "forgetting"
 // tasks) sorted by delta. It is the Data of the section Kind "forgetting".
 type Forgetting struct {
 	// Baseline and Candidate name the compared models ("" on a one-model run).
-	Baseline   string               `json:"baseline,omitempty"`
-	Candidate  string               `json:"candidate,omitempty"`
+	Baseline   string                `json:"baseline,omitempty"`
+	Candidate  string                `json:"candidate,omitempty"`
 	Benchmarks []BenchmarkForgetting `json:"benchmarks"`
 }
 
@@ -34,6 +34,8 @@ type BenchmarkForgetting struct {
 	Name   string `json:"name"`
 	Task   string `json:"task"`
 	Metric string `json:"metric"`
+	// Direction is the metric's: higher, lower or neutral.
+	Direction string `json:"direction"`
 	// Points is true when the metric is a proportion (binary per item):
 	// its deltas read as 100 × delta points.
 	Points bool `json:"points,omitempty"`
@@ -160,6 +162,7 @@ func benchmarkOf(bt BenchmarkTask) BenchmarkForgetting {
 	t, members, metric := bt.Task, bt.Members, bt.Metric
 	b := BenchmarkForgetting{Name: bt.Name, Task: t.Name, Metric: metric, Points: t.MetricInfo[metric].Binary}
 	dir := t.direction(metric)
+	b.Direction = dir
 	for _, ms := range t.PerModel {
 		if len(members) == 0 {
 			b.Scores = append(b.Scores, LMTaskScore(ms, metric))
@@ -280,7 +283,7 @@ func ForgettingSection(r *Report, clean map[string]*CleanScore) (Section, bool, 
 	if err != nil {
 		return Section{}, false, err
 	}
-	return Section{Title: "Forgetting", Kind: KindForgetting, Markdown: f.markdown(), Data: data}, true, nil
+	return Section{Title: "Forgetting", Kind: KindForgetting, Markdown: f.markdown(), Data: data, SVG: f.plot()}, true, nil
 }
 
 // Line is the benchmark's one-line summary: "mmlu −2.4 points [−3.6,
@@ -422,4 +425,73 @@ func benchmarkMetric(t *Task, members []*Task) string {
 		}
 	}
 	return t.primary()
+}
+
+// forgettingPlot draws every benchmark and its subjects as rows on one
+// shared scale (so subjects compare at a glance): the delta as a dot, its
+// interval as a bar, coloured red where the interval is wholly worse,
+// green wholly better, grey otherwise; zero is the vertical line. "" when
+// there is nothing to draw (a one-model run).
+func (f Forgetting) plot() string {
+	type row struct {
+		label string
+		p     *stats.Paired
+		dir   string
+		head  bool
+	}
+	var rows []row
+	scale := 0.0
+	for _, b := range f.Benchmarks {
+		if b.Delta == nil {
+			continue
+		}
+		rows = append(rows, row{b.Name + " · " + b.Metric, b.Delta, b.Direction, true})
+		for _, s := range b.Subjects {
+			if s.Delta != nil {
+				rows = append(rows, row{s.Task, s.Delta, b.Direction, false})
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	for _, r := range rows {
+		scale = max(scale, math.Abs(r.p.CI.Low), math.Abs(r.p.CI.High), math.Abs(r.p.Delta))
+	}
+	if scale == 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
+		scale = 1
+	}
+	scale *= 1.05
+	const (
+		w, top, rowH  = 900.0, 8.0, 20.0
+		x0, x1, textX = 260.0, 640.0, 660.0
+	)
+	xm, half := (x0+x1)/2, (x1-x0)/2
+	x := func(v float64) float64 { return xm + max(-1, min(1, v/scale))*half }
+	h := top + rowH*float64(len(rows)) + 24
+	var d svgDoc
+	d.open(w, h, "paired deltas of the benchmarks and their subjects")
+	for i, r := range rows {
+		y := top + rowH*float64(i)
+		cy := y + rowH/2
+		if r.head {
+			d.f(`<rect x="0" y="%s" width="%s" height="%s" fill="#f6f8fa"/>`, fx(y), fx(w), fx(rowH))
+		}
+		col := classColour(deltaClass(*r.p, r.dir))
+		weight := "400"
+		if r.head {
+			weight = "600"
+		}
+		d.f(`<text x="8" y="%s" fill="%s" font-size="12" font-weight="%s">%s</text>`, fx(cy+4), colInk, weight, svgText(clipRunes(r.label, 40)))
+		d.f(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="3" stroke-linecap="round"/>`, fx(x(r.p.CI.Low)), fx(cy), fx(x(r.p.CI.High)), fx(cy), col)
+		d.f(`<circle cx="%s" cy="%s" r="4" fill="%s"/>`, fx(x(r.p.Delta)), fx(cy), col)
+		d.f(`<text x="%s" y="%s" fill="%s" font-size="12">%s [%s, %s]</text>`, fx(textX), fx(cy+4), col, signed(r.p.Delta), signed(r.p.CI.Low), signed(r.p.CI.High))
+	}
+	bottom := top + rowH*float64(len(rows))
+	d.f(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, fx(xm), fx(top), fx(xm), fx(bottom), colInk)
+	d.f(`<text x="%s" y="%s" fill="%s" font-size="11">−%s</text><text x="%s" y="%s" fill="%s" font-size="11" text-anchor="middle">0</text><text x="%s" y="%s" fill="%s" font-size="11" text-anchor="end">+%s</text>`,
+		fx(x0), fx(bottom+16), colMuted, shortNum(scale), fx(xm), fx(bottom+16), colMuted, fx(x1), fx(bottom+16), colMuted, shortNum(scale))
+	// A standalone file and a data: URL image need the namespace that an
+	// SVG inline in HTML does without.
+	return strings.Replace(string(d.html()), "<svg ", `<svg xmlns="http://www.w3.org/2000/svg" `, 1)
 }
