@@ -66,6 +66,9 @@ type LMScore struct {
 	N      int     `json:"n"`
 	Score  float64 `json:"score"`
 	Stderr float64 `json:"stderr"`
+	// NoStderr is set when no standard error is defined (a group whose
+	// subjects have one item each): Stderr is then 0 and shown as —.
+	NoStderr bool `json:"no_stderr,omitempty"`
 }
 
 // SubjectScore is one member task of a benchmark group.
@@ -251,7 +254,7 @@ func LMTaskScore(ms ModelScore, metric string) LMScore {
 // LMGroupScore is lm-eval's group number for one model (ms, its pooled
 // group row): its subjects' scores (subs, the model's rows of the member
 // tasks) weighted by their sizes, which is the pooled mean, with the
-// pooled standard error (NaN when no variance can be pooled).
+// pooled standard error (NoStderr when no variance can be pooled).
 func LMGroupScore(ms ModelScore, metric string, subs []ModelScore) LMScore {
 	var st []lmres.Subtask
 	for _, m := range subs {
@@ -266,7 +269,7 @@ func LMGroupScore(ms ModelScore, metric string, subs []ModelScore) LMScore {
 	if se, err := lmres.PooledStderr(st); err == nil {
 		out.Stderr = se
 	} else {
-		out.Stderr = math.NaN()
+		out.NoStderr = true
 	}
 	return out
 }
@@ -293,7 +296,7 @@ func (b BenchmarkForgetting) Line() string {
 	if b.Delta == nil {
 		parts := make([]string, len(b.Scores))
 		for i, s := range b.Scores {
-			parts[i] = fmt.Sprintf("%s %s", s.Model, b.value(s.Score, s.Stderr))
+			parts[i] = fmt.Sprintf("%s %s", s.Model, b.value(s))
 		}
 		return fmt.Sprintf("%s %s: %s", b.Name, b.Metric, strings.Join(parts, ", "))
 	}
@@ -328,8 +331,11 @@ func (b BenchmarkForgetting) delta(x float64) string {
 	return strings.Replace(s, "-", "−", 1)
 }
 
-func (b BenchmarkForgetting) value(score, se float64) string {
-	return fmt.Sprintf("%s ± %s", num(score), num(se))
+func (b BenchmarkForgetting) value(s LMScore) string {
+	if s.NoStderr {
+		return num(s.Score) + " ± —"
+	}
+	return fmt.Sprintf("%s ± %s", num(s.Score), num(s.Stderr))
 }
 
 func (f Forgetting) markdown() string {
@@ -369,7 +375,7 @@ func (f Forgetting) markdown() string {
 				cell := "—"
 				for _, s := range scores {
 					if s.Model == m && s.N > 0 {
-						cell = fmt.Sprintf("%s (%d)", b.value(s.Score, s.Stderr), s.N)
+						cell = fmt.Sprintf("%s (%d)", b.value(s), s.N)
 					}
 				}
 				fmt.Fprintf(&w, " %s |", cell)

@@ -209,3 +209,30 @@ func TestForgettingGolden(t *testing.T) {
 		t.Errorf("section data: %v, %d benchmarks", err, len(f.Benchmarks))
 	}
 }
+
+// A group whose subjects have one item each has no pooled standard error:
+// it is marked, shown as —, and the section still encodes (no NaN in JSON).
+func TestForgettingSingleItemSubjects(t *testing.T) {
+	r := mmluFixture()
+	for i := range r.Tasks[:3] {
+		for k := range r.Tasks[i].PerModel {
+			s := r.Tasks[i].PerModel[k].Metrics["acc"]
+			s.N, s.Std = 1, 0
+			r.Tasks[i].PerModel[k].Metrics["acc"] = s
+		}
+	}
+	sec, ok, err := ForgettingSection(r, nil)
+	if err != nil || !ok {
+		t.Fatalf("ok %v, %v", ok, err)
+	}
+	if !strings.Contains(sec.Markdown, "± — (80)") {
+		t.Errorf("group row without a standard error not shown as —:\n%s", sec.Markdown)
+	}
+	res, _ := LMEval(r, "base", 0)
+	if res.Results["mmlu"]["acc_stderr,none"] != "N/A" {
+		t.Errorf("lm-eval group stderr %v, want N/A", res.Results["mmlu"]["acc_stderr,none"])
+	}
+	if _, err := res.JSON(); err != nil {
+		t.Error(err)
+	}
+}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"math"
 )
 
 // LMEvalResults is one model's results in lm-evaluation-harness's results
@@ -136,7 +135,7 @@ func LMEval(r *Report, model string, date float64) (LMEvalResults, bool) {
 			}
 			l := LMGroupScore(ms, name, subs)
 			entry[name+","+lmFilter] = l.Score
-			if math.IsNaN(l.Stderr) {
+			if l.NoStderr {
 				entry[name+"_stderr,"+lmFilter] = "N/A"
 			} else {
 				entry[name+"_stderr,"+lmFilter] = l.Stderr
