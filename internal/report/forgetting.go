@@ -501,3 +501,30 @@ func (f Forgetting) plot() string {
 	// SVG inline in HTML does without.
 	return strings.Replace(string(d.html()), "<svg ", `<svg xmlns="http://www.w3.org/2000/svg" `, 1)
 }
+
+// mdForgetting writes the Forgetting section above the tasks in report.md:
+// it is the summary of a benchmark run, so the Markdown budget never
+// leaves it out (budgetedSections does not count it).
+func mdForgetting(w io.Writer, r *Report) {
+	for _, s := range r.Sections {
+		if s.Kind != KindForgetting {
+			continue
+		}
+		fmt.Fprintf(w, "\n## %s\n\n", mdText(s.Title))
+		if s.SVGFile != "" {
+			fmt.Fprintf(w, "![%s](%s)\n\n", mdText(s.Title), mdLinkTarget(s.SVGFile))
+		}
+		fmt.Fprintf(w, "%s\n", strings.TrimRight(mdSection(s.Markdown), "\n"))
+	}
+}
+
+// budgetedSections is the number of sections report.md may leave out.
+func budgetedSections(r *Report) int {
+	n := 0
+	for _, s := range r.Sections {
+		if s.Kind != KindForgetting {
+			n++
+		}
+	}
+	return n
+}

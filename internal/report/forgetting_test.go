@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -234,5 +235,51 @@ func TestForgettingSingleItemSubjects(t *testing.T) {
 	}
 	if _, err := res.JSON(); err != nil {
 		t.Error(err)
+	}
+}
+
+// An MMLU-sized run: 57 subjects with their task tables and a long side
+// section. report.md stays within GitHub's limit and keeps Forgetting
+// whole (its subjects table included) whatever else it leaves out.
+func TestForgettingWithinGitHubLimit(t *testing.T) {
+	cfg := stats.Config{Resamples: 200, Confidence: 0.95, Seed: 3}
+	bin := map[string]Metric{"acc": {Direction: "higher", Test: "mcnemar-exact", Binary: true}}
+	r := &Report{Schema: Schema, ToolVersion: "test", Bootstrap: BootstrapInfo{Resamples: 200, Confidence: 0.95}, Compare: &CompareInfo{Baseline: "base", Candidate: "tuned"}}
+	var allB, allC []float64
+	g := Task{Name: "mmlu", Type: "group", Metrics: []string{"acc"}, MetricInfo: bin, Primary: "acc"}
+	for i := range 57 {
+		name := fmt.Sprintf("mmlu_subject_with_a_long_name_%02d", i)
+		b, c := answers(20, 12), answers(20, 12-i%3)
+		allB, allC = append(allB, b...), append(allC, c...)
+		r.Tasks = append(r.Tasks, Task{Name: name, Type: "multiple_choice", Group: "mmlu", Items: 20, Metrics: []string{"acc"}, MetricInfo: bin, Primary: "acc",
+			PerModel: []ModelScore{
+				{Model: "base", Items: 20, Scored: 20, Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(b, cfg)}},
+				{Model: "tuned", Items: 20, Scored: 20, Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(c, cfg)}}},
+			Comparison: &Comparison{Baseline: "base", Candidate: "tuned", Pairs: 20, Metrics: map[string]stats.Paired{"acc": stats.ComparePairedTest(b, c, stats.DeclMcNemar, cfg)}},
+			Benchmark:  &BenchmarkInfo{Name: name, Version: "1", Source: "cais/mmlu", Metrics: []string{"acc"}}})
+		g.Tasks = append(g.Tasks, name)
+	}
+	g.PerModel = []ModelScore{
+		{Model: "base", Items: len(allB), Scored: len(allB), Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(allB, cfg)}},
+		{Model: "tuned", Items: len(allC), Scored: len(allC), Metrics: map[string]stats.Summary{"acc": stats.DescribeFast(allC, cfg)}}}
+	g.Comparison = &Comparison{Baseline: "base", Candidate: "tuned", Pairs: len(allB), Metrics: map[string]stats.Paired{"acc": stats.ComparePairedTest(allB, allC, stats.DeclMcNemar, cfg)}}
+	r.Groups = []Task{g}
+	sec, ok, err := ForgettingSection(r, nil)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	r.Sections = []Section{sec, {Title: "Leakage", Markdown: strings.Repeat("a long side analysis line\n", 3000)}}
+	var buf bytes.Buffer
+	if err := Markdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	if n := Length(md); n > GitHubLimit {
+		t.Errorf("report.md is %d characters, over %d", n, GitHubLimit)
+	}
+	for _, want := range []string{"## Forgetting", "38 of 57 subjects worse", "mmlu\\_subject\\_with\\_a\\_long\\_name\\_56", "1 section left out"} {
+		if !strings.Contains(md, strings.ReplaceAll(want, `\_`, "_")) && !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
 	}
 }
