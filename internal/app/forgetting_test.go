@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/scorer"
 	"github.com/tunecheck/tunecheck/internal/stats"
+	"github.com/tunecheck/tunecheck/internal/store"
 )
 
 var accDef = metricDef{Metric: scorer.Metric{Name: "acc", Direction: scorer.Higher, Test: stats.DeclMcNemar, Binary: true}}
@@ -133,5 +135,47 @@ func TestCleanSubsetErrors(t *testing.T) {
 	}
 	if _, ok, err := forgettingSection(&report.Report{}, nil, 1, stats.Config{}, "", ""); ok || err != nil {
 		t.Errorf("a run without benchmarks: ok %v, %v; want no section", ok, err)
+	}
+}
+
+// compare keeps the tasks' benchmarks, so its report has Forgetting too,
+// with the numbers recomputed from the stored records.
+func TestCompareForgetting(t *testing.T) {
+	srv := echoServer(t, map[string]map[string]bool{
+		"base":  {"Rome": true, "four": true},
+		"tuned": {"Paris": true, "four": true, "blue": true, "cold": true},
+	}, false)
+	defer srv.Close()
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "tc.db")
+	res, err := Run(ctx, Options{PlanPath: mcPlan(t, srv.URL), StoreDSN: dsn, OutputDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, stored, err := LoadReport(ctx, st, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the benchmark registry marks its tasks.
+	stored.Tasks[0].Benchmark = &report.BenchmarkInfo{Name: "facts", Version: "1", Source: "test", Metrics: []string{"acc"}}
+	cmp, err := Compare(CompareOptions{A: Side{Label: "base", Run: run, Report: stored, Model: "base"}, B: Side{Label: "tuned", Run: run, Report: stored, Model: "tuned"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmp.Sections) == 0 || cmp.Sections[0].Kind != report.KindForgetting {
+		t.Fatalf("compare sections %+v; want Forgetting first", cmp.Sections)
+	}
+	var f report.Forgetting
+	if err := json.Unmarshal(cmp.Sections[0].Data, &f); err != nil {
+		t.Fatal(err)
+	}
+	// base 1 of 4 right, tuned 4 of 4: +75 points.
+	if len(f.Benchmarks) != 1 || f.Benchmarks[0].Name != "facts" || f.Benchmarks[0].Delta == nil || math.Abs(f.Benchmarks[0].Delta.Delta-0.75) > 1e-12 {
+		t.Errorf("compare Forgetting %+v", f.Benchmarks)
 	}
 }
