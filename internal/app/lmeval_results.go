@@ -14,6 +14,7 @@ import (
 
 	"github.com/tunecheck/tunecheck/internal/provider"
 	"github.com/tunecheck/tunecheck/internal/report"
+	"github.com/tunecheck/tunecheck/internal/safety/pii"
 	"github.com/tunecheck/tunecheck/internal/store"
 )
 
@@ -76,7 +77,11 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // samples JSONL per task under outDir/lmeval/<model>/ (the model name with
 // / and other unsafe characters as "__", as lm-eval names its folders),
 // and returns the files written.
-func writeLMEval(outDir string, rep *report.Report, tasks []*builtTask, results []store.Result, now time.Time) ([]string, error) {
+//
+// With mask (--mask-pii) every text of a sample — the row, the target,
+// the prompts, the answers, the error — has personal data and secrets
+// masked as in the reports, before the hashes are taken.
+func writeLMEval(outDir string, rep *report.Report, tasks []*builtTask, results []store.Result, now time.Time, mask bool) ([]string, error) {
 	idx := indexResults(results)
 	var files []string
 	for _, model := range report.LMEvalModels(rep) {
@@ -113,7 +118,7 @@ func writeLMEval(outDir string, rep *report.Report, tasks []*builtTask, results 
 				if i < len(recs) {
 					out = recs[i].Outcomes[model]
 				}
-				s := lmSampleOf(bt, i, idx[model][bt.Name], out, metrics)
+				s := lmSampleOf(bt, i, idx[model][bt.Name], out, metrics, mask)
 				if err := enc.Encode(s); err != nil {
 					return files, fmt.Errorf("--log-samples: task %s item %s: %w", bt.Name, bt.Items[i].ID, err)
 				}
@@ -129,7 +134,7 @@ func writeLMEval(outDir string, rep *report.Report, tasks []*builtTask, results 
 }
 
 // lmSampleOf is item i of bt for one model.
-func lmSampleOf(bt *builtTask, i int, byKey map[stageKey]*store.Result, out report.Outcome, metrics []string) lmSample {
+func lmSampleOf(bt *builtTask, i int, byKey map[stageKey]*store.Result, out report.Outcome, metrics []string, mask bool) lmSample {
 	it := &bt.Items[i]
 	s := lmSample{DocID: i, Filter: "none", Metrics: metrics, Arguments: map[string]any{}, Resps: [][]any{}, FilteredResps: []any{}}
 	if s.Metrics == nil {
@@ -191,11 +196,53 @@ func lmSampleOf(bt *builtTask, i int, byKey map[stageKey]*store.Result, out repo
 			}
 		}
 	}
+	if mask {
+		s.Doc, s.Target, prompt, s.Error = maskJSON(s.Doc), maskJSON(s.Target), pii.Mask(prompt), pii.Mask(s.Error)
+		args, _ := maskJSON(s.Arguments).(map[string]any)
+		s.Arguments = args
+		for k := range s.Resps {
+			s.Resps[k], _ = maskJSON(s.Resps[k]).([]any)
+		}
+		for k := range s.FilteredResps {
+			s.FilteredResps[k] = maskJSON(s.FilteredResps[k])
+		}
+	}
 	docJSON, _ := json.MarshalIndent(s.Doc, "", "  ")
 	s.DocHash = sha(string(docJSON))
 	s.PromptHash = sha(prompt)
 	s.TargetHash = sha(fmt.Sprint(s.Target))
 	return s
+}
+
+// maskJSON is v as JSON values with every string masked (pii.Mask).
+func maskJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&x); err != nil {
+		return nil
+	}
+	var walk func(any) any
+	walk = func(v any) any {
+		switch t := v.(type) {
+		case string:
+			return pii.Mask(t)
+		case []any:
+			for i := range t {
+				t[i] = walk(t[i])
+			}
+		case map[string]any:
+			for k := range t {
+				t[k] = walk(t[k])
+			}
+		}
+		return v
+	}
+	return walk(x)
 }
 
 func sha(s string) string {

@@ -1,11 +1,16 @@
 package app
 
 import (
+	"strings"
+
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/tunecheck/tunecheck/internal/provider"
+	"github.com/tunecheck/tunecheck/internal/report"
+	"github.com/tunecheck/tunecheck/internal/task"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,5 +95,29 @@ func TestLogSamples(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d samples, want 4", n)
+	}
+}
+
+// With --mask-pii the samples carry no personal data: the row, the target,
+// the prompt and the hashes are of the masked text.
+func TestLogSamplesMasked(t *testing.T) {
+	it := task.Item{ID: "1", Prompt: "Write to jane.doe@example.com", Fields: map[string]any{"q": "Write to jane.doe@example.com", "n": 3},
+		References: []string{"jane.doe@example.com"}, Gold: -1,
+		Requests: []provider.Request{{Type: provider.Generate, ItemID: "1", Prompt: "Write to jane.doe@example.com"}}}
+	bt := &builtTask{Stages: []string{"generate"}, Items: []task.Item{it}}
+	s := lmSampleOf(bt, 0, nil, report.Outcome{Status: report.StatusFailed, Error: "no answer for jane.doe@example.com"}, []string{"exact_match"}, true)
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "jane.doe") {
+		t.Errorf("masked sample still has the address: %s", b)
+	}
+	if !strings.Contains(string(b), `"n":3`) || s.Status != report.StatusFailed {
+		t.Errorf("masking changed more than texts: %s", b)
+	}
+	raw := lmSampleOf(bt, 0, nil, report.Outcome{Status: report.StatusFailed}, nil, false)
+	if raw.DocHash == s.DocHash || raw.PromptHash == s.PromptHash {
+		t.Error("hashes of the masked sample are the raw text's")
 	}
 }

@@ -341,7 +341,7 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 		if o.Now != nil {
 			now = o.Now
 		}
-		lm, err := writeLMEval(outDir, written, tasks, results, now())
+		lm, err := writeLMEval(outDir, written, tasks, results, now(), o.MaskPII)
 		out.Files = append(out.Files, lm...)
 		if err != nil {
 			return err
