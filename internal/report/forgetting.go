@@ -113,10 +113,10 @@ func (r *Report) BenchmarkTasks() []BenchmarkTask {
 		all := len(g.Tasks) > 0
 		for _, n := range g.Tasks {
 			t := byName[n]
-			if t == nil || t.Benchmark == nil {
-				all = false
+			if t == nil {
 				continue
 			}
+			all = all && t.Benchmark != nil
 			members = append(members, t)
 		}
 		if g.Benchmark == nil && !all {
@@ -310,7 +310,11 @@ func (b BenchmarkForgetting) Line() string {
 		s += fmt.Sprintf(", %d of %d subjects worse (%d significantly)", b.SubjectsWorse, len(b.Subjects), b.SubjectsSignificantlyWorse)
 	}
 	if b.Worse {
-		s = "▼ " + s + " — worse: the interval lies below 0"
+		side := "below"
+		if b.Direction == "lower" {
+			side = "above"
+		}
+		s = "▼ " + s + " — worse: the interval lies " + side + " 0"
 	}
 	if c := b.Clean; c != nil && c.Delta != nil {
 		s += fmt.Sprintf("; on the %d clean items (%d contaminated left out) %s [%s, %s]", c.Items, c.Contaminated, b.delta(c.Delta.Delta), b.delta(c.Delta.CI.Low), b.delta(c.Delta.CI.High))

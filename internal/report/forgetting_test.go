@@ -283,3 +283,23 @@ func TestForgettingWithinGitHubLimit(t *testing.T) {
 		}
 	}
 }
+
+// A group is a benchmark when its own Benchmark is set (then all its
+// members are its subjects) or when every member has one; a group of plan
+// tasks is not.
+func TestBenchmarkTasks(t *testing.T) {
+	r := mmluFixture()
+	r.Tasks[1].Benchmark = nil
+	if bts := r.BenchmarkTasks(); len(bts) != 3 || bts[0].Name != "mmlu_anatomy" || bts[1].Name != "mmlu_law" || bts[2].Name != "gsm8k" {
+		var names []string
+		for _, b := range bts {
+			names = append(names, b.Name)
+		}
+		t.Errorf("a group with a plan task: benchmarks %v; want its two benchmark tasks and gsm8k", names)
+	}
+	r.Groups[0].Benchmark = &BenchmarkInfo{Name: "MMLU", Metrics: []string{"acc"}}
+	bts := r.BenchmarkTasks()
+	if len(bts) != 2 || bts[0].Name != "MMLU" || len(bts[0].Members) != 3 || bts[0].Metric != "acc" {
+		t.Errorf("a group with its own benchmark: %+v", bts)
+	}
+}
