@@ -11,7 +11,9 @@ import (
 	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/leakage"
 	"github.com/tunecheck/tunecheck/internal/report"
+	"github.com/tunecheck/tunecheck/internal/scorer"
 	"github.com/tunecheck/tunecheck/internal/stats"
+	"github.com/tunecheck/tunecheck/internal/store"
 )
 
 // leakageFile is the part of `tunecheck leakage --bench … -f json` that
@@ -94,12 +96,7 @@ func cleanScores(agg aggregator, rep *report.Report, defsOf map[string][]metricD
 		if members == nil {
 			members = []*report.Task{bt.Task}
 		}
-		var defs []metricDef
-		for _, d := range defsOf[members[0].Name] {
-			if d.Name == bt.Metric {
-				defs = []metricDef{d}
-			}
-		}
+		defs := benchmarkDef(defsOf[members[0].Name], bt)
 		if len(defs) == 0 {
 			continue
 		}
@@ -157,10 +154,50 @@ func cleanScores(agg aggregator, rep *report.Report, defsOf map[string][]metricD
 	return out, nil
 }
 
+// benchmarkDef is the definition of a benchmark's metric: the task's
+// own, else — a mean metric needs no scorer to aggregate — one rebuilt
+// from the report's metric_info (a stored run whose plan does not list its
+// built-in benchmark tasks).
+func benchmarkDef(defs []metricDef, bt report.BenchmarkTask) []metricDef {
+	for _, d := range defs {
+		if d.Name == bt.Metric {
+			return []metricDef{d}
+		}
+	}
+	mi, ok := bt.Task.MetricInfo[bt.Metric]
+	if !ok || mi.Corpus {
+		return nil
+	}
+	return []metricDef{{Metric: scorer.Metric{Name: bt.Metric, Direction: scorer.Direction(mi.Direction), Test: mi.Test, Binary: mi.Binary}}}
+}
+
+// CleanForgetting gives a stored run's report (`report --contaminated`)
+// its Forgetting section with the clean-subset numbers of a leakage
+// report, computed as run computes them (the run's seed and resamples).
+func CleanForgetting(run store.Run, rep *report.Report, contaminated string) error {
+	defsOf, err := storedMetricDefs(run)
+	if err != nil {
+		defsOf = map[string][]metricDef{}
+	}
+	cfg := stats.Config{Resamples: rep.Bootstrap.Resamples, Confidence: rep.Bootstrap.Confidence}
+	sec, ok, err := forgettingSection(rep, defsOf, rep.Seed, cfg, contaminated, "")
+	if err != nil || !ok {
+		return err
+	}
+	for i := range rep.Sections {
+		if rep.Sections[i].Kind == report.KindForgetting {
+			rep.Sections[i] = sec
+			return nil
+		}
+	}
+	rep.Sections = append([]report.Section{sec}, rep.Sections...)
+	return nil
+}
+
 // forgettingSection builds the Forgetting section of a finished run's
 // report (absent without benchmark tasks), with the clean-subset numbers
 // when contaminated names a leakage report.
-func forgettingSection(rep *report.Report, tasks []*builtTask, seed uint64, cfg stats.Config, contaminated, outDir string) (report.Section, bool, error) {
+func forgettingSection(rep *report.Report, defsOf map[string][]metricDef, seed uint64, cfg stats.Config, contaminated, outDir string) (report.Section, bool, error) {
 	if len(rep.BenchmarkTasks()) == 0 {
 		if contaminated != "" {
 			return report.Section{}, false, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("--contaminated %s: the run has no benchmark tasks to score on a clean subset", contaminated), exitcode.BadInput),
@@ -173,10 +210,6 @@ func forgettingSection(rep *report.Report, tasks []*builtTask, seed uint64, cfg 
 		ids, err := readContaminated(contaminated)
 		if err != nil {
 			return report.Section{}, false, err
-		}
-		defsOf := map[string][]metricDef{}
-		for _, bt := range tasks {
-			defsOf[bt.Name] = bt.defs()
 		}
 		if clean, err = cleanScores(aggregator{seed: seed, cfg: cfg}, rep, defsOf, contaminated, ids); err != nil {
 			return report.Section{}, false, err

@@ -179,3 +179,44 @@ func TestCompareForgetting(t *testing.T) {
 		t.Errorf("compare Forgetting %+v", f.Benchmarks)
 	}
 }
+
+// report --contaminated: a stored run's Forgetting gets the clean numbers.
+func TestCleanForgettingStoredRun(t *testing.T) {
+	srv := echoServer(t, map[string]map[string]bool{
+		"base":  {"Rome": true, "four": true},
+		"tuned": {"Paris": true, "four": true, "blue": true, "cold": true},
+	}, false)
+	defer srv.Close()
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "tc.db")
+	res, err := Run(ctx, Options{PlanPath: mcPlan(t, srv.URL), StoreDSN: dsn, OutputDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run, stored, err := LoadReport(ctx, st, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored.Tasks[0].Benchmark = &report.BenchmarkInfo{Name: "facts", Version: "1", Source: "test", Metrics: []string{"acc"}}
+	// Items 1 and 3 (base wrong, tuned right) are flagged: on items 2 and 4
+	// base is right on 2 only, tuned on both: +50 points.
+	if err := CleanForgetting(run, stored, writeLeakage(t, "facts/1", "facts/3")); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored.Sections) == 0 || stored.Sections[0].Kind != report.KindForgetting {
+		t.Fatalf("sections %+v", stored.Sections)
+	}
+	var f report.Forgetting
+	if err := json.Unmarshal(stored.Sections[0].Data, &f); err != nil {
+		t.Fatal(err)
+	}
+	c := f.Benchmarks[0].Clean
+	if c == nil || c.Items != 2 || c.Contaminated != 2 || c.Delta == nil || math.Abs(c.Delta.Delta-0.5) > 1e-12 {
+		t.Errorf("clean %+v", c)
+	}
+}

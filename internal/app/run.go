@@ -306,7 +306,11 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	}
 	// Forgetting goes first among the sections: report.md keeps it whole
 	// when the Markdown budget drops later sections.
-	if sec, ok, err := forgettingSection(rep, tasks, p.Seed, stats.Config{Resamples: p.Bootstrap.Resamples, Confidence: p.Bootstrap.Confidence}, o.Contaminated, outDir); err != nil {
+	defsOf := map[string][]metricDef{}
+	for _, bt := range tasks {
+		defsOf[bt.Name] = bt.defs()
+	}
+	if sec, ok, err := forgettingSection(rep, defsOf, p.Seed, stats.Config{Resamples: p.Bootstrap.Resamples, Confidence: p.Bootstrap.Confidence}, o.Contaminated, outDir); err != nil {
 		return err
 	} else if ok {
 		rep.Sections = append([]report.Section{sec}, rep.Sections...)
