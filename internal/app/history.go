@@ -160,7 +160,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices, References: r.References})
 		}
 		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Protocol: ta.Protocol, ChatTemplate: ta.ChatTemplate, Dataset: ta.Dataset, Items: len(recs),
-			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}
+			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs, Benchmark: ta.Benchmark}
 		for _, side := range []struct{ key, label string }{{keyA, a.Label}, {keyB, b.Label}} {
 			ms := agg.modelScore(ta.Name, side.key, defs, recs)
 			ms.Model = side.label
@@ -226,6 +226,11 @@ func Compare(o CompareOptions) (*report.Report, error) {
 	out.Warnings = gateWarnings(out)
 	if sec, ok := safetySection(out); ok {
 		out.Sections = append(out.Sections, sec)
+	}
+	if sec, ok, err := report.ForgettingSection(out, nil); err != nil {
+		return nil, err
+	} else if ok {
+		out.Sections = append([]report.Section{sec}, out.Sections...)
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/runner"
 	"github.com/tunecheck/tunecheck/internal/scorer"
+	"github.com/tunecheck/tunecheck/internal/stats"
 	"github.com/tunecheck/tunecheck/internal/store"
 	"github.com/tunecheck/tunecheck/internal/task"
 )
@@ -76,6 +77,12 @@ type Options struct {
 	// Candidate, when set, points the plan's candidate model elsewhere (a
 	// served checkpoint) and makes the run's plan hash its own.
 	Candidate *CandidateOverride
+	// Contaminated is a leakage report (`leakage --bench … -f json`): the
+	// Forgetting section adds each benchmark's numbers on its clean items.
+	Contaminated string
+	// LogSamples writes lm-eval's per-sample JSONL and results JSON for
+	// each graded model beside the reports (lmeval_results.go).
+	LogSamples bool
 }
 
 // CandidateOverride replaces the plan's candidate endpoint for one run.
@@ -308,6 +315,17 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	if sec, ok := safetySection(rep); ok {
 		rep.Sections = append(rep.Sections, sec)
 	}
+	// Forgetting goes first among the sections: report.md keeps it whole
+	// when the Markdown budget drops later sections.
+	defsOf := map[string][]metricDef{}
+	for _, bt := range tasks {
+		defsOf[bt.Name] = bt.defs()
+	}
+	if sec, ok, err := forgettingSection(rep, defsOf, p.Seed, stats.Config{Resamples: p.Bootstrap.Resamples, Confidence: p.Bootstrap.Confidence}, o.Contaminated, outDir); err != nil {
+		return err
+	} else if ok {
+		rep.Sections = append([]report.Section{sec}, rep.Sections...)
+	}
 
 	// The summary the store lists and trends is the report without its
 	// per-item records; the records are stored beside it.
@@ -332,6 +350,17 @@ func conclude(ctx context.Context, p *plan.Plan, tasks []*builtTask, gates []gat
 	out.Files = files
 	if err != nil {
 		return err
+	}
+	if o.LogSamples {
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		lm, err := writeLMEval(outDir, written, tasks, results, now(), o.MaskPII)
+		out.Files = append(out.Files, lm...)
+		if err != nil {
+			return err
+		}
 	}
 	// A run whose endpoint answered nothing is finished too, with the
 	// verdict "error": it is a record of what happened, not a run to resume.

@@ -41,6 +41,7 @@ func newReportCmd(env Env) *cobra.Command {
 	var loc storeFlags
 	var format, output string
 	var maskPII bool
+	var contaminated string
 	cmd := &cobra.Command{
 		Use:   "report [RUN]",
 		Short: "Render a stored run as text, md, html, json or junit (no model needed)",
@@ -53,9 +54,14 @@ func newReportCmd(env Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, rep, err := loadRun(cmd, loc, args)
+			run, rep, err := loadRun(cmd, loc, args)
 			if err != nil {
 				return err
+			}
+			if contaminated != "" {
+				if err := app.CleanForgetting(run, rep, contaminated); err != nil {
+					return err
+				}
 			}
 			if maskPII {
 				rep = report.MaskPII(rep)
@@ -67,6 +73,7 @@ func newReportCmd(env Env) *cobra.Command {
 	addFormatFlag(cmd.Flags(), &format, "text", reportFormats...)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().BoolVar(&maskPII, "mask-pii", false, "mask personal data and secrets in the rendered report (the store keeps the raw text)")
+	cmd.Flags().StringVar(&contaminated, "contaminated", "", "leakage report (tunecheck leakage --bench … -f json): add each benchmark's scores on the items it did not flag to Forgetting")
 	return cmd
 }
 

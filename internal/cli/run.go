@@ -23,6 +23,8 @@ type runOptions struct {
 	dryRun                 bool
 	maskPII                bool
 	applyChatTemplate      bool
+	contaminated           string
+	logSamples             bool
 	after                  app.AfterRunOptions // --fail-on-drift, --notify: runafter.go
 	// --shard, --run-group, --finish-last (merge.go).
 	shard shardFlags
@@ -71,6 +73,8 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.BoolVar(&o.applyChatTemplate, "apply-chat-template", false, "ask multiple_choice tasks by the generative protocol as chat messages (few-shot examples as turns), so servers apply their chat templates; recorded with the results")
 	f.BoolVar(&o.confirmUnsafe, "confirm-run-unsafe-code", false, "agree to run the model-generated code of code tasks (HumanEval) in the sandbox; see docs/sandbox.md")
 	f.BoolVar(&o.allowUnsandboxed, "allow-unsandboxed", false, "run generated code even where no network namespace can be made (limits still apply); see docs/sandbox.md")
+	f.StringVar(&o.contaminated, "contaminated", "", "leakage report (tunecheck leakage --bench … -f json): the Forgetting section adds each benchmark's scores on the items it did not flag")
+	f.BoolVar(&o.logSamples, "log-samples", false, "also write lm-eval's per-sample JSONL and results JSON for each model (docs/results.md)")
 	f.BoolVar(&o.maskPII, "mask-pii", false, "mask personal data and secrets (e-mail, phone, cards, IBAN, SSN, IP, keys) in the printed summary and the report files; the store keeps the raw text")
 	addAfterRunFlags(cmd, &o.after)
 	f.StringArrayVar(&o.tags, "tag", nil, "store KEY=VALUE with the run (repeatable); `runs --tag` filters by it")
@@ -104,6 +108,7 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.MaskPII = o.maskPII
 	opts.ApplyChatTemplate = o.applyChatTemplate
 	opts.ConfirmRunUnsafeCode, opts.AllowUnsandboxed = o.confirmUnsafe, o.allowUnsandboxed
+	opts.Contaminated, opts.LogSamples = o.contaminated, o.logSamples
 	if opts.Shard, err = o.shard.options(env); err != nil {
 		return err
 	}

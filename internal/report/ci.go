@@ -75,7 +75,7 @@ func (p *mdPlan) fit(r *Report, limit int) string {
 		{func(f *mdFit, n int) { f.clip = n }, minClip, maxClip},
 		{func(f *mdFit, n int) { f.examples = n }, 0, p.exTotal},
 		{func(f *mdFit, n int) { f.slices = n }, 0, p.sliceTotal},
-		{func(f *mdFit, n int) { f.sections = n }, 0, len(r.Sections)},
+		{func(f *mdFit, n int) { f.sections = n }, 0, budgetedSections(r)},
 	}
 	for _, s := range steps {
 		// The largest n in [low, top] that fits, if any does.

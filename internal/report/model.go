@@ -138,6 +138,24 @@ type Task struct {
 	// corpus metrics' sufficient statistics — in dataset order, so that
 	// compare and show recompute every number from exactly the stored data.
 	Records []Record `json:"records,omitempty"`
+	// Benchmark marks a task (or a group) as a built-in benchmark: its
+	// name, version and source, and the metrics it reports (nil for a
+	// task of the plan's own).
+	Benchmark *BenchmarkInfo `json:"benchmark,omitempty"`
+}
+
+// BenchmarkInfo identifies a built-in benchmark a task runs.
+type BenchmarkInfo struct {
+	// Name is the benchmark's name (mmlu, gsm8k).
+	Name string `json:"name"`
+	// Version is the benchmark task's version, as lm-eval numbers it.
+	Version string `json:"version"`
+	// Source is where the benchmark's data comes from.
+	Source string `json:"source"`
+	// NShot is the number of few-shot examples in each prompt.
+	NShot int `json:"n_shot"`
+	// Metrics are the metrics the benchmark reports.
+	Metrics []string `json:"metrics"`
 }
 
 // Metric describes one metric of a task.

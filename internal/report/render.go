@@ -229,6 +229,10 @@ func Terminal(w io.Writer, r *Report) error {
 	// How each task was judged (position bias, failures, lengths): a judge's
 	// numbers need their caveats beside them, not only in report.md.
 	for _, sec := range r.Sections {
+		if sec.Kind == KindForgetting {
+			termForgetting(w, sec)
+			continue
+		}
 		if sec.Kind != "judge" {
 			continue
 		}
@@ -433,7 +437,7 @@ func (p *mdPlan) markdown(r *Report, f mdFit) string {
 			fmt.Fprintf(w, "- ⚠ %s\n", mdText(warn))
 		}
 	}
-	if note := p.note(f, len(r.Sections)); note != "" {
+	if note := p.note(f, budgetedSections(r)); note != "" {
 		fmt.Fprintf(w, "\n> %s\n", mdText(note))
 	}
 	fmt.Fprintf(w, "\nPlan %s · tunecheck %s · seed %d · %d bootstrap resamples, %d%% intervals (percentile); each metric's p-value is from the paired test named beside it, raw and after Holm's correction across all metrics; MDE is the smallest delta the test detects with 80%% power at α = 0.05.\n",
@@ -460,6 +464,7 @@ func (p *mdPlan) markdown(r *Report, f mdFit) string {
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %s | %s |\n", mdText(m.Name), mdText(id), m.Requests, m.Failed, m.PromptTokens, m.CompletionTokens, lat, cost)
 	}
+	mdForgetting(w, r)
 	for ti := range p.tasks {
 		t := &p.tasks[ti]
 		mdTaskHead(w, t)
@@ -471,10 +476,15 @@ func (p *mdPlan) markdown(r *Report, f mdFit) string {
 			mdExamples(w, r, l, f.clip, keep)
 		}
 	}
-	for i, s := range r.Sections {
-		if f.sections >= 0 && i >= f.sections {
+	kept := 0
+	for _, s := range r.Sections {
+		if s.Kind == KindForgetting {
+			continue // written above the tasks, never left out
+		}
+		if f.sections >= 0 && kept >= f.sections {
 			break
 		}
+		kept++
 		fmt.Fprintf(w, "\n## %s\n\n", mdText(s.Title))
 		if s.SVGFile != "" {
 			fmt.Fprintf(w, "![%s](%s)\n\n", mdText(s.Title), mdLinkTarget(s.SVGFile))
