@@ -26,6 +26,11 @@ import (
 //go:embed data
 var files embed.FS
 
+// FS is the embedded sample data, with the layout of ../shared/data/benchmarks
+// below a top-level "data" directory; internal/bench reads it in the
+// original file formats.
+func FS() fs.FS { return files }
+
 // Item is one benchmark test item in a uniform shape.
 type Item struct {
 	Benchmark string   `json:"benchmark"`

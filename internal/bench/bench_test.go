@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/lmeval"
+)
+
+// golden is one instance as testdata/gen_golden.py writes it.
+type golden struct {
+	Task          string   `json:"task"`
+	Doc           int      `json:"doc"`
+	Context       string   `json:"context"`
+	Contexts      []string `json:"contexts"`
+	Fewshot       []int    `json:"fewshot"`
+	Choices       []string `json:"choices"`
+	Continuations []string `json:"continuations"`
+	Gold          int      `json:"gold"`
+	Golds         []int    `json:"golds"`
+	Targets       []string `json:"targets"`
+}
+
+func loadSet(t *testing.T) *lmeval.Set {
+	t.Helper()
+	set, err := LoadTasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// TestPromptBytesGolden compares the first two items of every built-in
+// benchmark, few-shot context included, with the renderings
+// testdata/gen_golden.py derives from lm-eval's task definitions.
+func TestPromptBytesGolden(t *testing.T) {
+	set := loadSet(t)
+	orig := Dir(filepath.Join("testdata", "original"))
+	cases := []struct {
+		golden, bench string
+		data          Data
+	}{
+		{"mmlu", "mmlu", Embedded()},
+		{"arc_easy", "arc_easy", Embedded()},
+		{"arc_easy_original", "arc_easy", orig},
+		{"arc_challenge", "arc_challenge", Embedded()},
+		{"hellaswag", "hellaswag", Embedded()},
+		{"hellaswag_original", "hellaswag", orig},
+		{"truthfulqa_mc1", "truthfulqa_mc1", Embedded()},
+		{"truthfulqa_mc2", "truthfulqa_mc2", Embedded()},
+		{"gsm8k_original", "gsm8k", orig},
+		{"piqa", "piqa", Embedded()},
+		{"winogrande", "winogrande", Embedded()},
+		{"winogrande_original", "winogrande", orig},
+		{"humaneval", "humaneval", Embedded()},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "golden", tc.golden+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []golden
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatal(err)
+			}
+			bs, err := Lookup(tc.bench)
+			if err != nil {
+				t.Fatal(err)
+			}
+			covered[bs[0].Name] = true
+			ins, err := bs[0].Build(set, tc.data, Options{Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byKey := map[string]Instance{}
+			for _, in := range ins {
+				byKey[in.Task+"/"+string(rune('0'+in.Doc))] = in
+			}
+			for _, w := range want {
+				in, ok := byKey[w.Task+"/"+string(rune('0'+w.Doc))]
+				if !ok {
+					t.Fatalf("no instance for %s doc %d", w.Task, w.Doc)
+				}
+				got := golden{Task: in.Task, Doc: in.Doc, Context: in.Context, Contexts: in.Contexts, Fewshot: in.Fewshot,
+					Choices: in.Choices, Continuations: in.Continuations, Gold: in.Gold, Golds: in.Golds, Targets: in.Targets}
+				if w.Fewshot != nil && len(w.Fewshot) == 0 {
+					w.Fewshot = nil
+				}
+				if got.Context != w.Context {
+					t.Errorf("%s doc %d: prompt bytes differ\n got: %q\nwant: %q", w.Task, w.Doc, got.Context, w.Context)
+				}
+				if !reflect.DeepEqual(got, w) {
+					t.Errorf("%s doc %d:\n got %+v\nwant %+v", w.Task, w.Doc, got, w)
+				}
+			}
+		})
+	}
+	for _, n := range Names() {
+		if !covered[n] {
+			t.Errorf("benchmark %s has no golden prompt test", n)
+		}
+	}
+}
