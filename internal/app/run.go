@@ -71,6 +71,11 @@ type Options struct {
 	// Candidate, when set, points the plan's candidate model elsewhere (a
 	// served checkpoint) and makes the run's plan hash its own.
 	Candidate *CandidateOverride
+	// Benchmarks are built-in benchmarks (internal/bench names) added to the
+	// plan's tasks (`run --tasks`); BenchDataDir is where their data is
+	// (original formats or the Hugging Face layout; empty: the embedded samples).
+	Benchmarks   []string
+	BenchDataDir string
 }
 
 // CandidateOverride replaces the plan's candidate endpoint for one run.
@@ -121,6 +126,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	var benchInfo map[string]*report.BenchmarkInfo
+	if len(o.Benchmarks) > 0 {
+		dir, err := os.MkdirTemp("", "tunecheck-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if benchInfo, err = addBenchmarks(p, o, dir); err != nil {
+			return nil, err
+		}
+	}
 	if o.HTTPClient == nil {
 		// Keep as many idle connections per host as requests in flight, so
 		// that high concurrency does not churn through TCP connections.
@@ -139,6 +155,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	tasks, err := buildTasks(p, o)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	for _, bt := range tasks {
+		bt.Benchmark = benchInfo[bt.Name]
 	}
 	if err := checkTrainTasks(p, tasks); err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)

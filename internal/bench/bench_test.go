@@ -73,7 +73,7 @@ func TestPromptBytesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			covered[bs[0].Name] = true
-			ins, err := bs[0].Build(set, tc.data, Options{Limit: 2})
+			ins, err := bs[0].Build(set, tc.data, Options{Limit: 3})
 			if err != nil {
 				t.Fatal(err)
 			}

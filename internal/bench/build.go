@@ -62,7 +62,7 @@ func (b *Benchmark) Build(set *lmeval.Set, d Data, o Options) ([]Instance, error
 		splits, err := d.Splits(t, t.SplitsNeeded(bo))
 		if err != nil {
 			if shots > 0 && t.FewshotSource() != t.EvalSplit() && strings.Contains(err.Error(), "split \""+t.FewshotSource()+"\"") {
-				err = fmt.Errorf("%w\n%s takes its %d few-shot examples from the %s split; pass --data-dir with that split, or --num-fewshot 0", err, b.Name, shots, t.FewshotSource())
+				err = fmt.Errorf("%w\n(%s takes its %d few-shot examples from the %s split, which the embedded samples lack)", err, b.Name, shots, t.FewshotSource())
 			}
 			return nil, err
 		}

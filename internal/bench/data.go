@@ -11,7 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -111,11 +111,16 @@ func (d Data) split(t *lmeval.Task, split string) ([]lmeval.Doc, error) {
 	var where []string
 	if d.HFDir != "" {
 		where = append(where, t.SplitPaths(d.HFDir, split)...)
+		for _, c := range cands {
+			where = append(where, filepath.Join(d.HFDir, filepath.FromSlash(c)))
+		}
+		return nil, fmt.Errorf("task %s: split %q is not in %s; put it at one of:\n  %s", t.Name, split, d.Label, strings.Join(where, "\n  "))
 	}
 	for _, c := range cands {
-		where = append(where, path.Join(d.Label, c))
+		where = append(where, "DIR/"+c)
 	}
-	return nil, fmt.Errorf("task %s: split %q is not in %s; put it at one of:\n  %s", t.Name, split, d.Label, strings.Join(where, "\n  "))
+	where = append(where, t.SplitPaths("DIR", split)...)
+	return nil, fmt.Errorf("task %s: split %q is not among %s; pass --data-dir DIR holding it at one of:\n  %s", t.Name, split, d.Label, strings.Join(where, "\n  "))
 }
 
 func loadHFSplit(t *lmeval.Task, dir, split string) ([]lmeval.Doc, error) {

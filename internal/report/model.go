@@ -138,6 +138,17 @@ type Task struct {
 	// corpus metrics' sufficient statistics — in dataset order, so that
 	// compare and show recompute every number from exactly the stored data.
 	Records []Record `json:"records,omitempty"`
+	// Benchmark describes a built-in benchmark task (`run --tasks`).
+	Benchmark *BenchmarkInfo `json:"benchmark,omitempty"`
+}
+
+// BenchmarkInfo names the built-in benchmark a task ran (internal/bench).
+type BenchmarkInfo struct {
+	Name    string   `json:"name"`
+	Version string   `json:"version"`
+	Source  string   `json:"source"`
+	NShot   int      `json:"n_shot"`
+	Metrics []string `json:"metrics"`
 }
 
 // Metric describes one metric of a task.

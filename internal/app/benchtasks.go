@@ -1,0 +1,131 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/tunecheck/tunecheck/internal/bench"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/lmeval"
+	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/report"
+)
+
+// addBenchmarks appends the built-in benchmarks o.Benchmarks names to the
+// plan's tasks, run against the plan's models. Each lm-eval task becomes a
+// plan task through lmeval.Export (the prompt bytes as `context`, sent as a
+// completion prompt), its rows written to a folder under tmpDir; MMLU's
+// subjects form the group mmlu. The plan hash records the benchmarks, so a
+// run with them never resumes one without. It returns the benchmark of each
+// added task, by task name.
+func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.BenchmarkInfo, error) {
+	bs, err := bench.Parse(strings.Join(o.Benchmarks, ","))
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "`tunecheck tasks` lists the built-in benchmarks")
+	}
+	data := bench.Embedded()
+	if o.BenchDataDir != "" {
+		if _, err := os.Stat(o.BenchDataDir); err != nil {
+			return nil, exitcode.WithCode(fmt.Errorf("--data-dir: %w", err), exitcode.BadInput)
+		}
+		data = bench.Dir(o.BenchDataDir)
+	}
+	set, err := bench.LoadTasks()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}
+	for _, t := range p.Tasks {
+		taken[t.Name] = true
+		if t.Group != "" {
+			taken[t.Group] = true
+		}
+	}
+	out := map[string]*report.BenchmarkInfo{}
+	var names []string
+	for _, b := range bs {
+		if err := runnable(b); err != nil {
+			return nil, exitcode.WithCode(err, exitcode.BadInput)
+		}
+		if taken[b.Name] {
+			return nil, exitcode.WithCode(fmt.Errorf("--tasks %s: the plan already has a task or group named %s; rename the plan's task", b.Name, b.Name), exitcode.BadInput)
+		}
+		ins, err := b.Build(set, data, bench.Options{})
+		if err != nil {
+			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: %w", b.Name, err), exitcode.BadInput)
+		}
+		byTask := map[string][]lmeval.Instance{}
+		for _, in := range ins {
+			byTask[in.Task] = append(byTask[in.Task], lmeval.Instance{Doc: in.Doc, Context: in.Context, Choices: in.Choices,
+				Continuations: in.Continuations, Gold: in.Gold, Targets: in.Targets})
+		}
+		info := &report.BenchmarkInfo{Name: b.Name, Version: b.Version, Source: b.Source, NShot: b.NShot, Metrics: b.Metrics}
+		for _, name := range b.TaskNames() {
+			if taken[name] {
+				return nil, exitcode.WithCode(fmt.Errorf("--tasks %s: the plan already has a task named %s; rename the plan's task", b.Name, name), exitcode.BadInput)
+			}
+			lt, _ := set.Task(name)
+			rowsPath := filepath.Join(tmpDir, name+".jsonl")
+			rows, yml, err := lmeval.Export(lt, byTask[name], rowsPath)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark %s: %w", b.Name, err)
+			}
+			if err := writeRows(rowsPath, rows); err != nil {
+				return nil, err
+			}
+			var pts []plan.Task
+			if err := yaml.Unmarshal(yml, &pts); err != nil || len(pts) != 1 {
+				return nil, fmt.Errorf("benchmark %s: task %s: reading the exported task: %v", b.Name, name, err)
+			}
+			pt := pts[0]
+			if len(b.Tasks) > 0 {
+				pt.Group = b.Name
+			}
+			if pt.Type == "multiple_choice" {
+				// lm-eval scores every choice by its log-likelihood; the
+				// benchmark's numbers mean nothing under another protocol.
+				pt.Options = map[string]any{"protocol": "loglikelihood"}
+			}
+			p.Tasks = append(p.Tasks, pt)
+			out[name] = info
+		}
+		names = append(names, b.Name+"@"+b.Version)
+	}
+	p.Hash += "+tasks=" + strings.Join(names, ",")
+	return out, nil
+}
+
+// runnable refuses the benchmarks whose scoring tunecheck's task types
+// cannot express yet; their prompts are still built (bench.Build).
+func runnable(b *bench.Benchmark) error {
+	switch b.Name {
+	case "winogrande":
+		return fmt.Errorf("--tasks winogrande: WinoGrande is scored by partial evaluation (one context per option, a shared continuation), which the multiple_choice task type does not run yet; leave it out of --tasks")
+	case "truthfulqa_mc2":
+		return fmt.Errorf("--tasks truthfulqa_mc2: MC2 is the probability mass of the true answers, a score the multiple_choice task type does not compute yet; run truthfulqa_mc1, or leave it out")
+	case "humaneval":
+		return fmt.Errorf("--tasks humaneval: HumanEval executes model-written code; run it as a plan task of the code type (examples/humaneval) with --confirm-run-unsafe-code")
+	}
+	return nil
+}
+
+func writeRows(path string, rows []map[string]any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
