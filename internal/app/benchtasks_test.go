@@ -1,0 +1,103 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tunecheck/tunecheck/internal/bench"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+)
+
+// run --tasks arc_easy: the built-in benchmark joins the plan's task, its
+// prompts are lm-eval's bytes (scored per choice with echo), and the report
+// task names the benchmark.
+func TestRunBuiltinBenchmark(t *testing.T) {
+	set, err := bench.LoadTasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := bench.Lookup("arc_easy")
+	ins, err := bs[0].Build(set, bench.Embedded(), bench.Options{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tuned "knows" every word of the gold answers; base knows none.
+	knows := map[string]bool{}
+	for _, in := range ins {
+		for _, w := range strings.Fields(in.Choices[in.Gold]) {
+			knows[w] = true
+		}
+	}
+	echo := echoServer(t, map[string]map[string]bool{"tuned": knows}, false)
+	defer echo.Close()
+	var mu sync.Mutex
+	var prompts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct{ Prompt string }
+		_ = json.Unmarshal(body, &req)
+		mu.Lock()
+		prompts = append(prompts, req.Prompt)
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		echo.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), Options{PlanPath: mcPlan(t, srv.URL), StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
+		OutputDir: t.TempDir(), Benchmarks: []string{"arc_easy"}, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, tk := range res.Report.Tasks {
+		if tk.Name != "arc_easy" {
+			continue
+		}
+		found = true
+		if tk.Benchmark == nil || tk.Benchmark.Name != "arc_easy" || tk.Benchmark.Version != "1.0" || tk.Items != 3 {
+			t.Fatalf("task %+v benchmark %+v", tk.Name, tk.Benchmark)
+		}
+		for _, m := range tk.PerModel {
+			if m.Model == "tuned" && m.Metrics["acc"].Mean != 1 {
+				t.Errorf("tuned acc %v, want 1", m.Metrics["acc"].Mean)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no arc_easy task in the report")
+	}
+	for _, in := range ins {
+		for _, c := range in.Continuations {
+			want := in.Context + c
+			ok := false
+			for _, p := range prompts {
+				ok = ok || p == want
+			}
+			if !ok {
+				t.Errorf("no request with lm-eval's bytes %q", want)
+			}
+		}
+	}
+}
+
+func TestRunBuiltinBenchmarkRefusals(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"mmlu_pro", `unknown benchmark "mmlu_pro"`},
+		{"winogrande", "partial evaluation"},
+		{"humaneval", "--confirm-run-unsafe-code"},
+	} {
+		_, err := Run(context.Background(), Options{PlanPath: mcPlan(t, "http://127.0.0.1:1"), StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
+			OutputDir: t.TempDir(), Benchmarks: []string{tc.name}, DryRun: true})
+		if err == nil || exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want exit 2 naming %q, got %v", tc.name, tc.want, err)
+		}
+	}
+}
