@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/tunecheck/tunecheck/internal/benchdata"
 	"github.com/tunecheck/tunecheck/internal/lmeval"
 )
 
@@ -104,5 +107,36 @@ func TestPromptBytesGolden(t *testing.T) {
 		if !covered[n] {
 			t.Errorf("benchmark %s has no golden prompt test", n)
 		}
+	}
+}
+
+// leakage --bench reads the embedded samples through internal/benchdata,
+// which must know every registry name and no other.
+func TestBenchdataNamesAreTheRegistry(t *testing.T) {
+	want := slices.Sorted(slices.Values(Names()))
+	if got := benchdata.Names(); !slices.Equal(got, want) {
+		t.Fatalf("benchdata names %v, registry %v", got, want)
+	}
+	for _, n := range Names() {
+		if _, err := benchdata.Load(n); err != nil {
+			t.Errorf("benchdata.Load(%s): %v", n, err)
+		}
+	}
+}
+
+func TestParseAliasesAndErrors(t *testing.T) {
+	bs, err := Parse("arc, mmlu ,arc_easy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bs {
+		got = append(got, b.Name)
+	}
+	if strings.Join(got, ",") != "arc_easy,arc_challenge,mmlu" {
+		t.Fatalf("got %v", got)
+	}
+	if _, err := Parse("mmlu,nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("want an error naming nope, got %v", err)
 	}
 }
