@@ -65,6 +65,16 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 				Continuations: in.Continuations, Gold: in.Gold, Targets: in.Targets})
 		}
 		info := &report.BenchmarkInfo{Name: b.Name, Version: b.Version, Source: b.Source, NShot: b.NShot, Metrics: b.Metrics}
+		if b.Name == "winogrande" {
+			pt, err := partialTask(b.Name, ins, filepath.Join(tmpDir, b.Name+".jsonl"))
+			if err != nil {
+				return nil, err
+			}
+			p.Tasks = append(p.Tasks, pt)
+			out[b.Name] = info
+			names = append(names, b.Name+"@"+b.Version)
+			continue
+		}
 		for _, name := range b.TaskNames() {
 			if taken[name] {
 				return nil, exitcode.WithCode(fmt.Errorf("--tasks %s: the plan already has a task named %s; rename the plan's task", b.Name, name), exitcode.BadInput)
@@ -74,6 +84,19 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 			rows, yml, err := lmeval.Export(lt, byTask[name], rowsPath)
 			if err != nil {
 				return nil, fmt.Errorf("benchmark %s: %w", b.Name, err)
+			}
+			if b.Name == "truthfulqa_mc2" {
+				// MC2 scores the probability mass of the true answers.
+				for i, in := range ins {
+					labels := make([]any, len(in.Choices))
+					for j := range labels {
+						labels[j] = 0
+					}
+					for _, g := range in.Golds {
+						labels[g] = 1
+					}
+					rows[i]["labels"] = labels
+				}
 			}
 			if err := writeRows(rowsPath, rows); err != nil {
 				return nil, err
@@ -90,6 +113,9 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 				// lm-eval scores every choice by its log-likelihood; the
 				// benchmark's numbers mean nothing under another protocol.
 				pt.Options = map[string]any{"protocol": "loglikelihood"}
+				if b.Name == "truthfulqa_mc2" {
+					pt.Options["mc2_labels"] = "labels"
+				}
 			}
 			p.Tasks = append(p.Tasks, pt)
 			out[name] = info
@@ -100,14 +126,30 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 	return out, nil
 }
 
-// runnable refuses the benchmarks whose scoring tunecheck's task types
-// cannot express yet; their prompts are still built (bench.Build).
+// partialTask is WinoGrande as a multiple_choice task under partial
+// evaluation: the contexts are the choices, the continuation is shared.
+func partialTask(name string, ins []bench.Instance, rowsPath string) (plan.Task, error) {
+	rows := make([]map[string]any, len(ins))
+	for i, in := range ins {
+		if len(in.Continuations) != 1 || !strings.HasPrefix(in.Continuations[0], " ") {
+			return plan.Task{}, fmt.Errorf("benchmark %s doc %d: want one shared continuation after a space", name, in.Doc)
+		}
+		rows[i] = map[string]any{"id": fmt.Sprintf("%s-%d", name, in.Doc), "context": in.Context, "choices": in.Contexts,
+			"continuation": in.Continuations[0][1:], "gold": in.Gold}
+	}
+	if err := writeRows(rowsPath, rows); err != nil {
+		return plan.Task{}, err
+	}
+	chat := false
+	return plan.Task{Name: name, Type: "multiple_choice", Dataset: plan.Dataset{Path: rowsPath},
+		Prompt: plan.Prompt{Template: "{{ context }}", Chat: &chat}, Choices: "choices", Answer: "gold",
+		Options: map[string]any{"protocol": "loglikelihood", "continuation": "continuation"}}, nil
+}
+
+// runnable refuses the benchmarks whose scoring needs more than a plan
+// task; their prompts are still built (bench.Build).
 func runnable(b *bench.Benchmark) error {
 	switch b.Name {
-	case "winogrande":
-		return fmt.Errorf("--tasks winogrande: WinoGrande is scored by partial evaluation (one context per option, a shared continuation), which the multiple_choice task type does not run yet; leave it out of --tasks")
-	case "truthfulqa_mc2":
-		return fmt.Errorf("--tasks truthfulqa_mc2: MC2 is the probability mass of the true answers, a score the multiple_choice task type does not compute yet; run truthfulqa_mc1, or leave it out")
 	case "humaneval":
 		return fmt.Errorf("--tasks humaneval: HumanEval executes model-written code; run it as a plan task of the code type (examples/humaneval) with --confirm-run-unsafe-code")
 	}

@@ -91,13 +91,68 @@ func TestRunBuiltinBenchmark(t *testing.T) {
 func TestRunBuiltinBenchmarkRefusals(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
 		{"mmlu_pro", `unknown benchmark "mmlu_pro"`},
-		{"winogrande", "partial evaluation"},
 		{"humaneval", "--confirm-run-unsafe-code"},
 	} {
 		_, err := Run(context.Background(), Options{PlanPath: mcPlan(t, "http://127.0.0.1:1"), StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
 			OutputDir: t.TempDir(), Benchmarks: []string{tc.name}, DryRun: true})
 		if err == nil || exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: want exit 2 naming %q, got %v", tc.name, tc.want, err)
+		}
+	}
+}
+
+// WinoGrande (partial evaluation) and TruthfulQA MC2 run as multiple_choice
+// tasks with their own scorings: one context per option before the shared
+// continuation; mc2 in (0, 1].
+func TestRunPartialAndMC2Benchmarks(t *testing.T) {
+	set, err := bench.LoadTasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg, _ := bench.Lookup("winogrande")
+	wins, err := wg[0].Build(set, bench.Embedded(), bench.Options{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := echoServer(t, map[string]map[string]bool{"tuned": {"Nothing": true, "particular": true}}, false)
+	defer echo.Close()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct{ Prompt string }
+		_ = json.Unmarshal(body, &req)
+		mu.Lock()
+		seen[req.Prompt] = true
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		echo.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), Options{PlanPath: mcPlan(t, srv.URL), StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
+		OutputDir: t.TempDir(), Benchmarks: []string{"winogrande", "truthfulqa_mc2"}, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, tk := range res.Report.Tasks {
+		got[tk.Name] = tk.Metrics
+		if tk.Name == "truthfulqa_mc2" {
+			for _, m := range tk.PerModel {
+				if v := m.Metrics["mc2"].Mean; v <= 0 || v > 1 {
+					t.Errorf("%s mc2 %v", m.Model, v)
+				}
+			}
+		}
+	}
+	if strings.Join(got["winogrande"], ",") != "acc" || strings.Join(got["truthfulqa_mc2"], ",") != "mc2" {
+		t.Fatalf("metrics %v", got)
+	}
+	for _, in := range wins {
+		for _, c := range in.Contexts {
+			if want := c + in.Continuations[0]; !seen[want] {
+				t.Errorf("no request %q", want)
+			}
 		}
 	}
 }

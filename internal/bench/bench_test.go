@@ -140,3 +140,17 @@ func TestParseAliasesAndErrors(t *testing.T) {
 		t.Fatalf("want an error naming nope, got %v", err)
 	}
 }
+
+// lm-eval splits mc2 answers at the first false one: a later true answer
+// counts as false (TruthfulQA v1 has a few such items).
+func TestMC2GoldsAreTheLeadingTrueAnswers(t *testing.T) {
+	doc := lmeval.Doc{"mc2_targets": map[string]any{"choices": []any{"a", "b", "c", "d"}, "labels": []any{int64(1), int64(1), int64(0), int64(1)}}}
+	got, err := mc2Golds(doc)
+	if err != nil || !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	doc["mc2_targets"].(map[string]any)["labels"] = []any{int64(0), int64(1), int64(1), int64(1)}
+	if _, err := mc2Golds(doc); err == nil {
+		t.Fatal("want a refusal when no answer leads as true")
+	}
+}

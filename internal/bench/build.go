@@ -85,9 +85,10 @@ func (b *Benchmark) Build(set *lmeval.Set, d Data, o Options) ([]Instance, error
 	return out, nil
 }
 
-// mc2Golds are the indices of mc2_targets labelled 1. lm-eval's
-// process_results_mc2 takes the true answers to be the ones before the
-// first 0 label; the file lists them first, which is checked here.
+// mc2Golds are the indices of the leading mc2_targets labelled 1. lm-eval's
+// process_results_mc2 splits the answers at the first 0 label and counts
+// everything after it as false — a few TruthfulQA v1 items list another
+// true answer later, which lm-eval (and so tunecheck) scores as false.
 func mc2Golds(doc lmeval.Doc) ([]int, error) {
 	t, ok := doc["mc2_targets"].(map[string]any)
 	if !ok {
@@ -98,23 +99,18 @@ func mc2Golds(doc lmeval.Doc) ([]int, error) {
 		return nil, fmt.Errorf("mc2_targets.labels must be a list")
 	}
 	var golds []int
-	seenFalse := false
 	for i, l := range labels {
 		v, ok := l.(int64)
-		if !ok {
+		if !ok || (v != 0 && v != 1) {
 			return nil, fmt.Errorf("mc2_targets.labels[%d] must be 0 or 1", i)
 		}
-		switch {
-		case v == 1 && seenFalse:
-			return nil, fmt.Errorf("mc2_targets.labels[%d]: a true answer after a false one; lm-eval's mc2 counts only the leading true answers", i)
-		case v == 1:
-			golds = append(golds, i)
-		default:
-			seenFalse = true
+		if v == 0 {
+			break
 		}
+		golds = append(golds, i)
 	}
 	if len(golds) == 0 {
-		return nil, fmt.Errorf("mc2_targets has no true answer")
+		return nil, fmt.Errorf("mc2_targets has no leading true answer")
 	}
 	return golds, nil
 }
