@@ -106,6 +106,13 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 				return nil, fmt.Errorf("benchmark %s: task %s: reading the exported task: %v", b.Name, name, err)
 			}
 			pt := pts[0]
+			if b.Name == "gsm8k" {
+				sc, err := formatScorer(lt)
+				if err != nil {
+					return nil, err
+				}
+				pt.Scorers = append(pt.Scorers, sc)
+			}
 			if len(b.Tasks) > 0 {
 				pt.Group = b.Name
 			}
@@ -144,6 +151,24 @@ func partialTask(name string, ins []bench.Instance, rowsPath string) (plan.Task,
 	return plan.Task{Name: name, Type: "multiple_choice", Dataset: plan.Dataset{Path: rowsPath},
 		Prompt: plan.Prompt{Template: "{{ context }}", Chat: &chat}, Choices: "choices", Answer: "gold",
 		Options: map[string]any{"protocol": "loglikelihood", "continuation": "continuation"}}, nil
+}
+
+// formatScorer reports, beside GSM8K's exact matches, whether the answer
+// is in the format strict-match reads ("#### N"): 1 when it is, so the
+// format-failure rate is 1 − strict_match_format. A fine-tune that drops
+// the format loses strict-match without being wrong, and this says so.
+func formatScorer(t *lmeval.Task) (plan.Scorer, error) {
+	for _, p := range t.Filters {
+		if p.Name != "strict-match" {
+			continue
+		}
+		for _, st := range p.Steps {
+			if st.Function == "regex" && st.Pattern != nil {
+				return plan.Scorer{Name: "regex", Options: map[string]any{"pattern": st.Pattern.String(), "name": "strict_match_format"}}, nil
+			}
+		}
+	}
+	return plan.Scorer{}, fmt.Errorf("task %s: no strict-match regex filter to check the answer format with", t.Name)
 }
 
 // runnable refuses the benchmarks whose scoring needs more than a plan

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -155,4 +156,55 @@ func TestRunPartialAndMC2Benchmarks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// GSM8K from --data-dir (original files: test and the train split its five
+// few-shot examples come from) reports both filters and the format check.
+func TestRunGSM8KFromDataDir(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Model, Prompt string }
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		text := " She makes 9 * 2 = 18 dollars.\n#### 18"
+		if req.Model == "base" {
+			text = " The answer is 18."
+		}
+		body, _ := json.Marshal(map[string]any{"id": "c", "object": "text_completion", "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "text": text, "finish_reason": "stop"}},
+			"usage":   map[string]int{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	path := mcPlan(t, srv.URL)
+	data, _ := os.ReadFile(path)
+	plan := strings.ReplaceAll(string(data), "model: base}", "model: base, endpoint: completions}")
+	plan = strings.ReplaceAll(plan, "model: tuned}", "model: tuned, endpoint: completions}")
+	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dataDir, _ := filepath.Abs(filepath.Join("..", "bench", "testdata", "original"))
+	res, err := Run(context.Background(), Options{PlanPath: path, StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
+		OutputDir: t.TempDir(), Benchmarks: []string{"gsm8k"}, BenchDataDir: dataDir, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range res.Report.Tasks {
+		if tk.Name != "gsm8k" {
+			continue
+		}
+		if strings.Join(tk.Metrics, ",") != "exact_match_strict_match,exact_match_flexible_extract,strict_match_format" || tk.Benchmark == nil || tk.Benchmark.NShot != 5 {
+			t.Fatalf("metrics %v benchmark %+v", tk.Metrics, tk.Benchmark)
+		}
+		want := map[string][3]float64{"base": {0, 1, 0}, "tuned": {1, 1, 1}}
+		for _, m := range tk.PerModel {
+			w := want[m.Model]
+			for i, name := range tk.Metrics {
+				if got := m.Metrics[name].Mean; got != w[i] {
+					t.Errorf("%s %s = %v, want %v", m.Model, name, got, w[i])
+				}
+			}
+		}
+		return
+	}
+	t.Fatal("no gsm8k task in the report")
 }

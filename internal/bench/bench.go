@@ -98,7 +98,7 @@ func Registry() []*Benchmark {
 		{Name: "truthfulqa_mc2", Type: "multiple_choice", NShot: 0, Metrics: []string{"mc2"}, Version: "2.0",
 			Source: "truthful_qa multiple_choice (sylinrl/TruthfulQA v1)", Licence: "Apache-2.0"},
 		{Name: "gsm8k", Type: "generate", NShot: 5,
-			Metrics: []string{"exact_match_strict_match", "exact_match_flexible_extract", "format_failure_rate"}, Version: "3.0",
+			Metrics: []string{"exact_match_strict_match", "exact_match_flexible_extract", "strict_match_format"}, Version: "3.0",
 			Source: "openai/gsm8k main (openai/grade-school-math)", Licence: "MIT"},
 		{Name: "winogrande", Type: "multiple_choice", NShot: 0, Metrics: []string{"acc"}, Version: "1.0",
 			Source: "winogrande winogrande_xl (allenai/winogrande)", Licence: "CC-BY"},
