@@ -16,24 +16,52 @@ import (
 	"github.com/tunecheck/tunecheck/internal/report"
 )
 
-// addBenchmarks appends the built-in benchmarks o.Benchmarks names to the
-// plan's tasks, run against the plan's models. Each lm-eval task becomes a
+// addBenchmarks replaces the plan's `benchmark:` entries with the built-in
+// benchmarks' tasks, and appends those o.Benchmarks names (`run --tasks`),
+// run against the plan's models. Each lm-eval task becomes a
 // plan task through lmeval.Export (the prompt bytes as `context`, sent as a
 // completion prompt), its rows written to a folder under tmpDir; MMLU's
 // subjects form the group mmlu. The plan hash records the benchmarks, so a
 // run with them never resumes one without. It returns the benchmark of each
 // added task, by task name.
 func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.BenchmarkInfo, error) {
-	bs, err := bench.Parse(strings.Join(o.Benchmarks, ","))
-	if err != nil {
-		return nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "`tunecheck tasks` lists the built-in benchmarks")
+	type request struct {
+		b       *bench.Benchmark
+		dataDir string
+		at      string
 	}
-	data := bench.Embedded()
-	if o.BenchDataDir != "" {
-		if _, err := os.Stat(o.BenchDataDir); err != nil {
-			return nil, exitcode.WithCode(fmt.Errorf("--data-dir: %w", err), exitcode.BadInput)
+	var reqs []request
+	// The plan's `benchmark:` entries, in place of which their tasks come.
+	kept := p.Tasks[:0:0]
+	for i, t := range p.Tasks {
+		if t.Benchmark == "" {
+			kept = append(kept, t)
+			continue
 		}
-		data = bench.Dir(o.BenchDataDir)
+		bs, err := bench.Lookup(t.Benchmark)
+		if err != nil {
+			return nil, exitcode.WithCode(err, exitcode.BadInput) // plan validation names it first
+		}
+		dir := ""
+		if t.DataDir != "" {
+			dir = p.Resolve(t.DataDir)
+		}
+		for _, b := range bs {
+			reqs = append(reqs, request{b, dir, fmt.Sprintf("tasks[%d].data_dir", i)})
+		}
+	}
+	p.Tasks = kept
+	if len(o.Benchmarks) > 0 {
+		bs, err := bench.Parse(strings.Join(o.Benchmarks, ","))
+		if err != nil {
+			return nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "`tunecheck tasks` lists the built-in benchmarks")
+		}
+		for _, b := range bs {
+			reqs = append(reqs, request{b, o.BenchDataDir, "--data-dir"})
+		}
+	}
+	if len(reqs) == 0 {
+		return nil, nil
 	}
 	set, err := bench.LoadTasks()
 	if err != nil {
@@ -48,13 +76,22 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 	}
 	out := map[string]*report.BenchmarkInfo{}
 	var names []string
-	for _, b := range bs {
+	for _, r := range reqs {
+		b := r.b
+		data := bench.Embedded()
+		if r.dataDir != "" {
+			if _, err := os.Stat(r.dataDir); err != nil {
+				return nil, exitcode.WithCode(fmt.Errorf("%s: %w", r.at, err), exitcode.BadInput)
+			}
+			data = bench.Dir(r.dataDir)
+		}
 		if err := runnable(b); err != nil {
 			return nil, exitcode.WithCode(err, exitcode.BadInput)
 		}
 		if taken[b.Name] {
-			return nil, exitcode.WithCode(fmt.Errorf("--tasks %s: the plan already has a task or group named %s; rename the plan's task", b.Name, b.Name), exitcode.BadInput)
+			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: the plan already has a task or group named %s (or names the benchmark twice); rename the plan's task", b.Name, b.Name), exitcode.BadInput)
 		}
+		taken[b.Name] = true
 		ins, err := b.Build(set, data, bench.Options{})
 		if err != nil {
 			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: %w", b.Name, err), exitcode.BadInput)
@@ -76,8 +113,8 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 			continue
 		}
 		for _, name := range b.TaskNames() {
-			if taken[name] {
-				return nil, exitcode.WithCode(fmt.Errorf("--tasks %s: the plan already has a task named %s; rename the plan's task", b.Name, name), exitcode.BadInput)
+			if taken[name] && name != b.Name {
+				return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: the plan already has a task named %s; rename the plan's task", b.Name, name), exitcode.BadInput)
 			}
 			lt, _ := set.Task(name)
 			rowsPath := filepath.Join(tmpDir, name+".jsonl")
@@ -195,4 +232,13 @@ func writeRows(path string, rows []map[string]any) error {
 		}
 	}
 	return f.Close()
+}
+
+func hasBenchmarkEntries(p *plan.Plan) bool {
+	for _, t := range p.Tasks {
+		if t.Benchmark != "" {
+			return true
+		}
+	}
+	return false
 }

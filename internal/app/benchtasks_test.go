@@ -208,3 +208,28 @@ func TestRunGSM8KFromDataDir(t *testing.T) {
 	}
 	t.Fatal("no gsm8k task in the report")
 }
+
+// A plan's `- benchmark: NAME` entry runs like --tasks NAME.
+func TestPlanBenchmarkEntry(t *testing.T) {
+	echo := echoServer(t, nil, false)
+	defer echo.Close()
+	path := mcPlan(t, echo.URL)
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), "gates:", "  - benchmark: arc_challenge\ngates:", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Options{PlanPath: path, StoreDSN: filepath.Join(t.TempDir(), "tc.db"), OutputDir: t.TempDir(), Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tk := range res.Report.Tasks {
+		names = append(names, tk.Name)
+		if tk.Name == "arc_challenge" && (tk.Benchmark == nil || tk.Items != 2) {
+			t.Fatalf("arc_challenge: %d items, benchmark %+v", tk.Items, tk.Benchmark)
+		}
+	}
+	if strings.Join(names, ",") != "facts,arc_challenge" {
+		t.Fatalf("tasks %v", names)
+	}
+}

@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}
 	var benchInfo map[string]*report.BenchmarkInfo
-	if len(o.Benchmarks) > 0 {
+	if len(o.Benchmarks) > 0 || hasBenchmarkEntries(p) {
 		dir, err := os.MkdirTemp("", "tunecheck-bench-")
 		if err != nil {
 			return nil, err
@@ -664,6 +664,10 @@ func checkGates(exprs []string, known gate.Known, position func(label string) st
 func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 	var out []*builtTask
 	for ti, t := range p.Tasks {
+		if t.Benchmark != "" {
+			return nil, p.Errorf(fmt.Sprintf("tasks[%d].benchmark", ti), "run the benchmark with `tunecheck run` (not sharded), or `--tasks`",
+				"benchmark entries are expanded by `tunecheck run` only; this command cannot run %s", t.Benchmark)
+		}
 		opts := dataset.Options{Format: t.Dataset.Format, IDField: t.Dataset.IDField, Columns: t.Dataset.Columns, Limit: t.Dataset.Limit, Sample: t.Dataset.Sample, Seed: p.Seed}
 		if t.Dataset.Seed != nil {
 			opts.Seed = *t.Dataset.Seed
