@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/tunecheck/tunecheck/internal/benchdata"
 	"github.com/tunecheck/tunecheck/internal/lmeval"
 )
@@ -152,5 +154,86 @@ func TestMC2GoldsAreTheLeadingTrueAnswers(t *testing.T) {
 	doc["mc2_targets"].(map[string]any)["labels"] = []any{int64(0), int64(1), int64(1), int64(1)}
 	if _, err := mc2Golds(doc); err == nil {
 		t.Fatal("want a refusal when no answer leads as true")
+	}
+}
+
+// --data-dir in the Hugging Face layout (the lmeval fixtures) gives the
+// prompts internal/lmeval's own golden files hold (3-shot ARC-Easy).
+func TestHFLayoutDataDir(t *testing.T) {
+	set := loadSet(t)
+	raw, err := os.ReadFile(filepath.Join("..", "lmeval", "testdata", "golden", "arc_easy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		NumFewshot int      `json:"num_fewshot"`
+		Limit      int      `json:"limit"`
+		Instances  []golden `json:"instances"`
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := Lookup("arc_easy")
+	ins, err := bs[0].Build(set, Dir(filepath.Join("..", "lmeval", "testdata", "data")), Options{NumFewshot: &want.NumFewshot, Limit: want.Limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ins) != len(want.Instances) {
+		t.Fatalf("%d instances, want %d", len(ins), len(want.Instances))
+	}
+	for i, w := range want.Instances {
+		if ins[i].Context != w.Context || !slices.Equal(ins[i].Fewshot, w.Fewshot) || ins[i].Gold != w.Gold {
+			t.Errorf("doc %d:\n got %q %v\nwant %q %v", i, ins[i].Context, ins[i].Fewshot, w.Context, w.Fewshot)
+		}
+	}
+}
+
+// A Hugging Face snapshot's Parquet shards (ARC's choices a struct of two
+// lists) give the same prompts as the original files.
+func TestHFParquetShards(t *testing.T) {
+	type choices struct {
+		Text  []string `parquet:"text,list"`
+		Label []string `parquet:"label,list"`
+	}
+	type row struct {
+		ID        string  `parquet:"id"`
+		Question  string  `parquet:"question"`
+		Choices   choices `parquet:"choices"`
+		AnswerKey string  `parquet:"answerKey"`
+	}
+	docs, err := readJSONLDocs(os.DirFS("testdata/original"), "arc/ARC-Easy-Test.jsonl", arcDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []row
+	for _, d := range docs {
+		c := d["choices"].(map[string]any)
+		var r row
+		r.ID, r.Question, r.AnswerKey = d["id"].(string), d["question"].(string), d["answerKey"].(string)
+		for i := range c["text"].([]any) {
+			r.Choices.Text = append(r.Choices.Text, c["text"].([]any)[i].(string))
+			r.Choices.Label = append(r.Choices.Label, c["label"].([]any)[i].(string))
+		}
+		rows = append(rows, r)
+	}
+	dir := t.TempDir()
+	shard := filepath.Join(dir, "allenai", "ai2_arc", "ARC-Easy", "test-00000-of-00001.parquet")
+	if err := os.MkdirAll(filepath.Dir(shard), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := parquet.WriteFile(shard, rows); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := Lookup("arc_easy")
+	got, err := bs[0].Build(loadSet(t), Dir(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := bs[0].Build(loadSet(t), Dir("testdata/original"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("parquet:\n%+v\noriginal:\n%+v", got, want)
 	}
 }

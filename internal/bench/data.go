@@ -12,10 +12,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/tunecheck/tunecheck/internal/benchdata"
+	"github.com/tunecheck/tunecheck/internal/dataset"
 	"github.com/tunecheck/tunecheck/internal/lmeval"
 )
 
@@ -96,6 +98,9 @@ func (d Data) split(t *lmeval.Task, split string) ([]lmeval.Doc, error) {
 				return loadHFSplit(t, d.HFDir, split)
 			}
 		}
+		if shards := hfShards(t, d.HFDir, split); len(shards) > 0 {
+			return loadShards(shards)
+		}
 	}
 	cands := origFiles(t.Name, split)
 	for _, name := range cands {
@@ -121,6 +126,37 @@ func (d Data) split(t *lmeval.Task, split string) ([]lmeval.Doc, error) {
 	}
 	where = append(where, t.SplitPaths("DIR", split)...)
 	return nil, fmt.Errorf("task %s: split %q is not among %s; pass --data-dir DIR holding it at one of:\n  %s", t.Name, split, d.Label, strings.Join(where, "\n  "))
+}
+
+// hfShards lists a split's Parquet shards as a Hugging Face dataset
+// snapshot stores them: <split>-00000-of-00001.parquet beside the config
+// folder or under its data/ folder, in name order.
+func hfShards(t *lmeval.Task, dir, split string) []string {
+	base := filepath.Join(dir, filepath.FromSlash(t.DatasetPath))
+	if t.DatasetName != "" {
+		base = filepath.Join(base, t.DatasetName)
+	}
+	var out []string
+	for _, pat := range []string{filepath.Join(base, split+"-*.parquet"), filepath.Join(base, "data", split+"-*.parquet")} {
+		m, _ := filepath.Glob(pat)
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func loadShards(paths []string) ([]lmeval.Doc, error) {
+	var docs []lmeval.Doc
+	for _, p := range paths {
+		ds, err := dataset.Load(p, dataset.Options{ContentIDs: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range ds.Rows {
+			docs = append(docs, r.Fields)
+		}
+	}
+	return docs, nil
 }
 
 func loadHFSplit(t *lmeval.Task, dir, split string) ([]lmeval.Doc, error) {
