@@ -242,3 +242,27 @@ func hasBenchmarkEntries(p *plan.Plan) bool {
 	}
 	return false
 }
+
+// groupBenchmark is the benchmark a group stands for (mmlu): every member
+// task carries the same benchmark, named as the group.
+func groupBenchmark(tasks []report.Task, group string, members []string) *report.BenchmarkInfo {
+	var b *report.BenchmarkInfo
+	for _, m := range members {
+		found := false
+		for i := range tasks {
+			if tasks[i].Name != m {
+				continue
+			}
+			found = true
+			tb := tasks[i].Benchmark
+			if tb == nil || tb.Name != group || (b != nil && b != tb) {
+				return nil
+			}
+			b = tb
+		}
+		if !found {
+			return nil
+		}
+	}
+	return b
+}

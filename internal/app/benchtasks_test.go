@@ -15,6 +15,7 @@ import (
 
 	"github.com/tunecheck/tunecheck/internal/bench"
 	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/report"
 )
 
 // run --tasks arc_easy: the built-in benchmark joins the plan's task, its
@@ -231,5 +232,28 @@ func TestPlanBenchmarkEntry(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "facts,arc_challenge" {
 		t.Fatalf("tasks %v", names)
+	}
+}
+
+// MMLU's 57 subjects report as the group mmlu, which names the benchmark.
+func TestRunMMLUGroup(t *testing.T) {
+	echo := echoServer(t, nil, false)
+	defer echo.Close()
+	res, err := Run(context.Background(), Options{PlanPath: mcPlan(t, echo.URL), StoreDSN: filepath.Join(t.TempDir(), "tc.db"),
+		OutputDir: t.TempDir(), Benchmarks: []string{"mmlu"}, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Tasks) != 58 {
+		t.Fatalf("%d tasks, want facts and 57 subjects", len(res.Report.Tasks))
+	}
+	var g *report.Task
+	for i := range res.Report.Groups {
+		if res.Report.Groups[i].Name == "mmlu" {
+			g = &res.Report.Groups[i]
+		}
+	}
+	if g == nil || len(g.Tasks) != 57 || g.Benchmark == nil || g.Benchmark.NShot != 5 || g.Items != 57 {
+		t.Fatalf("group %+v", g)
 	}
 }
