@@ -237,3 +237,12 @@ func TestHFParquetShards(t *testing.T) {
 		t.Fatalf("parquet:\n%+v\noriginal:\n%+v", got, want)
 	}
 }
+
+// Errors about a built-in task name its embedded file, not a temporary one.
+func TestBuiltinFileNames(t *testing.T) {
+	set := loadSet(t)
+	tk, ok := set.Task("piqa")
+	if !ok || tk.File != "builtin:tasks/piqa/piqa.yaml" || !strings.HasPrefix(tk.DocToChoice.At, "builtin:tasks/piqa/piqa.yaml:") {
+		t.Fatalf("file %q, doc_to_choice at %q", tk.File, tk.DocToChoice.At)
+	}
+}

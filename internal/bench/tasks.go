@@ -58,7 +58,17 @@ func LoadTasks() (*lmeval.Set, error) {
 	}
 	set, err := lmeval.NewLoader().LoadDir(filepath.Join(dir, "tasks"))
 	if err != nil {
-		return nil, fmt.Errorf("built-in task definitions: %w", err)
+		return nil, fmt.Errorf("built-in task definitions: %s", strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "builtin:"))
+	}
+	// Later errors name the embedded file, not the removed folder.
+	rename := func(s string) string { return strings.Replace(s, dir+string(filepath.Separator), "builtin:", 1) }
+	for _, t := range set.Tasks {
+		t.File = rename(t.File)
+		for _, f := range []*lmeval.Field{t.DocToText, t.DocToTarget, t.DocToChoice, t.Fewshot.DocToText, t.Fewshot.DocToTarget, t.Fewshot.DocToChoice} {
+			if f != nil {
+				f.At = rename(f.At)
+			}
+		}
 	}
 	return set, nil
 }
