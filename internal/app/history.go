@@ -159,7 +159,7 @@ func Compare(o CompareOptions) (*report.Report, error) {
 			}
 			recs = append(recs, report.Record{ID: r.ID, Outcomes: map[string]report.Outcome{keyA: r.Outcomes[a.Model], keyB: ob}, Slices: r.Slices, References: r.References})
 		}
-		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Protocol: ta.Protocol, ChatTemplate: ta.ChatTemplate, Dataset: ta.Dataset, Items: len(recs),
+		t := report.Task{Name: ta.Name, Type: ta.Type, Group: ta.Group, Stages: ta.Stages, Protocol: ta.Protocol, ChatTemplate: ta.ChatTemplate, Dataset: ta.Dataset, Items: len(recs), Benchmark: ta.Benchmark,
 			Metrics: ta.Metrics, MetricInfo: ta.MetricInfo, Primary: ta.Primary, Records: recs}
 		for _, side := range []struct{ key, label string }{{keyA, a.Label}, {keyB, b.Label}} {
 			ms := agg.modelScore(ta.Name, side.key, defs, recs)
