@@ -99,7 +99,7 @@ func (v *validator) validate() {
 		v.missing("", "models", "list at least one model: `models: [{name: base, provider: openai, model: ...}]`")
 	}
 	if len(p.Tasks) == 0 {
-		v.missing("", "tasks", "list at least one task with a dataset and a prompt template")
+		v.missing("", "tasks", "list at least one task with a dataset and a prompt template, or a built-in benchmark (`- benchmark: mmlu`; `tunecheck tasks` lists them)")
 	}
 	names := map[string]string{}
 	for i := range p.Models {
