@@ -246,3 +246,18 @@ func TestBuiltinFileNames(t *testing.T) {
 		t.Fatalf("file %q, doc_to_choice at %q", tk.File, tk.DocToChoice.At)
 	}
 }
+
+// BenchmarkBuildMMLU renders every embedded MMLU item (57 subjects × 10,
+// 5-shot from dev) from the original CSV files.
+func BenchmarkBuildMMLU(b *testing.B) {
+	set, err := LoadTasks()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs, _ := Lookup("mmlu")
+	for b.Loop() {
+		if _, err := bs[0].Build(set, Embedded(), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
