@@ -33,8 +33,9 @@ func winograndeDoc(_ int, d lmeval.Doc) (lmeval.Doc, error) {
 // the sentence up to the blank with each option filled in, the shared
 // continuation is what follows the blank (stripped), gold is answer - 1.
 func winograndePartial(d lmeval.Doc) (contexts []string, continuation string, gold int, err error) {
-	if opts, ok := d["context_options"].([]any); ok {
-		for _, o := range opts {
+	if _, original := d["sentence"]; !original {
+		// The stored cut, already checked by winograndeDoc.
+		for _, o := range d["context_options"].([]any) {
 			contexts = append(contexts, o.(string))
 		}
 		return contexts, d["continuation"].(string), int(d["gold"].(int64)), nil
