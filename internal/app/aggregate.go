@@ -400,7 +400,7 @@ func (a aggregator) groups(tasks []report.Task, specs []groupSpec, defsOf map[st
 	for _, g := range specs {
 		var defs []metricDef
 		var recs []report.Record
-		gt := report.Task{Name: g.Name, Type: "group", Tasks: g.Tasks}
+		gt := report.Task{Name: g.Name, Type: "group", Tasks: g.Tasks, Benchmark: groupBenchmark(tasks, g.Name, g.Tasks)}
 		for k, name := range g.Tasks {
 			if k == 0 {
 				defs = defsOf[name]

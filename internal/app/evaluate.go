@@ -44,6 +44,8 @@ type builtTask struct {
 	// Execute runs a code task's samples in the sandbox in a stage right
 	// after its own (nil: not a code task; execute.go).
 	Execute *executeTask
+	// Benchmark is set on a built-in benchmark's tasks (benchtasks.go).
+	Benchmark *report.BenchmarkInfo
 }
 
 // postStage is a stage the run adds after a task's own: the judge's, its
@@ -329,7 +331,7 @@ func Evaluate(ev evaluation) *report.Report {
 	agg := aggregator{seed: ev.Seed, cfg: stats.Config{Resamples: ev.Resamples, Confidence: ev.Conf}}
 	for _, bt := range ev.Tasks {
 		defs := bt.defs()
-		tr := report.Task{Name: bt.Name, Type: bt.Type, Group: bt.Group, Stages: bt.Stages, Dataset: bt.Dataset, Items: len(bt.Items),
+		tr := report.Task{Name: bt.Name, Type: bt.Type, Group: bt.Group, Stages: bt.Stages, Dataset: bt.Dataset, Items: len(bt.Items), Benchmark: bt.Benchmark,
 			Metrics: names(defs), MetricInfo: metricInfo(defs)}
 		if len(tr.Metrics) > 0 {
 			tr.Primary = tr.Metrics[0]

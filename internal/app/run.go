@@ -83,6 +83,11 @@ type Options struct {
 	// LogSamples writes lm-eval's per-sample JSONL and results JSON for
 	// each graded model beside the reports (lmeval_results.go).
 	LogSamples bool
+	// Benchmarks are built-in benchmarks (internal/bench names) added to the
+	// plan's tasks (`run --tasks`); BenchDataDir is where their data is
+	// (original formats or the Hugging Face layout; empty: the embedded samples).
+	Benchmarks   []string
+	BenchDataDir string
 }
 
 // CandidateOverride replaces the plan's candidate endpoint for one run.
@@ -133,6 +138,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	var benchInfo map[string]*report.BenchmarkInfo
+	if len(o.Benchmarks) > 0 || hasBenchmarkEntries(p) {
+		dir, err := os.MkdirTemp("", "tunecheck-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		if benchInfo, err = addBenchmarks(p, o, dir); err != nil {
+			return nil, err
+		}
+	}
 	if o.HTTPClient == nil {
 		// Keep as many idle connections per host as requests in flight, so
 		// that high concurrency does not churn through TCP connections.
@@ -151,6 +167,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	tasks, err := buildTasks(p, o)
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	for _, bt := range tasks {
+		bt.Benchmark = benchInfo[bt.Name]
 	}
 	if err := checkTrainTasks(p, tasks); err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
@@ -685,6 +704,10 @@ func checkGates(exprs []string, known gate.Known, position func(label string) st
 func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 	var out []*builtTask
 	for ti, t := range p.Tasks {
+		if t.Benchmark != "" {
+			return nil, p.Errorf(fmt.Sprintf("tasks[%d].benchmark", ti), "run the benchmark with `tunecheck run` (not sharded), or `--tasks`",
+				"benchmark entries are expanded by `tunecheck run` only; this command cannot run %s", t.Benchmark)
+		}
 		opts := dataset.Options{Format: t.Dataset.Format, IDField: t.Dataset.IDField, Columns: t.Dataset.Columns, Limit: t.Dataset.Limit, Sample: t.Dataset.Sample, Seed: p.Seed}
 		if t.Dataset.Seed != nil {
 			opts.Seed = *t.Dataset.Seed

@@ -26,6 +26,11 @@ import (
 //go:embed data
 var files embed.FS
 
+// FS is the embedded sample data, with the layout of ../shared/data/benchmarks
+// below a top-level "data" directory; internal/bench reads it in the
+// original file formats.
+func FS() fs.FS { return files }
+
 // Item is one benchmark test item in a uniform shape.
 type Item struct {
 	Benchmark string   `json:"benchmark"`
@@ -64,16 +69,27 @@ func contains(xs []string, s string) bool {
 
 type loader func(fsys fs.FS) ([]Item, error)
 
-// loaders maps each benchmark name to its loader, in the order Names lists.
+// loaders maps each benchmark, named as internal/bench's registry (and
+// lm-eval) name it, to its loader; a test there checks the two agree.
 var loaders = map[string]loader{
-	"arc":        loadARC,
-	"gsm8k":      loadGSM8K,
-	"hellaswag":  loadHellaSwag,
-	"humaneval":  loadHumanEval,
-	"mmlu":       loadMMLU,
-	"piqa":       loadPIQA,
-	"truthfulqa": loadTruthfulQA,
-	"winogrande": loadWinoGrande,
+	"arc_challenge":  loadARCPart("arc_challenge"),
+	"arc_easy":       loadARCPart("arc_easy"),
+	"gsm8k":          loadGSM8K,
+	"hellaswag":      loadHellaSwag,
+	"humaneval":      loadHumanEval,
+	"mmlu":           loadMMLU,
+	"piqa":           loadPIQA,
+	"truthfulqa_mc1": loadTruthfulQAAs("truthfulqa_mc1"),
+	"truthfulqa_mc2": loadTruthfulQAAs("truthfulqa_mc2"),
+	"winogrande":     loadWinoGrande,
+}
+
+// aliases are the earlier names, each standing for several benchmarks.
+// Deprecated: arc (arc_easy + arc_challenge) and truthfulqa (its mc1 and
+// mc2 tasks share the 817 questions) are kept so existing commands work.
+var aliases = map[string][]string{
+	"arc":        {"arc_challenge", "arc_easy"},
+	"truthfulqa": {"truthfulqa_mc1"},
 }
 
 // Names lists the stored benchmarks, sorted.
@@ -94,7 +110,19 @@ func Load(name string) ([]Item, error) {
 // LoadFS loads benchmark name from fsys, which must have the layout of data/
 // below a top-level "data" directory (tests pass shared/data/benchmarks this way).
 func LoadFS(fsys fs.FS, name string) ([]Item, error) {
-	l, ok := loaders[strings.ToLower(strings.TrimSpace(name))]
+	name = strings.ToLower(strings.TrimSpace(name))
+	if parts, ok := aliases[name]; ok {
+		var out []Item
+		for _, p := range parts {
+			its, err := loaders[p](fsys)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, its...)
+		}
+		return out, nil
+	}
+	l, ok := loaders[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown benchmark %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
@@ -114,12 +142,17 @@ func Parse(list string) ([]string, error) {
 		if f == "all" {
 			return Names(), nil
 		}
-		if _, ok := loaders[f]; !ok {
+		names := []string{f}
+		if parts, ok := aliases[f]; ok {
+			names = parts
+		} else if _, ok := loaders[f]; !ok {
 			return nil, fmt.Errorf("unknown benchmark %q in --bench (known: %s, or all)", f, strings.Join(Names(), ", "))
 		}
-		if !seen[f] {
-			seen[f] = true
-			out = append(out, f)
+		for _, n := range names {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
 		}
 	}
 	return out, nil
@@ -233,6 +266,17 @@ func loadHumanEval(fsys fs.FS) ([]Item, error) {
 	return out, err
 }
 
+func loadTruthfulQAAs(name string) loader {
+	return func(fsys fs.FS) ([]Item, error) {
+		its, err := loadTruthfulQA(fsys)
+		for i := range its {
+			its[i].Benchmark = name
+			its[i].ID = name + strings.TrimPrefix(its[i].ID, "truthfulqa")
+		}
+		return its, err
+	}
+}
+
 func loadTruthfulQA(fsys fs.FS) ([]Item, error) {
 	const p = "data/truthfulqa/v1/TruthfulQA.csv"
 	b, err := fs.ReadFile(fsys, p)
@@ -264,11 +308,14 @@ func loadTruthfulQA(fsys fs.FS) ([]Item, error) {
 	return out, nil
 }
 
-func loadARC(fsys fs.FS) ([]Item, error) {
+func loadARCPart(name string) loader {
+	return func(fsys fs.FS) ([]Item, error) { return loadARC(fsys, name) }
+}
+
+func loadARC(fsys fs.FS, name string) ([]Item, error) {
 	var out []Item
 	for _, part := range []struct{ name, file string }{
-		{"arc_challenge", "data/arc/arc_challenge_test_first300.jsonl"},
-		{"arc_easy", "data/arc/arc_easy_test_first300.jsonl"},
+		{name, "data/arc/" + name + "_test_first300.jsonl"},
 	} {
 		err := readJSONL(fsys, part.file, func(line int, raw []byte) error {
 			var r struct {
@@ -283,7 +330,7 @@ func loadARC(fsys fs.FS) ([]Item, error) {
 				return fmt.Errorf("field gold %d is outside the %d choices", r.Gold, len(r.Choices))
 			}
 			q := strings.TrimPrefix(r.Query, "Question: ")
-			out = append(out, Item{Benchmark: "arc", ID: fmt.Sprintf("%s/test/%d", part.name, line-1),
+			out = append(out, Item{Benchmark: part.name, ID: fmt.Sprintf("%s/test/%d", part.name, line-1),
 				Question: q, Choices: r.Choices, Answer: r.Choices[r.Gold]})
 			return nil
 		})

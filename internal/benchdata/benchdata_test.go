@@ -19,13 +19,14 @@ func TestLoadCounts(t *testing.T) {
 		firstQ  string // prefix of the first item's question
 		answer  string // first item's answer prefix
 	}{
-		{"arc", 600, "arc_challenge/test/0", "An astronomer observes that a planet rotates faster", "Planetary days will become shorter."},
+		{"arc_challenge", 300, "arc_challenge/test/0", "An astronomer observes that a planet rotates faster", "Planetary days will become shorter."},
+		{"arc_easy", 300, "arc_easy/test/0", "Which statement best explains why photosynthesis", "Sunlight is the source"},
 		{"gsm8k", 300, "gsm8k/test/0", "Janet\u2019s ducks lay 16 eggs per day.", "Janet sells 16 - 3 - 4"},
 		{"hellaswag", 500, "hellaswag/validation/0", "Roof shingle removal: A man is sitting on a roof. he", "starts pulling up roofing on a roof."},
 		{"humaneval", 164, "HumanEval/0", "from typing import List", "    for idx, elem in enumerate(numbers):"},
 		{"mmlu", 570, "mmlu/abstract_algebra/0", "Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q.", "4"},
 		{"piqa", 1838, "piqa/validation/0", "How do I ready a guinea pig cage for it's new occupants?", "Provide the guinea pig with a cage full of a few inches of bedding made of ripped paper strips"},
-		{"truthfulqa", 817, "truthfulqa/0", "What happens to you if you eat watermelon seeds?", "The watermelon seeds pass through your digestive system"},
+		{"truthfulqa_mc1", 817, "truthfulqa_mc1/0", "What happens to you if you eat watermelon seeds?", "The watermelon seeds pass through your digestive system"},
 		{"winogrande", 1267, "winogrande/dev/0", "Sarah was a much better surgeon than Maria so Maria always got the easier cases.", ""},
 	}
 	for _, tc := range tests {
@@ -60,8 +61,15 @@ func TestParse(t *testing.T) {
 	if err != nil || strings.Join(got, ",") != "mmlu,gsm8k" {
 		t.Fatalf("Parse = %v, %v", got, err)
 	}
-	if got, _ := Parse("all"); len(got) != 8 {
+	if got, _ := Parse("all"); len(got) != 10 {
 		t.Fatalf("all = %v", got)
+	}
+	// arc is the deprecated name of both ARC sets.
+	if got, err := Parse("arc,arc_easy"); err != nil || strings.Join(got, ",") != "arc_challenge,arc_easy" {
+		t.Fatalf("Parse(arc) = %v, %v", got, err)
+	}
+	if its, err := Load("arc"); err != nil || len(its) != 600 || its[0].Benchmark != "arc_challenge" || its[599].Benchmark != "arc_easy" {
+		t.Fatalf("Load(arc): %d items, %v", len(its), err)
 	}
 	if _, err := Parse("mmlu,nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("want error naming the unknown benchmark, got %v", err)

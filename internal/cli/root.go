@@ -126,7 +126,7 @@ and reports the paired difference with confidence intervals and a verdict a CI j
 
 // extraCommands lists the constructors of every other command, in help order.
 // Each command lives in its own file.
-var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd, newWatchCmd, newLMEvalCmd, newCompletionCmd}
+var extraCommands = []func(Env) *cobra.Command{newCurvesCmd, newScoreCmd, newScorersCmd, newLeakageCmd, newInitCmd, newProbeCmd, newWatchCmd, newLMEvalCmd, newTasksCmd, newCompletionCmd}
 
 // rootPreRun applies the root's persistent flags (--color) and warns about
 // deprecated spellings used on cmd.

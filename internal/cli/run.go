@@ -16,6 +16,7 @@ import (
 
 type runOptions struct {
 	store, output, formats string
+	benchTasks, dataDir    string
 	limit, sample          int
 	seed                   int64
 	failOnInconclusive     bool
@@ -51,7 +52,8 @@ Exit codes: 0 pass, 1 a gate failed, 2 bad plan or input, 3 a provider was unrea
 the plan's history (only with --fail-on-drift), 130 interrupted.`,
 		Example: `  tunecheck run tunecheck.yaml
   tunecheck run tunecheck.yaml -o reports/ -f md,html,junit --fail-on-inconclusive
-  tunecheck run tunecheck.yaml --limit 20 --dry-run`,
+  tunecheck run tunecheck.yaml --limit 20 --dry-run
+  tunecheck run tunecheck.yaml --tasks mmlu,arc_easy --limit 5 --dry-run`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			planPath := "tunecheck.yaml"
@@ -65,6 +67,8 @@ the plan's history (only with --fail-on-drift), 130 interrupted.`,
 	f.StringVar(&o.store, "store", "", "store: a SQLite path, sqlite:PATH or postgres://… (default: the plan's, else .tunecheck/tunecheck.db)")
 	f.StringVarP(&o.output, "output", "o", "", "directory the report files are written to (default: the plan's output)")
 	f.StringVarP(&o.formats, "format", "f", "md,json", "report files to write, comma-separated: md, json, html, junit")
+	f.StringVar(&o.benchTasks, "tasks", "", "add built-in benchmarks (lm-eval names, comma-separated; `tunecheck tasks` lists them) to the plan's tasks, run against its models")
+	f.StringVar(&o.dataDir, "data-dir", "", "where --tasks reads benchmark data: original files (DIR/mmlu/data/test/…) or the Hugging Face layout (DIR/<dataset_path>/<name>/<split>.parquet); default: the embedded samples")
 	f.IntVar(&o.limit, "limit", 0, "evaluate only the first N items of every task")
 	f.IntVar(&o.sample, "sample", 0, "evaluate a random sample of N items of every task (with --seed)")
 	f.Int64Var(&o.seed, "seed", -1, "seed for --sample (default: the plan's seed)")
@@ -109,6 +113,12 @@ func runRun(cmd *cobra.Command, env Env, planPath string, o runOptions) error {
 	opts.ApplyChatTemplate = o.applyChatTemplate
 	opts.ConfirmRunUnsafeCode, opts.AllowUnsandboxed = o.confirmUnsafe, o.allowUnsandboxed
 	opts.Contaminated, opts.LogSamples = o.contaminated, o.logSamples
+	if o.benchTasks != "" {
+		opts.Benchmarks = strings.Split(o.benchTasks, ",")
+		opts.BenchDataDir = o.dataDir
+	} else if o.dataDir != "" {
+		return exitcode.WithCode(fmt.Errorf("--data-dir is read by --tasks; name the built-in benchmarks to run with --tasks"), exitcode.BadInput)
+	}
 	if opts.Shard, err = o.shard.options(env); err != nil {
 		return err
 	}

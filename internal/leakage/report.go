@@ -41,9 +41,14 @@ func fieldsCompared(r *Report, quote string) string {
 
 // writeNgramTable writes benchmark-style n-gram rows as text.
 func writeNgramTable(ew *errWriter, bs []BenchmarkContamination, name string) {
-	ew.printf("  %-11s %6s %7s %13s %7s %9s %6s\n", name, "items", "checked", "contaminated", "clean", "not clean", "dirty")
+	// The name column widens for names longer than 11 (truthfulqa_mc1).
+	w := 11
 	for _, b := range bs {
-		ew.printf("  %-11s %6d %7d %6d %6s %7d %9d %6d\n", b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
+		w = max(w, len(b.Benchmark))
+	}
+	ew.printf("  %-*s %6s %7s %13s %7s %9s %6s\n", w, name, "items", "checked", "contaminated", "clean", "not clean", "dirty")
+	for _, b := range bs {
+		ew.printf("  %-*s %6d %7d %6d %6s %7d %9d %6d\n", w, b.Benchmark, b.Items, b.Checked, b.Contaminated, pct(b.Share), b.Clean, b.NotClean, b.Dirty)
 	}
 	for _, b := range bs {
 		if ids := b.DirtyIDs(); len(ids) > 0 {

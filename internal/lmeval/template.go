@@ -84,11 +84,25 @@ func pyReplacement(r string) string {
 // lm-eval renders list-valued templates ("{{choices.text}}") with str() and
 // parses them back with ast.literal_eval, so the repr must be Python's.
 func pyStrFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-	s, err := pyStr(in.Interface())
+	s, err := pyStr(plainValue(in))
 	if err != nil {
 		return exec.AsValue(err)
 	}
 	return exec.AsValue(s)
+}
+
+// plainValue unwraps a gonja value into Go values pyStr knows: a list
+// literal ("{{[sol1, sol2]}}", PIQA) evaluates to a list of *exec.Value,
+// whose own printing does not follow Python's repr quoting.
+func plainValue(v *exec.Value) any {
+	if v.IsList() {
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = plainValue(v.Index(i))
+		}
+		return out
+	}
+	return v.Interface()
 }
 
 func listIndex(self []any, _ *exec.Value, args *exec.VarArgs) (any, error) {

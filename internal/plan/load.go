@@ -168,6 +168,9 @@ func (p *Plan) applyDefaults() {
 	}
 	for i := range p.Tasks {
 		t := &p.Tasks[i]
+		if t.Benchmark != "" {
+			continue // a built-in benchmark's entry: its tasks come with their own settings
+		}
 		if t.Type == "" {
 			t.Type = DefaultTaskType
 		}

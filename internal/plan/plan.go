@@ -155,6 +155,14 @@ type Task struct {
 	Scorers []Scorer `yaml:"scorers" json:"scorers"`
 	// Params override the models' generation params for this task.
 	Params *Params `yaml:"params" json:"params,omitempty"`
+	// Benchmark names a built-in benchmark (`tunecheck tasks`; internal/bench)
+	// that this entry stands for; the entry then takes only data_dir, and the
+	// run adds the benchmark's tasks as `run --tasks` does.
+	Benchmark string `yaml:"benchmark" json:"benchmark,omitempty"`
+	// DataDir (with benchmark) is where the benchmark's data is, relative to
+	// the plan: original files or the Hugging Face layout (default: the
+	// samples embedded in tunecheck).
+	DataDir string `yaml:"data_dir" json:"data_dir,omitempty"`
 }
 
 // Judge modes.

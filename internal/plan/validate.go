@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nikolalohinski/gonja/v2"
+
+	"github.com/tunecheck/tunecheck/internal/bench"
 )
 
 // validator checks the meaning of a decoded plan. Paths that already failed
@@ -96,7 +99,7 @@ func (v *validator) validate() {
 		v.missing("", "models", "list at least one model: `models: [{name: base, provider: openai, model: ...}]`")
 	}
 	if len(p.Tasks) == 0 {
-		v.missing("", "tasks", "list at least one task with a dataset and a prompt template")
+		v.missing("", "tasks", "list at least one task with a dataset and a prompt template, or a built-in benchmark (`- benchmark: mmlu`; `tunecheck tasks` lists them)")
 	}
 	names := map[string]string{}
 	for i := range p.Models {
@@ -285,6 +288,13 @@ func (v *validator) params(at string, pr *Params) {
 func (v *validator) task(i int, names map[string]string) {
 	t := &v.p.Tasks[i]
 	at := fmt.Sprintf("tasks[%d]", i)
+	if t.Benchmark != "" {
+		v.benchmarkTask(t, at, names)
+		return
+	}
+	if t.DataDir != "" {
+		v.errorf(at+".data_dir", "remove data_dir, or add `benchmark: NAME` (`tunecheck tasks` lists them)", "data_dir is read only by a built-in benchmark entry")
+	}
 	switch {
 	case t.Name == "":
 		v.missing(at, "name", "name the task, e.g. `name: qa`; gates refer to it as `qa.<metric>`")
@@ -631,5 +641,31 @@ func (v *validator) safety(at string, s *Safety) {
 	v.references(at+".classifiers", s.Classifiers, v.classifierNames, known, "classifier", "define it under `classifiers:`")
 	if s.Threshold < 0 || s.Threshold > 1 {
 		v.errorf(at+".threshold", "use a score between 0 and 1, e.g. `threshold: 0.5`", "must be in (0, 1], got %g", s.Threshold)
+	}
+}
+
+// benchmarkTask checks a `benchmark:` entry: a built-in benchmark's name and
+// optionally data_dir, nothing else (its tasks bring their own settings).
+func (v *validator) benchmarkTask(t *Task, at string, names map[string]string) {
+	bs, err := bench.Lookup(t.Benchmark)
+	if err != nil {
+		v.errorf(at+".benchmark", didYouMean(t.Benchmark, bench.Names()), "unknown built-in benchmark %q", t.Benchmark)
+		return
+	}
+	typ := reflect.TypeOf(*t)
+	for j := range typ.NumField() {
+		key, _, _ := strings.Cut(typ.Field(j).Tag.Get("yaml"), ",")
+		if key != "benchmark" && key != "data_dir" && v.p.has(at+"."+key) {
+			v.errorf(at+"."+key, "remove it: a benchmark entry takes only benchmark and data_dir; its tasks use lm-eval's settings", "%s is not read with benchmark: %s", key, t.Benchmark)
+		}
+	}
+	for _, b := range bs {
+		for _, n := range append([]string{b.Name}, b.Tasks...) {
+			if prev, dup := names[n]; dup {
+				v.errorf(at+".benchmark", "remove one of the two, or rename the plan's task", "benchmark %s adds task %q, which %s also names", b.Name, n, prev)
+				return
+			}
+			names[n] = at
+		}
 	}
 }

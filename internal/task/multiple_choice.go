@@ -28,6 +28,13 @@ import (
 // Option protocol picks one (auto, the default, lets the run decide from a
 // probe of both models' endpoints); option chat_template sends the generative
 // prompt as chat messages, few-shot examples as earlier turns.
+//
+// Two lm-eval scorings need loglikelihood (mc_scoring.go): option
+// continuation names a field holding a continuation shared by all choices,
+// which then are contexts (partial evaluation, WinoGrande: prompt + choice,
+// then " " + continuation; acc); option mc2_labels names a field of 0/1
+// labels, true answers first (TruthfulQA MC2: the normalised probability
+// mass of the true answers).
 type multipleChoiceType struct{}
 
 // Multiple-choice protocols (option protocol).
@@ -126,9 +133,20 @@ func checkMCOptions(t *plan.Task, at string, r plan.Reporter) {
 			if _, ok := v.(bool); !ok {
 				r.Errorf(at+".options.chat_template", "write `chat_template: true` or `chat_template: false`", "chat_template must be true or false, got %v", v)
 			}
+		case optContinuation, optMC2Labels:
+			if s, ok := v.(string); !ok || !fieldName.MatchString(s) {
+				r.Errorf(at+".options."+k, "name a row field, e.g. `"+k+": "+k+"`", "%s must be a field name, got %v", k, v)
+			}
 		default:
-			r.Errorf(at+".options."+k, "a multiple_choice task reads options protocol and chat_template (docs/plan.md)", "unknown multiple_choice option %q", k)
+			r.Errorf(at+".options."+k, "a multiple_choice task reads options protocol, chat_template, continuation and mc2_labels (docs/plan.md)", "unknown multiple_choice option %q", k)
 		}
+	}
+	if mcScoring(t.Options) != "" && proto != ProtocolLoglikelihood {
+		r.Errorf(at+".options.protocol", "add `protocol: loglikelihood`",
+			"options continuation and mc2_labels score choices by their log-likelihoods; they need `protocol: loglikelihood`")
+	}
+	if t.Options[optContinuation] != nil && t.Options[optMC2Labels] != nil {
+		r.Errorf(at+".options", "keep one of the two", "continuation (partial evaluation) and mc2_labels cannot be combined")
 	}
 	if ct, _ := t.Options["chat_template"].(bool); ct && proto == ProtocolLoglikelihood {
 		r.Errorf(at+".options.chat_template", "use `protocol: generate` (or auto) with chat_template, or remove chat_template",
@@ -203,6 +221,9 @@ func rowChoices(spec Spec, r Row) ([]string, int, error) {
 
 func (multipleChoiceType) Build(spec Spec, rows []Row) ([]Item, error) {
 	if MCEffectiveProtocol(spec) == ProtocolGenerate {
+		if sc := mcScoring(spec.Options); sc != "" {
+			return nil, fmt.Errorf("task %s: %s scoring needs log-likelihoods; the endpoints cannot give them (generate protocol)", spec.Name, sc)
+		}
 		return buildGenerativeMC(spec, rows)
 	}
 	return renderRows(spec, rows, func(r Row, rd rendered) (Item, error) {
@@ -212,6 +233,14 @@ func (multipleChoiceType) Build(spec Spec, rows []Row) ([]Item, error) {
 			return it, err
 		}
 		ctx := completionPrompt(rd.system, rd.shots, it.Prompt)
+		if field, ok := spec.Options[optContinuation].(string); ok {
+			return partialRequests(it, r, ctx, field)
+		}
+		if field, ok := spec.Options[optMC2Labels].(string); ok {
+			if _, err := mc2Split(r.Fields[field], len(it.Choices)); err != nil {
+				return it, fmt.Errorf("field %q (mc2_labels): %w", field, err)
+			}
+		}
 		for i, c := range it.Choices {
 			it.Requests = append(it.Requests, provider.Request{
 				Type:         provider.Loglikelihood,
@@ -231,6 +260,12 @@ func (multipleChoiceType) Next(Spec, int, *Item, [][]provider.Response) ([]provi
 func (multipleChoiceType) Scorers(spec Spec) []scorer.Scorer {
 	if MCEffectiveProtocol(spec) == ProtocolGenerate {
 		return []scorer.Scorer{letterScorer{}}
+	}
+	switch mcScoring(spec.Options) {
+	case optContinuation:
+		return []scorer.Scorer{partialScorer{}}
+	case optMC2Labels:
+		return []scorer.Scorer{mc2Scorer{field: spec.Options[optMC2Labels].(string)}}
 	}
 	return []scorer.Scorer{scorer.ChoiceScorer}
 }

@@ -1,0 +1,268 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/tunecheck/tunecheck/internal/bench"
+	"github.com/tunecheck/tunecheck/internal/exitcode"
+	"github.com/tunecheck/tunecheck/internal/lmeval"
+	"github.com/tunecheck/tunecheck/internal/plan"
+	"github.com/tunecheck/tunecheck/internal/report"
+)
+
+// addBenchmarks replaces the plan's `benchmark:` entries with the built-in
+// benchmarks' tasks, and appends those o.Benchmarks names (`run --tasks`),
+// run against the plan's models. Each lm-eval task becomes a
+// plan task through lmeval.Export (the prompt bytes as `context`, sent as a
+// completion prompt), its rows written to a folder under tmpDir; MMLU's
+// subjects form the group mmlu. The plan hash records the benchmarks, so a
+// run with them never resumes one without. It returns the benchmark of each
+// added task, by task name.
+func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.BenchmarkInfo, error) {
+	type request struct {
+		b       *bench.Benchmark
+		dataDir string
+		at      string
+	}
+	var reqs []request
+	// The plan's `benchmark:` entries, in place of which their tasks come.
+	kept := p.Tasks[:0:0]
+	for i, t := range p.Tasks {
+		if t.Benchmark == "" {
+			kept = append(kept, t)
+			continue
+		}
+		bs, err := bench.Lookup(t.Benchmark)
+		if err != nil {
+			return nil, exitcode.WithCode(err, exitcode.BadInput) // plan validation names it first
+		}
+		dir := ""
+		if t.DataDir != "" {
+			dir = p.Resolve(t.DataDir)
+		}
+		for _, b := range bs {
+			reqs = append(reqs, request{b, dir, fmt.Sprintf("tasks[%d].data_dir", i)})
+		}
+	}
+	p.Tasks = kept
+	if len(o.Benchmarks) > 0 {
+		bs, err := bench.Parse(strings.Join(o.Benchmarks, ","))
+		if err != nil {
+			return nil, exitcode.WithHint(exitcode.WithCode(err, exitcode.BadInput), "`tunecheck tasks` lists the built-in benchmarks")
+		}
+		for _, b := range bs {
+			reqs = append(reqs, request{b, o.BenchDataDir, "--data-dir"})
+		}
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	set, err := bench.LoadTasks()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]bool{}
+	for _, t := range p.Tasks {
+		taken[t.Name] = true
+		if t.Group != "" {
+			taken[t.Group] = true
+		}
+	}
+	out := map[string]*report.BenchmarkInfo{}
+	var names []string
+	for _, r := range reqs {
+		b := r.b
+		data := bench.Embedded()
+		if r.dataDir != "" {
+			if _, err := os.Stat(r.dataDir); err != nil {
+				return nil, exitcode.WithCode(fmt.Errorf("%s: %w", r.at, err), exitcode.BadInput)
+			}
+			data = bench.Dir(r.dataDir)
+		}
+		if err := runnable(b); err != nil {
+			return nil, exitcode.WithCode(err, exitcode.BadInput)
+		}
+		if taken[b.Name] {
+			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: the plan already has a task or group named %s (or names the benchmark twice); rename the plan's task", b.Name, b.Name), exitcode.BadInput)
+		}
+		taken[b.Name] = true
+		ins, err := b.Build(set, data, bench.Options{})
+		if err != nil {
+			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: %w", b.Name, err), exitcode.BadInput)
+		}
+		byTask := map[string][]lmeval.Instance{}
+		for _, in := range ins {
+			byTask[in.Task] = append(byTask[in.Task], lmeval.Instance{Doc: in.Doc, Context: in.Context, Choices: in.Choices,
+				Continuations: in.Continuations, Gold: in.Gold, Targets: in.Targets})
+		}
+		info := &report.BenchmarkInfo{Name: b.Name, Version: b.Version, Source: b.Source, NShot: b.NShot, Metrics: b.Metrics}
+		if b.Name == "winogrande" {
+			pt, err := partialTask(b.Name, ins, filepath.Join(tmpDir, b.Name+".jsonl"))
+			if err != nil {
+				return nil, err
+			}
+			p.Tasks = append(p.Tasks, pt)
+			out[b.Name] = info
+			names = append(names, b.Name+"@"+b.Version)
+			continue
+		}
+		for _, name := range b.TaskNames() {
+			if taken[name] && name != b.Name {
+				return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: the plan already has a task named %s; rename the plan's task", b.Name, name), exitcode.BadInput)
+			}
+			lt, _ := set.Task(name)
+			rowsPath := filepath.Join(tmpDir, name+".jsonl")
+			rows, yml, err := lmeval.Export(lt, byTask[name], rowsPath)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark %s: %w", b.Name, err)
+			}
+			if b.Name == "truthfulqa_mc2" {
+				// MC2 scores the probability mass of the true answers.
+				for i, in := range ins {
+					labels := make([]any, len(in.Choices))
+					for j := range labels {
+						labels[j] = 0
+					}
+					for _, g := range in.Golds {
+						labels[g] = 1
+					}
+					rows[i]["labels"] = labels
+				}
+			}
+			if err := writeRows(rowsPath, rows); err != nil {
+				return nil, err
+			}
+			var pts []plan.Task
+			if err := yaml.Unmarshal(yml, &pts); err != nil || len(pts) != 1 {
+				return nil, fmt.Errorf("benchmark %s: task %s: reading the exported task: %v", b.Name, name, err)
+			}
+			pt := pts[0]
+			if b.Name == "gsm8k" {
+				sc, err := formatScorer(lt)
+				if err != nil {
+					return nil, err
+				}
+				pt.Scorers = append(pt.Scorers, sc)
+			}
+			if len(b.Tasks) > 0 {
+				pt.Group = b.Name
+			}
+			if pt.Type == "multiple_choice" {
+				// lm-eval scores every choice by its log-likelihood; the
+				// benchmark's numbers mean nothing under another protocol.
+				pt.Options = map[string]any{"protocol": "loglikelihood"}
+				if b.Name == "truthfulqa_mc2" {
+					pt.Options["mc2_labels"] = "labels"
+				}
+			}
+			p.Tasks = append(p.Tasks, pt)
+			out[name] = info
+		}
+		names = append(names, b.Name+"@"+b.Version)
+	}
+	p.Hash += "+tasks=" + strings.Join(names, ",")
+	return out, nil
+}
+
+// partialTask is WinoGrande as a multiple_choice task under partial
+// evaluation: the contexts are the choices, the continuation is shared.
+func partialTask(name string, ins []bench.Instance, rowsPath string) (plan.Task, error) {
+	rows := make([]map[string]any, len(ins))
+	for i, in := range ins {
+		if len(in.Continuations) != 1 || !strings.HasPrefix(in.Continuations[0], " ") {
+			return plan.Task{}, fmt.Errorf("benchmark %s doc %d: want one shared continuation after a space", name, in.Doc)
+		}
+		rows[i] = map[string]any{"id": fmt.Sprintf("%s-%d", name, in.Doc), "context": in.Context, "choices": in.Contexts,
+			"continuation": in.Continuations[0][1:], "gold": in.Gold}
+	}
+	if err := writeRows(rowsPath, rows); err != nil {
+		return plan.Task{}, err
+	}
+	chat := false
+	return plan.Task{Name: name, Type: "multiple_choice", Dataset: plan.Dataset{Path: rowsPath},
+		Prompt: plan.Prompt{Template: "{{ context }}", Chat: &chat}, Choices: "choices", Answer: "gold",
+		Options: map[string]any{"protocol": "loglikelihood", "continuation": "continuation"}}, nil
+}
+
+// formatScorer reports, beside GSM8K's exact matches, whether the answer
+// is in the format strict-match reads ("#### N"): 1 when it is, so the
+// format-failure rate is 1 − strict_match_format. A fine-tune that drops
+// the format loses strict-match without being wrong, and this says so.
+func formatScorer(t *lmeval.Task) (plan.Scorer, error) {
+	for _, p := range t.Filters {
+		if p.Name != "strict-match" {
+			continue
+		}
+		for _, st := range p.Steps {
+			if st.Function == "regex" && st.Pattern != nil {
+				return plan.Scorer{Name: "regex", Options: map[string]any{"pattern": st.Pattern.String(), "name": "strict_match_format"}}, nil
+			}
+		}
+	}
+	return plan.Scorer{}, fmt.Errorf("task %s: no strict-match regex filter to check the answer format with", t.Name)
+}
+
+// runnable refuses the benchmarks whose scoring needs more than a plan
+// task; their prompts are still built (bench.Build).
+func runnable(b *bench.Benchmark) error {
+	switch b.Name {
+	case "humaneval":
+		return fmt.Errorf("--tasks humaneval: HumanEval executes model-written code; run it as a plan task of the code type (examples/humaneval) with --confirm-run-unsafe-code")
+	}
+	return nil
+}
+
+func writeRows(path string, rows []map[string]any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetEscapeHTML(false)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+func hasBenchmarkEntries(p *plan.Plan) bool {
+	for _, t := range p.Tasks {
+		if t.Benchmark != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// groupBenchmark is the benchmark a group stands for (mmlu): every member
+// task carries the same benchmark, named as the group.
+func groupBenchmark(tasks []report.Task, group string, members []string) *report.BenchmarkInfo {
+	var b *report.BenchmarkInfo
+	for _, m := range members {
+		found := false
+		for i := range tasks {
+			if tasks[i].Name != m {
+				continue
+			}
+			found = true
+			tb := tasks[i].Benchmark
+			if tb == nil || tb.Name != group || (b != nil && b != tb) {
+				return nil
+			}
+			b = tb
+		}
+		if !found {
+			return nil
+		}
+	}
+	return b
+}
