@@ -1,7 +1,8 @@
 // Package benchdata owns the benchmark test items shipped inside the binary
 // (MMLU, GSM8K, HumanEval, TruthfulQA, ARC, HellaSwag, WinoGrande, PIQA) and
 // their loaders. The files under data/ are byte-for-byte copies of the samples
-// in shared/data/benchmarks; data/NOTICE.md and each SOURCE.md give their
+// in shared/data/benchmarks, stored gzip-compressed as NAME.embed.gz and read
+// back as NAME by FS (gzfs.go); data/NOTICE.md and each SOURCE.md give their
 // origin and licence. Item ids are the row positions in the original files
 // (the samples are "first N rows" cuts), so ids stay valid against the full
 // upstream sets.
@@ -29,7 +30,7 @@ var files embed.FS
 // FS is the embedded sample data, with the layout of ../shared/data/benchmarks
 // below a top-level "data" directory; internal/bench reads it in the
 // original file formats.
-func FS() fs.FS { return files }
+func FS() fs.FS { return gzFS{files} }
 
 // Item is one benchmark test item in a uniform shape.
 type Item struct {
@@ -104,7 +105,7 @@ func Names() []string {
 
 // Load returns the stored test items of one benchmark.
 func Load(name string) ([]Item, error) {
-	return LoadFS(files, name)
+	return LoadFS(FS(), name)
 }
 
 // LoadFS loads benchmark name from fsys, which must have the layout of data/

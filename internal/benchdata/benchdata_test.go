@@ -81,11 +81,11 @@ func TestParse(t *testing.T) {
 func TestEmbeddedMatchesShared(t *testing.T) {
 	shared := shareddata.Path(t, "benchmarks")
 	n := 0
-	err := fs.WalkDir(files, "data", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(FS(), "data", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, "NOTICE.md") {
 			return err
 		}
-		got, _ := fs.ReadFile(files, p)
+		got, _ := fs.ReadFile(FS(), p)
 		want, err := os.ReadFile(filepath.Join(shared, strings.TrimPrefix(p, "data/")))
 		if err != nil {
 			return err
