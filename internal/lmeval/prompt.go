@@ -2,6 +2,7 @@ package lmeval
 
 import (
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/pyrand"
 	"maps"
 	"reflect"
 	"slices"
@@ -119,7 +120,7 @@ func (t *Task) Build(splits Splits, o BuildOptions) ([]Instance, error) {
 	if o.Seed != nil {
 		seed = *o.Seed
 	}
-	rnd := NewPyRandom(seed)
+	rnd := pyrand.New(seed)
 	// lm-eval drops the doc from its own few-shot examples only when the
 	// few-shot split is the test split (two absent splits count as equal).
 	exclude := eqOpt(t.Fewshot.Split, t.TestSplit)
@@ -145,7 +146,7 @@ func eqOpt(a, b *string) bool {
 	return *a == *b
 }
 
-func (t *Task) sample(pool []Doc, n int, doc Doc, exclude bool, rnd *PyRandom) ([]int, error) {
+func (t *Task) sample(pool []Doc, n int, doc Doc, exclude bool, rnd *pyrand.Random) ([]int, error) {
 	isDoc := func(i int) bool { return exclude && reflect.DeepEqual(pool[i], doc) }
 	if t.Fewshot.Sampler == "first_n" {
 		var idx []int
@@ -184,7 +185,7 @@ func pick[T any](override *T, base T) T {
 	return base
 }
 
-func (t *Task) instance(i int, doc Doc, pool []Doc, n int, exclude bool, rnd *PyRandom, features map[string]bool) (Instance, error) {
+func (t *Task) instance(i int, doc Doc, pool []Doc, n int, exclude bool, rnd *pyrand.Random, features map[string]bool) (Instance, error) {
 	in := Instance{Doc: i}
 	var b strings.Builder
 	if t.Description != "" {

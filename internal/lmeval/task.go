@@ -18,7 +18,7 @@
 //     doc itself when the few-shot split is the test split).
 //
 // Python's random, repr and literal_eval are re-implemented here (see
-// pyrandom.go, pyliteral.go) because prompt bytes depend on them exactly.
+// internal/pyrand, pyliteral.go) because prompt bytes depend on them exactly.
 package lmeval
 
 import (

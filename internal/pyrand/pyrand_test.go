@@ -1,4 +1,4 @@
-package lmeval
+package pyrand
 
 import (
 	"encoding/json"
@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestPyRandomMatchesCPython replays testdata/pyrandom.json (made by
+// TestMatchesCPython replays testdata/pyrandom.json (made by
 // testdata/gen_pyrandom.py with python3).
-func TestPyRandomMatchesCPython(t *testing.T) {
+func TestMatchesCPython(t *testing.T) {
 	raw, err := os.ReadFile("testdata/pyrandom.json")
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestPyRandomMatchesCPython(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range g.Cases {
-		r := NewPyRandom(c.Seed)
+		r := New(c.Seed)
 		for i, want := range c.Random {
 			if got := r.Random(); got != want {
 				t.Fatalf("seed %d random #%d = %v, want %v", c.Seed, i, got, want)
@@ -50,7 +50,21 @@ func TestPyRandomMatchesCPython(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewPyRandom(1).SampleIndices(3, 4); err == nil {
+	if _, err := New(1).SampleIndices(3, 4); err == nil {
 		t.Fatal("sample of 4 from 3 must fail")
+	}
+}
+
+// TestMT19937Reference checks the core against the first outputs of
+// mt19937ar.out, the reference output published with MT19937
+// (init_by_array({0x123, 0x234, 0x345, 0x456})).
+func TestMT19937Reference(t *testing.T) {
+	r := &Random{}
+	r.initByArray([]uint32{0x123, 0x234, 0x345, 0x456})
+	want := []uint32{1067595299, 955945823, 477289528, 4107218783, 4228976476, 3344332714, 3355579695, 227628506}
+	for i, w := range want {
+		if got := r.uint32(); got != w {
+			t.Fatalf("output %d = %d, want %d", i, got, w)
+		}
 	}
 }

@@ -1,5 +1,5 @@
-# Generates pyrandom.json: CPython random.Random streams the Go PyRandom must
-# reproduce. Run: python3 testdata/gen_pyrandom.py > testdata/pyrandom.json
+# Generates pyrandom.json: CPython random.Random streams the Go pyrand.Random must
+# reproduce. Run: python3 testdata/gen_pyrandom.py > testdata/pyrandom.json (from internal/pyrand)
 import json, random, sys
 cases = []
 for seed in [0, 1, 1234, 42, 2**32 + 7, -5]:
