@@ -53,7 +53,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -143,6 +142,9 @@ const nobody = 65534
 // New finds the interpreter and checks, by running an empty program, that
 // the code can be isolated (or that AllowUnsandboxed permits otherwise).
 func New(ctx context.Context, o Options) (*Sandbox, error) {
+	if !supported {
+		return nil, fmt.Errorf("%w: the sandbox is built on Linux namespaces, process groups and rlimits; run code tasks on Linux (a container or a CI runner)", ErrNoIsolation)
+	}
 	s := &Sandbox{tempDir: o.TempDir, uid: -1, gid: -1}
 	if s.tempDir == "" {
 		s.tempDir = os.TempDir()
@@ -368,7 +370,7 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 		if cmd.Process == nil {
 			return nil
 		}
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(cmd.Process.Pid)
 		return cmd.Process.Kill()
 	}
 	cmd.WaitDelay = 2 * time.Second
@@ -382,7 +384,7 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 	pid := cmd.Process.Pid
 	werr := cmd.Wait()
 	// Whatever is left of the group goes, timeout or not.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	killGroup(pid)
 	res := Result{Duration: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
 	res.TimedOut = rctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 	if ctx.Err() != nil {
@@ -398,47 +400,12 @@ func (s *Sandbox) Run(ctx context.Context, sp Spec) (Result, error) {
 	}
 	st := cmd.ProcessState
 	res.ExitCode = st.ExitCode()
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		res.Killed, res.Signal = true, ws.Signal().String()
-	}
+	res.Killed, res.Signal = signaled(st)
 	res.Passed = res.ExitCode == 0 && !res.TimedOut && !res.Killed
 	if res.Passed && sp.PassMarker != "" {
 		res.Passed = strings.HasSuffix(strings.TrimRight(res.Stdout, "\n"), sp.PassMarker)
 	}
 	return res, nil
-}
-
-// procAttr is the child's process attributes: its own process group and,
-// when isolated, new user, network and PID namespaces (and a mount
-// namespace in read-only mode, where the child is root of its user
-// namespace — mapped to nobody, or to tunecheck's own uid when not root —
-// until the bootstrap locks that out).
-func (s *Sandbox) procAttr() *syscall.SysProcAttr {
-	// Pdeathsig: if tunecheck itself dies, so does the program (and, as
-	// the init of its PID namespace, everything it started); Go sets it
-	// after the credentials change, which would clear it.
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	uid, gid := os.Getuid(), os.Getgid()
-	if s.uid >= 0 {
-		uid, gid = s.uid, s.gid
-	}
-	switch {
-	case s.isolated && s.readOnly:
-		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS
-		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
-		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
-		a.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
-	case s.isolated:
-		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID
-		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-		if s.uid >= 0 {
-			a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}
-		}
-	case s.uid >= 0:
-		a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-	}
-	return a
 }
 
 // userProcs counts the processes of uid (for RLIMIT_NPROC outside a user
