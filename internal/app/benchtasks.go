@@ -102,6 +102,16 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 				Continuations: in.Continuations, Gold: in.Gold, Targets: in.Targets})
 		}
 		info := &report.BenchmarkInfo{Name: b.Name, Version: b.Version, Source: b.Source, NShot: b.NShot, Metrics: b.Metrics}
+		if b.Name == "humaneval" {
+			pt, err := codeTask(b.Name, ins, filepath.Join(tmpDir, b.Name+".jsonl"))
+			if err != nil {
+				return nil, err
+			}
+			p.Tasks = append(p.Tasks, pt)
+			out[b.Name] = info
+			names = append(names, b.Name+"@"+b.Version)
+			continue
+		}
 		if b.Name == "winogrande" {
 			pt, err := partialTask(b.Name, ins, filepath.Join(tmpDir, b.Name+".jsonl"))
 			if err != nil {
@@ -208,15 +218,30 @@ func formatScorer(t *lmeval.Task) (plan.Scorer, error) {
 	return plan.Scorer{}, fmt.Errorf("task %s: no strict-match regex filter to check the answer format with", t.Name)
 }
 
-// runnable refuses the benchmarks whose scoring needs more than a plan
-// task; their prompts are still built (bench.Build).
-func runnable(b *bench.Benchmark) error {
-	switch b.Name {
-	case "humaneval":
-		return fmt.Errorf("--tasks humaneval: HumanEval executes model-written code; run it as a plan task of the code type (examples/humaneval) with --confirm-run-unsafe-code")
+// codeTask is HumanEval as a task of the code type: each problem's prompt
+// (lm-eval's doc_to_text, golden-tested in internal/bench) is completed and
+// run against its test in the sandbox, pass@1 over params.n samples. The
+// run refuses it before any request without --confirm-run-unsafe-code.
+func codeTask(name string, ins []bench.Instance, rowsPath string) (plan.Task, error) {
+	rows := make([]map[string]any, len(ins))
+	for i, in := range ins {
+		if len(in.Targets) != 1 || in.EntryPoint == "" {
+			return plan.Task{}, fmt.Errorf("benchmark %s doc %d: want one test program and an entry point", name, in.Doc)
+		}
+		id := fmt.Sprintf("HumanEval/%d", in.Doc)
+		rows[i] = map[string]any{"id": id, "task_id": id, "prompt": in.Context, "entry_point": in.EntryPoint, "test": in.Targets[0]}
 	}
-	return nil
+	if err := writeRows(rowsPath, rows); err != nil {
+		return plan.Task{}, err
+	}
+	chat := false
+	return plan.Task{Name: name, Type: "code", Dataset: plan.Dataset{Path: rowsPath},
+		Prompt: plan.Prompt{Chat: &chat}, Options: map[string]any{"k": []any{1}}}, nil
 }
+
+// runnable refuses the benchmarks whose scoring needs more than a plan
+// task; their prompts are still built (bench.Build). None today.
+func runnable(*bench.Benchmark) error { return nil }
 
 func writeRows(path string, rows []map[string]any) error {
 	f, err := os.Create(path)
