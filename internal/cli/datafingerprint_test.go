@@ -98,7 +98,7 @@ func TestDataFingerprint(t *testing.T) {
 // A header-less CSV (MMLU's) is refused with the flag that reads it, not
 // fingerprinted with its first question taken for column names.
 func TestDataFingerprintHeaderlessCSV(t *testing.T) {
-	mmlu := filepath.FromSlash("../benchdata/data/mmlu/data/test/abstract_algebra_test.csv")
+	mmlu := filepath.FromSlash("testdata/abstract_algebra_test.csv") // MMLU's, as ../shared stores it
 	_, stderr, code := runFingerprintCLI(t, "data", "fingerprint", mmlu)
 	if code != 2 || !strings.Contains(stderr, "the first line looks like data, not a header") || !strings.Contains(stderr, "--columns question,A,B,C,D,answer") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-const mmluFile = "../benchdata/data/mmlu/data/test/abstract_algebra_test.csv"
+// testdata/abstract_algebra_test.csv is MMLU's (../shared/data/benchmarks/mmlu), as stored.
+const mmluFile = "testdata/abstract_algebra_test.csv"
 
 // MMLU's CSV files have no header row. Read as if they had one, the first
 // question became the column names and one item vanished, silently.
@@ -40,8 +41,10 @@ func TestHeaderlessMMLUWithColumns(t *testing.T) {
 }
 
 // A CSV with a real header (TruthfulQA's) is read as before.
+// testdata/truthfulqa_head.csv is TruthfulQA.csv's header (with its BOM)
+// and first 5 rows.
 func TestHeaderedCSVAccepted(t *testing.T) {
-	d, err := Load(filepath.FromSlash("../benchdata/data/truthfulqa/v1/TruthfulQA.csv"), Options{})
+	d, err := Load(filepath.FromSlash("testdata/truthfulqa_head.csv"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
