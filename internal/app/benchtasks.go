@@ -31,9 +31,15 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 		at      string
 	}
 	var reqs []request
-	// The plan's `benchmark:` entries, in place of which their tasks come.
+	var lmevals []plan.Task
+	// The plan's `benchmark:` and `lm_eval:` entries, in place of which
+	// their tasks come.
 	kept := p.Tasks[:0:0]
 	for i, t := range p.Tasks {
+		if t.LMEval != "" {
+			lmevals = append(lmevals, t)
+			continue
+		}
 		if t.Benchmark == "" {
 			kept = append(kept, t)
 			continue
@@ -60,8 +66,22 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 			reqs = append(reqs, request{b, o.BenchDataDir, "--data-dir"})
 		}
 	}
+	out := map[string]*report.BenchmarkInfo{}
+	var names []string
+	for _, e := range lmevals {
+		pt, info, err := lmevalTask(p, e, tmpDir)
+		if err != nil {
+			return nil, err
+		}
+		p.Tasks = append(p.Tasks, pt)
+		out[pt.Name] = info
+		names = append(names, pt.Name+"@"+info.Version)
+	}
 	if len(reqs) == 0 {
-		return nil, nil
+		if len(names) > 0 {
+			p.Hash += "+lm_eval=" + strings.Join(names, ",")
+		}
+		return out, nil
 	}
 	set, err := bench.LoadTasks()
 	if err != nil {
@@ -74,8 +94,6 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 			taken[t.Group] = true
 		}
 	}
-	out := map[string]*report.BenchmarkInfo{}
-	var names []string
 	for _, r := range reqs {
 		b := r.b
 		data := bench.Embedded()
@@ -180,6 +198,51 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 	return out, nil
 }
 
+// lmevalTask is a plan's `lm_eval: FILE` entry as a task: the file's task
+// read unmodified, its prompts built from data_dir exactly as lm-eval builds
+// them, and exported to one of our task types (lmeval.Export, as `tunecheck
+// lm-eval export` does). The report marks it with the file as its source.
+func lmevalTask(p *plan.Plan, e plan.Task, tmpDir string) (plan.Task, *report.BenchmarkInfo, error) {
+	path := p.Resolve(e.LMEval)
+	set, err := lmeval.NewLoader().LoadFile(path)
+	if err != nil {
+		return plan.Task{}, nil, exitcode.WithCode(err, exitcode.BadInput)
+	}
+	if len(set.Tasks) != 1 || len(set.Groups) > 0 {
+		return plan.Task{}, nil, exitcode.WithCode(fmt.Errorf("lm_eval %s: a file of one task is needed", e.LMEval), exitcode.BadInput)
+	}
+	lt := set.Tasks[0]
+	splits, err := lt.LoadSplits(p.Resolve(e.DataDir), lmeval.BuildOptions{})
+	if err != nil {
+		return plan.Task{}, nil, exitcode.WithCode(fmt.Errorf("lm_eval %s: %w", e.LMEval, err), exitcode.BadInput)
+	}
+	ins, err := lt.Build(splits, lmeval.BuildOptions{})
+	if err != nil {
+		return plan.Task{}, nil, exitcode.WithCode(fmt.Errorf("lm_eval %s: %w", e.LMEval, err), exitcode.BadInput)
+	}
+	rowsPath := filepath.Join(tmpDir, "lm_eval-"+lt.Name+".jsonl")
+	rows, yml, err := lmeval.Export(lt, ins, rowsPath)
+	if err != nil {
+		return plan.Task{}, nil, exitcode.WithCode(fmt.Errorf("lm_eval %s: %w", e.LMEval, err), exitcode.BadInput)
+	}
+	if err := writeRows(rowsPath, rows); err != nil {
+		return plan.Task{}, nil, err
+	}
+	var pts []plan.Task
+	if err := yaml.Unmarshal(yml, &pts); err != nil || len(pts) != 1 {
+		return plan.Task{}, nil, fmt.Errorf("lm_eval %s: reading the exported task: %v", e.LMEval, err)
+	}
+	pt := pts[0]
+	if pt.Type == "multiple_choice" {
+		pt.Options = map[string]any{"protocol": "loglikelihood"} // lm-eval's protocol; see addBenchmarks
+	}
+	var metrics []string
+	for _, m := range lt.Metrics {
+		metrics = append(metrics, m.Metric)
+	}
+	return pt, &report.BenchmarkInfo{Name: lt.Name, Version: lt.Version, Source: "lm-eval task file " + e.LMEval, NShot: lt.NumFewshot, Metrics: metrics}, nil
+}
+
 // partialTask is WinoGrande as a multiple_choice task under partial
 // evaluation: the contexts are the choices, the continuation is shared.
 func partialTask(name string, ins []bench.Instance, rowsPath string) (plan.Task, error) {
@@ -261,7 +324,7 @@ func writeRows(path string, rows []map[string]any) error {
 
 func hasBenchmarkEntries(p *plan.Plan) bool {
 	for _, t := range p.Tasks {
-		if t.Benchmark != "" {
+		if t.Benchmark != "" || t.LMEval != "" {
 			return true
 		}
 	}

@@ -708,6 +708,10 @@ func buildTasks(p *plan.Plan, o Options) ([]*builtTask, error) {
 			return nil, p.Errorf(fmt.Sprintf("tasks[%d].benchmark", ti), "run the benchmark with `tunecheck run` (not sharded), or `--tasks`",
 				"benchmark entries are expanded by `tunecheck run` only; this command cannot run %s", t.Benchmark)
 		}
+		if t.LMEval != "" {
+			return nil, p.Errorf(fmt.Sprintf("tasks[%d].lm_eval", ti), "run it with `tunecheck run` (not sharded), or export it first (`tunecheck lm-eval export`)",
+				"lm_eval entries are expanded by `tunecheck run` only; this command cannot run %s", t.LMEval)
+		}
 		opts := dataset.Options{Format: t.Dataset.Format, IDField: t.Dataset.IDField, Columns: t.Dataset.Columns, Limit: t.Dataset.Limit, Sample: t.Dataset.Sample, Seed: p.Seed}
 		if t.Dataset.Seed != nil {
 			opts.Seed = *t.Dataset.Seed

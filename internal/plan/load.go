@@ -168,8 +168,8 @@ func (p *Plan) applyDefaults() {
 	}
 	for i := range p.Tasks {
 		t := &p.Tasks[i]
-		if t.Benchmark != "" {
-			continue // a built-in benchmark's entry: its tasks come with their own settings
+		if t.Benchmark != "" || t.LMEval != "" {
+			continue // a built-in benchmark's or an lm-eval file's entry: its tasks come with their own settings
 		}
 		if t.Type == "" {
 			t.Type = DefaultTaskType

@@ -159,9 +159,15 @@ type Task struct {
 	// that this entry stands for; the entry then takes only data_dir, and the
 	// run adds the benchmark's tasks as `run --tasks` does.
 	Benchmark string `yaml:"benchmark" json:"benchmark,omitempty"`
-	// DataDir (with benchmark) is where the benchmark's data is, relative to
-	// the plan: original files or the Hugging Face layout (default: the
-	// samples embedded in tunecheck).
+	// LMEval is an lm-evaluation-harness task YAML file (relative to the
+	// plan), read unmodified (internal/lmeval, docs/lmeval.md); the entry
+	// then takes only data_dir, required, and the run adds the file's task
+	// with lm-eval's prompts, as `tunecheck lm-eval export` writes it.
+	LMEval string `yaml:"lm_eval" json:"lm_eval,omitempty"`
+	// DataDir (with benchmark or lm_eval) is where the data is, relative to
+	// the plan: for a benchmark, original files or the Hugging Face layout
+	// (default: the samples embedded in tunecheck); for lm_eval,
+	// DATA_DIR/<dataset_path>/<dataset_name>/<split>.{jsonl,json,parquet,csv}.
 	DataDir string `yaml:"data_dir" json:"data_dir,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"fmt"
+	"github.com/tunecheck/tunecheck/internal/lmeval"
 	"maps"
 	"net/url"
 	"path/filepath"
@@ -288,12 +289,20 @@ func (v *validator) params(at string, pr *Params) {
 func (v *validator) task(i int, names map[string]string) {
 	t := &v.p.Tasks[i]
 	at := fmt.Sprintf("tasks[%d]", i)
+	if t.Benchmark != "" && t.LMEval != "" {
+		v.errorf(at+".lm_eval", "split them into two entries", "an entry is a built-in benchmark or an lm-eval task file, not both")
+		return
+	}
 	if t.Benchmark != "" {
 		v.benchmarkTask(t, at, names)
 		return
 	}
+	if t.LMEval != "" {
+		v.lmevalTask(t, at, names)
+		return
+	}
 	if t.DataDir != "" {
-		v.errorf(at+".data_dir", "remove data_dir, or add `benchmark: NAME` (`tunecheck tasks` lists them)", "data_dir is read only by a built-in benchmark entry")
+		v.errorf(at+".data_dir", "remove data_dir, or add `benchmark: NAME` (`tunecheck tasks` lists them) or `lm_eval: FILE.yaml`", "data_dir is read only by a built-in benchmark or lm-eval entry")
 	}
 	switch {
 	case t.Name == "":
@@ -642,6 +651,37 @@ func (v *validator) safety(at string, s *Safety) {
 	if s.Threshold < 0 || s.Threshold > 1 {
 		v.errorf(at+".threshold", "use a score between 0 and 1, e.g. `threshold: 0.5`", "must be in (0, 1], got %g", s.Threshold)
 	}
+}
+
+// lmevalTask checks an `lm_eval:` entry: an lm-eval task file that loads
+// (its own errors name its file and line), one task rather than a group,
+// data_dir, and nothing else; its task's name must be free.
+func (v *validator) lmevalTask(t *Task, at string, names map[string]string) {
+	typ := reflect.TypeOf(*t)
+	for j := range typ.NumField() {
+		key, _, _ := strings.Cut(typ.Field(j).Tag.Get("yaml"), ",")
+		if key != "lm_eval" && key != "data_dir" && v.p.has(at+"."+key) {
+			v.errorf(at+"."+key, "remove it: an lm_eval entry takes only lm_eval and data_dir; its task uses the file's settings", "%s is not read with lm_eval: %s", key, t.LMEval)
+		}
+	}
+	if t.DataDir == "" {
+		v.missing(at, "data_dir", "name the folder holding the task's data: DATA_DIR/<dataset_path>/<dataset_name>/<split>.jsonl (docs/lmeval.md)")
+	}
+	set, err := lmeval.NewLoader().LoadFile(v.p.Resolve(t.LMEval))
+	if err != nil {
+		v.errorf(at+".lm_eval", "fix the task file where the error points, or check the path (relative to the plan)", "%v", err)
+		return
+	}
+	if len(set.Tasks) != 1 || len(set.Groups) > 0 {
+		v.errorf(at+".lm_eval", "give one entry per member task file", "%s defines %d tasks and %d groups; an lm_eval entry takes a file of one task", t.LMEval, len(set.Tasks), len(set.Groups))
+		return
+	}
+	n := set.Tasks[0].Name
+	if prev, dup := names[n]; dup {
+		v.errorf(at+".lm_eval", "remove one of the two, or rename the plan's task", "lm-eval task %q, from %s, is also named by %s", n, t.LMEval, prev)
+		return
+	}
+	names[n] = at
 }
 
 // benchmarkTask checks a `benchmark:` entry: a built-in benchmark's name and
