@@ -1,9 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +23,8 @@ import (
 // (windows of 8 scored tokens); POST /v1/completions echoes token-id prompts
 // with one logprob per token: -1 for every token, except that model "tuned"
 // gives -0.25 to the letters a–m, its "training text". Without tokenize the
-// route answers 404.
+// route answers 404. A text prompt (the run's echo check) is answered as
+// echoServer answers it.
 func tokenServer(t *testing.T, tokenize bool, completions *atomic.Int32) *httptest.Server {
 	return tokenServerCounting(t, tokenize, completions, &atomic.Int32{})
 }
@@ -48,7 +51,19 @@ func tokenServerCounting(t *testing.T, tokenize bool, completions, tokenizeCalls
 		}
 		json.NewEncoder(w).Encode(map[string]any{"tokens": toks, "count": len(toks), "max_model_len": 10})
 	})
+	text := echoServer(t, nil, false) // vLLM also takes text prompts: the run's echo check sends one
+	t.Cleanup(text.Close)
 	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var probe struct {
+			Prompt json.RawMessage `json:"prompt"`
+		}
+		if json.Unmarshal(raw, &probe) == nil && len(probe.Prompt) > 0 && probe.Prompt[0] == '"' {
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			text.Config.Handler.ServeHTTP(w, r)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
 		completions.Add(1)
 		var in struct {
 			Model  string  `json:"model"`

@@ -141,11 +141,35 @@ func resolveProtocols(ctx context.Context, p *plan.Plan, tasks []*builtTask, o O
 			needEcho = true
 		}
 	}
+	// Types scored only by log-likelihood (CrowS-Pairs, BBQ, perplexity)
+	// have no generative fallback: a model without prompt logprobs is
+	// refused here, before any item request, not after all are sent.
+	var llOnly []*builtTask
+	for _, bt := range tasks {
+		switch bt.Type {
+		case task.CrowsPairs, task.BBQ, task.Perplexity:
+			llOnly = append(llOnly, bt)
+			needEcho = true
+		}
+	}
 	var echoes map[string]provider.EchoCheck
 	if needEcho {
 		var err error
 		if echoes, err = checkEchoes(ctx, p, o); err != nil {
 			return nil, err
+		}
+	}
+	for _, bt := range llOnly {
+		var lacking []string
+		for _, m := range p.Models {
+			if e := echoes[m.Name]; !e.Supported {
+				lacking = append(lacking, fmt.Sprintf("model %s (%s) %s echo: %s", m.Name, m.Model, echoVerb(e), e.Detail))
+			}
+		}
+		if len(lacking) > 0 {
+			return nil, exitcode.WithHint(exitcode.WithCode(fmt.Errorf("task %s (%s) is scored by log-likelihood, which needs prompt logprobs (echo=true), but:\n  %s\nnothing was sent",
+				bt.Name, bt.Type, strings.Join(lacking, "\n  ")), exitcode.BadInput),
+				"serve the models with vLLM (its /v1/completions returns prompt logprobs with echo)")
 		}
 	}
 	for _, bt := range mcs {

@@ -1,17 +1,21 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/tunecheck/tunecheck/internal/exitcode"
 	"github.com/tunecheck/tunecheck/internal/report"
 	"github.com/tunecheck/tunecheck/internal/safety/bias"
 	"github.com/tunecheck/tunecheck/internal/shareddata"
@@ -325,5 +329,36 @@ func TestBBQTaskMatchesBiasPackage(t *testing.T) {
 		if info := task.MetricInfo[metric]; info.Direction != "neutral" || !info.Corpus {
 			t.Errorf("%s is %+v, want a neutral corpus metric", metric, info)
 		}
+	}
+}
+
+// A server that ignores echo (llama-server) cannot score CrowS-Pairs: the
+// run is refused after the one echo check per endpoint, before any item
+// request, naming what the server did — not after every pair was sent.
+func TestCrowsPairsRefusedWhenEchoIgnored(t *testing.T) {
+	var items atomic.Int32
+	inner := echoServer(t, nil, true)
+	defer inner.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		if !strings.Contains(string(raw), "The capital of France") {
+			items.Add(1)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+		inner.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pairs.csv"), []byte(",sent_more,sent_less,stereo_antistereo,bias_type,annotations,anon_writer,anon_annotators\n0,He is a nurse.,She is a nurse.,antistereo,gender,\"[['gender']]\",a0,\"['a1']\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := fmt.Sprintf("name: bias\nmodels:\n  - {name: base, provider: openai, base_url: %[1]s/v1, model: base}\n  - {name: tuned, provider: openai, base_url: %[1]s/v1, model: tuned}\ntasks:\n  - {name: crows, type: crows_pairs, dataset: {path: pairs.csv}}\n", srv.URL)
+	p := filepath.Join(dir, "plan.yaml")
+	if err := os.WriteFile(p, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{PlanPath: p, StoreDSN: filepath.Join(dir, "tc.db"), OutputDir: dir})
+	if exitcode.Of(err) != exitcode.BadInput || !strings.Contains(err.Error(), "crows (crows_pairs) is scored by log-likelihood") || !strings.Contains(err.Error(), "ignored echo") || items.Load() != 0 {
+		t.Fatalf("echo-ignoring server: %v (exit %d), %d item requests; want exit 2 naming the ignored echo before any item", err, exitcode.Of(err), items.Load())
 	}
 }
