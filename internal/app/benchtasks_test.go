@@ -256,4 +256,12 @@ func TestRunMMLUGroup(t *testing.T) {
 	if g == nil || len(g.Tasks) != 57 || g.Benchmark == nil || g.Benchmark.NShot != 5 || g.Items != 57 {
 		t.Fatalf("group %+v", g)
 	}
+	// The run's report carries the Forgetting section for the group, first.
+	var kinds []string
+	for _, s := range res.Report.Sections {
+		kinds = append(kinds, s.Kind)
+	}
+	if len(res.Report.Sections) == 0 || res.Report.Sections[0].Kind != report.KindForgetting || !strings.Contains(res.Report.Sections[0].Markdown, "mmlu") {
+		t.Fatalf("report sections %v; want Forgetting (naming mmlu) first", kinds)
+	}
 }
