@@ -103,9 +103,6 @@ func addBenchmarks(p *plan.Plan, o Options, tmpDir string) (map[string]*report.B
 			}
 			data = bench.Dir(r.dataDir)
 		}
-		if err := runnable(b); err != nil {
-			return nil, exitcode.WithCode(err, exitcode.BadInput)
-		}
 		if taken[b.Name] {
 			return nil, exitcode.WithCode(fmt.Errorf("benchmark %s: the plan already has a task or group named %s (or names the benchmark twice); rename the plan's task", b.Name, b.Name), exitcode.BadInput)
 		}
@@ -301,10 +298,6 @@ func codeTask(name string, ins []bench.Instance, rowsPath string) (plan.Task, er
 	return plan.Task{Name: name, Type: "code", Dataset: plan.Dataset{Path: rowsPath},
 		Prompt: plan.Prompt{Chat: &chat}, Options: map[string]any{"k": []any{1}}}, nil
 }
-
-// runnable refuses the benchmarks whose scoring needs more than a plan
-// task; their prompts are still built (bench.Build). None today.
-func runnable(*bench.Benchmark) error { return nil }
 
 func writeRows(path string, rows []map[string]any) error {
 	f, err := os.Create(path)

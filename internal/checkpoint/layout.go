@@ -147,7 +147,8 @@ func partialName(name string) bool {
 			return true
 		}
 	}
-	// rsync writes .name.XXXXXX beside the final name.
+	// rsync writes a hidden temporary beside the final name: a dot, the
+	// name, a dot and six random characters.
 	if strings.HasPrefix(base, ".") && strings.Count(base, ".") >= 2 && !strings.HasPrefix(base, "..") {
 		return true
 	}

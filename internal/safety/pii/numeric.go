@@ -221,10 +221,10 @@ outer:
 // groups is more likely a longer id. Three shapes are accepted:
 //   - international: "+" and 8–15 digits (E.164), country code not starting
 //     with 0, groups joined by space, dash, dot or parentheses;
-//   - North American, in the numbering plan's own notation (N is a digit
-//     2–9, X any digit): an optional leading 1, then area code NXX,
-//     exchange NXX and line XXXX joined by one kind of separator, or the
-//     form (NXX) NXX-XXXX;
+//   - North American: an optional leading 1, then a three-digit area code
+//     and a three-digit exchange (each starting with 2–9) and a four-digit
+//     line number, joined by one kind of separator, or with the area code
+//     in parentheses, e.g. (415) 555-0132;
 //   - national trunk-0: 0 then 9–11 more digits in groups of 2–8 joined by
 //     one kind of separator (space or dash), e.g. 020 7946 0958, 01 23 45 67 89.
 //
