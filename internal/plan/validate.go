@@ -653,17 +653,28 @@ func (v *validator) safety(at string, s *Safety) {
 	}
 }
 
+// onlyEntryKeys reports every task key at `at` but kind and data_dir: an
+// entry that stands for tasks defined elsewhere (a built-in benchmark, an
+// lm-eval file) reads nothing else.
+func (v *validator) onlyEntryKeys(at, kind, value, why string) {
+	article := "a"
+	if kind == "lm_eval" {
+		article = "an"
+	}
+	typ := reflect.TypeOf(Task{})
+	for j := range typ.NumField() {
+		key, _, _ := strings.Cut(typ.Field(j).Tag.Get("yaml"), ",")
+		if key != kind && key != "data_dir" && v.p.has(at+"."+key) {
+			v.errorf(at+"."+key, fmt.Sprintf("remove it: %s %s entry takes only %s and data_dir; %s", article, kind, kind, why), "%s is not read with %s: %s", key, kind, value)
+		}
+	}
+}
+
 // lmevalTask checks an `lm_eval:` entry: an lm-eval task file that loads
 // (its own errors name its file and line), one task rather than a group,
 // data_dir, and nothing else; its task's name must be free.
 func (v *validator) lmevalTask(t *Task, at string, names map[string]string) {
-	typ := reflect.TypeOf(*t)
-	for j := range typ.NumField() {
-		key, _, _ := strings.Cut(typ.Field(j).Tag.Get("yaml"), ",")
-		if key != "lm_eval" && key != "data_dir" && v.p.has(at+"."+key) {
-			v.errorf(at+"."+key, "remove it: an lm_eval entry takes only lm_eval and data_dir; its task uses the file's settings", "%s is not read with lm_eval: %s", key, t.LMEval)
-		}
-	}
+	v.onlyEntryKeys(at, "lm_eval", t.LMEval, "its task uses the file's settings")
 	if t.DataDir == "" {
 		v.missing(at, "data_dir", "name the folder holding the task's data: DATA_DIR/<dataset_path>/<dataset_name>/<split>.jsonl (docs/lmeval.md)")
 	}
@@ -692,13 +703,7 @@ func (v *validator) benchmarkTask(t *Task, at string, names map[string]string) {
 		v.errorf(at+".benchmark", didYouMean(t.Benchmark, bench.Names()), "unknown built-in benchmark %q", t.Benchmark)
 		return
 	}
-	typ := reflect.TypeOf(*t)
-	for j := range typ.NumField() {
-		key, _, _ := strings.Cut(typ.Field(j).Tag.Get("yaml"), ",")
-		if key != "benchmark" && key != "data_dir" && v.p.has(at+"."+key) {
-			v.errorf(at+"."+key, "remove it: a benchmark entry takes only benchmark and data_dir; its tasks use lm-eval's settings", "%s is not read with benchmark: %s", key, t.Benchmark)
-		}
-	}
+	v.onlyEntryKeys(at, "benchmark", t.Benchmark, "its tasks use lm-eval's settings")
 	for _, b := range bs {
 		for _, n := range append([]string{b.Name}, b.Tasks...) {
 			if prev, dup := names[n]; dup {
