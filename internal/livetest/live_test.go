@@ -1,0 +1,245 @@
+package livetest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tunecheck/tunecheck/internal/livetest"
+	"github.com/tunecheck/tunecheck/internal/provider"
+	"github.com/tunecheck/tunecheck/internal/provider/openai"
+)
+
+// eos is the tiny models' end-of-sequence token id (ids 0-255 are bytes).
+const eos = 257
+
+// hprovPending is true until the openai provider parses llama-server's
+// per-token logprobs list in completions (branch h-prov); the logprob
+// comparison is skipped while it is.
+const hprovPending = true
+
+// logprobTol is how far llama.cpp's logprobs may be from PyTorch's, in nats.
+const logprobTol = 0.02
+
+func newProvider(t *testing.T, baseURL, endpoint string) *openai.Provider {
+	t.Helper()
+	p, err := openai.New(provider.Config{Kind: provider.KindOpenAI, BaseURL: baseURL, Model: "tiny", Endpoint: endpoint, Timeout: 30 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// greedy is a reference continuation's text: its byte tokens up to the end of sequence.
+func greedy(steps []livetest.Step) string {
+	var b []byte
+	for _, s := range steps {
+		if s.ID == eos {
+			break
+		}
+		b = append(b, byte(s.ID))
+	}
+	return string(b)
+}
+
+// Generation through /v1/completions at temperature 0 continues each
+// reference prompt exactly as PyTorch's greedy decoding of the same weights
+// does; chat through /v1/chat/completions goes through the model's chat
+// template (llama-server --jinja), which the prompt token count shows.
+func TestLiveGenerate(t *testing.T) {
+	srv := livetest.Start(t, livetest.Options{})
+	ref := livetest.LoadReference(t)
+	ctx := context.Background()
+
+	comp := newProvider(t, srv.BaseURL(), provider.EndpointCompletions)
+	for _, p := range ref.Prompts {
+		resp, err := comp.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "g", Prompt: p.Prompt,
+			Params: provider.Params{Temperature: ptr(0.0), MaxTokens: len(p.Base)}})
+		if err != nil {
+			t.Fatalf("completion of %q: %v", p.Prompt, err)
+		}
+		if want := greedy(p.Base); resp.Text != want {
+			t.Errorf("completion of %q = %q, PyTorch's greedy continuation is %q", p.Prompt, resp.Text, want)
+		}
+		if resp.Usage.PromptTokens != len(p.Prompt) {
+			t.Errorf("%q: %d prompt tokens, want %d (one per byte, no BOS)", p.Prompt, resp.Usage.PromptTokens, len(p.Prompt))
+		}
+	}
+
+	chat := newProvider(t, srv.BaseURL(), provider.EndpointChat)
+	const question = "How do I reset my password?"
+	resp, err := chat.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "c",
+		Messages: []provider.Message{{Role: "user", Content: question}},
+		Params:   provider.Params{Temperature: ptr(0.0), MaxTokens: 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The template renders "role: content\n" per message, then "assistant:".
+	if want := len("user: " + question + "\nassistant:"); resp.Usage.PromptTokens != want {
+		t.Errorf("chat prompt is %d tokens, the template makes %d", resp.Usage.PromptTokens, want)
+	}
+	if resp.Text == "" || resp.Usage.CompletionTokens == 0 {
+		t.Errorf("empty chat answer: %+v", resp)
+	}
+	// The same text through completions with the template applied by hand.
+	direct, err := comp.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "c", Prompt: "user: " + question + "\nassistant:",
+		Params: provider.Params{Temperature: ptr(0.0), MaxTokens: 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if direct.Text != resp.Text {
+		t.Errorf("chat answered %q, the completion of the templated prompt is %q", resp.Text, direct.Text)
+	}
+}
+
+// checkLogprobs compares a response's token logprobs with a reference continuation.
+func checkLogprobs(t *testing.T, name string, resp provider.Response, want []livetest.Step) {
+	t.Helper()
+	text := greedy(want)
+	if resp.Text != text {
+		t.Fatalf("%s: text %q, PyTorch's greedy continuation is %q", name, resp.Text, text)
+	}
+	if len(text) == 0 {
+		return // the model ends at once; nothing generated to compare
+	}
+	if hprovPending {
+		return
+	}
+	if len(resp.Logprobs) < len(text) {
+		t.Fatalf("%s: %d token logprobs for %d generated tokens: %+v", name, len(resp.Logprobs), len(text), resp.Logprobs)
+	}
+	for i := range len(text) {
+		got, w := resp.Logprobs[i], want[i]
+		if got.Token != string([]byte{byte(w.ID)}) {
+			t.Errorf("%s token %d: %q, want byte %d", name, i, got.Token, w.ID)
+		}
+		if d := math.Abs(got.Logprob - w.Logprob); d > logprobTol {
+			t.Errorf("%s token %d (%q): logprob %.5f, PyTorch %.5f (off by %.4f nats)", name, i, got.Token, got.Logprob, w.Logprob, d)
+		}
+	}
+}
+
+// The logprobs llama-server returns for generated tokens, as the openai
+// provider parses them, match PyTorch's for the base model and for the
+// ticket LoRA, token by token within logprobTol.
+func TestLiveLogprobs(t *testing.T) {
+	ref := livetest.LoadReference(t)
+	models := livetest.Models(t)
+	ctx := context.Background()
+	run := func(t *testing.T, srv *livetest.Server, lora bool) {
+		p := newProvider(t, srv.BaseURL(), provider.EndpointCompletions)
+		for _, r := range ref.Prompts {
+			want := r.Base
+			if lora {
+				want = r.Lora
+			}
+			resp, err := p.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "lp", Prompt: r.Prompt,
+				Params: provider.Params{Temperature: ptr(0.0), MaxTokens: len(want), Logprobs: 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLogprobs(t, fmt.Sprintf("%q", r.Prompt), resp, want)
+		}
+		if hprovPending {
+			t.Skip("needs h-prov: the openai provider reads llama-server's per-token logprobs list (logprobs.content) " +
+				"in /v1/completions answers; the texts matched PyTorch's, the logprobs were not compared")
+		}
+	}
+	t.Run("base", func(t *testing.T) {
+		run(t, livetest.Start(t, livetest.Options{Parallel: 1, Args: []string{"--no-cache-prompt"}}), false)
+	})
+	t.Run("lora", func(t *testing.T) {
+		// The adapter applied at start (--lora without --lora-init-without-apply).
+		srv := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{filepath.Join(models, "ticket.lora.gguf")}, ApplyLora: true,
+			Args: []string{"--no-cache-prompt"}})
+		run(t, srv, true)
+	})
+}
+
+// completion posts a raw /v1/completions body and returns its first choice:
+// text and llama-server's per-token logprobs.
+func completion(t *testing.T, url string, body map[string]any) string {
+	t.Helper()
+	buf, _ := json.Marshal(body)
+	resp, err := http.Post(url+"/v1/completions", "application/json", bytes.NewReader(buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", resp.StatusCode, data)
+	}
+	var out struct {
+		Choices []struct {
+			Text     string          `json:"text"`
+			Logprobs json.RawMessage `json:"logprobs"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil || len(out.Choices) != 1 {
+		t.Fatalf("completion body %s: %v", data, err)
+	}
+	return out.Choices[0].Text + "\x00" + string(out.Choices[0].Logprobs)
+}
+
+// At temperature 0 the same request gives the same text and the same
+// logprobs, bit for bit, when the prompt cache is off (cache_prompt: false
+// per request, or --no-cache-prompt for the server). With the cache on, a
+// repeat evaluates only the prompt's last token on top of the cached ones, in
+// a different batch, and its logprobs differ in the last digits (logged).
+func TestLiveDeterminism(t *testing.T) {
+	// "Hello" is short enough that a cached prefix changes the first
+	// logprob's last digits (observed: -2.2366273 uncached, -2.2366278 with 4
+	// of 5 prompt tokens from the cache).
+	prompts := []string{"Hello", "Ticket: My invoice is wrong.\nLabel:"}
+	srv := livetest.Start(t, livetest.Options{Parallel: 1})
+	body := func(prompt string, cache bool) map[string]any {
+		return map[string]any{"prompt": prompt, "max_tokens": 12, "temperature": 0, "logprobs": 3, "cache_prompt": cache}
+	}
+	for _, prompt := range prompts {
+		first := completion(t, srv.URL, body(prompt, false))
+		differ := 0
+		for i := range 4 {
+			if got := completion(t, srv.URL, body(prompt, false)); got != first {
+				t.Fatalf("%q with cache_prompt false: repeat %d differs:\n%s\n%s", prompt, i+1, first, got)
+			}
+			if completion(t, srv.URL, body(prompt, true)) != first {
+				differ++
+			}
+		}
+		t.Logf("%q with cache_prompt true: %d of 4 repeats differ from the uncached answer", prompt, differ)
+	}
+	prompt := prompts[0]
+
+	// The provider's requests, to a server whose cache is off.
+	srv2 := livetest.Start(t, livetest.Options{Parallel: 1, Args: []string{"--no-cache-prompt"}})
+	p := newProvider(t, srv2.BaseURL(), provider.EndpointCompletions)
+	req := provider.Request{Type: provider.Generate, ItemID: "d", Prompt: prompt, Params: provider.Params{Temperature: ptr(0.0), MaxTokens: 12, Logprobs: 3}}
+	want, err := p.Do(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Text == "" {
+		t.Fatal("empty completion")
+	}
+	for i := range 4 {
+		got, err := p.Do(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.LatencyMS, want.LatencyMS = 0, 0
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("--no-cache-prompt, repeat %d differs:\n%+v\n%+v", i+1, want, got)
+		}
+	}
+}
