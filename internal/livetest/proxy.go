@@ -13,12 +13,14 @@ import (
 )
 
 // Sent is one request the proxy passed on: its path, the prompt it asked
-// (a completion's prompt, or a chat's last message) and whether it asked for
-// an echo of the prompt (a loglikelihood or echo-check request).
+// (a completion's prompt, or a chat's last message), whether it asked for
+// an echo of the prompt (a loglikelihood or echo-check request), and its body.
 type Sent struct {
 	Path   string
 	Prompt string
 	Echo   bool
+	// Body is the request body as sent.
+	Body string
 }
 
 // Proxy is a reverse proxy (net/http/httputil) in front of a server that
@@ -34,6 +36,7 @@ type Proxy struct {
 	mu        sync.Mutex
 	sent      []Sent
 	answered  map[string]int
+	statuses  map[int]int
 	total     int
 	holdAfter int
 	held      int
@@ -48,8 +51,12 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{answered: map[string]int{}, release: make(chan struct{})}
+	p := &Proxy{answered: map[string]int{}, statuses: map[int]int{}, release: make(chan struct{})}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	// A server that is down or killed mid-answer is a 502, as from a real proxy.
+	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		http.Error(w, "livetest proxy: "+err.Error(), http.StatusBadGateway)
+	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -57,7 +64,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		s := Sent{Path: r.URL.Path}
+		s := Sent{Path: r.URL.Path, Body: string(body)}
 		s.Prompt, s.Echo = promptOf(body)
 		if !p.wait(r) {
 			return
@@ -67,11 +74,12 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		p.mu.Unlock()
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		rp.ServeHTTP(rec, r)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.statuses[rec.status]++
 		if rec.status == http.StatusOK && r.Context().Err() == nil {
-			p.mu.Lock()
 			p.answered[s.Prompt]++
 			p.total++
-			p.mu.Unlock()
 		}
 	}))
 	t.Cleanup(func() {
@@ -167,6 +175,18 @@ func (p *Proxy) Total() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.total
+}
+
+// Statuses counts the answers relayed by HTTP status (502: the server
+// could not be reached or dropped the connection).
+func (p *Proxy) Statuses() map[int]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[int]int, len(p.statuses))
+	for k, v := range p.statuses {
+		out[k] = v
+	}
+	return out
 }
 
 // Held is how many requests the hold keeps waiting now.
