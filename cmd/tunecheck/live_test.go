@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -327,15 +328,34 @@ func TestLiveSlotLimit(t *testing.T) {
 	}
 	waitFor(t, "ten answers", func() bool { return proxy.Total() >= 10 })
 	before := proxy.Statuses()
-	srv.Restart() // kill -9, start on the same port
+	// kill -9 and start again on the same port. The proxy holds requests
+	// until the new process listens and lets them through while it loads
+	// the model, which it answers with 503 "Loading model".
+	proxy.HoldAfter(1)
+	srv.Kill()
+	done := srv.Launch()
+	waitFor(t, "the restarted server to listen", func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.Port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	proxy.Release()
+	if err := srv.WaitHealthy(done); err != nil {
+		t.Fatal(err)
+	}
 	if err := run.Wait(); err != nil {
 		t.Fatalf("run failed: %v\n%s", err, out.String())
 	}
-	t.Logf("statuses before the restart %v, in all %v", before, proxy.Statuses())
+	t.Logf("statuses before the restart %v, in all %v; 503 body %s", before, proxy.Statuses(), proxy.ErrorBody(503))
 	for code, n := range before {
 		if code != 200 {
 			t.Errorf("before the restart the server answered %d requests with %d; one slot should queue them", n, code)
 		}
+	}
+	if !strings.Contains(proxy.ErrorBody(503), "Loading model") {
+		t.Errorf("no request met the restarted server loading its model (503 \"Loading model\"); statuses %v", proxy.Statuses())
 	}
 	if !strings.Contains(out.String(), "0 failed") {
 		t.Errorf("want no failed items:\n%s", out.String())

@@ -129,12 +129,60 @@ func checkLogprobs(t *testing.T, name string, resp provider.Response, want []liv
 	}
 }
 
-// The logprobs llama-server returns for generated tokens, as the openai
-// provider parses them, match PyTorch's for the base model and for the
-// ticket LoRA, token by token within logprobTol.
+// The logprobs llama-server returns for generated tokens match PyTorch's
+// for the base model and for the ticket LoRA, token by token within
+// logprobTol: as the server sends them (logprobs.content), with the adapter
+// applied at start or per request ("lora": [{"id": 0, "scale": 1}] on a server
+// that loaded it at scale 0, whose other requests stay the base model), and
+// as the openai provider parses them.
 func TestLiveLogprobs(t *testing.T) {
+	livetest.Binary(t)
 	ref := livetest.LoadReference(t)
-	models := livetest.Models(t)
+	adapter := filepath.Join(livetest.Models(t), "ticket.lora.gguf")
+	// Both without the prompt cache: see TestLiveDeterminism.
+	perRequest := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{adapter}, Args: []string{"--no-cache-prompt"}})
+	applied := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{adapter}, ApplyLora: true, Args: []string{"--no-cache-prompt"}})
+
+	for _, tc := range []struct {
+		name string
+		srv  *livetest.Server
+		lora bool // ask for the adapter in the request
+		want func(livetest.RefPrompt) []livetest.Step
+	}{
+		{"base", perRequest, false, func(r livetest.RefPrompt) []livetest.Step { return r.Base }},
+		{"lora-per-request", perRequest, true, func(r livetest.RefPrompt) []livetest.Step { return r.Lora }},
+		// With the prompt cache on, this base request would reuse the KV
+		// cache computed with the adapter and answer neither model's text.
+		{"base-after-lora", perRequest, false, func(r livetest.RefPrompt) []livetest.Step { return r.Base }},
+		{"lora-applied", applied, false, func(r livetest.RefPrompt) []livetest.Step { return r.Lora }},
+	} {
+		t.Run("server/"+tc.name, func(t *testing.T) {
+			worst := 0.0
+			defer func() { t.Logf("largest logprob difference from PyTorch: %.2g nats", worst) }()
+			for _, r := range ref.Prompts {
+				want := tc.want(r)
+				body := map[string]any{"prompt": r.Prompt, "max_tokens": len(want), "temperature": 0, "logprobs": 1}
+				if tc.lora {
+					body["lora"] = []map[string]any{{"id": 0, "scale": 1.0}}
+				}
+				text, steps := rawCompletion(t, tc.srv.URL, body)
+				if text != greedy(want) {
+					t.Errorf("%q: text %q, PyTorch's greedy continuation is %q", r.Prompt, text, greedy(want))
+					continue
+				}
+				if len(steps) < len(text) {
+					t.Fatalf("%q: %d token logprobs for %d generated tokens", r.Prompt, len(steps), len(text))
+				}
+				for i := range len(text) {
+					worst = max(worst, math.Abs(steps[i].Logprob-want[i].Logprob))
+					if steps[i].ID != want[i].ID || math.Abs(steps[i].Logprob-want[i].Logprob) > logprobTol {
+						t.Errorf("%q token %d: id %d logprob %.5f; PyTorch: id %d logprob %.5f", r.Prompt, i, steps[i].ID, steps[i].Logprob, want[i].ID, want[i].Logprob)
+					}
+				}
+			}
+		})
+	}
+
 	ctx := context.Background()
 	run := func(t *testing.T, srv *livetest.Server, lora bool) {
 		p := newProvider(t, srv.BaseURL(), provider.EndpointCompletions)
@@ -152,18 +200,39 @@ func TestLiveLogprobs(t *testing.T) {
 		}
 		if hprovPending {
 			t.Skip("needs h-prov: the openai provider reads llama-server's per-token logprobs list (logprobs.content) " +
-				"in /v1/completions answers; the texts matched PyTorch's, the logprobs were not compared")
+				"in /v1/completions answers; the texts matched PyTorch's, the parsed logprobs were not compared")
 		}
 	}
-	t.Run("base", func(t *testing.T) {
-		run(t, livetest.Start(t, livetest.Options{Parallel: 1, Args: []string{"--no-cache-prompt"}}), false)
-	})
-	t.Run("lora", func(t *testing.T) {
-		// The adapter applied at start (--lora without --lora-init-without-apply).
-		srv := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{filepath.Join(models, "ticket.lora.gguf")}, ApplyLora: true,
-			Args: []string{"--no-cache-prompt"}})
-		run(t, srv, true)
-	})
+	t.Run("provider/base", func(t *testing.T) { run(t, perRequest, false) })
+	t.Run("provider/lora-applied", func(t *testing.T) { run(t, applied, true) })
+}
+
+// rawCompletion posts a /v1/completions body and returns the first choice's
+// text and llama-server's per-token logprobs (logprobs.content).
+func rawCompletion(t *testing.T, url string, body map[string]any) (string, []livetest.Step) {
+	t.Helper()
+	buf, _ := json.Marshal(body)
+	resp, err := http.Post(url+"/v1/completions", "application/json", bytes.NewReader(buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", resp.StatusCode, data)
+	}
+	var out struct {
+		Choices []struct {
+			Text     string `json:"text"`
+			Logprobs struct {
+				Content []livetest.Step `json:"content"`
+			} `json:"logprobs"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(data, &out); err != nil || len(out.Choices) != 1 {
+		t.Fatalf("completion body %s: %v", data, err)
+	}
+	return out.Choices[0].Text, out.Choices[0].Logprobs.Content
 }
 
 // completion posts a raw /v1/completions body and returns its first choice:
@@ -240,6 +309,47 @@ func TestLiveDeterminism(t *testing.T) {
 		got.LatencyMS, want.LatencyMS = 0, 0
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("--no-cache-prompt, repeat %d differs:\n%+v\n%+v", i+1, want, got)
+		}
+	}
+}
+
+// llama-server's prompt cache and a request without a "lora" field: after a
+// LoRA request ("lora": [{"id": 0, "scale": 1}]) for the same prompt, a
+// request that leaves "lora" out (meaning the base model: the adapter is
+// loaded at scale 0) reuses the prompt's KV cache computed with the adapter
+// and answers neither model's text. A request that says "scale": 0, or
+// cache_prompt false, gets the base model. So a plan comparing base and
+// adapter on one server names the scale in both models' requests.
+func TestLiveLoraPromptCache(t *testing.T) {
+	livetest.Binary(t)
+	ref := livetest.LoadReference(t)
+	srv := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{filepath.Join(livetest.Models(t), "ticket.lora.gguf")}})
+	r := ref.Prompts[len(ref.Prompts)-1]
+	base, lora := greedy(r.Base), greedy(r.Lora)
+	body := func(scale float64, cache bool) map[string]any {
+		b := map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0, "cache_prompt": cache}
+		if scale >= 0 {
+			b["lora"] = []map[string]any{{"id": 0, "scale": scale}}
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name  string
+		scale float64 // < 0: no "lora" field
+		cache bool
+		ok    bool // answers the base model's text
+	}{
+		{"no lora field, cache on", -1, true, false},
+		{"scale 0, cache on", 0, true, true},
+		{"no lora field, cache off", -1, false, true},
+	} {
+		if text, _ := rawCompletion(t, srv.URL, body(1, true)); text != lora {
+			t.Fatalf("LoRA: %q, want %q", text, lora)
+		}
+		text, _ := rawCompletion(t, srv.URL, body(tc.scale, tc.cache))
+		t.Logf("base request after a LoRA request, %s: %q (PyTorch base %q, LoRA %q)", tc.name, text, base, lora)
+		if (text == base) != tc.ok {
+			t.Errorf("%s: %q; want the base text %q: %v (docs/live-tests.md says what this llama-server does)", tc.name, text, base, tc.ok)
 		}
 	}
 }

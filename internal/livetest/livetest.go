@@ -1,7 +1,8 @@
 // Package livetest runs a real llama.cpp llama-server for tests: it finds the
 // binary (TUNECHECK_LLAMA_SERVER, built by scripts/llama-server.sh) and the
 // tiny byte-level test models (examples/live-tiny/models), starts the server
-// on 127.0.0.1 at a free port, waits for GET /health to answer 200, and can
+// on 127.0.0.1 at a free port (one thread, so that tests share the machine),
+// waits for GET /health to answer 200, and can
 // kill it with SIGKILL and start it again on the same port. The server's log
 // goes to a file in the test's temporary directory; its tail is printed when
 // the test fails.
@@ -131,8 +132,14 @@ type Options struct {
 	Parallel int
 	// Ctx is --ctx-size over all slots (0: 512 per slot).
 	Ctx int
-	// Lora are adapter files. They are loaded with --lora-init-without-apply
-	// (scale 0 until a request's "lora" field sets it) unless ApplyLora.
+	// Lora are adapter files. They are loaded at scale 0 (--lora-scaled
+	// FILE:0), so that a request without a "lora" field is the base model and
+	// one with "lora": [{"id": 0, "scale": 1}] applies adapter 0, unless
+	// ApplyLora applies them to every request (--lora).
+	//
+	// Not --lora-init-without-apply: in the pinned llama-server (node-llama-cpp
+	// 3.21.1's llama.cpp) it loads the adapters at scale 1 all the same, GET
+	// /lora-adapters says so, and requests without "lora" get the adapter.
 	Lora      []string
 	ApplyLora bool
 	// Args are further arguments.
@@ -179,12 +186,11 @@ func Start(t testing.TB, opt Options) *Server {
 		"-t", "1", "-tb", "1",
 		"--jinja", "--no-webui",
 	}
-	if len(opt.Lora) > 0 {
-		for _, l := range opt.Lora {
+	for _, l := range opt.Lora {
+		if opt.ApplyLora {
 			args = append(args, "--lora", l)
-		}
-		if !opt.ApplyLora {
-			args = append(args, "--lora-init-without-apply")
+		} else {
+			args = append(args, "--lora-scaled", l+":0")
 		}
 	}
 	args = append(args, opt.Args...)
@@ -216,6 +222,26 @@ func freePort(t testing.TB) int {
 
 func (s *Server) start() {
 	s.t.Helper()
+	// A port just closed by a killed server can refuse a new bind for a
+	// moment; a start that fails before it is healthy is tried again.
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			s.Kill()
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err = s.WaitHealthy(s.Launch()); err == nil {
+			return
+		}
+	}
+	s.t.Fatalf("llama-server on port %d: %v\nlog tail:\n%s", s.Port, err, s.LogTail(40))
+}
+
+// Launch starts the process and returns at once, without waiting for it to
+// be healthy (while it loads the model it answers 503 "Loading model");
+// the channel is closed when the process exits. The server must not be running.
+func (s *Server) Launch() <-chan struct{} {
+	s.t.Helper()
 	log, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		s.t.Fatal(err)
@@ -236,14 +262,12 @@ func (s *Server) start() {
 	s.mu.Lock()
 	s.cmd, s.done = cmd, done
 	s.mu.Unlock()
-	if err := s.waitHealthy(done); err != nil {
-		s.t.Fatalf("llama-server on port %d: %v\nlog tail:\n%s", s.Port, err, s.LogTail(40))
-	}
+	return done
 }
 
-// waitHealthy polls GET /health until it answers 200 (503 while the model
-// loads), the process exits, or startTimeout passes.
-func (s *Server) waitHealthy(done <-chan struct{}) error {
+// WaitHealthy polls GET /health until it answers 200 (503 while the model
+// loads), the process (done from Launch) exits, or startTimeout passes.
+func (s *Server) WaitHealthy(done <-chan struct{}) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {

@@ -37,6 +37,7 @@ type Proxy struct {
 	sent      []Sent
 	answered  map[string]int
 	statuses  map[int]int
+	bodies    map[int]string
 	total     int
 	holdAfter int
 	held      int
@@ -51,7 +52,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{answered: map[string]int{}, statuses: map[int]int{}, release: make(chan struct{})}
+	p := &Proxy{answered: map[string]int{}, statuses: map[int]int{}, bodies: map[int]string{}, release: make(chan struct{})}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	// A server that is down or killed mid-answer is a 502, as from a real proxy.
 	rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
@@ -77,6 +78,9 @@ func NewProxy(t testing.TB, target string) *Proxy {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.statuses[rec.status]++
+		if rec.status != http.StatusOK && p.bodies[rec.status] == "" {
+			p.bodies[rec.status] = rec.body.String()
+		}
 		if rec.status == http.StatusOK && r.Context().Err() == nil {
 			p.answered[s.Prompt]++
 			p.total++
@@ -137,9 +141,18 @@ func promptOf(body []byte) (string, bool) {
 	return string(req.Prompt), req.Echo
 }
 
+// statusWriter records the status and, for errors, the start of the body.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   bytes.Buffer
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status != http.StatusOK && w.body.Len() < 512 {
+		w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -187,6 +200,13 @@ func (p *Proxy) Statuses() map[int]int {
 		out[k] = v
 	}
 	return out
+}
+
+// ErrorBody is the start of the first answer relayed with status code.
+func (p *Proxy) ErrorBody(code int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bodies[code]
 }
 
 // Held is how many requests the hold keeps waiting now.
