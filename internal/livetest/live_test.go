@@ -353,3 +353,40 @@ func TestLiveLoraPromptCache(t *testing.T) {
 		}
 	}
 }
+
+// In this llama-server build --lora-init-without-apply does not keep the
+// adapter off: GET /lora-adapters reports scale 1 and a request without a
+// "lora" field gets the adapter's text. A base model served this way must
+// name "lora": [{"id": 0, "scale": 0}] in its requests, or the server must
+// load the adapter with --lora-scaled FILE:0 (what livetest.Options.Lora does).
+func TestLiveLoraInitWithoutApply(t *testing.T) {
+	livetest.Binary(t)
+	ref := livetest.LoadReference(t)
+	adapter := filepath.Join(livetest.Models(t), "ticket.lora.gguf")
+	srv := livetest.Start(t, livetest.Options{Parallel: 1, Args: []string{"--lora", adapter, "--lora-init-without-apply", "--no-cache-prompt"}})
+	resp, err := http.Get(srv.URL + "/lora-adapters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adapters []struct {
+		ID    int     `json:"id"`
+		Scale float64 `json:"scale"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&adapters)
+	resp.Body.Close()
+	if err != nil || len(adapters) != 1 {
+		t.Fatalf("GET /lora-adapters: %v %+v", err, adapters)
+	}
+	r := ref.Prompts[len(ref.Prompts)-1]
+	text, _ := rawCompletion(t, srv.URL, map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0})
+	scaled0, _ := rawCompletion(t, srv.URL, map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0,
+		"lora": []map[string]any{{"id": 0, "scale": 0}}})
+	t.Logf("--lora-init-without-apply: GET /lora-adapters scale %v; no lora field: %q; scale 0: %q (PyTorch base %q, LoRA %q)",
+		adapters[0].Scale, text, scaled0, greedy(r.Base), greedy(r.Lora))
+	if adapters[0].Scale != 1 || text != greedy(r.Lora) {
+		t.Errorf("--lora-init-without-apply now leaves the adapter off (scale %v, answer %q): update docs/live-tests.md and livetest.Options.Lora", adapters[0].Scale, text)
+	}
+	if scaled0 != greedy(r.Base) {
+		t.Errorf("with scale 0 in the request: %q, want the base text %q", scaled0, greedy(r.Base))
+	}
+}
