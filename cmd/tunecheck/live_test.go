@@ -146,6 +146,10 @@ func TestLiveProbe(t *testing.T) {
 			t.Errorf("probe notes do not mention %q:\n%s", want, out)
 		}
 	}
+	// The server lists its --alias as the model id, so the model is found.
+	if strings.Contains(notes, "not among the served models") {
+		t.Errorf("probe did not find model tiny, which the server lists:\n%s", out)
+	}
 	// The text table says the same.
 	text, err := liveTunecheck(t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny").Output()
 	if err != nil || !strings.Contains(strings.ToLower(string(text)), "tokenize") {
@@ -333,6 +337,8 @@ func TestLiveSlotLimit(t *testing.T) {
 	// the model, which it answers with 503 "Loading model".
 	proxy.HoldAfter(1)
 	srv.Kill()
+	// The requests the kill cut off come back as retries and wait at the proxy.
+	waitFor(t, "a retried request", func() bool { return proxy.Held() > 0 })
 	done := srv.Launch()
 	waitFor(t, "the restarted server to listen", func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.Port))
@@ -377,4 +383,94 @@ func TestLiveSlotLimit(t *testing.T) {
 	}
 	got, _ := liveOutputs(t, db)
 	sameOutputs(t, got, want)
+}
+
+// One llama-server serves the base model and its LoRA (loaded at scale 0),
+// and the plan's two models pick the adapter per request through
+// extra_body (llama-server's "lora" field, with the prompt cache off so that
+// neither model reuses the other's KV cache): each model's outputs are
+// PyTorch's greedy continuations of its own weights.
+func TestLiveLoraPerRequestPlan(t *testing.T) {
+	livetest.Binary(t)
+	ref := livetest.LoadReference(t)
+	srv := livetest.Start(t, livetest.Options{Parallel: 2, Lora: []string{filepath.Join(livetest.Models(t), "ticket.lora.gguf")}})
+	dir := t.TempDir()
+	var data strings.Builder
+	for i, p := range ref.Prompts {
+		row, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("p%d", i), "prompt": p.Prompt})
+		data.Write(append(row, '\n'))
+	}
+	writeFile(t, filepath.Join(dir, "prompts.jsonl"), data.String())
+	writeFile(t, filepath.Join(dir, "plan.yaml"), fmt.Sprintf(`name: live-lora
+models:
+  - name: base
+    provider: openai
+    base_url: %[1]s
+    model: tiny
+    endpoint: completions
+    extra_body: {cache_prompt: false, lora: [{id: 0, scale: 0}]}
+    params: {temperature: 0, max_tokens: 24}
+    concurrency: 2
+  - name: tuned
+    provider: openai
+    base_url: %[1]s
+    model: tiny
+    endpoint: completions
+    extra_body: {cache_prompt: false, lora: [{id: 0, scale: 1.0}]}
+    params: {temperature: 0, max_tokens: 24}
+    concurrency: 2
+tasks:
+  - name: continue
+    dataset: {path: prompts.jsonl, id_field: id}
+    prompt: {template: "{{ prompt }}", chat: false}
+    reference: prompt
+    scorers: [{name: exact_match}]
+`, srv.BaseURL()))
+	db := filepath.Join(dir, "tc.db")
+	out, err := liveTunecheck(dir, "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out")).CombinedOutput()
+	if err != nil && strings.Contains(string(out), "extra_body: unknown key") {
+		t.Skip("needs h-prov: the extra_body plan key")
+	}
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListRuns(ctx, "", 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %+v %v", runs, err)
+	}
+	res, err := st.Results(ctx, runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2*len(ref.Prompts) {
+		t.Fatalf("%d results, want %d", len(res), 2*len(ref.Prompts))
+	}
+	for _, r := range res {
+		var resp provider.Response
+		if err := json.Unmarshal(r.Response, &resp); err != nil || r.Error != "" {
+			t.Fatalf("%s %s: %v %s", r.Model, r.ItemID, err, r.Error)
+		}
+		var i int
+		fmt.Sscanf(r.ItemID, "p%d", &i)
+		want := ref.Prompts[i].Base
+		if r.Model == "tuned" {
+			want = ref.Prompts[i].Lora
+		}
+		var b []byte
+		for _, s := range want {
+			if s.ID > 255 {
+				break
+			}
+			b = append(b, byte(s.ID))
+		}
+		if resp.Text != string(b) {
+			t.Errorf("%s on %q: %q, PyTorch's greedy continuation is %q", r.Model, ref.Prompts[i].Prompt, resp.Text, b)
+		}
+	}
 }

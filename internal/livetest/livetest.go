@@ -129,6 +129,9 @@ func LoadReference(t testing.TB) Reference {
 type Options struct {
 	// Model is the GGUF file; empty: the base model.
 	Model string
+	// Alias is the model id GET /v1/models lists (empty: "tiny"); the server
+	// answers requests for any model id.
+	Alias string
 	// Parallel is --parallel, the number of slots (0: 2).
 	Parallel int
 	// Ctx is --ctx-size over all slots (0: 512 per slot).
@@ -171,6 +174,9 @@ func Start(t testing.TB, opt Options) *Server {
 	if opt.Model == "" {
 		opt.Model = filepath.Join(Models(t), "base.gguf")
 	}
+	if opt.Alias == "" {
+		opt.Alias = "tiny"
+	}
 	if opt.Parallel == 0 {
 		opt.Parallel = 2
 	}
@@ -179,7 +185,7 @@ func Start(t testing.TB, opt Options) *Server {
 	}
 	port := freePort(t)
 	args := []string{
-		"-m", opt.Model,
+		"-m", opt.Model, "--alias", opt.Alias,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--parallel", strconv.Itoa(opt.Parallel),
 		"--ctx-size", strconv.Itoa(opt.Ctx),
