@@ -18,9 +18,6 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider/openai"
 )
 
-// eos is the tiny models' end-of-sequence token id (ids 0-255 are bytes).
-const eos = 257
-
 // hprovPending is true until the openai provider parses llama-server's
 // per-token logprobs list in completions (branch h-prov); the logprob
 // comparison is skipped while it is.
@@ -40,17 +37,7 @@ func newProvider(t *testing.T, baseURL, endpoint string) *openai.Provider {
 
 func ptr[T any](v T) *T { return &v }
 
-// greedy is a reference continuation's text: its byte tokens up to the end of sequence.
-func greedy(steps []livetest.Step) string {
-	var b []byte
-	for _, s := range steps {
-		if s.ID == eos {
-			break
-		}
-		b = append(b, byte(s.ID))
-	}
-	return string(b)
-}
+var greedy = livetest.Greedy
 
 // Generation through /v1/completions at temperature 0 continues each
 // reference prompt exactly as PyTorch's greedy decoding of the same weights
@@ -68,8 +55,8 @@ func TestLiveGenerate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("completion of %q: %v", p.Prompt, err)
 		}
-		if want := greedy(p.Base); resp.Text != want {
-			t.Errorf("completion of %q = %q, PyTorch's greedy continuation is %q", p.Prompt, resp.Text, want)
+		if _, err := livetest.Agree(resp.Text, p.Base); err != nil {
+			t.Errorf("completion of %q: %v", p.Prompt, err)
 		}
 		if resp.Usage.PromptTokens != len(p.Prompt) {
 			t.Errorf("%q: %d prompt tokens, want %d (one per byte, no BOS)", p.Prompt, resp.Usage.PromptTokens, len(p.Prompt))
@@ -105,20 +92,17 @@ func TestLiveGenerate(t *testing.T) {
 // checkLogprobs compares a response's token logprobs with a reference continuation.
 func checkLogprobs(t *testing.T, name string, resp provider.Response, want []livetest.Step) {
 	t.Helper()
-	text := greedy(want)
-	if resp.Text != text {
-		t.Fatalf("%s: text %q, PyTorch's greedy continuation is %q", name, resp.Text, text)
+	n, err := livetest.Agree(resp.Text, want)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	if len(text) == 0 {
-		return // the model ends at once; nothing generated to compare
-	}
-	if hprovPending {
+	if n == 0 || hprovPending {
 		return
 	}
-	if len(resp.Logprobs) < len(text) {
-		t.Fatalf("%s: %d token logprobs for %d generated tokens: %+v", name, len(resp.Logprobs), len(text), resp.Logprobs)
+	if len(resp.Logprobs) < n {
+		t.Fatalf("%s: %d token logprobs for %d generated tokens: %+v", name, len(resp.Logprobs), n, resp.Logprobs)
 	}
-	for i := range len(text) {
+	for i := range n {
 		got, w := resp.Logprobs[i], want[i]
 		if got.Token != string([]byte{byte(w.ID)}) {
 			t.Errorf("%s token %d: %q, want byte %d", name, i, got.Token, w.ID)
@@ -166,14 +150,15 @@ func TestLiveLogprobs(t *testing.T) {
 					body["lora"] = []map[string]any{{"id": 0, "scale": 1.0}}
 				}
 				text, steps := rawCompletion(t, tc.srv.URL, body)
-				if text != greedy(want) {
-					t.Errorf("%q: text %q, PyTorch's greedy continuation is %q", r.Prompt, text, greedy(want))
+				n, err := livetest.Agree(text, want)
+				if err != nil {
+					t.Errorf("%q: %v", r.Prompt, err)
 					continue
 				}
-				if len(steps) < len(text) {
-					t.Fatalf("%q: %d token logprobs for %d generated tokens", r.Prompt, len(steps), len(text))
+				if len(steps) < n {
+					t.Fatalf("%q: %d token logprobs for %d generated tokens", r.Prompt, len(steps), n)
 				}
-				for i := range len(text) {
+				for i := range n {
 					worst = max(worst, math.Abs(steps[i].Logprob-want[i].Logprob))
 					if steps[i].ID != want[i].ID || math.Abs(steps[i].Logprob-want[i].Logprob) > logprobTol {
 						t.Errorf("%q token %d: id %d logprob %.5f; PyTorch: id %d logprob %.5f", r.Prompt, i, steps[i].ID, steps[i].Logprob, want[i].ID, want[i].Logprob)
@@ -325,13 +310,24 @@ func TestLiveLoraPromptCache(t *testing.T) {
 	ref := livetest.LoadReference(t)
 	srv := livetest.Start(t, livetest.Options{Parallel: 1, Lora: []string{filepath.Join(livetest.Models(t), "ticket.lora.gguf")}})
 	r := ref.Prompts[len(ref.Prompts)-1]
-	base, lora := greedy(r.Base), greedy(r.Lora)
 	body := func(scale float64, cache bool) map[string]any {
 		b := map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0, "cache_prompt": cache}
 		if scale >= 0 {
 			b["lora"] = []map[string]any{{"id": 0, "scale": scale}}
 		}
 		return b
+	}
+	// The two models' answers, each computed afresh.
+	base, _ := rawCompletion(t, srv.URL, body(0, false))
+	lora, _ := rawCompletion(t, srv.URL, body(1, false))
+	if _, err := livetest.Agree(base, r.Base); err != nil {
+		t.Fatalf("base: %v", err)
+	}
+	if _, err := livetest.Agree(lora, r.Lora); err != nil {
+		t.Fatalf("LoRA: %v", err)
+	}
+	if base == lora {
+		t.Fatalf("base and LoRA both answer %q; the test needs a prompt where they differ", base)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -347,7 +343,7 @@ func TestLiveLoraPromptCache(t *testing.T) {
 			t.Fatalf("LoRA: %q, want %q", text, lora)
 		}
 		text, _ := rawCompletion(t, srv.URL, body(tc.scale, tc.cache))
-		t.Logf("base request after a LoRA request, %s: %q (PyTorch base %q, LoRA %q)", tc.name, text, base, lora)
+		t.Logf("base request after a LoRA request, %s: %q (base %q, LoRA %q)", tc.name, text, base, lora)
 		if (text == base) != tc.ok {
 			t.Errorf("%s: %q; want the base text %q: %v (docs/live-tests.md says what this llama-server does)", tc.name, text, base, tc.ok)
 		}
@@ -378,15 +374,24 @@ func TestLiveLoraInitWithoutApply(t *testing.T) {
 		t.Fatalf("GET /lora-adapters: %v %+v", err, adapters)
 	}
 	r := ref.Prompts[len(ref.Prompts)-1]
-	text, _ := rawCompletion(t, srv.URL, map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0})
-	scaled0, _ := rawCompletion(t, srv.URL, map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0,
-		"lora": []map[string]any{{"id": 0, "scale": 0}}})
-	t.Logf("--lora-init-without-apply: GET /lora-adapters scale %v; no lora field: %q; scale 0: %q (PyTorch base %q, LoRA %q)",
-		adapters[0].Scale, text, scaled0, greedy(r.Base), greedy(r.Lora))
-	if adapters[0].Scale != 1 || text != greedy(r.Lora) {
-		t.Errorf("--lora-init-without-apply now leaves the adapter off (scale %v, answer %q): update docs/live-tests.md and livetest.Options.Lora", adapters[0].Scale, text)
+	ask := func(scale float64) string {
+		b := map[string]any{"prompt": r.Prompt, "max_tokens": len(r.Base), "temperature": 0}
+		if scale >= 0 {
+			b["lora"] = []map[string]any{{"id": 0, "scale": scale}}
+		}
+		text, _ := rawCompletion(t, srv.URL, b)
+		return text
 	}
-	if scaled0 != greedy(r.Base) {
-		t.Errorf("with scale 0 in the request: %q, want the base text %q", scaled0, greedy(r.Base))
+	text, scaled0, scaled1 := ask(-1), ask(0), ask(1)
+	t.Logf("--lora-init-without-apply: GET /lora-adapters scale %v; no lora field: %q; scale 0: %q; scale 1: %q",
+		adapters[0].Scale, text, scaled0, scaled1)
+	if _, err := livetest.Agree(scaled0, r.Base); err != nil {
+		t.Errorf("with scale 0 in the request: %v", err)
+	}
+	if _, err := livetest.Agree(scaled1, r.Lora); err != nil {
+		t.Errorf("with scale 1 in the request: %v", err)
+	}
+	if adapters[0].Scale != 1 || text != scaled1 || text == scaled0 {
+		t.Errorf("--lora-init-without-apply now leaves the adapter off (scale %v, answer %q): update docs/live-tests.md and livetest.Options.Lora", adapters[0].Scale, text)
 	}
 }

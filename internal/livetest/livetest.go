@@ -103,6 +103,62 @@ type RefPrompt struct {
 	Lora   []Step `json:"lora"`
 }
 
+// EOS is the tiny models' end-of-sequence token (ids 0-255 are bytes).
+const EOS = 257
+
+// NearTie is how close (nats) PyTorch's two most likely tokens must be for
+// llama.cpp to pick the other one without it being an error: their logprobs
+// differ by about 0.001 nats (float32 kernels, another summation order).
+const NearTie = 0.005
+
+// Greedy is a reference continuation's text: its byte tokens up to the end of sequence.
+func Greedy(steps []Step) string {
+	var b []byte
+	for _, s := range steps {
+		if s.ID == EOS {
+			break
+		}
+		b = append(b, byte(s.ID))
+	}
+	return string(b)
+}
+
+// Agree compares a generated text with PyTorch's greedy continuation and
+// returns how many leading tokens can be compared: all of them when the text
+// is the continuation, or up to the first token where the two differ at a
+// near tie (PyTorch's logprob for the generated token within NearTie of its
+// choice). Any other difference is an error.
+func Agree(text string, want []Step) (int, error) {
+	ref := Greedy(want)
+	for i := 0; i < len(ref) && i < len(text); i++ {
+		if text[i] == ref[i] {
+			continue
+		}
+		for _, alt := range want[i].Top {
+			if alt.ID == int(text[i]) && want[i].Logprob-alt.Logprob <= NearTie {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("generated %q, PyTorch's greedy continuation is %q: they part at token %d (%q, PyTorch %q) and it is no tie", text, ref, i, text[i], ref[i])
+	}
+	if len(text) != len(ref) {
+		// The end of sequence at a near tie with a byte, or the other way round.
+		if i := min(len(text), len(ref)); i < len(want) {
+			next := EOS
+			if i < len(text) {
+				next = int(text[i])
+			}
+			for _, alt := range want[i].Top {
+				if alt.ID == next && want[i].Logprob-alt.Logprob <= NearTie {
+					return i, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("generated %q, PyTorch's greedy continuation is %q", text, ref)
+	}
+	return len(ref), nil
+}
+
 // Reference is models/reference.json.
 type Reference struct {
 	Prompts []RefPrompt `json:"prompts"`
