@@ -23,11 +23,18 @@ import (
 // TestMain) against a real llama.cpp llama-server serving the tiny models of
 // examples/live-tiny (internal/livetest), often through a counting proxy.
 
-// liveTunecheck is a tunecheck process in dir.
-func liveTunecheck(dir string, args ...string) *exec.Cmd {
+// liveTunecheck is a tunecheck process in dir, killed when the test ends
+// if it still runs then (a test that failed half-way).
+func liveTunecheck(t *testing.T, dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TUNECHECK_E2E_MAIN=1", "CI=true")
 	cmd.Dir = dir
+	t.Cleanup(func() {
+		if cmd.Process != nil && cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	return cmd
 }
 
@@ -128,7 +135,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // llama.cpp's /tokenize route answers.
 func TestLiveProbe(t *testing.T) {
 	srv := livetest.Start(t, livetest.Options{Parallel: 1})
-	out, err := liveTunecheck(t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny", "-f", "json").Output()
+	out, err := liveTunecheck(t, t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny", "-f", "json").Output()
 	if err != nil {
 		t.Fatalf("probe: %v\n%s", err, out)
 	}
@@ -151,7 +158,7 @@ func TestLiveProbe(t *testing.T) {
 		t.Errorf("probe did not find model tiny, which the server lists:\n%s", out)
 	}
 	// The text table says the same.
-	text, err := liveTunecheck(t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny").Output()
+	text, err := liveTunecheck(t, t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny").Output()
 	if err != nil || !strings.Contains(strings.ToLower(string(text)), "tokenize") {
 		t.Errorf("probe (text): %v\n%s", err, text)
 	}
@@ -194,7 +201,7 @@ models:
 tasks:
   - name: labels
 %[2]s`, proxy.BaseURL(), tc.task))
-			out, err := liveTunecheck(dir, "run", "plan.yaml", "--store", filepath.Join(dir, "tc.db"), "-o", filepath.Join(dir, "out")).CombinedOutput()
+			out, err := liveTunecheck(t, dir, "run", "plan.yaml", "--store", filepath.Join(dir, "tc.db"), "-o", filepath.Join(dir, "out")).CombinedOutput()
 			var exit *exec.ExitError
 			switch {
 			case tc.refused && (!errors.As(err, &exit) || exit.ExitCode() != 2):
@@ -245,7 +252,7 @@ func TestLiveResumeAfterKills(t *testing.T) {
 	// The uninterrupted run, straight to the server.
 	refDir := t.TempDir()
 	plan, _ := liveTickets(t, refDir, srv.BaseURL(), items, 4)
-	if out, err := liveTunecheck(refDir, "run", plan, "--store", filepath.Join(refDir, "tc.db"), "-o", filepath.Join(refDir, "out")).CombinedOutput(); err != nil {
+	if out, err := liveTunecheck(t, refDir, "run", plan, "--store", filepath.Join(refDir, "tc.db"), "-o", filepath.Join(refDir, "out")).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 	want, _ := liveOutputs(t, filepath.Join(refDir, "tc.db"))
@@ -259,7 +266,7 @@ func TestLiveResumeAfterKills(t *testing.T) {
 	// Phase 1: after 20 answers the proxy holds new requests; once the
 	// batch writer has flushed what was answered, kill -9 tunecheck.
 	proxy.HoldAfter(20)
-	first := liveTunecheck(dir, args...)
+	first := liveTunecheck(t, dir, args...)
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +282,7 @@ func TestLiveResumeAfterKills(t *testing.T) {
 	// Phase 2: resume; kill -9 llama-server after ten more answers and
 	// start it again on the same port.
 	proxy.Release()
-	second := liveTunecheck(dir, args...)
+	second := liveTunecheck(t, dir, args...)
 	var out strings.Builder
 	second.Stdout, second.Stderr = &out, &out
 	if err := second.Start(); err != nil {
@@ -324,7 +331,7 @@ func TestLiveSlotLimit(t *testing.T) {
 	dir := t.TempDir()
 	plan, prompts := liveTickets(t, dir, proxy.BaseURL(), items, 8)
 	db := filepath.Join(dir, "tc.db")
-	run := liveTunecheck(dir, "run", plan, "--store", db, "-o", filepath.Join(dir, "out"))
+	run := liveTunecheck(t, dir, "run", plan, "--store", db, "-o", filepath.Join(dir, "out"))
 	var out strings.Builder
 	run.Stdout, run.Stderr = &out, &out
 	if err := run.Start(); err != nil {
@@ -427,7 +434,7 @@ tasks:
     scorers: [{name: exact_match}]
 `, srv.BaseURL()))
 	db := filepath.Join(dir, "tc.db")
-	out, err := liveTunecheck(dir, "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out")).CombinedOutput()
+	out, err := liveTunecheck(t, dir, "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out")).CombinedOutput()
 	if err != nil && strings.Contains(string(out), "extra_body: unknown key") {
 		t.Skip("needs h-prov: the extra_body plan key")
 	}
