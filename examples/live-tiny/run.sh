@@ -39,11 +39,13 @@ fi
 mkdir -p "$here/out"
 log=$here/out/llama-server.log
 echo "run.sh: starting $server on 127.0.0.1:$port (log: $log)" >&2
-# --lora-init-without-apply: the adapter is loaded at scale 0, so a request
-# without a `lora` field is answered by the base model; the plan's candidate
-# asks for the adapter per request. -np 4 slots match the plan's concurrency.
+# --lora-scaled FILE:0 loads the adapter at scale 0, so a request without a
+# `lora` field is answered by the base model; the plan's candidate asks for
+# the adapter per request. (--lora-init-without-apply does not do this in this
+# llama.cpp build: the adapter stays applied; internal/livetest pins it.)
+# -np 4 slots match the plan's concurrency.
 "$server" -m "$here/models/base.gguf" \
-	--lora "$here/models/ticket.lora.gguf" --lora-init-without-apply \
+	--lora-scaled "$here/models/ticket.lora.gguf:0" \
 	--host 127.0.0.1 --port "$port" -c 4096 -np 4 --jinja >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
