@@ -48,12 +48,16 @@ func (p *Provider) CheckEcho(ctx context.Context) (provider.EchoCheck, error) {
 		}
 		detail := perr.Err.Error()
 		if perContentFormat(body) {
-			detail = "logprobs came back in the per-token list format (logprobs.content) for the generated token only, as llama.cpp's llama-server answers: echo=true was ignored"
+			detail = EchoIgnoredNote + ": logprobs came back in the per-token list format (logprobs.content) for the generated token only, as llama.cpp's llama-server answers"
 		}
 		return provider.EchoCheck{Behaviour: provider.EchoIgnored, Detail: detail}, nil
 	}
 	return provider.EchoCheck{Supported: true}, nil
 }
+
+// EchoIgnoredNote is how probe and the echo check name a server that
+// answers echo=true with logprobs of the generated tokens only.
+const EchoIgnoredNote = "server ignores echo=true; prompt logprobs unavailable"
 
 // perContentFormat reports whether a completion's logprobs are the chat-style
 // list {"content": [{token, logprob, …}]} rather than the legacy arrays.
@@ -112,14 +116,7 @@ func (p *Provider) LoglikelihoodBatch(ctx context.Context, reqs []provider.Reque
 	if len(c.Choices) != len(reqs) {
 		return nil, provider.Describe(provider.Malformed("%d choices for %d prompts", len(c.Choices), len(reqs)), "openai loglikelihood batch", p.key)
 	}
-	slices.SortStableFunc(c.Choices, func(a, b struct {
-		Index        int           `json:"index"`
-		Text         string        `json:"text"`
-		FinishReason string        `json:"finish_reason"`
-		Logprobs     *EchoLogprobs `json:"logprobs"`
-	}) int {
-		return a.Index - b.Index
-	})
+	slices.SortStableFunc(c.Choices, func(a, b wireCompletionChoice) int { return a.Index - b.Index })
 	// One generated token per prompt (max_tokens=1), unless the usage says
 	// otherwise in a way that cannot be split evenly.
 	gen := 1
@@ -139,7 +136,7 @@ func (p *Provider) LoglikelihoodBatch(ctx context.Context, reqs []provider.Reque
 			return nil, provider.Describe(provider.Unsupported("the answer has no logprobs (logprobs=1 was ignored); %s", echoHelp), "openai loglikelihood batch", p.key)
 		}
 		r := reqs[i]
-		s, perr := ScoreEcho(*ch.Logprobs, r.Prompt+r.Continuation, r.Continuation, gen, false)
+		s, perr := ScoreEcho(ch.Logprobs.EchoLogprobs, r.Prompt+r.Continuation, r.Continuation, gen, false)
 		if perr != nil {
 			return nil, provider.Describe(perr, "openai loglikelihood batch", p.key)
 		}
