@@ -214,7 +214,7 @@ func (p *Provider) postURL(ctx context.Context, url string, body any) ([]byte, *
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return nil, provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now())
+		return nil, llamaCppError(provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now()))
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
