@@ -1,12 +1,17 @@
 package openai
 
 import (
+	"context"
 	"errors"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
@@ -136,5 +141,90 @@ func TestEchoResponseLlamaCpp(t *testing.T) {
 	_, err := EchoResponse(llamaBody(t, "completion_echo_ignored.json"), req)
 	if err == nil || !errors.Is(err, provider.ErrUnsupported) || !strings.Contains(err.Error(), EchoIgnoredNote) || !strings.Contains(err.Error(), "vLLM") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// llama-server's error bodies, replayed: the loading 503 is retryable and
+// says why; the two 500s the same request would meet again are final and
+// say what to do; its 4xx keep their message.
+func TestLlamaCppErrors(t *testing.T) {
+	tests := []struct {
+		file      string
+		status    int
+		retryable bool
+		msg       []string
+	}{
+		{"error_503_loading.json", 503, true, []string{"unavailable_error: Loading model", "still loading the model"}},
+		{"error_500_chat_format.json", 500, false, []string{"does not match the expected peg-native format", "not valid UTF-8", "endpoint: completions"}},
+		{"error_500_no_jinja_template.json", 500, false, []string{"this custom template is not supported", "restart it with --jinja"}},
+		{"error_400_field_type.json", 400, false, []string{"invalid_request_error: Field 'max_tokens'"}},
+		{"error_404.json", 404, false, []string{"not_found_error: File Not Found"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body := llamaBody(t, tt.file)
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(tt.status)
+				w.Write(body)
+			})
+			_, err := newProvider(t, s.URL, "").Do(context.Background(), provider.Request{Type: provider.Generate, ItemID: "1", Prompt: "Say OK."})
+			var pe *provider.Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("err = %v (%T)", err, err)
+			}
+			if pe.Status != tt.status || pe.Retryable != tt.retryable {
+				t.Errorf("status %d retryable %v, want %d %v: %v", pe.Status, pe.Retryable, tt.status, tt.retryable, err)
+			}
+			for _, m := range tt.msg {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not say %q", err, m)
+				}
+			}
+		})
+	}
+}
+
+// The echo check waits for a server that is still loading its model
+// (503 on every route) and then finds echo ignored; a server that never
+// finishes loading fails the check after echoCheckPatience, not at once.
+func TestCheckEchoWaitsForLoading(t *testing.T) {
+	loading, ignored := llamaBody(t, "error_503_loading.json"), llamaBody(t, "completion_echo_ignored.json")
+	for _, tt := range []struct {
+		name     string
+		loadings int
+		wantErr  bool
+	}{{"loads", 3, false}, {"never loads", 1 << 30, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			s := newServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				if int(n.Add(1)) <= tt.loadings {
+					w.WriteHeader(503)
+					w.Write(loading)
+					return
+				}
+				w.Write(ignored)
+			})
+			p := newProvider(t, s.URL, "")
+			var slept []time.Duration
+			p.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+			chk, err := p.CheckEcho(context.Background())
+			if tt.wantErr {
+				var total time.Duration
+				for _, d := range slept {
+					total += d
+				}
+				if err == nil || !strings.Contains(err.Error(), "still loading") || total < echoCheckPatience {
+					t.Fatalf("err = %v after %v of waits", err, total)
+				}
+				return
+			}
+			if err != nil || chk.Supported || chk.Behaviour != provider.EchoIgnored || !strings.HasPrefix(chk.Detail, EchoIgnoredNote) {
+				t.Fatalf("check %+v, err %v", chk, err)
+			}
+			if want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}; !slices.Equal(slept, want) {
+				t.Errorf("waits %v, want %v", slept, want)
+			}
+		})
 	}
 }

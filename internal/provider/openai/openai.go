@@ -39,6 +39,8 @@ type Provider struct {
 	endpoint string
 	timeout  time.Duration
 	now      func() time.Time
+	// sleep waits between the echo check's attempts (tests replace it).
+	sleep func(context.Context, time.Duration) error
 	// completionTokens sends max_completion_tokens instead of max_tokens on
 	// chat: api.openai.com rejects max_tokens for its reasoning models, while
 	// self-hosted servers know max_tokens best.
@@ -82,6 +84,7 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 		endpoint:         ep,
 		timeout:          cfg.Timeout,
 		now:              time.Now,
+		sleep:            sleepCtx,
 		extra:            extra,
 	}, nil
 }
