@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (README.md, .ci/run): provides what the tests need (a
 # throwaway PostgreSQL, Chromium for the HTML report's screenshot and the
-# viewer's end-to-end tests), vets and runs every test, then proves the install
-# routes (scripts/test-release.sh). Needs Go; PostgreSQL and Chromium are
+# viewer's end-to-end tests, a llama-server built from source for the live
+# tests), vets and runs every test, then proves the install routes
+# (scripts/test-release.sh). Needs Go; PostgreSQL and Chromium are
 # installed with apt-get when they are missing and we are root.
 #
 # Elsewhere (no root, no apt-get, macOS) it stops and says what to do:
@@ -12,6 +13,11 @@
 #   TUNECHECK_TEST_BROWSER=/path/to/chromium ./scripts/test.sh
 #   TUNECHECK_TEST_BROWSER=off ./scripts/test.sh      # browser tests SKIP (refused when CI=true)
 #   TUNECHECK_TEST_RELEASE=off ./scripts/test.sh      # no release/install checks (refused when CI=true)
+#   TUNECHECK_LLAMA_SERVER=/path/to/llama-server ./scripts/test.sh   # your own build for the live tests
+#   TUNECHECK_LLAMA_SERVER=off ./scripts/test.sh      # live llama-server tests SKIP (refused when CI=true)
+#
+# The live tests need llama.cpp's llama-server: scripts/llama-server.sh builds it
+# (npm, git, cmake, g++; installed with apt-get when root) once and caches it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -156,6 +162,41 @@ EOF
 	ln -s "$browser" "$browser_dir/chromium"
 	export PATH="$browser_dir:$PATH"
 	export TUNECHECK_REQUIRE_BROWSER=1
+	;;
+esac
+
+# --- llama-server (the live tests against a real inference server) --------------
+# scripts/llama-server.sh builds llama.cpp's llama-server from the source that
+# the npm package node-llama-cpp ships (7-10 min on 2 cores, once: the binary is
+# cached outside the repository) and prints its path; the live tests
+# (internal/livetest, cmd/tunecheck/live_test.go) start it with the tiny models
+# committed in examples/live-tiny/models.
+llama=${TUNECHECK_LLAMA_SERVER:-}
+case $llama in
+off)
+	if in_ci; then
+		echo "test.sh: TUNECHECK_LLAMA_SERVER=off is refused in CI (CI=true): CI must run the live llama-server tests." >&2
+		exit 2
+	fi
+	skip "live llama-server tests are NOT run (TUNECHECK_LLAMA_SERVER=off)"
+	;;
+"")
+	if scripts/llama-server.sh --check 2>/dev/null || can_apt; then
+		echo "== llama-server for the live tests (scripts/llama-server.sh; built once, then cached)" >&2
+		llama=$(scripts/llama-server.sh)
+		export TUNECHECK_LLAMA_SERVER=$llama
+	else
+		if in_ci; then
+			echo "test.sh: the live tests need llama-server, and it cannot be built here:" >&2
+			scripts/llama-server.sh --check || true
+			exit 2
+		fi
+		skip "live llama-server tests are NOT run: the build toolchain is absent ($(scripts/llama-server.sh --check 2>&1 | sed 's/^llama-server.sh: //')); install it, or set TUNECHECK_LLAMA_SERVER=/path/to/llama-server"
+		export TUNECHECK_LLAMA_SERVER=off
+	fi
+	;;
+*)
+	[[ -x $llama ]] || { echo "test.sh: TUNECHECK_LLAMA_SERVER=$llama is not an executable file" >&2; exit 2; }
 	;;
 esac
 

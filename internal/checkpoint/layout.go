@@ -11,6 +11,11 @@
 //     pytorch_model.bin.index.json), beside training_args.bin, optimizer and
 //     scheduler state and trainer_state.json, which the Trainer writes after
 //     the weights.
+//   - llama.cpp: checkpoint-<N>/ holding .gguf files, a LoRA adapter
+//     (general.type "adapter", for llama-server --lora) or a whole model, as
+//     a training script that exports GGUF per checkpoint writes them; the
+//     GGUF header and tensor table must parse and the file reach its last
+//     tensor's data.
 //   - LLaMA-Factory and Axolotl train through the Hugging Face Trainer: the
 //     same checkpoint-<N>/ folders under their output_dir (LLaMA-Factory adds
 //     trainer_log.jsonl beside them; Axolotl's LoRA runs save adapters).
@@ -202,11 +207,24 @@ func Judge(dir string, s Snapshot) (Kind, string) {
 		if !found && !has("model.safetensors") && !has("pytorch_model.bin") {
 			return "", "config.json without model.safetensors, pytorch_model.bin or a shard index"
 		}
+	case len(gguf(names)) > 0:
+		// llama.cpp's format: a LoRA adapter (general.type "adapter", served
+		// with llama-server --lora) or a whole model.
+		kind = Full
+		for _, n := range gguf(names) {
+			h, err := readGGUF(filepath.Join(dir, filepath.FromSlash(n)))
+			if err != nil {
+				return "", fmt.Sprintf("%s: %v", n, err)
+			}
+			if h.Type == "adapter" {
+				kind = Adapter
+			}
+		}
 	default:
 		if len(s) == 0 {
 			return "", "the folder is empty"
 		}
-		return "", "neither adapter_config.json (PEFT adapter) nor config.json (full weights)"
+		return "", "neither adapter_config.json (PEFT adapter), config.json (full weights) nor a .gguf file (llama.cpp)"
 	}
 	// The Trainer saves training_args.bin with the weights and
 	// trainer_state.json after the optimizer, scheduler and RNG state: a
@@ -223,7 +241,18 @@ func Judge(dir string, s Snapshot) (Kind, string) {
 }
 
 func isWeight(name string) bool {
-	return strings.HasSuffix(name, ".safetensors") || strings.HasSuffix(name, ".bin")
+	return strings.HasSuffix(name, ".safetensors") || strings.HasSuffix(name, ".bin") || strings.HasSuffix(name, ".gguf")
+}
+
+// gguf lists the .gguf files directly in the folder.
+func gguf(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasSuffix(strings.ToLower(n), ".gguf") && !strings.Contains(n, "/") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // indexShards lists the files a sharded checkpoint's index maps weights to.

@@ -46,6 +46,12 @@ func newProbeCmd(env Env) *cobra.Command {
                  need (token windows)
   latency        the fastest successful call
 
+and, below the table, what echo=true did (returned, ignored or refused), the
+format of generated tokens' logprobs (legacy arrays or the per-token list), the
+tokenize route, and for a llama.cpp server its build, context size per slot,
+slots, whether its chat template is applied, its LoRA adapters and whether its
+prompt cache changes repeated logprobs.
+
 Name the endpoint with flags, or probe the models of a plan (all of them, or the
 ones named). Exit code 3 when an endpoint cannot be reached.`,
 		Example: `  tunecheck probe --provider openai --base-url http://localhost:8000/v1 --model meta-llama/Llama-3.1-8B
@@ -190,19 +196,69 @@ func writeProbeTable(w io.Writer, results []registry.ProbeResult) {
 			}
 		}
 		c := r.Capabilities
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, r.BaseURL, yes(c.Chat), yes(c.Completions), yes(c.EchoLogprobs), yes(c.Tokenize), lat)
+		echo := yes(c.EchoLogprobs)
+		if c.Echo == provider.EchoIgnored || c.Echo == provider.EchoRefused {
+			echo = "no (" + c.Echo + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, r.BaseURL, yes(c.Chat), yes(c.Completions), echo, yes(c.Tokenize), lat)
 	}
 	tw.Flush()
 	for _, r := range results {
-		if r.Error == "" && len(r.Capabilities.Notes) == 0 {
+		c := r.Capabilities
+		if r.Error == "" && len(c.Notes) == 0 && c.LogprobFormat == "" && c.Server == nil {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s:\n", r.Name)
 		if r.Error != "" {
 			fmt.Fprintf(w, "  error: %s\n", r.Error)
 		}
-		for _, n := range r.Capabilities.Notes {
+		for _, n := range c.Notes {
 			fmt.Fprintf(w, "  %s\n", n)
 		}
+		if c.LogprobFormat != "" {
+			fmt.Fprintf(w, "  logprobs of generated tokens: %s\n", describeLogprobFormat(c.LogprobFormat))
+		}
+		if c.Server != nil {
+			writeServerInfo(w, *c.Server)
+		}
+	}
+}
+
+func describeLogprobFormat(f string) string {
+	switch f {
+	case "legacy":
+		return "legacy arrays (tokens, token_logprobs, top_logprobs, text_offset)"
+	case "per-token list":
+		return "per-token list (logprobs.content: token, logprob, bytes, top_logprobs), as llama.cpp's llama-server answers"
+	}
+	return f
+}
+
+// writeServerInfo prints what a server said about itself (llama.cpp).
+func writeServerInfo(w io.Writer, s provider.ServerInfo) {
+	line := "  server: " + s.Software
+	if s.Build != "" {
+		line += " " + s.Build
+	}
+	if s.ContextSize > 0 {
+		line += fmt.Sprintf(", context %d tokens per slot (n_ctx)", s.ContextSize)
+	}
+	if s.Slots > 0 {
+		line += fmt.Sprintf(", %d slots (total_slots: requests beyond them queue)", s.Slots)
+	}
+	fmt.Fprintln(w, line)
+	switch {
+	case s.ChatTemplateApplied:
+		fmt.Fprintf(w, "  chat template: %s, applied: a user turn \"Say OK.\" is sent as %q\n", s.ChatTemplate, s.ChatExample)
+	case s.ChatTemplateError != "":
+		fmt.Fprintf(w, "  chat template: %s, NOT applied: %s\n", s.ChatTemplate, s.ChatTemplateError)
+	case s.ChatTemplate != "":
+		fmt.Fprintf(w, "  chat template: %s\n", s.ChatTemplate)
+	}
+	for _, a := range s.Adapters {
+		fmt.Fprintf(w, "  lora adapter %d: %s, scale %g for requests that name no adapter (select per request with extra_body: {lora: [{id: %d, scale: …}]})\n", a.ID, a.Name, a.DefaultScale, a.ID)
+	}
+	if s.PromptCache != "" {
+		fmt.Fprintf(w, "  prompt cache: %s\n", s.PromptCache)
 	}
 }

@@ -212,3 +212,105 @@ tasks:
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+// llamaCppLike replays a real llama-server's answers (captured bodies in
+// internal/provider/openai/testdata/llamacpp): echo ignored, logprobs in
+// the per-token list, /tokenize with {"content"}, /props, /apply-template
+// and /lora-adapters. The two completions after the echo check are a real
+// first answer and its repeat from the prompt cache, whose logprobs differ.
+func llamaCppLike(t *testing.T) *httptest.Server {
+	t.Helper()
+	body := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("..", "provider", "openai", "testdata", "llamacpp", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	serve := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { w.Write(body(name)) }
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/models", serve("models.json"))
+	mux.HandleFunc("GET /props", serve("props.json"))
+	mux.HandleFunc("GET /lora-adapters", serve("lora_adapters.json"))
+	mux.HandleFunc("POST /apply-template", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"prompt":"user: Say OK.\nassistant:"}`)) // as curl showed it
+	})
+	mux.HandleFunc("POST /v1/chat/completions", serve("chat_logprobs.json"))
+	completions := 0
+	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		json.NewDecoder(r.Body).Decode(&req)
+		if req["echo"] == true {
+			w.Write(body("completion_echo_ignored.json"))
+			return
+		}
+		completions++
+		if completions == 1 {
+			w.Write(body("completion_cache_differ_first.json"))
+			return
+		}
+		w.Write(body("completion_cache_differ_repeat.json"))
+	})
+	mux.HandleFunc("POST /tokenize", func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]any
+		json.NewDecoder(r.Body).Decode(&req)
+		if _, ok := req["content"]; ok {
+			w.Write(body("tokenize.json"))
+			return
+		}
+		w.Write(body("tokenize_vllm_body.json"))
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestProbeLlamaCpp(t *testing.T) {
+	s := llamaCppLike(t)
+	norm := func(out string) string {
+		out = strings.ReplaceAll(out, s.URL, "http://LLAMA")
+		out = latencyRE.ReplaceAllString(out, "LAT")
+		return spacesRE.ReplaceAllString(out, "  ")
+	}
+	code, out, errOut := runProbeCLI(t, "--base-url", s.URL+"/v1", "--model", "base")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	probeGolden(t, "llamacpp.txt", norm(out))
+
+	// A fresh server: its first completion is again the uncached one.
+	code, out, _ = runProbeCLI(t, "--base-url", llamaCppLike(t).URL+"/v1", "--model", "/tmp/tinyquick/base.gguf", "--format", "json")
+	var res []struct {
+		Capabilities struct {
+			EchoLogprobs  bool   `json:"echo_logprobs"`
+			Echo          string `json:"echo"`
+			LogprobFormat string `json:"logprob_format"`
+			TokenizeRoute string `json:"tokenize_route"`
+			Server        struct {
+				Software            string `json:"software"`
+				NCtx                int    `json:"n_ctx"`
+				Slots               int    `json:"total_slots"`
+				ChatTemplateApplied bool   `json:"chat_template_applied"`
+				PromptCache         string `json:"prompt_cache"`
+				Adapters            []struct {
+					Name         string  `json:"name"`
+					DefaultScale float64 `json:"default_scale"`
+				} `json:"lora_adapters"`
+			} `json:"server"`
+		} `json:"capabilities"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res) != 1 {
+		t.Fatalf("json: exit %d, %s", code, out)
+	}
+	c := res[0].Capabilities
+	if c.EchoLogprobs || c.Echo != "ignored" || c.LogprobFormat != "per-token list" || c.TokenizeRoute != "llama.cpp /tokenize" {
+		t.Errorf("capabilities %+v", c)
+	}
+	sv := c.Server
+	if sv.Software != "llama.cpp" || sv.NCtx != 1024 || sv.Slots != 4 || !sv.ChatTemplateApplied || len(sv.Adapters) != 1 || sv.Adapters[0].Name != "ticket.lora.gguf" || sv.Adapters[0].DefaultScale != 1 ||
+		!strings.Contains(sv.PromptCache, "differed") || !strings.Contains(sv.PromptCache, "cache_prompt: false") {
+		t.Errorf("server %+v", sv)
+	}
+}

@@ -83,7 +83,12 @@ type Model struct {
 	Path string `yaml:"path" json:"path,omitempty"`
 	// Endpoint chooses chat or completions for generate requests on openai (default chat).
 	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
-	Params   Params `yaml:"params" json:"params"`
+	// ExtraBody is merged into every request body (openai only): server
+	// parameters tunecheck does not set, e.g. llama-server's per-request
+	// `lora: [{id: 0, scale: 1}]` and `cache_prompt: false`. It is part of
+	// the response cache's namespace.
+	ExtraBody map[string]any `yaml:"extra_body" json:"extra_body,omitempty"`
+	Params    Params         `yaml:"params" json:"params"`
 	// Concurrency is the number of requests in flight to this model (default 8).
 	Concurrency int `yaml:"concurrency" json:"concurrency"`
 	// RateLimit caps requests per second and tokens per minute (0: unlimited).

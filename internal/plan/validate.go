@@ -199,6 +199,7 @@ func (v *validator) endpoint(m *Model, at string, names map[string]string) {
 	if m.Endpoint != "" && m.Endpoint != "chat" && m.Endpoint != "completions" {
 		v.errorf(at+".endpoint", didYouMean(m.Endpoint, []string{"chat", "completions"}), "unknown endpoint %q", m.Endpoint)
 	}
+	v.extraBody(at, m)
 	v.params(at+".params", &m.Params)
 	if m.Concurrency < 1 {
 		v.errorf(at+".concurrency", "use 1 or more requests in flight (default 8)", "must be at least 1, got %d", m.Concurrency)
@@ -215,6 +216,45 @@ func (v *validator) endpoint(m *Model, at string, names map[string]string) {
 	}
 	v.nonNegative(at+".prices.input_per_mtok", m.Prices.InputPerMTok)
 	v.nonNegative(at+".prices.output_per_mtok", m.Prices.OutputPerMTok)
+}
+
+// ExtraBodyReserved are the request fields the openai provider sets itself,
+// which extra_body must not override (openai.ReservedBodyKeys; a registry
+// test keeps the two lists equal).
+var ExtraBodyReserved = []string{"best_of", "echo", "logprobs", "max_completion_tokens", "max_tokens", "messages", "model", "n", "prompt",
+	"seed", "stop", "stream", "stream_options", "suffix", "temperature", "top_logprobs", "top_p"}
+
+// extraBody checks extra_body: openai only, and no key that tunecheck sets
+// itself (a second `temperature` would silently change what every request
+// asks; the decoder already refuses API keys in it).
+func (v *validator) extraBody(at string, m *Model) {
+	if len(m.ExtraBody) == 0 {
+		return
+	}
+	if m.Provider != "" && m.Provider != ProviderOpenAI {
+		v.errorf(at+".extra_body", "remove extra_body: only the openai provider sends it", "the %s provider has no request body to merge it into", m.Provider)
+		return
+	}
+	keys := make([]string, 0, len(m.ExtraBody))
+	for k := range m.ExtraBody {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(ExtraBodyReserved, k) {
+			continue
+		}
+		fix := "remove it: tunecheck sets `" + k + "` itself on the requests that need it"
+		switch k {
+		case "temperature", "top_p", "max_tokens", "stop", "seed", "n":
+			fix = "set it under `params: {" + k + ": …}` instead, where tunecheck sends it and records it"
+		case "max_completion_tokens":
+			fix = "set `params: {max_tokens: …}` instead"
+		case "model":
+			fix = "set the model id with `model:` beside extra_body"
+		}
+		v.errorf(at+".extra_body."+k, fix, "extra_body must not override `%s`, which tunecheck sets", k)
+	}
 }
 
 func (v *validator) baseURL(at, raw string) {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -37,6 +38,11 @@ type Config struct {
 	Turn int
 	// Timeout bounds one attempt (0: only the caller's context).
 	Timeout time.Duration
+	// ExtraBody is a JSON object merged into every request body (openai
+	// only): server parameters tunecheck does not set itself, such as
+	// llama-server's per-request `lora` and `cache_prompt`. It is text, the
+	// canonical JSON of ExtraBodyJSON, so that Config stays comparable.
+	ExtraBody string
 }
 
 // String describes the config without its API key, so that printing a Config
@@ -46,8 +52,12 @@ func (c Config) String() string {
 	if c.APIKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("provider=%s base_url=%s model=%s endpoint=%s path=%s timeout=%s api_key=%s",
-		c.Kind, c.BaseURL, c.Model, c.Endpoint, c.Path, c.Timeout, key)
+	extra := ""
+	if c.ExtraBody != "" {
+		extra = " extra_body=" + c.ExtraBody
+	}
+	return fmt.Sprintf("provider=%s base_url=%s model=%s endpoint=%s path=%s timeout=%s%s api_key=%s",
+		c.Kind, c.BaseURL, c.Model, c.Endpoint, c.Path, c.Timeout, extra, key)
 }
 
 // GoString keeps %#v from printing the key either.
@@ -68,7 +78,9 @@ func DefaultBaseURL(k Kind) string {
 
 // CacheNamespace names the response-cache partition of a config: kind,
 // normalized base URL and model, plus the endpoint for openai (a prompt sent to
-// chat and to completions gets different answers) and the file path for file.
+// chat and to completions gets different answers) and its extra_body (another
+// LoRA scale or sampler setting is another model's answer), and the file path
+// for file.
 // The API key is deliberately absent: rotating a key must not invalidate the cache,
 // and the cache must not hold secrets.
 func CacheNamespace(c Config) string {
@@ -97,8 +109,27 @@ func CacheNamespace(c Config) string {
 		}
 		b.WriteByte('|')
 		b.WriteString(ep)
+		if c.ExtraBody != "" {
+			// Absent when empty, so that plans without it keep their cache.
+			b.WriteString("|extra_body=")
+			b.WriteString(c.ExtraBody)
+		}
 	}
 	return b.String()
+}
+
+// ExtraBodyJSON is the canonical JSON of an extra_body: encoding/json sorts
+// map keys at every level, so equal maps always give equal text.
+// An empty map is "".
+func ExtraBodyJSON(m map[string]any) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("extra_body cannot be sent as JSON: %w", err)
+	}
+	return string(b), nil
 }
 
 // NormalizeBaseURL lowercases scheme and host, drops default ports, user info,

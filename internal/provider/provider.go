@@ -157,12 +157,61 @@ type RollingChecker interface {
 
 // Capabilities are what a probe found an endpoint can do.
 type Capabilities struct {
-	Chat         bool          `json:"chat"`
-	Completions  bool          `json:"completions"`
-	EchoLogprobs bool          `json:"echo_logprobs"`
-	Tokenize     bool          `json:"tokenize"`
-	Latency      time.Duration `json:"latency_ns"`
-	Notes        []string      `json:"notes,omitempty"`
+	Chat         bool `json:"chat"`
+	Completions  bool `json:"completions"`
+	EchoLogprobs bool `json:"echo_logprobs"`
+	// Echo is what the server did with echo=true: returned (prompt
+	// logprobs came back), ignored or refused (EchoIgnored, EchoRefused);
+	// empty when not tried.
+	Echo string `json:"echo,omitempty"`
+	// LogprobFormat is the shape of generated tokens' logprobs on
+	// /completions: "legacy" (token_logprobs arrays) or "per-token list"
+	// (content, as llama-server answers); empty when none came back.
+	LogprobFormat string `json:"logprob_format,omitempty"`
+	Tokenize      bool   `json:"tokenize"`
+	// TokenizeRoute names the tokenize route found ("vLLM /tokenize",
+	// "llama.cpp /tokenize").
+	TokenizeRoute string        `json:"tokenize_route,omitempty"`
+	Latency       time.Duration `json:"latency_ns"`
+	// Server is what the server says about itself, when it says (llama.cpp).
+	Server *ServerInfo `json:"server,omitempty"`
+	Notes  []string    `json:"notes,omitempty"`
+}
+
+// EchoReturned is Capabilities.Echo for a server that returned prompt logprobs.
+const EchoReturned = "returned"
+
+// ServerInfo is what a server reports about itself beyond the OpenAI API.
+type ServerInfo struct {
+	// Software is the server, e.g. "llama.cpp".
+	Software string `json:"software"`
+	Build    string `json:"build,omitempty"`
+	// ContextSize is the context length of one slot (llama.cpp n_ctx).
+	ContextSize int `json:"n_ctx,omitempty"`
+	// Slots is how many requests are computed at once (llama.cpp
+	// total_slots, --parallel); more are queued, not refused.
+	Slots int `json:"total_slots,omitempty"`
+	// ChatTemplate is where the chat template comes from.
+	ChatTemplate string `json:"chat_template,omitempty"`
+	// ChatTemplateApplied is true when the server renders chat requests
+	// with it (llama.cpp: a template it supports, or any with --jinja).
+	ChatTemplateApplied bool `json:"chat_template_applied"`
+	// ChatExample is one user turn "Say OK." as the server renders it.
+	ChatExample string `json:"chat_example,omitempty"`
+	// ChatTemplateError is why rendering failed, when it did.
+	ChatTemplateError string `json:"chat_template_error,omitempty"`
+	// Adapters are the LoRA adapters loaded.
+	Adapters []Adapter `json:"lora_adapters,omitempty"`
+	// PromptCache is what a repeated request showed about the prompt cache.
+	PromptCache string `json:"prompt_cache,omitempty"`
+}
+
+// Adapter is one LoRA adapter a server has loaded.
+type Adapter struct {
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	// DefaultScale is the scale a request that names no adapters gets.
+	DefaultScale float64 `json:"default_scale"`
 }
 
 // Prober is implemented by providers that can discover their capabilities.

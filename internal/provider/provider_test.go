@@ -97,6 +97,21 @@ func TestDescribeRedacts(t *testing.T) {
 	}
 }
 
+// ExtraBodyJSON is canonical: the same map, however written, gives the
+// same text (and so the same cache namespace).
+func TestExtraBodyJSON(t *testing.T) {
+	a, err := ExtraBodyJSON(map[string]any{"lora": []any{map[string]any{"scale": 1.0, "id": 0}}, "cache_prompt": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"cache_prompt":false,"lora":[{"id":0,"scale":1}]}`; a != want {
+		t.Errorf("got %s, want %s", a, want)
+	}
+	if e, err := ExtraBodyJSON(nil); e != "" || err != nil {
+		t.Errorf("empty extra_body = %q, %v", e, err)
+	}
+}
+
 func TestCacheNamespace(t *testing.T) {
 	cases := []struct {
 		cfg  Config
@@ -108,6 +123,9 @@ func TestCacheNamespace(t *testing.T) {
 		{Config{Kind: KindAnthropic, Model: "claude-sonnet-4-5"}, "anthropic|https://api.anthropic.com|claude-sonnet-4-5"},
 		{Config{Kind: KindOllama, BaseURL: "http://127.0.0.1:11434/", Model: "llama3.2"}, "ollama|http://127.0.0.1:11434|llama3.2"},
 		{Config{Kind: KindFile, Path: "/data/out.jsonl"}, "file|/data/out.jsonl"},
+		// Another LoRA scale is another model's answer.
+		{Config{Kind: KindOpenAI, BaseURL: "http://127.0.0.1:8080/v1", Model: "m", ExtraBody: `{"lora":[{"id":0,"scale":1}]}`}, `openai|http://127.0.0.1:8080/v1|m|chat|extra_body={"lora":[{"id":0,"scale":1}]}`},
+		{Config{Kind: KindOpenAI, BaseURL: "http://127.0.0.1:8080/v1", Model: "m", ExtraBody: `{"lora":[{"id":0,"scale":0}]}`}, `openai|http://127.0.0.1:8080/v1|m|chat|extra_body={"lora":[{"id":0,"scale":0}]}`},
 	}
 	for _, tc := range cases {
 		if got := CacheNamespace(tc.cfg); got != tc.want {

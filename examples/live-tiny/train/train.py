@@ -50,7 +50,7 @@ ROOT = os.path.dirname(os.path.dirname(EXAMPLE))
 
 BOS, EOS = 256, 257
 VOCAB = 258
-CFG = dict(dim=128, n_layers=4, n_heads=4, ffn=384, ctx_train=256, ctx_max=1024, eps=1e-5, rope_base=10000.0)
+CFG = dict(dim=128, n_layers=4, n_heads=4, ffn=384, ctx_train=192, ctx_max=1024, eps=1e-5, rope_base=10000.0)
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}"
@@ -325,7 +325,6 @@ def write_base(model, path, gguf):
     c = CFG
     w = gguf.GGUFWriter(path, "llama")
     w.add_name("tunecheck tiny base")
-    w.add_string("general.license", "Apache-2.0")
     w.add_context_length(c["ctx_max"])
     w.add_embedding_length(c["dim"])
     w.add_block_count(c["n_layers"])
@@ -414,7 +413,7 @@ def accuracy(model, examples):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pretrain-steps", type=int, default=900)
+    ap.add_argument("--pretrain-steps", type=int, default=450)
     ap.add_argument("--finetune-steps", type=int, default=300)
     ap.add_argument("--out", default=os.path.join(EXAMPLE, "models"))
     ap.add_argument("--random", action="store_true", help="skip training (a random model, to test the export)")
@@ -448,6 +447,7 @@ def main():
     if not args.random:
         pretrain(model, tokens, args.pretrain_steps, log)
     write_base(model, os.path.join(args.out, "base.gguf"), gguf)
+    torch.save(model.state_dict(), os.path.join(args.out, "base.pt"))  # not committed: to re-export without retraining
     ref = dict(seed=SEED, config=CFG, prompts=[])
     for p in REF_PROMPTS:
         ref["prompts"].append(dict(prompt=p, base=greedy(model, p, 24)))

@@ -1,7 +1,10 @@
 package openai
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tunecheck/tunecheck/internal/provider"
@@ -158,31 +161,153 @@ type wireChat struct {
 			Content *string `json:"content"`
 			Refusal *string `json:"refusal"`
 		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
-		Logprobs     *struct {
-			Content []struct {
-				Token       string  `json:"token"`
-				Logprob     float64 `json:"logprob"`
-				TopLogprobs []struct {
-					Token   string  `json:"token"`
-					Logprob float64 `json:"logprob"`
-				} `json:"top_logprobs"`
-			} `json:"content"`
-		} `json:"logprobs"`
+		FinishReason string        `json:"finish_reason"`
+		Logprobs     *wireLogprobs `json:"logprobs"`
 	} `json:"choices"`
 	Usage *wireUsage `json:"usage"`
 }
 
 type wireCompletion struct {
-	Model   string `json:"model"`
-	Choices []struct {
-		Index        int           `json:"index"`
-		Text         string        `json:"text"`
-		FinishReason string        `json:"finish_reason"`
-		Logprobs     *EchoLogprobs `json:"logprobs"`
-	} `json:"choices"`
-	Usage *wireUsage `json:"usage"`
+	Model   string                 `json:"model"`
+	Choices []wireCompletionChoice `json:"choices"`
+	Usage   *wireUsage             `json:"usage"`
 }
+
+type wireCompletionChoice struct {
+	Index        int           `json:"index"`
+	Text         string        `json:"text"`
+	FinishReason string        `json:"finish_reason"`
+	Logprobs     *wireLogprobs `json:"logprobs"`
+}
+
+// wireLogprobs reads a choice's logprobs in either shape servers send:
+// the legacy completions arrays (tokens, token_logprobs, top_logprobs,
+// text_offset: OpenAI, vLLM) or the per-token list under content (every
+// chat API, and llama.cpp's llama-server on /completions too). keys lists
+// the object's keys, so that a shape neither reader knows is an error.
+type wireLogprobs struct {
+	EchoLogprobs
+	Content []wireTokenLogprob `json:"content"`
+	keys    []string
+}
+
+// wireTokenLogprob is one entry of the per-token list. Logprob is a pointer:
+// llama-server writes a logprob of -inf as null.
+type wireTokenLogprob struct {
+	Token       string   `json:"token"`
+	Logprob     *float64 `json:"logprob"`
+	TopLogprobs []struct {
+		Token   string   `json:"token"`
+		Logprob *float64 `json:"logprob"`
+	} `json:"top_logprobs"`
+}
+
+func (l *wireLogprobs) UnmarshalJSON(b []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	type plain wireLogprobs // without this method
+	if err := json.Unmarshal(b, (*plain)(l)); err != nil {
+		return err
+	}
+	l.keys = make([]string, 0, len(keys))
+	for k := range keys {
+		l.keys = append(l.keys, k)
+	}
+	slices.Sort(l.keys)
+	return nil
+}
+
+// tokens converts the generated tokens' logprobs, whichever shape they came
+// in. A null or empty object is no logprobs; an object with keys neither
+// shape has, or legacy arrays of different lengths, is an error: dropping
+// logprobs the caller asked for would turn a judge's soft score into a hard
+// one without a word.
+func (l *wireLogprobs) tokens() ([]provider.TokenLogprob, *provider.Error) {
+	if l == nil {
+		return nil, nil
+	}
+	switch {
+	case slices.Contains(l.keys, "content"):
+		out := make([]provider.TokenLogprob, 0, len(l.Content))
+		for i, t := range l.Content {
+			if t.Logprob == nil {
+				return nil, provider.Malformed("logprobs.content[%d] (token %q) has a null logprob", i, t.Token)
+			}
+			tl := provider.TokenLogprob{Token: t.Token, Logprob: *t.Logprob}
+			// The alternatives at this position (top_logprobs): a judge's
+			// soft preference is the mass on its verdict tokens.
+			for _, alt := range t.TopLogprobs {
+				if alt.Logprob != nil { // an alternative of probability 0 adds nothing
+					tl.Top = append(tl.Top, provider.TokenLogprob{Token: alt.Token, Logprob: *alt.Logprob})
+				}
+			}
+			out = append(out, tl)
+		}
+		return out, nil
+	case slices.Contains(l.keys, "token_logprobs"):
+		lp := l.EchoLogprobs
+		if len(lp.Tokens) != len(lp.TokenLogprobs) || (lp.TopLogprobs != nil && len(lp.TopLogprobs) != len(lp.TokenLogprobs)) {
+			return nil, provider.Malformed("logprobs arrays differ in length (tokens %d, token_logprobs %d, top_logprobs %d)", len(lp.Tokens), len(lp.TokenLogprobs), len(lp.TopLogprobs))
+		}
+		out := make([]provider.TokenLogprob, 0, len(lp.Tokens))
+		for i, v := range lp.TokenLogprobs {
+			if v == nil {
+				continue // an echoed first prompt token has no logprob
+			}
+			tl := provider.TokenLogprob{Token: lp.Tokens[i], Logprob: *v}
+			if i < len(lp.TopLogprobs) && len(lp.TopLogprobs[i]) > 0 {
+				tl.Top = topFromMap(lp.TopLogprobs[i])
+			}
+			out = append(out, tl)
+		}
+		return out, nil
+	case len(l.keys) == 0:
+		return nil, nil
+	}
+	return nil, provider.Unsupported("logprobs came in a shape tunecheck cannot read (keys: %s); it reads the legacy arrays (tokens, token_logprobs) and the per-token list (content)", strings.Join(l.keys, ", "))
+}
+
+// topFromMap orders a legacy top_logprobs map most likely first (ties by
+// token), so that the same answer always converts the same way.
+func topFromMap(m map[string]float64) []provider.TokenLogprob {
+	out := make([]provider.TokenLogprob, 0, len(m))
+	for tok, v := range m {
+		out = append(out, provider.TokenLogprob{Token: tok, Logprob: v})
+	}
+	slices.SortFunc(out, func(a, b provider.TokenLogprob) int {
+		if c := cmp.Compare(b.Logprob, a.Logprob); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Token, b.Token)
+	})
+	return out
+}
+
+// LogprobFormat names the shape of a completion's logprobs: "legacy"
+// (token_logprobs arrays), "per-token list" (content) or "" when the first
+// choice has none.
+func LogprobFormat(body []byte) string {
+	var c wireCompletion
+	if json.Unmarshal(body, &c) != nil || len(c.Choices) == 0 || c.Choices[0].Logprobs == nil {
+		return ""
+	}
+	keys := c.Choices[0].Logprobs.keys
+	switch {
+	case slices.Contains(keys, "content"):
+		return LogprobsPerToken
+	case slices.Contains(keys, "token_logprobs"):
+		return LogprobsLegacy
+	}
+	return ""
+}
+
+// The logprob formats LogprobFormat names.
+const (
+	LogprobsLegacy   = "legacy"
+	LogprobsPerToken = "per-token list"
+)
 
 func (u *wireUsage) usage() provider.Usage {
 	if u == nil {
@@ -223,16 +348,12 @@ func ChatResponse(body []byte) (provider.Response, *provider.Error) {
 		}
 		r.Text = r.Texts[0]
 	}
-	if lp := c.Choices[0].Logprobs; lp != nil && len(lp.Content) > 0 {
-		r.Logprobs = make([]provider.TokenLogprob, len(lp.Content))
-		for i, t := range lp.Content {
-			r.Logprobs[i] = provider.TokenLogprob{Token: t.Token, Logprob: t.Logprob}
-			// The alternatives at this position (top_logprobs): a judge's
-			// soft preference is the mass on its verdict tokens.
-			for _, alt := range t.TopLogprobs {
-				r.Logprobs[i].Top = append(r.Logprobs[i].Top, provider.TokenLogprob{Token: alt.Token, Logprob: alt.Logprob})
-			}
-		}
+	lps, perr := c.Choices[0].Logprobs.tokens()
+	if perr != nil {
+		return provider.Response{}, perr
+	}
+	if len(lps) > 0 {
+		r.Logprobs = lps
 	}
 	return r, nil
 }
@@ -259,13 +380,12 @@ func CompletionResponse(body []byte) (provider.Response, *provider.Error) {
 		}
 		r.Text = r.Texts[0]
 	}
-	if lp := c.Choices[0].Logprobs; lp != nil && len(lp.Tokens) > 0 && len(lp.Tokens) == len(lp.TokenLogprobs) {
-		r.Logprobs = make([]provider.TokenLogprob, 0, len(lp.Tokens))
-		for i, v := range lp.TokenLogprobs {
-			if v != nil {
-				r.Logprobs = append(r.Logprobs, provider.TokenLogprob{Token: lp.Tokens[i], Logprob: *v})
-			}
-		}
+	lps, perr := c.Choices[0].Logprobs.tokens()
+	if perr != nil {
+		return provider.Response{}, perr
+	}
+	if len(lps) > 0 {
+		r.Logprobs = lps
 	}
 	return r, nil
 }
@@ -292,6 +412,9 @@ func EchoResponse(body []byte, req provider.Request) (provider.Response, *provid
 	if ch.Logprobs == nil {
 		return provider.Response{}, provider.Unsupported("the answer has no logprobs (logprobs=1 was ignored); %s", echoHelp)
 	}
+	if len(ch.Logprobs.TokenLogprobs) == 0 && ch.Logprobs.Content != nil {
+		return provider.Response{}, provider.Unsupported(EchoIgnoredNote+": logprobs came back in the per-token list format (logprobs.content) for the %d generated token(s) only, as llama.cpp's llama-server answers; %s", len(ch.Logprobs.Content), echoHelp)
+	}
 	gen := 1 // we asked for max_tokens=1
 	if c.Usage != nil {
 		gen = c.Usage.CompletionTokens
@@ -302,7 +425,7 @@ func EchoResponse(body []byte, req provider.Request) (provider.Response, *provid
 	} else {
 		prompt += cont
 	}
-	s, perr := ScoreEcho(*ch.Logprobs, prompt, cont, gen, req.Type == provider.LoglikelihoodRolling)
+	s, perr := ScoreEcho(ch.Logprobs.EchoLogprobs, prompt, cont, gen, req.Type == provider.LoglikelihoodRolling)
 	if perr != nil {
 		return provider.Response{}, perr
 	}

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tunecheck/tunecheck/internal/provider"
 )
@@ -26,15 +28,34 @@ const (
 // per-token list format (logprobs.content). The error is non-nil only when
 // the check itself failed (unreachable, 5xx, unknown model): then nothing
 // is known about echo.
+//
+// A server that answers 503 or 429 (llama-server answers 503 "Loading
+// model" on every route until its model is loaded) is asked again with
+// back-off for up to echoCheckPatience: the check runs once before the
+// run's first request, often right after the server was started.
 func (p *Provider) CheckEcho(ctx context.Context) (provider.EchoCheck, error) {
-	ctx, cancel := provider.WithTimeout(ctx, p.timeout)
-	defer cancel()
 	req := provider.Request{Type: provider.Loglikelihood, ItemID: "echo-check", Prompt: echoCheckContext, Continuation: echoCheckContinuation}
 	params, err := EchoParams(p.model, req)
 	if err != nil {
 		return provider.EchoCheck{}, err
 	}
-	body, pe := p.post(ctx, "completions", params)
+	var body []byte
+	var pe *provider.Error
+	wait, waited := time.Second, time.Duration(0)
+	for {
+		actx, cancel := provider.WithTimeout(ctx, p.timeout)
+		body, pe = p.post(actx, "completions", params)
+		cancel()
+		if pe == nil || (pe.Status != http.StatusServiceUnavailable && pe.Status != http.StatusTooManyRequests) || waited >= echoCheckPatience {
+			break
+		}
+		d := max(wait, pe.RetryAfter)
+		if err := p.sleep(ctx, d); err != nil {
+			break // cancelled: report the last answer
+		}
+		waited += d
+		wait = min(2*wait, 16*time.Second)
+	}
 	if pe != nil {
 		msg := strings.ToLower(pe.Err.Error())
 		if (pe.Status == 400 || pe.Status == 422) && (strings.Contains(msg, "echo") || strings.Contains(msg, "logprobs")) {
@@ -48,11 +69,32 @@ func (p *Provider) CheckEcho(ctx context.Context) (provider.EchoCheck, error) {
 		}
 		detail := perr.Err.Error()
 		if perContentFormat(body) {
-			detail = "logprobs came back in the per-token list format (logprobs.content) for the generated token only, as llama.cpp's llama-server answers: echo=true was ignored"
+			detail = EchoIgnoredNote + ": logprobs came back in the per-token list format (logprobs.content) for the generated token only, as llama.cpp's llama-server answers"
 		}
 		return provider.EchoCheck{Behaviour: provider.EchoIgnored, Detail: detail}, nil
 	}
 	return provider.EchoCheck{Supported: true}, nil
+}
+
+// EchoIgnoredNote is how probe and the echo check name a server that
+// answers echo=true with logprobs of the generated tokens only.
+const EchoIgnoredNote = "server ignores echo=true; prompt logprobs unavailable"
+
+// echoCheckPatience is how long CheckEcho keeps asking a server that
+// answers 503 or 429: long enough for llama-server or vLLM to load a
+// model of tens of gigabytes from local disk.
+const echoCheckPatience = 3 * time.Minute
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // perContentFormat reports whether a completion's logprobs are the chat-style
@@ -112,14 +154,7 @@ func (p *Provider) LoglikelihoodBatch(ctx context.Context, reqs []provider.Reque
 	if len(c.Choices) != len(reqs) {
 		return nil, provider.Describe(provider.Malformed("%d choices for %d prompts", len(c.Choices), len(reqs)), "openai loglikelihood batch", p.key)
 	}
-	slices.SortStableFunc(c.Choices, func(a, b struct {
-		Index        int           `json:"index"`
-		Text         string        `json:"text"`
-		FinishReason string        `json:"finish_reason"`
-		Logprobs     *EchoLogprobs `json:"logprobs"`
-	}) int {
-		return a.Index - b.Index
-	})
+	slices.SortStableFunc(c.Choices, func(a, b wireCompletionChoice) int { return a.Index - b.Index })
 	// One generated token per prompt (max_tokens=1), unless the usage says
 	// otherwise in a way that cannot be split evenly.
 	gen := 1
@@ -139,7 +174,7 @@ func (p *Provider) LoglikelihoodBatch(ctx context.Context, reqs []provider.Reque
 			return nil, provider.Describe(provider.Unsupported("the answer has no logprobs (logprobs=1 was ignored); %s", echoHelp), "openai loglikelihood batch", p.key)
 		}
 		r := reqs[i]
-		s, perr := ScoreEcho(*ch.Logprobs, r.Prompt+r.Continuation, r.Continuation, gen, false)
+		s, perr := ScoreEcho(ch.Logprobs.EchoLogprobs, r.Prompt+r.Continuation, r.Continuation, gen, false)
 		if perr != nil {
 			return nil, provider.Describe(perr, "openai loglikelihood batch", p.key)
 		}

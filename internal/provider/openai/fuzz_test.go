@@ -1,6 +1,9 @@
 package openai
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tunecheck/tunecheck/internal/provider"
@@ -17,6 +20,33 @@ func FuzzEchoResponse(f *testing.F) {
 			r, err := EchoResponse(body, provider.Request{Type: typ, Prompt: ctx, Continuation: cont})
 			if err == nil && r.Tokens < 1 {
 				t.Fatalf("accepted with %d tokens", r.Tokens)
+			}
+		}
+	})
+}
+
+// FuzzCompletionResponse feeds arbitrary bodies to both answer readers
+// (either logprob shape): they must never panic nor accept a NaN logprob.
+func FuzzCompletionResponse(f *testing.F) {
+	for _, name := range []string{"completion_logprobs_scale1.json", "completion_echo_ignored.json", "chat_logprobs.json", "completion_no_logprobs.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "llamacpp", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"choices":[{"text":"ab","logprobs":{"tokens":["a","b"],"token_logprobs":[null,-2],"top_logprobs":[null,{"b":-2}],"text_offset":[0,1]}}]}`))
+	f.Add([]byte(`{"choices":[{"message":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":null}]}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, read := range []func([]byte) (provider.Response, *provider.Error){CompletionResponse, ChatResponse} {
+			r, err := read(body)
+			if err != nil {
+				continue
+			}
+			for _, lp := range r.Logprobs {
+				if math.IsNaN(lp.Logprob) {
+					t.Fatalf("NaN logprob accepted: %+v", lp)
+				}
 			}
 		}
 	})

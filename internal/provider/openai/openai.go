@@ -39,12 +39,17 @@ type Provider struct {
 	endpoint string
 	timeout  time.Duration
 	now      func() time.Time
+	// sleep waits between the echo check's attempts (tests replace it).
+	sleep func(context.Context, time.Duration) error
 	// completionTokens sends max_completion_tokens instead of max_tokens on
 	// chat: api.openai.com rejects max_tokens for its reasoning models, while
 	// self-hosted servers know max_tokens best.
 	completionTokens bool
 	// tok is what the endpoint's tokenize route is, found once (tokenize.go).
 	tok tokenizer
+	// extra is the config's extra_body as JSON object members, spliced
+	// into every chat and completions body (extrabody.go).
+	extra []byte
 }
 
 // New builds a provider from cfg. httpClient is shared by all providers of a
@@ -57,6 +62,10 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 	case "", provider.EndpointChat, provider.EndpointCompletions:
 	default:
 		return nil, fmt.Errorf("openai provider: endpoint %q is not chat or completions", cfg.Endpoint)
+	}
+	extra, err := extraBodyFragment(cfg.ExtraBody)
+	if err != nil {
+		return nil, err
 	}
 	if httpClient == nil {
 		httpClient = http.DefaultClient
@@ -75,6 +84,8 @@ func New(cfg provider.Config, httpClient *http.Client) (*Provider, error) {
 		endpoint:         ep,
 		timeout:          cfg.Timeout,
 		now:              time.Now,
+		sleep:            sleepCtx,
+		extra:            extra,
 	}, nil
 }
 
@@ -173,8 +184,14 @@ func (p *Provider) doLoglikelihood(ctx context.Context, req provider.Request) (p
 // whatever error shape the server uses (OpenAI's {"error":{…}}, older vLLM's
 // {"message":…}, a proxy's plain-text 502); no answer, or a body cut short, as
 // a transport error.
+// The config's extra_body goes into every body post sends (not to the
+// tokenize routes, which are no model call).
 func (p *Provider) post(ctx context.Context, path string, body any) ([]byte, *provider.Error) {
-	return p.postURL(ctx, p.baseURL+path, body)
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, provider.Invalid("encoding the request: %v", err)
+	}
+	return p.postURL(ctx, p.baseURL+path, json.RawMessage(withExtra(buf, p.extra)))
 }
 
 // postURL is post to a full URL (the /tokenize routes live at the server root).
@@ -200,7 +217,7 @@ func (p *Provider) postURL(ctx context.Context, url string, body any) ([]byte, *
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return nil, provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now())
+		return nil, llamaCppError(provider.StatusError(resp.StatusCode, resp.Header, provider.ErrorMessage(data), p.now()))
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -84,6 +84,16 @@ func FromPlan(m plan.Model, getenv func(string) string, planDir string) (provide
 	if _, ok := Constructors()[cfg.Kind]; !ok {
 		return cfg, fmt.Errorf("model %s: unknown provider %q; use one of %s", m.Name, m.Provider, strings.Join(Kinds(), ", "))
 	}
+	if len(m.ExtraBody) > 0 {
+		if cfg.Kind != provider.KindOpenAI {
+			return cfg, fmt.Errorf("model %s: extra_body is sent only by the openai provider, not %s; remove it", m.Name, cfg.Kind)
+		}
+		extra, err := provider.ExtraBodyJSON(m.ExtraBody)
+		if err != nil {
+			return cfg, fmt.Errorf("model %s: %w", m.Name, err)
+		}
+		cfg.ExtraBody = extra
+	}
 	if m.Timeout != "" {
 		d, err := time.ParseDuration(m.Timeout)
 		if err != nil || d <= 0 {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,9 @@ func TestFromPlan(t *testing.T) {
 		{"hosted without key", plan.Model{Name: "c", Provider: "anthropic", Model: "claude"}, provider.Config{}, "needs an API key"},
 		{"bad timeout", plan.Model{Name: "b", Provider: "ollama", Model: "x", Timeout: "soon"}, provider.Config{}, `timeout "soon"`},
 		{"bad kind", plan.Model{Name: "b", Provider: "bedrock"}, provider.Config{}, `unknown provider "bedrock"`},
+		{"llama-server lora", plan.Model{Name: "tuned", Provider: "openai", BaseURL: "http://127.0.0.1:8080/v1", Model: "m", ExtraBody: map[string]any{"lora": []any{map[string]any{"id": 0, "scale": 1.0}}, "cache_prompt": false}},
+			provider.Config{Kind: "openai", BaseURL: "http://127.0.0.1:8080/v1", Model: "m", Timeout: DefaultTimeout, ExtraBody: `{"cache_prompt":false,"lora":[{"id":0,"scale":1}]}`}, ""},
+		{"extra_body on ollama", plan.Model{Name: "o", Provider: "ollama", Model: "x", ExtraBody: map[string]any{"keep_alive": "5m"}}, provider.Config{}, "only by the openai provider"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +92,13 @@ func TestFromPlan(t *testing.T) {
 				t.Error("String leaks the key")
 			}
 		})
+	}
+}
+
+// The plan refuses in extra_body exactly the keys the openai provider sets.
+func TestExtraBodyReservedKeysAgree(t *testing.T) {
+	if got, want := plan.ExtraBodyReserved, openai.ReservedBodyKeys(); !slices.Equal(got, want) {
+		t.Errorf("plan.ExtraBodyReserved = %v\nopenai.ReservedBodyKeys() = %v", got, want)
 	}
 }
 
