@@ -435,9 +435,6 @@ tasks:
 `, srv.BaseURL()))
 	db := filepath.Join(dir, "tc.db")
 	out, err := liveTunecheck(t, dir, "run", "plan.yaml", "--store", db, "-o", filepath.Join(dir, "out")).CombinedOutput()
-	if err != nil && strings.Contains(string(out), "extra_body: unknown key") {
-		t.Skip("needs h-prov: the extra_body plan key")
-	}
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}

@@ -18,17 +18,15 @@ import (
 	"github.com/tunecheck/tunecheck/internal/provider/openai"
 )
 
-// hprovPending is true until the openai provider parses llama-server's
-// per-token logprobs list in completions (branch h-prov); the logprob
-// comparison is skipped while it is.
-const hprovPending = true
-
 // logprobTol is how far llama.cpp's logprobs may be from PyTorch's, in nats.
 const logprobTol = 0.02
 
-func newProvider(t *testing.T, baseURL, endpoint string) *openai.Provider {
+// newProvider is the openai provider for the server at baseURL; extraBody
+// is the plan's extra_body as JSON ("" for none).
+func newProvider(t *testing.T, baseURL, endpoint, extraBody string) *openai.Provider {
 	t.Helper()
-	p, err := openai.New(provider.Config{Kind: provider.KindOpenAI, BaseURL: baseURL, Model: "tiny", Endpoint: endpoint, Timeout: 30 * time.Second}, nil)
+	p, err := openai.New(provider.Config{Kind: provider.KindOpenAI, BaseURL: baseURL, Model: "tiny", Endpoint: endpoint,
+		Timeout: 30 * time.Second, ExtraBody: extraBody}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +46,7 @@ func TestLiveGenerate(t *testing.T) {
 	ref := livetest.LoadReference(t)
 	ctx := context.Background()
 
-	comp := newProvider(t, srv.BaseURL(), provider.EndpointCompletions)
+	comp := newProvider(t, srv.BaseURL(), provider.EndpointCompletions, "")
 	for _, p := range ref.Prompts {
 		resp, err := comp.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "g", Prompt: p.Prompt,
 			Params: provider.Params{Temperature: ptr(0.0), MaxTokens: len(p.Base)}})
@@ -63,7 +61,7 @@ func TestLiveGenerate(t *testing.T) {
 		}
 	}
 
-	chat := newProvider(t, srv.BaseURL(), provider.EndpointChat)
+	chat := newProvider(t, srv.BaseURL(), provider.EndpointChat, "")
 	const question = "How do I reset my password?"
 	resp, err := chat.Do(ctx, provider.Request{Type: provider.Generate, ItemID: "c",
 		Messages: []provider.Message{{Role: "user", Content: question}},
@@ -96,7 +94,7 @@ func checkLogprobs(t *testing.T, name string, resp provider.Response, want []liv
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	if n == 0 || hprovPending {
+	if n == 0 {
 		return
 	}
 	if len(resp.Logprobs) < n {
@@ -169,8 +167,8 @@ func TestLiveLogprobs(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	run := func(t *testing.T, srv *livetest.Server, lora bool) {
-		p := newProvider(t, srv.BaseURL(), provider.EndpointCompletions)
+	run := func(t *testing.T, srv *livetest.Server, extraBody string, lora bool) {
+		p := newProvider(t, srv.BaseURL(), provider.EndpointCompletions, extraBody)
 		for _, r := range ref.Prompts {
 			want := r.Base
 			if lora {
@@ -183,13 +181,11 @@ func TestLiveLogprobs(t *testing.T) {
 			}
 			checkLogprobs(t, fmt.Sprintf("%q", r.Prompt), resp, want)
 		}
-		if hprovPending {
-			t.Skip("needs h-prov: the openai provider reads llama-server's per-token logprobs list (logprobs.content) " +
-				"in /v1/completions answers; the texts matched PyTorch's, the parsed logprobs were not compared")
-		}
 	}
-	t.Run("provider/base", func(t *testing.T) { run(t, perRequest, false) })
-	t.Run("provider/lora-applied", func(t *testing.T) { run(t, applied, true) })
+	// Per request through extra_body, as a plan's two models on one server.
+	t.Run("provider/base", func(t *testing.T) { run(t, perRequest, `{"lora":[{"id":0,"scale":0}]}`, false) })
+	t.Run("provider/lora-per-request", func(t *testing.T) { run(t, perRequest, `{"lora":[{"id":0,"scale":1}]}`, true) })
+	t.Run("provider/lora-applied", func(t *testing.T) { run(t, applied, "", true) })
 }
 
 // rawCompletion posts a /v1/completions body and returns the first choice's
@@ -248,7 +244,7 @@ func completion(t *testing.T, url string, body map[string]any) string {
 
 // At temperature 0 the same request gives the same text and the same
 // logprobs, bit for bit, when the prompt cache is off (cache_prompt: false
-// per request, or --no-cache-prompt for the server). With the cache on, a
+// per request, as a plan's extra_body sends it). With the cache on, a
 // repeat evaluates only the prompt's last token on top of the cached ones, in
 // a different batch, and its logprobs differ in the last digits (logged).
 func TestLiveDeterminism(t *testing.T) {
@@ -273,27 +269,25 @@ func TestLiveDeterminism(t *testing.T) {
 		}
 		t.Logf("%q with cache_prompt true: %d of 4 repeats differ from the uncached answer", prompt, differ)
 	}
-	prompt := prompts[0]
-
-	// The provider's requests, to a server whose cache is off.
-	srv2 := livetest.Start(t, livetest.Options{Parallel: 1, Args: []string{"--no-cache-prompt"}})
-	p := newProvider(t, srv2.BaseURL(), provider.EndpointCompletions)
-	req := provider.Request{Type: provider.Generate, ItemID: "d", Prompt: prompt, Params: provider.Params{Temperature: ptr(0.0), MaxTokens: 12, Logprobs: 3}}
+	// Through the provider, cache_prompt false in the plan's extra_body, on
+	// a fresh server (so that the first request is not a cached one).
+	fresh := livetest.Start(t, livetest.Options{Parallel: 1})
+	p := newProvider(t, fresh.BaseURL(), provider.EndpointCompletions, `{"cache_prompt":false}`)
+	req := provider.Request{Type: provider.Generate, ItemID: "d", Prompt: prompts[0], Params: provider.Params{Temperature: ptr(0.0), MaxTokens: 12, Logprobs: 3}}
 	want, err := p.Do(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want.Text == "" {
-		t.Fatal("empty completion")
+	if want.Text == "" || len(want.Logprobs) == 0 {
+		t.Fatalf("no text or no logprobs: %+v", want)
 	}
 	for i := range 4 {
 		got, err := p.Do(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got.LatencyMS, want.LatencyMS = 0, 0
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("--no-cache-prompt, repeat %d differs:\n%+v\n%+v", i+1, want, got)
+			t.Fatalf("extra_body cache_prompt false, repeat %d differs:\n%+v\n%+v", i+1, want, got)
 		}
 	}
 }
