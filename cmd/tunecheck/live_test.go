@@ -131,8 +131,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // `tunecheck probe` finds what llama-server does: chat and completions
-// work, echo is ignored (no prompt logprobs, so echo_logprobs is false), and
-// llama.cpp's /tokenize route answers.
+// work, echo is ignored (no prompt logprobs, so echo_logprobs is false; the
+// logprobs come in the per-token list format), and llama.cpp's /tokenize
+// route answers.
 func TestLiveProbe(t *testing.T) {
 	srv := livetest.Start(t, livetest.Options{Parallel: 1})
 	out, err := liveTunecheck(t, t.TempDir(), "probe", "--provider", "openai", "--base-url", srv.BaseURL(), "--model", "tiny", "-f", "json").Output()
@@ -148,7 +149,9 @@ func TestLiveProbe(t *testing.T) {
 		t.Fatalf("want chat, completions and tokenize and no echo logprobs:\n%s", out)
 	}
 	notes := strings.ToLower(strings.Join(c.Notes, "\n"))
-	for _, want := range []string{"echo", "llama.cpp /tokenize"} {
+	// Loose: the facts, not the wording. The logprob format is llama-server's
+	// per-token list (logprobs.content).
+	for _, want := range []string{"echo", "logprobs.content", "llama.cpp /tokenize"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("probe notes do not mention %q:\n%s", want, out)
 		}
