@@ -61,6 +61,7 @@ models:
     endpoint: completions
     params: {temperature: 0, max_tokens: 16}
     concurrency: %d
+    max_retries: 8   # a server restart on a loaded machine can outlast the default 5 (jittered, from 0.5 s)
 tasks:
   - name: tickets
     dataset: {path: tickets.jsonl, id_field: id}
