@@ -5,7 +5,8 @@
 #   scripts/bench-llama.sh [MODEL.gguf [WORKDIR]]
 #
 # For each concurrency C (LLAMABENCH_RUNS, "C:N" pairs, default "1:32 8:64 64:192")
-# it starts llama-server with C slots (-np C, -c C*256, --metrics, -t 2),
+# it starts llama-server with C slots (-np C, -c C*256, --metrics, -t
+# LLAMABENCH_THREADS, default 2),
 # warms it up, then REPS times (LLAMABENCH_REPS, default 5), alternating which
 # goes first (A/B, B/A, A/B, …):
 #   - the load loop (llamabench load): C workers POST the first N prompts of
@@ -27,6 +28,7 @@ work=${2:-$(mktemp -d)}
 runs=${LLAMABENCH_RUNS:-"1:32 8:64 64:192"}
 reps=${LLAMABENCH_REPS:-5}
 port=${LLAMABENCH_PORT:-18431}
+threads=${LLAMABENCH_THREADS:-2}
 max_tokens=64
 prompts=$root/scripts/llamabench/testdata/prompts.jsonl
 url=http://127.0.0.1:$port/v1
@@ -50,7 +52,7 @@ trap stop_server EXIT
 
 {
 	echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-	echo "server:  $server_bin"
+	echo "server:  $server_bin -t $threads"
 	echo "model:   $model ($(stat -c %s "$model") bytes)"
 } >&2
 
@@ -76,7 +78,7 @@ EOF
 for run in $runs; do
 	c=${run%%:*} n=${run##*:}
 	stop_server
-	"$server_bin" -m "$model" --host 127.0.0.1 --port "$port" -c $((c * 256)) -np "$c" -t 2 --metrics \
+	"$server_bin" -m "$model" --host 127.0.0.1 --port "$port" -c $((c * 256)) -np "$c" -t "$threads" --metrics \
 		>"$work/server-c$c.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 100); do
@@ -90,11 +92,11 @@ for run in $runs; do
 	"$work/llamabench" load -url "$url" -data "$prompts" -n $((2 * c)) -c "$c" >/dev/null
 
 	loop() {
-		"$work/llamabench" load -url "$url" -data "$prompts" -n "$n" -c "$c" -max-tokens $max_tokens | tee -a "$records" >&2
+		"$work/llamabench" load -server-pid "$server_pid" -url "$url" -data "$prompts" -n "$n" -c "$c" -max-tokens $max_tokens | tee -a "$records" >&2
 	}
 	tc() { # KIND PLAN LOG-SUFFIX
 		rm -rf "$work/store-c$c.db"* "$work/out-c$c"
-		"$work/llamabench" exec -kind "$1" -url "$url" -c "$c" -log "$work/tunecheck-c$c-$3.log" -- \
+		"$work/llamabench" exec -server-pid "$server_pid" -kind "$1" -url "$url" -c "$c" -log "$work/tunecheck-c$c-$3.log" -- \
 			"$work/tunecheck" run "$2" --store "$work/store-c$c.db" -o "$work/out-c$c" \
 			| tee -a "$records" >&2
 	}

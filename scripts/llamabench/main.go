@@ -56,6 +56,7 @@ type Record struct {
 	PhaseS      float64 `json:"phase_s"`           // first request sent to last answer
 	WallS       float64 `json:"wall_s"`            // whole command (tunecheck); = phase for the loop
 	CPUS        float64 `json:"cpu_s"`             // user+sys of the measured process
+	ServerCPUS  float64 `json:"server_cpu_s"`      // user+sys of llama-server meanwhile (-server-pid)
 	Load1       float64 `json:"load1"`             // /proc/loadavg at the start
 }
 
@@ -180,6 +181,7 @@ func cmdLoad(args []string, w io.Writer) error {
 	c := fs.Int("c", 1, "workers (requests in flight)")
 	maxTokens := fs.Int("max-tokens", 64, "params.max_tokens")
 	temp := fs.Float64("temperature", 0, "params.temperature")
+	serverPid := fs.Int("server-pid", 0, "llama-server's process id, to record its CPU time meanwhile")
 	warmup := fs.Int("warmup", 0, "requests sent before measuring (the last prompts of the file's first n, not counted)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -217,11 +219,11 @@ func cmdLoad(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cpu0 := selfCPU()
+	cpu0, scpu0 := selfCPU(), procCPU(*serverPid)
 	start := time.Now()
 	usage, failed, err := loop(client, url, bodies, *c)
 	phase := time.Since(start).Seconds()
-	cpu := selfCPU() - cpu0
+	cpu, scpu := selfCPU()-cpu0, procCPU(*serverPid)-scpu0
 	if err != nil {
 		return err
 	}
@@ -233,7 +235,7 @@ func cmdLoad(args []string, w io.Writer) error {
 		return fmt.Errorf("usage.completion_tokens sums to %d but the server counted %.0f: is another client using the server?", usage, after-before)
 	}
 	return json.NewEncoder(w).Encode(Record{Kind: "loop", Concurrency: *c, Requests: len(bodies) - failed, Failed: failed,
-		Tokens: after - before, PhaseS: phase, WallS: phase, CPUS: cpu, Load1: load})
+		Tokens: after - before, PhaseS: phase, WallS: phase, CPUS: cpu, ServerCPUS: scpu, Load1: load})
 }
 
 // loop sends every body once from c workers and returns the summed
@@ -334,6 +336,26 @@ func selfCPU() float64 {
 	return tv(ru.Utime) + tv(ru.Stime)
 }
 
+// procCPU is the user+sys CPU seconds of process pid from /proc/PID/stat
+// (fields 14 and 15, in USER_HZ ticks, which Linux fixes at 100); 0 for pid 0.
+func procCPU(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after it do not.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) / 100
+}
+
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
 func load1() float64 {
@@ -353,6 +375,7 @@ func cmdExec(args []string, w io.Writer) error {
 	base := fs.String("url", "http://127.0.0.1:8080/v1", "the server's OpenAI base URL")
 	c := fs.Int("c", 1, "the plan's concurrency (recorded)")
 	logPath := fs.String("log", "", "also write the command's stderr here")
+	serverPid := fs.Int("server-pid", 0, "llama-server's process id, to record its CPU time meanwhile")
 	kind := fs.String("kind", "tunecheck", "the record's kind: tunecheck, or fixed for a one-item run that measures the fixed cost")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -370,9 +393,11 @@ func cmdExec(args []string, w io.Writer) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = io.Discard
+	scpu0 := procCPU(*serverPid)
 	start := time.Now()
 	runErr := cmd.Run()
 	wall := time.Since(start).Seconds()
+	scpu := procCPU(*serverPid) - scpu0
 	if *logPath != "" {
 		_ = os.WriteFile(*logPath, stderr.Bytes(), 0o644)
 	}
@@ -408,7 +433,7 @@ func cmdExec(args []string, w io.Writer) error {
 	st := cmd.ProcessState
 	return json.NewEncoder(w).Encode(Record{Kind: *kind, Concurrency: *c, Requests: done - failed, Failed: failed,
 		Tokens: after - before, PhaseS: t1.Sub(t0).Seconds(), WallS: wall,
-		CPUS: st.UserTime().Seconds() + st.SystemTime().Seconds(), Load1: load})
+		CPUS: st.UserTime().Seconds() + st.SystemTime().Seconds(), ServerCPUS: scpu, Load1: load})
 }
 
 func tail(s string, n int) string {
@@ -445,8 +470,8 @@ func cmdTable(args []string, w io.Writer) error {
 		recs[key{r.Kind, r.Concurrency}] = append(recs[key{r.Kind, r.Concurrency}], r)
 	}
 	slices.Sort(cs)
-	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | load1 |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | server CPU ms/req | load1 |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cs {
 		l, t, f := recs[key{"loop", c}], recs[key{"tunecheck", c}], recs[key{"fixed", c}]
 		if len(l) == 0 || len(t) == 0 {
@@ -456,6 +481,7 @@ func cmdTable(args []string, w io.Writer) error {
 		toks := func(r Record) float64 { return r.Tokens / r.PhaseS }
 		wallReqs := func(r Record) float64 { return float64(r.Requests) / r.WallS }
 		cpu := func(r Record) float64 { return 1000 * r.CPUS / float64(r.Requests) }
+		scpu := func(r Record) float64 { return 1000 * r.ServerCPUS / float64(r.Requests) }
 		marginal := "–"
 		if len(f) > 0 {
 			n := float64(t[0].Requests)
@@ -465,9 +491,9 @@ func cmdTable(args []string, w io.Writer) error {
 		lo := slices.MinFunc(all, func(a, b Record) int { return cmp.Compare(a.Load1, b.Load1) }).Load1
 		hi := slices.MaxFunc(all, func(a, b Record) int { return cmp.Compare(a.Load1, b.Load1) }).Load1
 		lr, tr := median(l, reqs), median(t, reqs)
-		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f–%.1f |\n",
+		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f | %.1f–%.1f |\n",
 			c, len(l), len(t), lr, median(l, toks), tr, median(t, toks), 100*tr/lr, median(t, wallReqs), 100*median(t, wallReqs)/lr,
-			median(l, cpu), median(t, cpu), marginal, lo, hi)
+			median(l, cpu), median(t, cpu), marginal, median(slices.Concat(l, t), scpu), lo, hi)
 	}
 	return nil
 }
