@@ -4,9 +4,11 @@
 #
 #   scripts/bench-llama.sh [MODEL.gguf [WORKDIR]]
 #
-# For each concurrency C (LLAMABENCH_RUNS, "C:N" pairs, default "1:32 8:64 64:192")
+# For each concurrency C (LLAMABENCH_RUNS, "C:N" pairs, default "1:512 8:1024 64:1024")
 # it starts llama-server with C slots (-np C, -c C*256, --metrics, -t
-# LLAMABENCH_THREADS, default 2),
+# LLAMABENCH_THREADS, default 1: with 2 threads on a busy 2-core machine the
+# server's threads spin waiting for each other and every figure is 5-10x
+# slower and as noisy; see docs/benchmarks.md),
 # warms it up, then REPS times (LLAMABENCH_REPS, default 5), alternating which
 # goes first (A/B, B/A, A/B, …):
 #   - the load loop (llamabench load): C workers POST the first N prompts of
@@ -25,10 +27,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-$root/examples/live-tiny/models/base.gguf}
 work=${2:-$(mktemp -d)}
-runs=${LLAMABENCH_RUNS:-"1:32 8:64 64:192"}
+runs=${LLAMABENCH_RUNS:-"1:512 8:1024 64:1024"}
 reps=${LLAMABENCH_REPS:-5}
 port=${LLAMABENCH_PORT:-18431}
-threads=${LLAMABENCH_THREADS:-2}
+threads=${LLAMABENCH_THREADS:-1}
 max_tokens=64
 prompts=$root/scripts/llamabench/testdata/prompts.jsonl
 url=http://127.0.0.1:$port/v1
