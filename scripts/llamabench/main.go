@@ -14,6 +14,8 @@
 // load also sums usage.completion_tokens and refuses to report when the two
 // disagree. exec reads the request phase from the "started" and "finished"
 // lines tunecheck's runner logs on stderr when stderr is not a terminal.
+// With LLAMABENCH_DUMP=FILE, load writes its request bodies to FILE, one a
+// line, and sends nothing (to compare them with what tunecheck sends).
 //
 // The loop is hand-written rather than taken from a load tester (vegeta, hey):
 // it must send tunecheck's own bodies, built by the same openai.CompletionParams
@@ -190,15 +192,9 @@ func cmdLoad(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The bodies tunecheck's openai provider sends for a completions generate
-	// request: the same conversion and the same encoder.
-	bodies := make([][]byte, len(prompts))
-	for i, p := range prompts {
-		t := *temp
-		req := provider.Request{Type: provider.Generate, Prompt: p, Params: provider.Params{MaxTokens: *maxTokens, Temperature: &t}}
-		if bodies[i], err = json.Marshal(openai.CompletionParams(*model, req)); err != nil {
-			return err
-		}
+	bodies, err := completionBodies(*model, prompts, *maxTokens, *temp)
+	if err != nil {
+		return err
 	}
 	if os.Getenv("LLAMABENCH_DUMP") != "" {
 		return os.WriteFile(os.Getenv("LLAMABENCH_DUMP"), bytes.Join(bodies, []byte("\n")), 0o644)
@@ -236,6 +232,22 @@ func cmdLoad(args []string, w io.Writer) error {
 	}
 	return json.NewEncoder(w).Encode(Record{Kind: "loop", Concurrency: *c, Requests: len(bodies) - failed, Failed: failed,
 		Tokens: after - before, PhaseS: phase, WallS: phase, CPUS: cpu, ServerCPUS: scpu, Load1: load})
+}
+
+// completionBodies are the bodies tunecheck's openai provider sends for
+// completions generate requests with these params: the same conversion and
+// the same encoder (main_test.go checks them against the provider's).
+func completionBodies(model string, prompts []string, maxTokens int, temp float64) ([][]byte, error) {
+	bodies := make([][]byte, len(prompts))
+	for i, p := range prompts {
+		t := temp
+		req := provider.Request{Type: provider.Generate, Prompt: p, Params: provider.Params{MaxTokens: maxTokens, Temperature: &t}}
+		var err error
+		if bodies[i], err = json.Marshal(openai.CompletionParams(model, req)); err != nil {
+			return nil, err
+		}
+	}
+	return bodies, nil
 }
 
 // loop sends every body once from c workers and returns the summed
@@ -401,8 +413,8 @@ func cmdExec(args []string, w io.Writer) error {
 	if *logPath != "" {
 		_ = os.WriteFile(*logPath, stderr.Bytes(), 0o644)
 	}
-	if runErr != nil && cmd.ProcessState == nil {
-		return runErr
+	if runErr != nil {
+		return fmt.Errorf("%s: %w:\n%s", fs.Arg(0), runErr, tail(stderr.String(), 2000))
 	}
 	after, err := predicted(metrics)
 	if err != nil {
@@ -428,7 +440,7 @@ func cmdExec(args []string, w io.Writer) error {
 		}
 	}
 	if t0.IsZero() || done < 0 {
-		return fmt.Errorf("no runner started/finished lines on the command's stderr (exit %v):\n%s", runErr, tail(stderr.String(), 2000))
+		return fmt.Errorf("no runner started/finished lines on the command's stderr:\n%s", tail(stderr.String(), 2000))
 	}
 	st := cmd.ProcessState
 	return json.NewEncoder(w).Encode(Record{Kind: *kind, Concurrency: *c, Requests: done - failed, Failed: failed,
