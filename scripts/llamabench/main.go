@@ -14,6 +14,10 @@
 // load also sums usage.completion_tokens and refuses to report when the two
 // disagree. exec reads the request phase from the "started" and "finished"
 // lines tunecheck's runner logs on stderr when stderr is not a terminal.
+// testdata/prompts.jsonl is `llamabench prompts -n 1024 docs/*.md` run on the
+// docs of commit 01c9e62, committed so that the workload stays fixed as the
+// docs change.
+//
 // With LLAMABENCH_DUMP=FILE, load writes its request bodies to FILE, one a
 // line, and sends nothing (to compare them with what tunecheck sends).
 //
