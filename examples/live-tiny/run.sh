@@ -81,5 +81,5 @@ set +e
 (cd "$here" && "$tc" run tunecheck.yaml "$@")
 rc=$?
 set -e
-echo "run.sh: reports in $here/out/ (report.html, report.md, results.json); tunecheck exited $rc" >&2
+echo "run.sh: reports in $here/out/; tunecheck exited $rc" >&2
 exit "$rc"

@@ -79,7 +79,12 @@ func estimate(p *plan.Plan, tasks []*builtTask) *Estimate {
 					e.Requests++
 					e.PromptTokens += tokens(requestChars(r))
 					if r.Type == provider.Generate {
-						e.CompletionTokens += tokens(answerChars(m))
+						// The task's params win over the model's, as when sent.
+						if mt := mergeParams(r.Params, toParams(m.Params)).MaxTokens; mt > 0 {
+							e.CompletionTokens += mt
+						} else {
+							e.CompletionTokens += tokens(answerChars(m))
+						}
 					}
 				}
 				// Later turns: the conversation so far, with answers of

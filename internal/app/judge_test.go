@@ -513,6 +513,20 @@ func TestDryRun(t *testing.T) {
 	if !strings.Contains(b.String(), "loop        judge       60") || !strings.Contains(b.String(), "nothing was sent or stored") {
 		t.Errorf("table:\n%s", b.String())
 	}
+
+	// A task's params.max_tokens bounds its answers, not the model's (or
+	// the 512 default): it was once ignored, estimating 30 × 512 tokens.
+	text, _ = os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(text), "    scorers:", "    params: {max_tokens: 7}\n    scorers:", 1)), 0o644)
+	out, err = Run(context.Background(), Options{PlanPath: planPath, StoreDSN: db, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out.Estimate.Endpoints {
+		if e.Name == "llama-13b" && e.CompletionTokens != 30*7 {
+			t.Errorf("llama-13b: %d completion tokens estimated with the task's max_tokens 7, want %d", e.CompletionTokens, 30*7)
+		}
+	}
 }
 
 // Strict parsing with repair: a judgment without a verdict is asked for
