@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -350,17 +350,30 @@ func TestLiveSlotLimit(t *testing.T) {
 	srv.Kill()
 	// The requests the kill cut off come back as retries and wait at the proxy.
 	waitFor(t, "a retried request", func() bool { return proxy.Held() > 0 })
-	done := srv.Launch()
-	waitFor(t, "the restarted server to listen", func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.Port))
-		if err == nil {
-			c.Close()
+	for try := 1; ; try++ {
+		done := srv.Launch()
+		// The port opens before the model is loaded; /health says which.
+		loading := false
+		waitFor(t, "the restarted server to answer", func() bool {
+			resp, err := http.Get(srv.URL + "/health")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			loading = resp.StatusCode == http.StatusServiceUnavailable
+			return true
+		})
+		if loading {
+			proxy.Release()
+			if err := srv.WaitHealthy(done); err != nil {
+				t.Fatal(err)
+			}
+			break
 		}
-		return err == nil
-	})
-	proxy.Release()
-	if err := srv.WaitHealthy(done); err != nil {
-		t.Fatal(err)
+		if try == 5 {
+			t.Fatal("five restarts were healthy before /health could see one loading")
+		}
+		srv.Kill() // loaded too fast to be caught loading: again
 	}
 	if err := run.Wait(); err != nil {
 		t.Fatalf("run failed: %v\n%s", err, out.String())
