@@ -460,7 +460,12 @@ func tail(s string, n int) string {
 }
 
 // cmdTable prints, per concurrency, the medians of each kind's records and
-// tunecheck's share of the loop's throughput.
+// tunecheck's share of the loop's throughput; and, because this machine's
+// speed drifts from run to run (llama-server's CPU per request for the same
+// work moved between 13 and 27 ms within minutes), the share of the wall time
+// the server was computing (its CPU seconds / the request phase, with one
+// compute thread): a client that leaves the server waiting, or takes CPU from
+// it, lowers that share whatever the machine's speed.
 func cmdTable(args []string, w io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("table: give the file of records")
@@ -486,8 +491,8 @@ func cmdTable(args []string, w io.Writer) error {
 		recs[key{r.Kind, r.Concurrency}] = append(recs[key{r.Kind, r.Concurrency}], r)
 	}
 	slices.Sort(cs)
-	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | server CPU ms/req | load1 |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | server CPU ms/req | server busy loop / tunecheck | busy ratio | load1 |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cs {
 		l, t, f := recs[key{"loop", c}], recs[key{"tunecheck", c}], recs[key{"fixed", c}]
 		if len(l) == 0 || len(t) == 0 {
@@ -506,10 +511,12 @@ func cmdTable(args []string, w io.Writer) error {
 		all := slices.Concat(l, t, f)
 		lo := slices.MinFunc(all, func(a, b Record) int { return cmp.Compare(a.Load1, b.Load1) }).Load1
 		hi := slices.MaxFunc(all, func(a, b Record) int { return cmp.Compare(a.Load1, b.Load1) }).Load1
+		busy := func(r Record) float64 { return r.ServerCPUS / r.PhaseS }
 		lr, tr := median(l, reqs), median(t, reqs)
-		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f | %.1f–%.1f |\n",
+		lb, tb := median(l, busy), median(t, busy)
+		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f | %.3f / %.3f | %.1f%% | %.1f–%.1f |\n",
 			c, len(l), len(t), lr, median(l, toks), tr, median(t, toks), 100*tr/lr, median(t, wallReqs), 100*median(t, wallReqs)/lr,
-			median(l, cpu), median(t, cpu), marginal, median(slices.Concat(l, t), scpu), lo, hi)
+			median(l, cpu), median(t, cpu), marginal, median(slices.Concat(l, t), scpu), lb, tb, 100*tb/lb, lo, hi)
 	}
 	return nil
 }
