@@ -188,9 +188,9 @@ func TestLiveLogprobs(t *testing.T) {
 	t.Run("provider/lora-applied", func(t *testing.T) { run(t, applied, "", true) })
 }
 
-// rawCompletion posts a /v1/completions body and returns the first choice's
-// text and llama-server's per-token logprobs (logprobs.content).
-func rawCompletion(t *testing.T, url string, body map[string]any) (string, []livetest.Step) {
+// post sends a /v1/completions body and returns the answer's body, failing
+// the test on anything but 200.
+func post(t *testing.T, url string, body map[string]any) []byte {
 	t.Helper()
 	buf, _ := json.Marshal(body)
 	resp, err := http.Post(url+"/v1/completions", "application/json", bytes.NewReader(buf))
@@ -202,6 +202,14 @@ func rawCompletion(t *testing.T, url string, body map[string]any) (string, []liv
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", resp.StatusCode, data)
 	}
+	return data
+}
+
+// rawCompletion posts a /v1/completions body and returns the first choice's
+// text and llama-server's per-token logprobs (logprobs.content).
+func rawCompletion(t *testing.T, url string, body map[string]any) (string, []livetest.Step) {
+	t.Helper()
+	data := post(t, url, body)
 	var out struct {
 		Choices []struct {
 			Text     string `json:"text"`
@@ -220,16 +228,7 @@ func rawCompletion(t *testing.T, url string, body map[string]any) (string, []liv
 // text and llama-server's per-token logprobs.
 func completion(t *testing.T, url string, body map[string]any) string {
 	t.Helper()
-	buf, _ := json.Marshal(body)
-	resp, err := http.Post(url+"/v1/completions", "application/json", bytes.NewReader(buf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("HTTP %d: %s", resp.StatusCode, data)
-	}
+	data := post(t, url, body)
 	var out struct {
 		Choices []struct {
 			Text     string          `json:"text"`
