@@ -5,7 +5,7 @@
 # the repository, keyed by the package version, so only a fresh machine pays
 # for the build (about 7-8 minutes on 2 idle cores):
 #
-#   ${TUNECHECK_LLAMA_CACHE:-${XDG_CACHE_HOME:-~/.cache}/tunecheck/llama-server}/node-llama-cpp-VERSION/llama-server
+#   ${TUNECHECK_LLAMA_CACHE:-${XDG_CACHE_HOME:-~/.cache}/tunecheck/llama-server}/node-llama-cpp-VERSION-ARCH-CPUKEY/llama-server
 #
 # Needs npm (to fetch the package from the registry), git, cmake and a C++
 # compiler; as root with apt-get, missing cmake/g++/git are installed. With
@@ -21,7 +21,15 @@ NLC_VERSION=3.21.1
 NLC_INTEGRITY='sha512-E3N0Ev2Va0wzydvXYFwM9Hvyo07PoWjt8T/9GMc43Cvt8YkV/NU/tYUgEMC1grTPv2o9PRjQi0G3Wb5P/awiMg=='
 
 cache_root=${TUNECHECK_LLAMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tunecheck/llama-server}
-dest=$cache_root/node-llama-cpp-$NLC_VERSION
+# The build is native (-DGGML_NATIVE=ON: the instructions of this CPU), so the
+# cache is keyed by the CPU's feature flags too: a cache shared between
+# machines (a network home, a CI cache) never hands one CPU's binary to another.
+cpu_key() {
+	local flags
+	flags=$(grep -m1 -E '^(flags|Features)' /proc/cpuinfo 2>/dev/null || sysctl -n machdep.cpu.features machdep.cpu.leaf7_features hw.optional 2>/dev/null || uname -m)
+	printf '%s' "$flags" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-12
+}
+dest=$cache_root/node-llama-cpp-$NLC_VERSION-$(uname -m)-$(cpu_key)
 bin=$dest/llama-server
 
 check_only=false
