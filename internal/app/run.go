@@ -192,15 +192,17 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, exitcode.WithCode(err, exitcode.BadInput)
 	}
-	// Perplexity tasks need the endpoint's tokenizer: refused before any request.
-	if err := checkRolling(ctx, p, o.Shard.tasks(tasks), endpoints); err != nil {
-		return nil, err
-	}
 	// Multiple choice: one echo check per endpoint decides the protocol
 	// before any item request; a fallback changes the metrics, so the gates
-	// are checked again.
+	// are checked again. First, because without prompt logprobs nothing
+	// else a perplexity task needs matters (llama-server was asked for a
+	// prefix token before being refused for echo).
 	echoes, err := resolveProtocols(ctx, p, tasks, o)
 	if err != nil {
+		return nil, err
+	}
+	// Perplexity tasks need the endpoint's tokenizer: refused before any request.
+	if err := checkRolling(ctx, p, o.Shard.tasks(tasks), endpoints); err != nil {
 		return nil, err
 	}
 	if gates, err = planGates(p, tasks); err != nil {
