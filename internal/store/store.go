@@ -109,7 +109,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxIdleConns(8)
 		s = &Store{db: db, backend: SQLite, where: target, now: time.Now, stmts: map[string]*sql.Stmt{}}
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("connecting to the %s store %s: %w", s.backend, s.where, err)
 	}
@@ -118,6 +118,24 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("migrating the %s store %s: %w", s.backend, s.where, err)
 	}
 	return s, nil
+}
+
+// ping opens the first connection. On SQLite, processes that open a new file
+// at once race to switch it to WAL, and SQLite answers the loser SQLITE_BUSY
+// at once, without its busy handler (TestConcurrentOpenFresh met it under
+// load); the switch is done once per file, so the loser asks again.
+func (s *Store) ping(ctx context.Context) error {
+	for wait := 5 * time.Millisecond; ; wait *= 2 {
+		err := s.db.PingContext(ctx)
+		if err == nil || s.backend != SQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || wait > 2*time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // ParseDSN says which backend dsn names and what to hand its driver.
