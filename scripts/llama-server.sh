@@ -86,7 +86,7 @@ fetch_source() {
 		exit 1
 	fi
 	tar -xzf "$tgz" -C "$work" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
-	log "llama.cpp release $(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.info.json")"
+	log "llama.cpp source bundled by node-llama-cpp (its llama.cpp.info.json tag: $(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.info.json"))"
 	rm -rf "$into"
 	git clone -q "$work/package/llama/gitRelease.bundle" "$into" 2>/dev/null
 }
