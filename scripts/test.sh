@@ -167,7 +167,7 @@ esac
 
 # --- llama-server (the live tests against a real inference server) --------------
 # scripts/llama-server.sh builds llama.cpp's llama-server from the source that
-# the npm package node-llama-cpp ships (7-10 min on 2 cores, once: the binary is
+# the npm package node-llama-cpp ships (7.5 min on 2 idle cores, once: the binary is
 # cached outside the repository) and prints its path; the live tests
 # (internal/livetest, cmd/tunecheck/live_test.go) start it with the tiny models
 # committed in examples/live-tiny/models.
