@@ -63,6 +63,7 @@ type Record struct {
 	WallS       float64 `json:"wall_s"`            // whole command (tunecheck); = phase for the loop
 	CPUS        float64 `json:"cpu_s"`             // user+sys of the measured process
 	ServerCPUS  float64 `json:"server_cpu_s"`      // user+sys of llama-server meanwhile (-server-pid)
+	Decodes     float64 `json:"decodes"`           // llamacpp:n_decode_total delta: the server's batch steps
 	Load1       float64 `json:"load1"`             // /proc/loadavg at the start
 }
 
@@ -215,7 +216,7 @@ func cmdLoad(args []string, w io.Writer) error {
 		}
 	}
 	load := load1()
-	before, err := predicted(metrics)
+	before, dec0, err := counters(metrics)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func cmdLoad(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	after, err := predicted(metrics)
+	after, dec1, err := counters(metrics)
 	if err != nil {
 		return err
 	}
@@ -235,7 +236,7 @@ func cmdLoad(args []string, w io.Writer) error {
 		return fmt.Errorf("usage.completion_tokens sums to %d but the server counted %.0f: is another client using the server?", usage, after-before)
 	}
 	return json.NewEncoder(w).Encode(Record{Kind: "loop", Concurrency: *c, Requests: len(bodies) - failed, Failed: failed,
-		Tokens: after - before, PhaseS: phase, WallS: phase, CPUS: cpu, ServerCPUS: scpu, Load1: load})
+		Tokens: after - before, PhaseS: phase, WallS: phase, CPUS: cpu, ServerCPUS: scpu, Decodes: dec1 - dec0, Load1: load})
 }
 
 // completionBodies are the bodies tunecheck's openai provider sends for
@@ -322,26 +323,38 @@ func post(client *http.Client, url string, body []byte) (int64, error) {
 	return r.Usage.CompletionTokens, nil
 }
 
-// predicted reads llamacpp:tokens_predicted_total from the server's /metrics.
-func predicted(url string) (float64, error) {
+// counters reads llamacpp:tokens_predicted_total and llamacpp:n_decode_total
+// from the server's /metrics. The decode count is how many batch steps the
+// server took: for the same requests and tokens, more steps mean smaller
+// batches, i.e. requests that arrived less together.
+func counters(url string) (tokens, decodes float64, err error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%s: HTTP %d (start llama-server with --metrics)", url, resp.StatusCode)
+		return 0, 0, fmt.Errorf("%s: HTTP %d (start llama-server with --metrics)", url, resp.StatusCode)
 	}
+	found := 0
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "llamacpp:tokens_predicted_total "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		for name, dst := range map[string]*float64{"llamacpp:tokens_predicted_total ": &tokens, "llamacpp:n_decode_total ": &decodes} {
+			if v, ok := strings.CutPrefix(line, name); ok {
+				if *dst, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+					return 0, 0, err
+				}
+				found++
+			}
 		}
 	}
-	return 0, fmt.Errorf("%s has no llamacpp:tokens_predicted_total", url)
+	if found != 2 {
+		return 0, 0, fmt.Errorf("%s lacks llamacpp:tokens_predicted_total or llamacpp:n_decode_total", url)
+	}
+	return tokens, decodes, nil
 }
 
 func selfCPU() float64 {
@@ -401,7 +414,7 @@ func cmdExec(args []string, w io.Writer) error {
 	}
 	metrics := strings.TrimSuffix(strings.TrimSuffix(*base, "/"), "/v1") + "/metrics"
 	load := load1()
-	before, err := predicted(metrics)
+	before, dec0, err := counters(metrics)
 	if err != nil {
 		return err
 	}
@@ -420,7 +433,7 @@ func cmdExec(args []string, w io.Writer) error {
 	if runErr != nil {
 		return fmt.Errorf("%s: %w:\n%s", fs.Arg(0), runErr, tail(stderr.String(), 2000))
 	}
-	after, err := predicted(metrics)
+	after, dec1, err := counters(metrics)
 	if err != nil {
 		return err
 	}
@@ -449,7 +462,7 @@ func cmdExec(args []string, w io.Writer) error {
 	st := cmd.ProcessState
 	return json.NewEncoder(w).Encode(Record{Kind: *kind, Concurrency: *c, Requests: done - failed, Failed: failed,
 		Tokens: after - before, PhaseS: t1.Sub(t0).Seconds(), WallS: wall,
-		CPUS: st.UserTime().Seconds() + st.SystemTime().Seconds(), ServerCPUS: scpu, Load1: load})
+		CPUS: st.UserTime().Seconds() + st.SystemTime().Seconds(), ServerCPUS: scpu, Decodes: dec1 - dec0, Load1: load})
 }
 
 func tail(s string, n int) string {
@@ -491,8 +504,8 @@ func cmdTable(args []string, w io.Writer) error {
 		recs[key{r.Kind, r.Concurrency}] = append(recs[key{r.Kind, r.Concurrency}], r)
 	}
 	slices.Sort(cs)
-	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | server CPU ms/req | server busy loop / tunecheck | busy ratio | load1 |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| concurrency | runs | loop req/s | loop tok/s | tunecheck req/s | tunecheck tok/s | ratio | whole-command req/s | whole-command ratio | CPU ms/req loop | CPU ms/req tunecheck (all / less fixed) | server CPU ms/req | server busy loop / tunecheck | busy ratio | decodes/req loop / tunecheck | load1 |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cs {
 		l, t, f := recs[key{"loop", c}], recs[key{"tunecheck", c}], recs[key{"fixed", c}]
 		if len(l) == 0 || len(t) == 0 {
@@ -514,9 +527,10 @@ func cmdTable(args []string, w io.Writer) error {
 		busy := func(r Record) float64 { return r.ServerCPUS / r.PhaseS }
 		lr, tr := median(l, reqs), median(t, reqs)
 		lb, tb := median(l, busy), median(t, busy)
-		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f | %.3f / %.3f | %.1f%% | %.1f–%.1f |\n",
+		decs := func(r Record) float64 { return r.Decodes / float64(r.Requests+r.Failed) }
+		fmt.Fprintf(w, "| %d | %d+%d | %.1f | %.0f | %.1f | %.0f | %.1f%% | %.1f | %.1f%% | %.2f | %.2f / %s | %.1f | %.3f / %.3f | %.1f%% | %.2f / %.2f | %.1f–%.1f |\n",
 			c, len(l), len(t), lr, median(l, toks), tr, median(t, toks), 100*tr/lr, median(t, wallReqs), 100*median(t, wallReqs)/lr,
-			median(l, cpu), median(t, cpu), marginal, median(slices.Concat(l, t), scpu), lb, tb, 100*tb/lb, lo, hi)
+			median(l, cpu), median(t, cpu), marginal, median(slices.Concat(l, t), scpu), lb, tb, 100*tb/lb, median(l, decs), median(t, decs), lo, hi)
 	}
 	return nil
 }
