@@ -72,8 +72,8 @@ tasks:
 	return plan, prompts
 }
 
-// liveOutputs reads the one run in db: each item's generated text, and its errors.
-func liveOutputs(t *testing.T, db string) (map[string]string, store.Run) {
+// oneRun reads the one run in db and its results.
+func oneRun(t *testing.T, db string) (store.Run, []store.Result) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
@@ -89,6 +89,13 @@ func liveOutputs(t *testing.T, db string) (map[string]string, store.Run) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runs[0], res
+}
+
+// liveOutputs reads the one run in db: each item's generated text, and its errors.
+func liveOutputs(t *testing.T, db string) (map[string]string, store.Run) {
+	t.Helper()
+	run, res := oneRun(t, db)
 	out := map[string]string{}
 	for _, r := range res {
 		if r.Error != "" {
@@ -104,7 +111,7 @@ func liveOutputs(t *testing.T, db string) (map[string]string, store.Run) {
 		}
 		out[r.ItemID] = resp.Text
 	}
-	return out, runs[0]
+	return out, run
 }
 
 func sameOutputs(t *testing.T, got, want map[string]string) {
@@ -457,20 +464,7 @@ tasks:
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	runs, err := st.ListRuns(ctx, "", 1)
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("runs: %+v %v", runs, err)
-	}
-	res, err := st.Results(ctx, runs[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := oneRun(t, db)
 	if len(res) != 2*len(ref.Prompts) {
 		t.Fatalf("%d results, want %d", len(res), 2*len(ref.Prompts))
 	}
