@@ -62,6 +62,8 @@ if [[ -n $(missing_tools) ]] && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev
 fi
 if [[ -n $(missing_tools) ]]; then
 	log "cannot build llama-server: missing $(missing_tools | paste -sd, - | sed 's/,/, /g')"
+	log "install them (Debian/Ubuntu: sudo apt-get install -y cmake g++ git npm; macOS: brew install cmake node)"
+	log "and run again, or point the tests at a llama-server you have: TUNECHECK_LLAMA_SERVER=/path/to/llama-server"
 	exit 3
 fi
 if $check_only; then
