@@ -191,7 +191,7 @@ off)
 			scripts/llama-server.sh --check || true
 			exit 2
 		fi
-		skip "live llama-server tests are NOT run: the build toolchain is absent ($(scripts/llama-server.sh --check 2>&1 | sed 's/^llama-server.sh: //')); install it, or set TUNECHECK_LLAMA_SERVER=/path/to/llama-server"
+		skip "live llama-server tests are NOT run: the build toolchain is absent ($(scripts/llama-server.sh --check 2>&1 | head -1 | sed 's/^llama-server.sh: //')); install it, or set TUNECHECK_LLAMA_SERVER=/path/to/llama-server"
 		export TUNECHECK_LLAMA_SERVER=off
 	fi
 	;;
